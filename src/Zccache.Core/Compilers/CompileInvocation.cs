@@ -1,0 +1,22 @@
+namespace Zccache.Core.Compilers;
+
+/// <summary>
+/// One compiler call as any entry point sees it: the compiler as named, its arguments (not yet
+/// expanded), where it runs, and its environment. ClCompile items, Exec'd command lines and
+/// launcher calls all become one of these.
+/// </summary>
+public sealed record CompileInvocation
+{
+    public required string Compiler { get; init; }
+    public required IReadOnlyList<string> Arguments { get; init; }
+    public required string WorkingDirectory { get; init; }
+    /// <summary>The environment the compiler runs with; null means this process's environment.</summary>
+    public IReadOnlyDictionary<string, string>? Environment { get; init; }
+
+    public string? GetEnvironmentVariable(string name) =>
+        Environment is null ? System.Environment.GetEnvironmentVariable(name)
+        : Environment.TryGetValue(name, out string? v) ? v : null;
+
+    /// <summary>The command as a shell would show it, for logs.</summary>
+    public string Display() => string.Join(' ', new[] { Compiler }.Concat(Arguments).Select(CommandLineText.Quote));
+}

@@ -1,0 +1,40 @@
+namespace Zccache.Core.Compilers;
+
+/// <summary>Why a compiler call is run without the cache. A closed set: reports and the journal name these.</summary>
+public enum NonCacheableReason
+{
+    /// <summary>No <c>-c</c>: the call links (or does more than compile one source).</summary>
+    Linking,
+    /// <summary><c>-E</c>, <c>-M</c> or <c>-MM</c>: the call only preprocesses.</summary>
+    PreprocessOnly,
+    /// <summary>No source file on the command line.</summary>
+    NoSource,
+    /// <summary>Several sources in one call.</summary>
+    MultipleSources,
+    /// <summary>The source is standard input (<c>-</c>).</summary>
+    StdinSource,
+    /// <summary>The source or a header uses <c>__DATE__</c>, <c>__TIME__</c> or <c>__TIMESTAMP__</c> and SOURCE_DATE_EPOCH is not set.</summary>
+    TimeMacros,
+    /// <summary>An option whose effect the cache cannot capture (extra outputs, profile data, <c>-MG</c>, …).</summary>
+    UnsupportedOption,
+    /// <summary>A response file could not be read.</summary>
+    BadResponseFile,
+    /// <summary>The compiler did not report its dependencies, so a later lookup could not be verified.</summary>
+    NoDependencyInfo,
+    /// <summary>The input is not a source the compiler compiles (an object or library).</summary>
+    NotASource,
+    /// <summary>The compiler is not one this cache knows how to parse.</summary>
+    UnknownCompiler,
+}
+
+/// <summary>A reason with the detail that explains it (the option, the file).</summary>
+public sealed record NonCacheable(NonCacheableReason Reason, string Detail)
+{
+    /// <summary>The reason as written in reports and JSON: snake_case.</summary>
+    public string Code => ToSnake(Reason.ToString());
+
+    public override string ToString() => string.IsNullOrEmpty(Detail) ? Code : $"{Code} ({Detail})";
+
+    public static string ToSnake(string name) =>
+        string.Concat(name.Select((c, i) => char.IsUpper(c) && i > 0 ? "_" + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString()));
+}

@@ -1,0 +1,79 @@
+using System.Security.Cryptography;
+using System.Text;
+using Zccache.Core.Paths;
+
+namespace Zccache.Core.Contexts;
+
+/// <summary>
+/// SHA-256 over a versioned, domain-separated encoding of a <see cref="CompileContext"/>, the
+/// compiler's identity (its binary's content hash) and extra inputs (environment, working
+/// directory, output naming). Every field is tagged and length-prefixed, so no two different
+/// contexts encode to the same bytes.
+/// </summary>
+public readonly record struct ContextKey(string Hex)
+{
+    /// <summary>Bump when the encoding or anything that feeds it changes meaning.</summary>
+    public const string Version = "zccache.msbuild/context-key/v1";
+
+    public static ContextKey Compute(CompileContext context, string compilerIdentity, IEnumerable<KeyValuePair<string, string>> extra)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var w = new KeyWriter(hash);
+        w.Field("version", Version);
+        w.Field("compiler", compilerIdentity);
+        w.Field("source", context.SourceFile);
+        w.List("iquote", context.IncludeSearch.Quote.Select(p => p.Value));
+        w.List("I", context.IncludeSearch.User.Select(p => p.Value));
+        w.List("isystem", context.IncludeSearch.System.Select(p => p.Value));
+        w.List("idirafter", context.IncludeSearch.After.Select(p => p.Value));
+        w.List("D", context.Defines);
+        w.List("U", context.Undefines);
+        w.List("macro-order", context.OrderedMacroOps);
+        w.List("flags", context.Flags);
+        w.List("include", context.ForceIncludes.Select(p => p.Value));
+        w.List("unknown", context.UnknownFlags);
+        foreach (var (name, value) in extra.OrderBy(e => e.Key, StringComparer.Ordinal))
+            w.Field("extra:" + name, value);
+        return new ContextKey(Convert.ToHexString(hash.GetHashAndReset()).ToLowerInvariant());
+    }
+
+    /// <summary>Derives a further key (e.g. the artifact key) from this one and more fields, domain-separated.</summary>
+    public string Derive(string domain, IEnumerable<string> parts)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var w = new KeyWriter(hash);
+        w.Field("domain", domain);
+        w.Field("parent", Hex);
+        w.List("parts", parts);
+        return Convert.ToHexString(hash.GetHashAndReset()).ToLowerInvariant();
+    }
+
+    public override string ToString() => Hex;
+
+    private readonly struct KeyWriter(IncrementalHash hash)
+    {
+        public void Field(string tag, string value)
+        {
+            Bytes(Encoding.UTF8.GetBytes(tag));
+            Bytes(Encoding.UTF8.GetBytes(value));
+        }
+
+        public void List(string tag, IEnumerable<string> values)
+        {
+            var items = values.ToList();
+            Bytes(Encoding.UTF8.GetBytes(tag));
+            Span<byte> count = stackalloc byte[8];
+            BitConverter.TryWriteBytes(count, (long)items.Count);
+            hash.AppendData(count);
+            foreach (string item in items) Bytes(Encoding.UTF8.GetBytes(item));
+        }
+
+        private void Bytes(byte[] data)
+        {
+            Span<byte> length = stackalloc byte[8];
+            BitConverter.TryWriteBytes(length, (long)data.Length);
+            hash.AppendData(length);
+            hash.AppendData(data);
+        }
+    }
+}

@@ -1,0 +1,32 @@
+namespace Zccache.Core.Diagnostics;
+
+/// <summary>A message for the user with a ZC code; every code is listed in the README with what to do.</summary>
+public sealed record Diagnostic(string Code, string Message, bool IsError = false)
+{
+    public override string ToString() => $"{Code}: {Message}";
+}
+
+/// <summary>The ZC codes. Warnings never fail a build: the compile runs without the cache instead.</summary>
+public static class ZcCodes
+{
+    /// <summary>The cache directory cannot be created or written: compiles run without the cache.</summary>
+    public const string CacheDirUnusable = "ZC1001";
+    /// <summary>Reading or writing the cache failed (disk full, permissions): this compile ran without the cache.</summary>
+    public const string CacheIoError = "ZC1002";
+    /// <summary>A cache entry failed verification and was removed: the compile ran.</summary>
+    public const string CorruptEntry = "ZC1003";
+    /// <summary>The session folder could not be written or read: the summary may be incomplete.</summary>
+    public const string SessionIoError = "ZC1004";
+    /// <summary>The stats file could not be written.</summary>
+    public const string StatsFileError = "ZC1005";
+    /// <summary>ZccacheSessionId / ZCCACHE_SESSION_ID is not a UUID: a new session is started instead.</summary>
+    public const string BadSessionId = "ZC2001";
+    /// <summary>A property has a value that cannot be used (e.g. ZccacheParallelism): the default is used.</summary>
+    public const string BadProperty = "ZC2002";
+    /// <summary>A session setting is invalid (e.g. a journal path not ending in .jsonl).</summary>
+    public const string BadSessionConfig = "ZC2003";
+    /// <summary>The compiler cannot be found: the compile fails as it would without the cache.</summary>
+    public const string CompilerNotFound = "ZC3001";
+    /// <summary>A ClCompile item names a source file that does not exist.</summary>
+    public const string SourceNotFound = "ZC3002";
+}

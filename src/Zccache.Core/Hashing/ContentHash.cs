@@ -1,0 +1,20 @@
+using System.Security.Cryptography;
+
+namespace Zccache.Core.Hashing;
+
+/// <summary>A SHA-256 digest, shown as lowercase hex. Used for file contents, entry digests and keys.</summary>
+public readonly record struct ContentHash(string Hex)
+{
+    public static ContentHash Of(ReadOnlySpan<byte> data) => new(Convert.ToHexString(SHA256.HashData(data)).ToLowerInvariant());
+
+    public static ContentHash OfFile(string path)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.SequentialScan);
+        return new(Convert.ToHexString(SHA256.HashData(stream)).ToLowerInvariant());
+    }
+
+    public static bool IsValidHex(string? text) =>
+        text is { Length: 64 } && text.All(c => c is >= '0' and <= '9' or >= 'a' and <= 'f');
+
+    public override string ToString() => Hex;
+}

@@ -1,0 +1,43 @@
+using System.Runtime.InteropServices;
+
+namespace Zccache.Core.Hashing;
+
+/// <summary>
+/// What identifies a file's version without reading it: size, mtime, ctime and inode.
+/// On Linux it comes from one statx(2) call; elsewhere from FileInfo (no inode or ctime).
+/// </summary>
+public readonly record struct FileStamp(long Size, long MtimeNs, long CtimeNs, ulong Inode)
+{
+    public static FileStamp? Read(string path)
+    {
+        if (OperatingSystem.IsLinux())
+        {
+            try { return ReadLinux(path); }
+            catch (EntryPointNotFoundException) { }
+            catch (DllNotFoundException) { }
+        }
+        var info = new FileInfo(path);
+        if (!info.Exists) return null;
+        return new FileStamp(info.Length, info.LastWriteTimeUtc.Ticks * 100, 0, 0);
+    }
+
+    private const int AtFdCwd = -100;
+    private const uint StatxBasicStats = 0x7ff;
+
+    [DllImport("libc", SetLastError = true, CharSet = CharSet.Ansi)]
+    private static extern unsafe int statx(int dirfd, [MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags, uint mask, byte* buffer);
+
+    // struct statx is 256 bytes with an architecture-independent layout.
+    private static unsafe FileStamp? ReadLinux(string path)
+    {
+        byte* buf = stackalloc byte[256];
+        if (statx(AtFdCwd, path, 0, StatxBasicStats, buf) != 0) return null;
+        ushort mode = *(ushort*)(buf + 28);
+        if ((mode & 0xF000) != 0x8000) return null; // not a regular file
+        ulong inode = *(ulong*)(buf + 32);
+        long size = *(long*)(buf + 40);
+        long ctime = *(long*)(buf + 96) * 1_000_000_000L + *(uint*)(buf + 104);
+        long mtime = *(long*)(buf + 112) * 1_000_000_000L + *(uint*)(buf + 120);
+        return new FileStamp(size, mtime, ctime, inode);
+    }
+}

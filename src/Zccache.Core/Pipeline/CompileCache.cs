@@ -1,0 +1,268 @@
+using System.Diagnostics;
+using System.Text;
+using Zccache.Core.Compilers;
+using Zccache.Core.Contexts;
+using Zccache.Core.Diagnostics;
+using Zccache.Core.Hashing;
+using Zccache.Core.Sessions;
+using Zccache.Core.Storage;
+
+namespace Zccache.Core.Pipeline;
+
+/// <summary>
+/// The one pipeline every entry point calls: invocation → parse → context key → manifest lookup
+/// → verify recorded dependencies → artifact key → deliver (hit) | run the compiler, capture its
+/// dependencies, publish (miss) → record the outcome in the session.
+/// A cache fault is a warning and the compile runs: it never fails a build that would pass without the cache.
+/// </summary>
+public sealed class CompileCache
+{
+    private readonly LocalStore? _store;
+    private readonly FileHashMemo _memo;
+
+    private CompileCache(LocalStore? store, FileHashMemo memo, IReadOnlyList<Diagnostic> startup)
+    {
+        _store = store;
+        _memo = memo;
+        StartupDiagnostics = startup;
+    }
+
+    /// <summary>Problems found when opening the cache (each already means: compiles run without it).</summary>
+    public IReadOnlyList<Diagnostic> StartupDiagnostics { get; }
+    public bool IsEnabled => _store is not null;
+    public CacheLayout? Layout => _store?.Layout;
+
+    /// <summary>Opens the cache at <paramref name="root"/>; if it cannot be used, a cache that compiles plainly, with a ZC1001 warning.</summary>
+    public static CompileCache Open(string root, FileHashMemo? memo = null)
+    {
+        var layout = new CacheLayout(root);
+        try
+        {
+            layout.EnsureCreated();
+            string probe = Path.Join(layout.Staging, $"probe.{Environment.ProcessId}.{Guid.NewGuid():N}");
+            File.WriteAllBytes(probe, [1]);
+            File.Delete(probe);
+            return new CompileCache(new LocalStore(layout), memo ?? FileHashMemo.Shared, []);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
+        {
+            return new CompileCache(null, memo ?? FileHashMemo.Shared,
+                [new Diagnostic(ZcCodes.CacheDirUnusable, $"the cache directory '{layout.Root}' cannot be used ({e.Message}); compiling without the cache.")]);
+        }
+    }
+
+    /// <summary>A cache that only runs compilers: what <c>ZccacheEnabled=false</c> gets.</summary>
+    public static CompileCache Disabled() => new(null, FileHashMemo.Shared, []);
+
+    public CompileResult Compile(CompileInvocation invocation, SessionRecorder? session = null)
+    {
+        long started = Stopwatch.GetTimestamp();
+        var diagnostics = new List<Diagnostic>();
+
+        string? compilerPath = CompilerIdentity.Resolve(invocation.Compiler, invocation.WorkingDirectory, invocation.GetEnvironmentVariable("PATH"));
+        if (compilerPath is null)
+        {
+            string text = $"{ZcCodes.CompilerNotFound}: the compiler '{invocation.Compiler}' was not found (set ZccacheCC/ZccacheCXX or CC/CXX, or install it).";
+            var outcome = new CompileOutcome { Kind = OutcomeKind.NonCacheable, ExitCode = 127, Reason = "compiler_not_found" };
+            if (IsEnabled) session?.Record(outcome);
+            return new CompileResult
+            {
+                ExitCode = 127, Stderr = Encoding.UTF8.GetBytes("zccache: " + text + "\n"), Outcome = outcome,
+                Diagnostics = [new Diagnostic(ZcCodes.CompilerNotFound, text[8..], IsError: true)],
+            };
+        }
+
+        if (_store is null) return RunPlain(compilerPath, invocation, null, session: null, diagnostics);
+
+        if (!GccCommandLine.IsGccFamily(invocation.Compiler))
+            return RunPlain(compilerPath, invocation, new NonCacheable(NonCacheableReason.UnknownCompiler, invocation.Compiler), session, diagnostics);
+
+        var (compile, why) = GccCommandLine.Parse(invocation);
+        if (compile is null) return RunPlain(compilerPath, invocation, why, session, diagnostics);
+
+        string identity = CompilerIdentity.Identify(compilerPath, _memo) ?? "path:" + compilerPath;
+        ContextKey key = ContextKey.Compute(compile.Context, identity, KeyExtras(invocation, compile));
+        session?.AddContext(key);
+
+        string missReason = "context_not_found";
+        try
+        {
+            var (hit, reason) = TryHit(key, compile, started, session);
+            if (hit is not null) return hit;
+            missReason = reason;
+        }
+        catch (CorruptEntryException e)
+        {
+            diagnostics.Add(new Diagnostic(ZcCodes.CorruptEntry, e.Message + "; compiling instead."));
+            missReason = "corrupt_entry";
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            diagnostics.Add(new Diagnostic(ZcCodes.CacheIoError, $"reading the cache failed ({e.Message}); compiling without it."));
+            missReason = "cache_read_error";
+        }
+
+        return CompileAndStore(compilerPath, invocation, compile, key, missReason, session, diagnostics);
+    }
+
+    // What besides the context changes the output: where it runs (debug info, __FILE__), the
+    // source's spelling, the environment variables the compiler reads, the depfile's naming.
+    private static List<KeyValuePair<string, string>> KeyExtras(CompileInvocation invocation, GccCompile compile)
+    {
+        var extra = new List<KeyValuePair<string, string>>
+        {
+            new("cwd", Paths.NormalizedPath.From(invocation.WorkingDirectory).Value),
+            new("source-arg", compile.SourceArgument),
+            new("depfile", string.Join('\n', compile.DepfileOptions)),
+        };
+        foreach (string name in GccCommandLine.OutputEnvironment)
+            if (invocation.GetEnvironmentVariable(name) is { Length: > 0 } value) extra.Add(new("env:" + name, value));
+        return extra;
+    }
+
+    private (CompileResult? Hit, string MissReason) TryHit(ContextKey key, GccCompile compile, long started, SessionRecorder? session)
+    {
+        Manifest? manifest = _store!.ReadManifest(key.Hex);
+        if (manifest is null) return (null, "context_not_found");
+
+        string reason = "input_changed";
+        foreach (ManifestResult result in manifest.Results)
+        {
+            if (!result.Dependencies.All(d => _memo.Get(d.Path)?.Hash.Hex == d.Sha256)) continue;
+            if (!ContentHash.IsValidHex(result.ArtifactKey)) continue;
+            CacheEntry? entry = _store.Read(result.ArtifactKey);
+            if (entry is null) { reason = "no_artifact_for_key"; continue; }
+            if (entry.ExitCode == 0 && entry.Object is null) { _store.Remove(result.ArtifactKey); reason = "no_artifact_for_key"; continue; }
+
+            if (entry.Object is not null) FileDelivery.Deliver(compile.OutputPath, entry.Object, entry.ObjectPathInStore);
+            else if (File.Exists(compile.OutputPath)) File.Delete(compile.OutputPath); // a failed compile leaves no object
+            if (compile.UserDepfile is not null && entry.Depfile is not null) FileDelivery.Deliver(compile.UserDepfile, entry.Depfile, null);
+
+            long latency = (long)Stopwatch.GetElapsedTime(started).TotalNanoseconds;
+            var outcome = new CompileOutcome
+            {
+                Kind = entry.ExitCode == 0 ? OutcomeKind.Hit : OutcomeKind.CachedError,
+                Source = compile.Context.SourceFile.Value,
+                ContextKey = key.Hex,
+                LatencyNs = latency,
+                OriginalNs = entry.CompileDurationNs,
+                Bytes = entry.TotalBytes,
+                ExitCode = entry.ExitCode,
+            };
+            session?.Record(outcome);
+            return (new CompileResult { ExitCode = entry.ExitCode, Stdout = entry.Stdout, Stderr = entry.Stderr, Outcome = outcome }, "");
+        }
+        return (null, reason);
+    }
+
+    private CompileResult CompileAndStore(string compilerPath, CompileInvocation invocation, GccCompile compile, ContextKey key,
+        string missReason, SessionRecorder? session, List<Diagnostic> diagnostics)
+    {
+        // Ask the compiler for its dependencies unless the user already does.
+        string? privateDepfile = compile.UserDepfile is null
+            ? Path.Join(_store!.Layout.Staging, $"deps.{Environment.ProcessId}.{Guid.NewGuid():N}.d")
+            : null;
+        var args = privateDepfile is null ? compile.Arguments.ToList() : [.. compile.Arguments, "-MD", "-MF", privateDepfile];
+        ProcessResult run = CompilerProcess.Run(compilerPath, args, invocation.WorkingDirectory, invocation.Environment);
+
+        if (run.ExitCode != 0 && privateDepfile is not null && !File.Exists(privateDepfile)
+            && CompilerProcess.Text(run.Stderr).Contains(privateDepfile, StringComparison.Ordinal))
+        {
+            // The compiler could not write our depfile (cache dir trouble): the user's compile must not suffer.
+            diagnostics.Add(new Diagnostic(ZcCodes.CacheIoError, "the compiler could not write its dependency file into the cache; compiled without the cache."));
+            return RunPlain(compilerPath, invocation, new NonCacheable(NonCacheableReason.NoDependencyInfo, "depfile not writable"), session, diagnostics);
+        }
+
+        var outcome = new CompileOutcome
+        {
+            Kind = OutcomeKind.Miss,
+            Source = compile.Context.SourceFile.Value,
+            ContextKey = key.Hex,
+            LatencyNs = run.DurationNs,
+            ExitCode = run.ExitCode,
+            Reason = missReason,
+        };
+        NonCacheable? nonCacheable = null;
+        try
+        {
+            (outcome, nonCacheable) = Store(invocation, compile, key, run, privateDepfile ?? compile.UserDepfile!, outcome);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            diagnostics.Add(new Diagnostic(ZcCodes.CacheIoError, $"storing the result in the cache failed ({e.Message}); the compile itself is unaffected."));
+        }
+        finally
+        {
+            if (privateDepfile is not null) TryDelete(privateDepfile);
+        }
+        session?.Record(outcome);
+        return new CompileResult
+        {
+            ExitCode = run.ExitCode, Stdout = run.Stdout, Stderr = run.Stderr, Outcome = outcome,
+            NonCacheableReason = nonCacheable, Diagnostics = diagnostics,
+        };
+    }
+
+    private (CompileOutcome, NonCacheable?) Store(CompileInvocation invocation, GccCompile compile, ContextKey key, ProcessResult run, string depfilePath, CompileOutcome outcome)
+    {
+        byte[]? depBytes = File.Exists(depfilePath) ? File.ReadAllBytes(depfilePath) : null;
+        if (depBytes is null) return (outcome with { Reason = "no_dependency_info" }, null);
+
+        var dependencies = new List<RecordedDependency>();
+        bool usesTimeMacros = false;
+        foreach (string dep in DepFile.ParsePrerequisites(Encoding.UTF8.GetString(depBytes)))
+        {
+            string path = Path.GetFullPath(dep, invocation.WorkingDirectory);
+            if (_memo.Get(path) is not { } facts) return (outcome with { Reason = "no_dependency_info" }, null);
+            usesTimeMacros |= facts.UsesTimeMacros;
+            dependencies.Add(new RecordedDependency(path, facts.Hash.Hex));
+        }
+        if (dependencies.Count == 0) return (outcome with { Reason = "no_dependency_info" }, null);
+
+        if (usesTimeMacros && string.IsNullOrEmpty(invocation.GetEnvironmentVariable("SOURCE_DATE_EPOCH")))
+        {
+            var why = new NonCacheable(NonCacheableReason.TimeMacros, compile.Context.SourceFile.FileName);
+            return (outcome with { Kind = OutcomeKind.NonCacheable, Reason = why.Code }, why);
+        }
+
+        byte[]? obj = run.ExitCode == 0 && File.Exists(compile.OutputPath) ? File.ReadAllBytes(compile.OutputPath) : null;
+        if (run.ExitCode == 0 && obj is null) return (outcome with { Reason = "no_output" }, null);
+
+        var entry = new CacheEntry
+        {
+            Object = obj,
+            Depfile = compile.UserDepfile is null ? null : depBytes,
+            Stdout = run.Stdout,
+            Stderr = run.Stderr,
+            ExitCode = run.ExitCode,
+            CompileDurationNs = run.DurationNs,
+        };
+        string artifactKey = key.Derive("artifact", dependencies.SelectMany(d => new[] { d.Path, d.Sha256 }));
+        bool published = _store!.Publish(artifactKey, entry);
+        _store.AddToManifest(key.Hex, new ManifestResult(artifactKey, dependencies));
+        return (outcome with { Bytes = published ? entry.TotalBytes : 0 }, null);
+    }
+
+    private CompileResult RunPlain(string compilerPath, CompileInvocation invocation, NonCacheable? why, SessionRecorder? session, List<Diagnostic> diagnostics)
+    {
+        ProcessResult run = CompilerProcess.Run(compilerPath, invocation.Arguments, invocation.WorkingDirectory, invocation.Environment);
+        var outcome = new CompileOutcome
+        {
+            Kind = OutcomeKind.NonCacheable,
+            LatencyNs = run.DurationNs,
+            ExitCode = run.ExitCode,
+            Reason = why?.Code ?? "cache_disabled",
+        };
+        session?.Record(outcome);
+        return new CompileResult
+        {
+            ExitCode = run.ExitCode, Stdout = run.Stdout, Stderr = run.Stderr, Outcome = outcome,
+            NonCacheableReason = why, Diagnostics = diagnostics,
+        };
+    }
+
+    private static void TryDelete(string path)
+    {
+        try { File.Delete(path); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+}

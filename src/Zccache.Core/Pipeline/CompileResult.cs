@@ -1,0 +1,16 @@
+using Zccache.Core.Compilers;
+using Zccache.Core.Diagnostics;
+using Zccache.Core.Sessions;
+
+namespace Zccache.Core.Pipeline;
+
+/// <summary>What a compile through the cache produced: the compiler's exit code and output (run or replayed) and how it was served.</summary>
+public sealed record CompileResult
+{
+    public required int ExitCode { get; init; }
+    public byte[] Stdout { get; init; } = [];
+    public byte[] Stderr { get; init; } = [];
+    public required CompileOutcome Outcome { get; init; }
+    public NonCacheable? NonCacheableReason { get; init; }
+    public IReadOnlyList<Diagnostic> Diagnostics { get; init; } = [];
+}

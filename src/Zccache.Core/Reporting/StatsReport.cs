@@ -1,0 +1,38 @@
+using System.Globalization;
+using System.Text.Json;
+using Zccache.Core.Sessions;
+
+namespace Zccache.Core.Reporting;
+
+/// <summary>Finalized session statistics as the summary line, per-project lines and the stats-file JSON.</summary>
+public static class StatsReport
+{
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+
+    /// <summary>e.g. "zccache: 40 compilations, 38 hits, 2 misses, 0 non-cacheable (95.0% hit rate), saved 31.2 s".</summary>
+    public static string SummaryLine(FinalizedSessionStats s) => "zccache: " + Counts(s);
+
+    /// <summary>One line per project, for normal verbosity.</summary>
+    public static string ProjectLine(string project, FinalizedSessionStats s) => $"zccache:   {Path.GetFileName(project)}: {Counts(s)}";
+
+    private static string Counts(FinalizedSessionStats s)
+    {
+        var c = CultureInfo.InvariantCulture;
+        string rate = s.HitRate is { } r ? string.Format(c, " ({0:0.0}% hit rate)", r * 100) : "";
+        string errors = s.ErrorsCached > 0 ? $", {s.ErrorsCached} cached error{(s.ErrorsCached == 1 ? "" : "s")}" : "";
+        string failed = s.Errors > 0 ? $", {s.Errors} failed" : "";
+        return string.Format(c, "{0} compilation{1}, {2} hit{3}, {4} miss{5}, {6} non-cacheable{7}{8}{9}, saved {10:0.0} s",
+            s.Compilations, s.Compilations == 1 ? "" : "s", s.Hits, s.Hits == 1 ? "" : "s", s.Misses, s.Misses == 1 ? "" : "es",
+            s.NonCacheable, errors, failed, rate, s.TimeSavedMs / 1000.0);
+    }
+
+    /// <summary>The stats file: the finalized stats with the documented snake_case field names.</summary>
+    public static string Json(FinalizedSessionStats s) => JsonSerializer.Serialize(s, Indented);
+
+    public static void WriteJson(string path, FinalizedSessionStats s)
+    {
+        string? dir = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
+        Storage.LocalStore.WriteAtomically(path, System.Text.Encoding.UTF8.GetBytes(Json(s) + "\n"));
+    }
+}

@@ -1,0 +1,50 @@
+using System.Text.Json.Serialization;
+
+namespace Zccache.Core.Sessions;
+
+/// <summary>How a compile went, as the session counts it.</summary>
+public enum OutcomeKind { Hit, Miss, NonCacheable, CachedError }
+
+/// <summary>
+/// One compile's record in a session: written by whichever process ran it (an MSBuild node, a
+/// launcher) to the session folder, so the session's totals count every process.
+/// </summary>
+public sealed record CompileOutcome
+{
+    [JsonIgnore] public OutcomeKind Kind { get; init; }
+
+    /// <summary>The kind as written in JSON: hit, miss, non_cacheable, cached_error.</summary>
+    [JsonPropertyName("outcome")]
+    public string KindName
+    {
+        get => Compilers.NonCacheable.ToSnake(Kind.ToString());
+        init => Kind = Enum.Parse<OutcomeKind>(value.Replace("_", ""), ignoreCase: true);
+    }
+    [JsonPropertyName("source")] public string? Source { get; init; }
+    [JsonPropertyName("project")] public string? Project { get; init; }
+    [JsonPropertyName("context_key")] public string? ContextKey { get; init; }
+    /// <summary>What this compile cost here: the compiler's run, or the hit's lookup and delivery.</summary>
+    [JsonPropertyName("latency_ns")] public long LatencyNs { get; init; }
+    /// <summary>For hits: how long the original compile took.</summary>
+    [JsonPropertyName("original_ns")] public long OriginalNs { get; init; }
+    /// <summary>Bytes read from the cache (hits) or written to it (misses).</summary>
+    [JsonPropertyName("bytes")] public long Bytes { get; init; }
+    [JsonPropertyName("exit_code")] public int ExitCode { get; init; }
+    /// <summary>For non-cacheable compiles: the reason's code; for misses: why it missed.</summary>
+    [JsonPropertyName("reason")] public string? Reason { get; init; }
+    [JsonPropertyName("ts")] public DateTimeOffset Timestamp { get; init; } = DateTimeOffset.UtcNow;
+
+    /// <summary>Adds this outcome to a tracker, with the seed's semantics.</summary>
+    public void ApplyTo(SessionStatsTracker tracker)
+    {
+        var source = Paths.NormalizedPath.From(Source ?? "/unknown");
+        switch (Kind)
+        {
+            case OutcomeKind.Hit: tracker.RecordHit(source, OriginalNs, LatencyNs, Bytes); break;
+            case OutcomeKind.CachedError: tracker.RecordCachedError(source, OriginalNs, LatencyNs, Bytes); break;
+            case OutcomeKind.Miss: tracker.RecordMiss(source, Bytes); break;
+            case OutcomeKind.NonCacheable: tracker.RecordNonCacheable(); break;
+        }
+        if (Kind is OutcomeKind.Miss or OutcomeKind.NonCacheable && ExitCode != 0) tracker.RecordError();
+    }
+}

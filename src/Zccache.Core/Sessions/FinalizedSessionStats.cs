@@ -1,0 +1,24 @@
+using System.Text.Json.Serialization;
+
+namespace Zccache.Core.Sessions;
+
+/// <summary>A session's statistics as plain data: what the summary line, the stats file and CI reports show.</summary>
+public sealed record FinalizedSessionStats
+{
+    [JsonPropertyName("session_id")] public string SessionId { get; init; } = "";
+    [JsonPropertyName("duration_ms")] public long DurationMs { get; init; }
+    [JsonPropertyName("compilations")] public long Compilations { get; init; }
+    [JsonPropertyName("hits")] public long Hits { get; init; }
+    [JsonPropertyName("misses")] public long Misses { get; init; }
+    [JsonPropertyName("non_cacheable")] public long NonCacheable { get; init; }
+    [JsonPropertyName("errors")] public long Errors { get; init; }
+    [JsonPropertyName("errors_cached")] public long ErrorsCached { get; init; }
+    [JsonPropertyName("time_saved_ms")] public long TimeSavedMs { get; init; }
+    [JsonPropertyName("unique_sources")] public long UniqueSources { get; init; }
+    [JsonPropertyName("bytes_read")] public long BytesRead { get; init; }
+    [JsonPropertyName("bytes_written")] public long BytesWritten { get; init; }
+
+    /// <summary>hits / (hits + misses); null when there was neither.</summary>
+    [JsonPropertyName("hit_rate")]
+    public double? HitRate => Hits + Misses == 0 ? null : (double)Hits / (Hits + Misses);
+}

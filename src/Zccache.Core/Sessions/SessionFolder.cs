@@ -1,0 +1,198 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Zccache.Core.Paths;
+using Zccache.Core.Storage;
+
+namespace Zccache.Core.Sessions;
+
+/// <summary>
+/// A session's folder under the cache root: what must outlive one process. Every process that
+/// compiles for the session appends outcomes to its own file there; whoever ends the session
+/// reads them all. Layout:
+/// <code>
+/// sessions/&lt;id&gt;/session.json          who created it, when
+/// sessions/&lt;id&gt;/outcomes/&lt;pid&gt;-&lt;n&gt;.jsonl  one file per writing process
+/// sessions/&lt;id&gt;/final.json            the finalized stats, once ended
+/// sessions/&lt;id&gt;/builds/&lt;build&gt;/       which projects of one dotnet build started and finished
+/// </code>
+/// </summary>
+public sealed class SessionFolder
+{
+    private static readonly ConcurrentDictionary<string, OutcomeWriter> Writers = new();
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+
+    public SessionFolder(CacheLayout layout, SessionId id)
+    {
+        Id = id;
+        Path = System.IO.Path.Join(layout.Sessions, id.ToString());
+    }
+
+    public SessionId Id { get; }
+    public string Path { get; }
+    private string InfoFile => System.IO.Path.Join(Path, "session.json");
+    private string FinalFile => System.IO.Path.Join(Path, "final.json");
+    private string OutcomesDir => System.IO.Path.Join(Path, "outcomes");
+
+    public bool Exists => File.Exists(InfoFile);
+    public bool IsEnded => File.Exists(FinalFile);
+
+    /// <summary>Creates the folder if it is not there yet (joining an existing session keeps its record).</summary>
+    public SessionInfo EnsureCreated(int clientPid, bool isExplicit, string workingDir)
+    {
+        Directory.CreateDirectory(OutcomesDir);
+        var info = new SessionInfo(Id.ToString(), DateTimeOffset.UtcNow, clientPid, isExplicit, workingDir);
+        try
+        {
+            using var f = new FileStream(InfoFile, FileMode.CreateNew);
+            JsonSerializer.Serialize(f, info, Indented);
+            return info;
+        }
+        catch (IOException) when (File.Exists(InfoFile))
+        {
+            return ReadInfo() ?? info;
+        }
+    }
+
+    public SessionInfo? ReadInfo()
+    {
+        try { return JsonSerializer.Deserialize<SessionInfo>(File.ReadAllBytes(InfoFile)); }
+        catch (Exception e) when (e is IOException or JsonException) { return null; }
+    }
+
+    /// <summary>Appends one outcome for this process. Thread-safe; each line is flushed as written.</summary>
+    public void Append(CompileOutcome outcome) =>
+        Writers.GetOrAdd(Path, p => new OutcomeWriter(System.IO.Path.Join(p, "outcomes"))).Write(outcome);
+
+    /// <summary>Every outcome recorded by every process so far. Torn last lines (a writer killed mid-line) are skipped.</summary>
+    public List<CompileOutcome> ReadOutcomes()
+    {
+        var all = new List<CompileOutcome>();
+        if (!Directory.Exists(OutcomesDir)) return all;
+        foreach (string file in Directory.EnumerateFiles(OutcomesDir, "*.jsonl").Order(StringComparer.Ordinal))
+        {
+            using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            using var reader = new StreamReader(stream);
+            while (reader.ReadLine() is { } line)
+            {
+                if (line.Length == 0) continue;
+                try { if (JsonSerializer.Deserialize<CompileOutcome>(line) is { } o) all.Add(o); }
+                catch (JsonException) { }
+            }
+        }
+        return all;
+    }
+
+    /// <summary>The session's statistics so far: overall and per project.</summary>
+    public (FinalizedSessionStats Total, IReadOnlyList<(string Project, FinalizedSessionStats Stats)> PerProject) Aggregate()
+    {
+        var outcomes = ReadOutcomes();
+        var created = ReadInfo()?.CreatedUtc ?? DateTimeOffset.UtcNow;
+        var duration = DateTimeOffset.UtcNow - created;
+        var total = new SessionStatsTracker();
+        var perProject = new SortedDictionary<string, SessionStatsTracker>(StringComparer.Ordinal);
+        foreach (var o in outcomes)
+        {
+            o.ApplyTo(total);
+            string project = o.Project ?? "(no project)";
+            if (!perProject.TryGetValue(project, out var t)) perProject[project] = t = new SessionStatsTracker();
+            o.ApplyTo(t);
+        }
+        return (total.Finalize(Id, duration), [.. perProject.Select(p => (p.Key, p.Value.Finalize(Id, duration)))]);
+    }
+
+    /// <summary>
+    /// Ends the session: the first caller computes and writes the finalized stats; later callers
+    /// (ending twice is harmless) get what was written.
+    /// </summary>
+    public FinalizedSessionStats End()
+    {
+        if (ReadFinal() is { } done) return done;
+        var (total, _) = Aggregate();
+        byte[] json = JsonSerializer.SerializeToUtf8Bytes(total, Indented);
+        try
+        {
+            using var f = new FileStream(FinalFile, FileMode.CreateNew);
+            f.Write(json);
+            return total;
+        }
+        catch (IOException) when (File.Exists(FinalFile))
+        {
+            return ReadFinal() ?? total;
+        }
+    }
+
+    public FinalizedSessionStats? ReadFinal()
+    {
+        try { return JsonSerializer.Deserialize<FinalizedSessionStats>(File.ReadAllBytes(FinalFile)); }
+        catch (Exception e) when (e is IOException or JsonException) { return null; }
+    }
+
+    /// <summary>The latest write to the folder: its last activity, for the idle timeout.</summary>
+    public DateTime LastActivityUtc()
+    {
+        var latest = Directory.GetLastWriteTimeUtc(Path);
+        if (Directory.Exists(OutcomesDir))
+            foreach (string f in Directory.EnumerateFiles(OutcomesDir))
+                latest = new[] { latest, File.GetLastWriteTimeUtc(f) }.Max();
+        return latest;
+    }
+
+    /// <summary>
+    /// Ends the sessions in <paramref name="layout"/> that were abandoned: never ended, and either
+    /// their creator is gone or they sat idle past <paramref name="idleTimeout"/>. Their data is kept.
+    /// </summary>
+    public static List<SessionId> ReapAbandoned(CacheLayout layout, TimeSpan idleTimeout, Func<int, bool> isAlive)
+    {
+        var reaped = new List<SessionId>();
+        if (!Directory.Exists(layout.Sessions)) return reaped;
+        foreach (string dir in Directory.EnumerateDirectories(layout.Sessions))
+        {
+            if (!SessionId.TryParse(System.IO.Path.GetFileName(dir), out var id)) continue;
+            var folder = new SessionFolder(layout, id);
+            if (folder.IsEnded || folder.ReadInfo() is not { } info) continue;
+            bool idle = DateTime.UtcNow - folder.LastActivityUtc() > idleTimeout;
+            bool ownerGone = !info.Explicit && !isAlive(info.ClientPid) && DateTime.UtcNow - folder.LastActivityUtc() > TimeSpan.FromMinutes(1);
+            if (idle || ownerGone)
+            {
+                folder.End();
+                reaped.Add(id);
+            }
+        }
+        return reaped;
+    }
+
+    public BuildScope Build(string buildId) => new(System.IO.Path.Join(Path, "builds", buildId));
+
+    /// <summary>This process's outcome file for one session, kept open; reopened if the folder was removed meanwhile.</summary>
+    private sealed class OutcomeWriter(string dir)
+    {
+        private FileStream? _stream;
+        private string? _file;
+
+        public void Write(CompileOutcome outcome)
+        {
+            byte[] line = [.. JsonSerializer.SerializeToUtf8Bytes(outcome), (byte)'\n'];
+            lock (this)
+            {
+                if (_stream is null || !File.Exists(_file))
+                {
+                    _stream?.Dispose();
+                    Directory.CreateDirectory(dir);
+                    _file = System.IO.Path.Join(dir, $"{Environment.ProcessId}-{Guid.NewGuid():N}.jsonl");
+                    _stream = new FileStream(_file, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete);
+                }
+                _stream.Write(line);
+                _stream.Flush();
+            }
+        }
+    }
+}
+
+/// <summary>The record of who created a session and when.</summary>
+public sealed record SessionInfo(
+    [property: JsonPropertyName("id")] string Id,
+    [property: JsonPropertyName("created_utc")] DateTimeOffset CreatedUtc,
+    [property: JsonPropertyName("client_pid")] int ClientPid,
+    [property: JsonPropertyName("explicit")] bool Explicit,
+    [property: JsonPropertyName("working_dir")] string WorkingDir);

@@ -1,0 +1,26 @@
+using Zccache.Core.Contexts;
+
+namespace Zccache.Core.Sessions;
+
+/// <summary>
+/// Where a compile reports to: the in-process <see cref="SessionManager"/> (contexts, live
+/// counters) and the session's folder on disk (what the session's end adds up).
+/// </summary>
+public sealed class SessionRecorder(SessionManager manager, SessionFolder folder, string? project)
+{
+    public SessionId Id => folder.Id;
+    public SessionFolder Folder => folder;
+
+    public void AddContext(ContextKey key) => manager.AddContext(folder.Id, key);
+
+    public void Record(CompileOutcome outcome)
+    {
+        outcome = outcome with { Project = project };
+        manager.Mutate(folder.Id, s =>
+        {
+            if (s.StatsTracker is { } tracker) outcome.ApplyTo(tracker);
+        });
+        manager.Touch(folder.Id);
+        folder.Append(outcome);
+    }
+}

@@ -1,0 +1,89 @@
+using Zccache.Core.Paths;
+
+namespace Zccache.Core.Sessions;
+
+/// <summary>
+/// A session's running counters. Not thread-safe on its own: the <see cref="SessionManager"/>
+/// mutates it under the session's lock.
+/// </summary>
+public sealed class SessionStatsTracker
+{
+    public long Compilations { get; private set; }
+    public long Hits { get; private set; }
+    public long Misses { get; private set; }
+    public long NonCacheable { get; private set; }
+    /// <summary>Compilations whose compiler exited non-zero (run, not replayed).</summary>
+    public long Errors { get; private set; }
+    /// <summary>Failed compiles replayed from the cache.</summary>
+    public long ErrorsCached { get; private set; }
+    public long TimeSavedNs { get; private set; }
+    public HashSet<NormalizedPath> Sources { get; private set; } = [];
+    public long BytesRead { get; private set; }
+    public long BytesWritten { get; private set; }
+
+    /// <summary>
+    /// A hit. The time saved is what the original compile took minus what this hit cost,
+    /// never negative: a hit that costs more than the compile saved nothing.
+    /// </summary>
+    public void RecordHit(NormalizedPath source, long originalCompileNs, long hitLatencyNs, long bytes)
+    {
+        Compilations++;
+        Hits++;
+        TimeSavedNs += Math.Max(0, originalCompileNs - hitLatencyNs);
+        Sources.Add(source);
+        BytesRead += bytes;
+    }
+
+    public void RecordMiss(NormalizedPath source, long bytes)
+    {
+        Compilations++;
+        Misses++;
+        Sources.Add(source);
+        BytesWritten += bytes;
+    }
+
+    public void RecordNonCacheable()
+    {
+        Compilations++;
+        NonCacheable++;
+    }
+
+    /// <summary>A compile that ran and failed. It is also counted as a miss or non-cacheable.</summary>
+    public void RecordError() => Errors++;
+
+    /// <summary>
+    /// A failed compile replayed from the cache. Like zccache it is its own bucket (not a hit, so
+    /// the hit rate speaks of successful compiles only), but its saved time and bytes are counted.
+    /// </summary>
+    public void RecordCachedError(NormalizedPath source, long originalCompileNs, long hitLatencyNs, long bytes)
+    {
+        Compilations++;
+        ErrorsCached++;
+        TimeSavedNs += Math.Max(0, originalCompileNs - hitLatencyNs);
+        Sources.Add(source);
+        BytesRead += bytes;
+    }
+
+    public FinalizedSessionStats Finalize(SessionId id, TimeSpan duration) => new()
+    {
+        SessionId = id.ToString(),
+        DurationMs = (long)duration.TotalMilliseconds,
+        Compilations = Compilations,
+        Hits = Hits,
+        Misses = Misses,
+        NonCacheable = NonCacheable,
+        Errors = Errors,
+        ErrorsCached = ErrorsCached,
+        TimeSavedMs = TimeSavedNs / 1_000_000,
+        UniqueSources = Sources.Count,
+        BytesRead = BytesRead,
+        BytesWritten = BytesWritten,
+    };
+
+    public SessionStatsTracker Clone()
+    {
+        var copy = (SessionStatsTracker)MemberwiseClone();
+        copy.Sources = [.. Sources];
+        return copy;
+    }
+}

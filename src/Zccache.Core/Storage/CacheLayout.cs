@@ -1,0 +1,57 @@
+using Zccache.Core.Hashing;
+
+namespace Zccache.Core.Storage;
+
+/// <summary>Where everything lives under the cache root. Keys become paths only here, and only after validation.</summary>
+public sealed class CacheLayout
+{
+    public const string FormatVersion = "v1";
+
+    public CacheLayout(string root)
+    {
+        Root = Path.GetFullPath(root);
+        Store = Path.Join(Root, FormatVersion);
+    }
+
+    public string Root { get; }
+    public string Store { get; }
+    public string Entries => Path.Join(Store, "entries");
+    public string Manifests => Path.Join(Store, "manifests");
+    public string Staging => Path.Join(Store, "staging");
+    public string Sessions => Path.Join(Root, "sessions");
+
+    public string EntryDir(string artifactKey) => Path.Join(Entries, Checked(artifactKey)[..2], artifactKey);
+    public string ManifestFile(string contextKey) => Path.Join(Manifests, Checked(contextKey)[..2], contextKey + ".json");
+
+    /// <summary>The cache root to use: the property, else ZCCACHE_CACHE_DIR, else the platform's user cache folder.</summary>
+    public static string DefaultRoot(string? configured = null)
+    {
+        if (!string.IsNullOrWhiteSpace(configured)) return Path.GetFullPath(configured);
+        string? env = Environment.GetEnvironmentVariable("ZCCACHE_CACHE_DIR");
+        if (!string.IsNullOrWhiteSpace(env)) return Path.GetFullPath(env);
+        if (OperatingSystem.IsWindows())
+            return Path.Join(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData), "zccache");
+        if (OperatingSystem.IsMacOS())
+            return Path.Join(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), "Library", "Caches", "zccache");
+        string? xdg = Environment.GetEnvironmentVariable("XDG_CACHE_HOME");
+        string home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
+        return Path.Join(string.IsNullOrEmpty(xdg) ? Path.Join(home, ".cache") : xdg, "zccache");
+    }
+
+    private static string Checked(string key) =>
+        ContentHash.IsValidHex(key) ? key : throw new InvalidDataException($"not a cache key: '{key}'");
+
+    /// <summary>Creates the root (owner-only on Unix) and the store folders.</summary>
+    public void EnsureCreated()
+    {
+        if (!Directory.Exists(Root))
+        {
+            if (OperatingSystem.IsWindows()) Directory.CreateDirectory(Root);
+            else Directory.CreateDirectory(Root, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+        Directory.CreateDirectory(Entries);
+        Directory.CreateDirectory(Manifests);
+        Directory.CreateDirectory(Staging);
+        Directory.CreateDirectory(Sessions);
+    }
+}

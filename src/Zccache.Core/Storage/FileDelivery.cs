@@ -1,0 +1,52 @@
+using System.Runtime.InteropServices;
+
+namespace Zccache.Core.Storage;
+
+/// <summary>
+/// Puts a cached output in place: a reflink of the stored file where the file system allows
+/// (Btrfs, XFS), else a write of the verified bytes. Always through a temporary file and a
+/// rename, so a build never sees half an object; the result has a fresh mtime.
+/// </summary>
+public static class FileDelivery
+{
+    public static void Deliver(string destination, byte[] verifiedBytes, string? storedFile)
+    {
+        string? dir = Path.GetDirectoryName(destination);
+        if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
+        string temp = $"{destination}.zccache.{Guid.NewGuid():N}.tmp";
+        try
+        {
+            bool cloned = false;
+            using (var target = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))
+            {
+                if (storedFile is not null && OperatingSystem.IsLinux()) cloned = TryReflink(storedFile, target);
+                if (!cloned) target.Write(verifiedBytes);
+            }
+            if (cloned && new FileInfo(temp).Length != verifiedBytes.LongLength)
+                File.WriteAllBytes(temp, verifiedBytes); // the stored file changed after verification: use what we verified
+            File.Move(temp, destination, overwrite: true);
+        }
+        finally
+        {
+            try { File.Delete(temp); } catch (IOException) { }
+        }
+    }
+
+    private const ulong FICLONE = 0x40049409;
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int ioctl(IntPtr fd, ulong request, IntPtr arg);
+
+    private static bool TryReflink(string source, FileStream target)
+    {
+        try
+        {
+            using var src = new FileStream(source, FileMode.Open, FileAccess.Read, FileShare.Read);
+            return ioctl(target.SafeFileHandle.DangerousGetHandle(), FICLONE, src.SafeFileHandle.DangerousGetHandle()) == 0;
+        }
+        catch (Exception e) when (e is IOException or EntryPointNotFoundException or DllNotFoundException)
+        {
+            return false;
+        }
+    }
+}

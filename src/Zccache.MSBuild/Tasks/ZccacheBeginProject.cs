@@ -1,0 +1,25 @@
+using Zccache.Core.Diagnostics;
+using Zccache.Core.Sessions;
+
+namespace Zccache.MSBuild.Tasks;
+
+/// <summary>Records that this project instance has started in the build, and which stats file it asks for.</summary>
+public sealed class ZccacheBeginProject : ZccacheProjectTask
+{
+    public string StatsFile { get; set; } = "";
+
+    public override bool Execute()
+    {
+        if (Folder() is not { } folder) return true;
+        try
+        {
+            string? stats = string.IsNullOrWhiteSpace(StatsFile) ? null : Path.GetFullPath(StatsFile, Path.GetDirectoryName(ProjectFile)!);
+            folder.Build(BuildId).MarkStarted(InstanceKey, new ProjectMarker(ProjectFile, stats));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Warn(ZcCodes.SessionIoError, $"the session folder cannot be written ({e.Message}); the build summary may be missing.");
+        }
+        return true;
+    }
+}

@@ -1,0 +1,128 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using Microsoft.Build.Framework;
+using Microsoft.Build.Utilities;
+using Zccache.Core.Compilers;
+using Zccache.Core.Diagnostics;
+using Zccache.Core.Pipeline;
+using Zccache.Core.Sessions;
+using Zccache.MSBuild.Logging;
+
+namespace Zccache.MSBuild.Tasks;
+
+/// <summary>
+/// Compiles <c>ClCompile</c> items to objects through the cache, in parallel, and returns the
+/// objects as items. With <see cref="Enabled"/> false it compiles the same command lines plainly.
+/// </summary>
+public sealed class ZccacheCompile : ZccacheTask
+{
+    [Required] public ITaskItem[] Sources { get; set; } = [];
+    [Required] public string ObjectDirectory { get; set; } = "";
+    public string ProjectDirectory { get; set; } = "";
+    /// <summary>$(MSBuildProjectFullPath): the project the compiles are counted for.</summary>
+    public string ProjectFile { get; set; } = "";
+    public string CC { get; set; } = "";
+    public string CXX { get; set; } = "";
+    public bool Enabled { get; set; } = true;
+    public string SessionId { get; set; } = "";
+    /// <summary>How many compiles run at once; empty means the processor count.</summary>
+    public string Parallelism { get; set; } = "";
+
+    /// <summary>One item per object file, with the source in <c>Source</c> metadata.</summary>
+    [Output] public ITaskItem[] Objects { get; set; } = [];
+
+    public override bool Execute()
+    {
+        string projectDir = string.IsNullOrEmpty(ProjectDirectory) ? Directory.GetCurrentDirectory() : ProjectDirectory;
+        var items = new List<(ITaskItem Item, ClCompileItem Compile)>();
+        foreach (ITaskItem source in Sources)
+        {
+            if (!File.Exists(source.GetMetadata("FullPath")))
+            {
+                Report(new Diagnostic(ZcCodes.SourceNotFound, $"the ClCompile source '{source.ItemSpec}' does not exist.", IsError: true));
+                continue;
+            }
+            try { items.Add((source, ClCompileItem.From(source, projectDir, Path.GetFullPath(ObjectDirectory, projectDir)))); }
+            catch (FormatException e) { Log.LogError(null, ZcCodes.BadProperty, null, source.ItemSpec, 0, 0, 0, 0, "{0}", e.Message); }
+        }
+        if (Log.HasLoggedErrors) return false;
+
+        CompileCache cache = Enabled ? CompileCache.Open(CacheRoot) : CompileCache.Disabled();
+        foreach (Diagnostic d in cache.StartupDiagnostics) Report(d);
+        SessionRecorder? session = Enabled && cache.IsEnabled ? JoinSession(cache) : null;
+
+        var objects = new ITaskItem[items.Count];
+        var reported = new ConcurrentDictionary<string, bool>();
+        var options = new ParallelOptions { MaxDegreeOfParallelism = ParseParallelism() };
+        Parallel.For(0, items.Count, options, i =>
+        {
+            var (item, compile) = items[i];
+            var invocation = new CompileInvocation
+            {
+                Compiler = compile.IsC ? Or(CC, "gcc") : Or(CXX, "g++"),
+                Arguments = compile.Arguments,
+                WorkingDirectory = projectDir,
+            };
+            Directory.CreateDirectory(Path.GetDirectoryName(compile.ObjectFile)!);
+            CompileResult result = cache.Compile(invocation, session);
+            lock (objects)
+            {
+                foreach (Diagnostic d in result.Diagnostics)
+                    if (d.IsError || reported.TryAdd(d.Code, true)) Report(d); // a cache fault is said once per project
+                LogOutcome(item, result);
+                string output = CompilerProcess.Text(result.Stdout) + CompilerProcess.Text(result.Stderr);
+                int errors = CompilerOutputLog.Write(Log, output);
+                if (result.ExitCode != 0 && errors == 0 && result.Diagnostics.All(d => !d.IsError))
+                    Log.LogError(null, null, null, item.ItemSpec, 0, 0, 0, 0, "{0} exited with code {1}: {2}", invocation.Compiler, result.ExitCode, output.Trim());
+            }
+            var obj = new TaskItem(compile.ObjectFile);
+            obj.SetMetadata("Source", compile.Source);
+            item.CopyMetadataTo(obj);
+            objects[i] = obj;
+        });
+        Objects = objects;
+        return !Log.HasLoggedErrors;
+    }
+
+    private SessionRecorder? JoinSession(CompileCache cache)
+    {
+        if (!Zccache.Core.Sessions.SessionId.TryParse(SessionId, out var id)) return null;
+        try
+        {
+            var folder = new SessionFolder(cache.Layout!, id);
+            SessionManager.Process.Create(new SessionConfig { ClientPid = Environment.ProcessId, WorkingDir = ProjectDirectoryOrCwd(), TrackStats = true }, id);
+            return new SessionRecorder(SessionManager.Process, folder, ProjectFile);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Warn(ZcCodes.SessionIoError, $"the session folder cannot be used ({e.Message}); compiles are cached but not counted.");
+            return null;
+        }
+    }
+
+    private string ProjectDirectoryOrCwd() => string.IsNullOrEmpty(ProjectDirectory) ? Directory.GetCurrentDirectory() : ProjectDirectory;
+
+    private void LogOutcome(ITaskItem item, CompileResult result)
+    {
+        var o = result.Outcome;
+        string what = o.Kind switch
+        {
+            OutcomeKind.Hit => "hit",
+            OutcomeKind.CachedError => "hit (cached error)",
+            OutcomeKind.Miss => $"miss ({o.Reason})",
+            _ => $"not cached ({o.Reason})",
+        };
+        Log.LogMessage(MessageImportance.Normal, "zccache: {0} {1} ({2} ms)", what, item.ItemSpec,
+            (o.LatencyNs / 1e6).ToString("0.0", CultureInfo.InvariantCulture));
+    }
+
+    private int ParseParallelism()
+    {
+        if (string.IsNullOrWhiteSpace(Parallelism)) return Environment.ProcessorCount;
+        if (int.TryParse(Parallelism, out int n) && n > 0) return n;
+        Warn(ZcCodes.BadProperty, $"ZccacheParallelism '{Parallelism}' is not a positive number; using {Environment.ProcessorCount}.");
+        return Environment.ProcessorCount;
+    }
+
+    private static string Or(string value, string fallback) => string.IsNullOrWhiteSpace(value) ? fallback : value.Trim();
+}

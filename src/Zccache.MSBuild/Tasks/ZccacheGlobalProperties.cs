@@ -1,0 +1,25 @@
+using Microsoft.Build.Framework;
+
+namespace Zccache.MSBuild.Tasks;
+
+/// <summary>
+/// This project instance's global properties: their names (so the session project can be called
+/// with none of them, and every project reaches the same instance of it) and a fingerprint (so two
+/// instances of one project, e.g. two target frameworks, are told apart).
+/// </summary>
+public sealed class ZccacheGlobalProperties : Microsoft.Build.Utilities.Task
+{
+    [Output] public string Names { get; set; } = "";
+    [Output] public string Fingerprint { get; set; } = "";
+
+    public override bool Execute()
+    {
+        var globals = BuildEngine is IBuildEngine6 engine6
+            ? engine6.GetGlobalProperties()
+            : new Dictionary<string, string>();
+        var ordered = globals.OrderBy(p => p.Key, StringComparer.OrdinalIgnoreCase).ToList();
+        Names = string.Join(';', ordered.Select(p => p.Key));
+        Fingerprint = string.Join('\n', ordered.Select(p => p.Key + "=" + p.Value));
+        return true;
+    }
+}

@@ -1,0 +1,54 @@
+using Microsoft.Build.Framework;
+using Microsoft.Build.Utilities;
+using Zccache.Core.Diagnostics;
+using Zccache.Core.Sessions;
+using Zccache.Core.Storage;
+
+namespace Zccache.MSBuild.Tasks;
+
+/// <summary>
+/// Starts the build's session, or joins the explicit one named by <see cref="SessionId"/>. Runs in
+/// the private Zccache.Session.proj, which every project calls with the same global properties:
+/// MSBuild's result cache runs it once per build and hands every project and node the same answer.
+/// </summary>
+public sealed class ZccacheStartSession : ZccacheTask
+{
+    /// <summary>An explicit session to join (ZccacheSessionId / ZCCACHE_SESSION_ID).</summary>
+    public string SessionId { get; set; } = "";
+
+    /// <summary>One item: the session id, with <c>BuildId</c> and <c>Explicit</c> metadata. Empty when the cache cannot be used.</summary>
+    [Output] public ITaskItem? Session { get; set; }
+
+    public override bool Execute()
+    {
+        var layout = new CacheLayout(CacheRoot);
+        bool isExplicit = false;
+        var id = Core.Sessions.SessionId.New();
+        if (!string.IsNullOrWhiteSpace(SessionId))
+        {
+            if (Core.Sessions.SessionId.TryParse(SessionId, out var given)) { id = given; isExplicit = true; }
+            else Warn(ZcCodes.BadSessionId, $"the session id '{SessionId}' is not a UUID; starting a session for this build instead.");
+        }
+
+        try
+        {
+            layout.EnsureCreated();
+            var folder = new SessionFolder(layout, id);
+            folder.EnsureCreated(Environment.ProcessId, isExplicit, Directory.GetCurrentDirectory());
+            SessionFolder.ReapAbandoned(layout, SessionManager.Process.IdleTimeout, SessionManager.IsProcessAlive);
+            new LocalStore(layout).CleanStaging(TimeSpan.FromHours(1));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Warn(ZcCodes.CacheDirUnusable, $"the cache directory '{layout.Root}' cannot be used ({e.Message}); compiling without the cache.");
+            return true; // no session: compiles run plainly
+        }
+
+        var item = new TaskItem(id.ToString());
+        item.SetMetadata("BuildId", Guid.NewGuid().ToString("N"));
+        item.SetMetadata("Explicit", isExplicit ? "true" : "false");
+        Session = item;
+        Log.LogMessage(MessageImportance.Normal, "zccache: {0} session {1} in {2}", isExplicit ? "joined" : "started", id, layout.Root);
+        return true;
+    }
+}

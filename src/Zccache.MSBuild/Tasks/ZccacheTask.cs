@@ -1,0 +1,23 @@
+using Microsoft.Build.Framework;
+using Microsoft.Build.Utilities;
+using Zccache.Core.Diagnostics;
+using Zccache.Core.Storage;
+
+namespace Zccache.MSBuild.Tasks;
+
+/// <summary>What every zccache task shares: the cache root, and ZC diagnostics as MSBuild warnings and errors.</summary>
+public abstract class ZccacheTask : Microsoft.Build.Utilities.Task
+{
+    /// <summary>The <c>ZccacheCacheDir</c> property (already defaulted from ZCCACHE_CACHE_DIR); empty means the platform default.</summary>
+    public string? CacheDir { get; set; }
+
+    protected string CacheRoot => CacheLayout.DefaultRoot(CacheDir);
+
+    protected void Report(Diagnostic d)
+    {
+        if (d.IsError) Log.LogError(null, d.Code, null, null, 0, 0, 0, 0, "{0}", d.Message);
+        else Log.LogWarning(null, d.Code, null, null, 0, 0, 0, 0, "{0}", d.Message);
+    }
+
+    protected void Warn(string code, string message) => Report(new Diagnostic(code, message));
+}
