@@ -1,0 +1,207 @@
+using Zccache.Core.Compilers;
+using Zccache.Core.Diagnostics;
+using Zccache.Core.Hashing;
+using Zccache.Core.Pipeline;
+using Zccache.Core.Sessions;
+
+namespace Zccache.Core.Tests;
+
+/// <summary>The pipeline with the real gcc on real files.</summary>
+public class CompileCacheTests : IDisposable
+{
+    private readonly TempDir _dir = new();
+    private readonly FileHashMemo _memo = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    private CompileCache Cache() => CompileCache.Open(_dir["cache"], _memo);
+
+    private CompileResult Compile(CompileCache cache, string compiler = "gcc", SessionRecorder? session = null, params string[] args) =>
+        cache.Compile(new CompileInvocation { Compiler = compiler, Arguments = args, WorkingDirectory = _dir["src"] }, session);
+
+    private void Source(string name, string text)
+    {
+        string path = _dir.Write(Path.Join("src", name), text);
+        // Put mtimes in the past so the memo does not treat the files as racy.
+        File.SetLastWriteTimeUtc(path, DateTime.UtcNow.AddMinutes(-1));
+    }
+
+    [Fact]
+    public void Miss_then_hit_with_identical_object()
+    {
+        Source("a.c", "#include \"a.h\"\nint f(void){return A;}\n");
+        Source("a.h", "#define A 1\n");
+        var cache = Cache();
+        var first = Compile(cache, args: ["-c", "a.c", "-o", "a.o", "-O2"]);
+        Assert.Equal(OutcomeKind.Miss, first.Outcome.Kind);
+        Assert.Equal("context_not_found", first.Outcome.Reason);
+        byte[] compiled = File.ReadAllBytes(_dir["src/a.o"]);
+        File.Delete(_dir["src/a.o"]);
+
+        var second = Compile(cache, args: ["-c", "a.c", "-o", "a.o", "-O2"]);
+        Assert.Equal(OutcomeKind.Hit, second.Outcome.Kind);
+        Assert.Equal(compiled, File.ReadAllBytes(_dir["src/a.o"]));
+        Assert.True(second.Outcome.OriginalNs > 0);
+    }
+
+    [Fact]
+    public void A_changed_header_is_a_miss_with_its_reason()
+    {
+        Source("a.c", "#include \"a.h\"\nint f(void){return A;}\n");
+        Source("a.h", "#define A 1\n");
+        var cache = Cache();
+        Compile(cache, args: ["-c", "a.c"]);
+        Source("a.h", "#define A 2\n");
+        var again = Compile(cache, args: ["-c", "a.c"]);
+        Assert.Equal(OutcomeKind.Miss, again.Outcome.Kind);
+        Assert.Equal("input_changed", again.Outcome.Reason);
+        // Back to the first content: the first entry is still there.
+        Source("a.h", "#define A 1\n");
+        Assert.Equal(OutcomeKind.Hit, Compile(cache, args: ["-c", "a.c"]).Outcome.Kind);
+    }
+
+    [Fact]
+    public void Time_macros_are_not_cached_unless_source_date_epoch_is_set()
+    {
+        Source("t.c", "const char *when = __DATE__;\n");
+        var cache = Cache();
+        var r = Compile(cache, args: ["-c", "t.c"]);
+        Assert.Equal(OutcomeKind.NonCacheable, r.Outcome.Kind);
+        Assert.Equal("time_macros", r.Outcome.Reason);
+        Assert.Equal(OutcomeKind.NonCacheable, Compile(cache, args: ["-c", "t.c"]).Outcome.Kind);
+
+        var env = Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
+            .ToDictionary(e => (string)e.Key, e => (string)e.Value!);
+        env["SOURCE_DATE_EPOCH"] = "1700000000";
+        var inv = new CompileInvocation { Compiler = "gcc", Arguments = ["-c", "t.c"], WorkingDirectory = _dir["src"], Environment = env };
+        Assert.Equal(OutcomeKind.Miss, cache.Compile(inv).Outcome.Kind);
+        Assert.Equal(OutcomeKind.Hit, cache.Compile(inv).Outcome.Kind);
+    }
+
+    [Fact]
+    public void Failed_compiles_are_cached_and_replayed()
+    {
+        Source("bad.c", "int f(void){ return undeclared; }\n");
+        var cache = Cache();
+        var first = Compile(cache, args: ["-c", "bad.c"]);
+        Assert.NotEqual(0, first.ExitCode);
+        Assert.Equal(OutcomeKind.Miss, first.Outcome.Kind);
+        var second = Compile(cache, args: ["-c", "bad.c"]);
+        Assert.Equal(OutcomeKind.CachedError, second.Outcome.Kind);
+        Assert.Equal(first.ExitCode, second.ExitCode);
+        Assert.Equal(first.Stderr, second.Stderr);
+        Assert.Contains("undeclared", CompilerProcess.Text(second.Stderr));
+        Assert.False(File.Exists(_dir["src/bad.o"]));
+    }
+
+    [Fact]
+    public void A_user_depfile_is_produced_on_miss_and_hit()
+    {
+        Source("d.c", "#include \"d.h\"\nint x;\n");
+        Source("d.h", "\n");
+        Directory.CreateDirectory(_dir["src/out"]);
+        var cache = Cache();
+        Compile(cache, args: ["-c", "d.c", "-o", "out/d.o", "-MMD", "-MF", "out/d.d"]);
+        string depfile = File.ReadAllText(_dir["src/out/d.d"]);
+        Assert.Contains("d.h", depfile);
+        File.Delete(_dir["src/out/d.d"]);
+        File.Delete(_dir["src/out/d.o"]);
+        Assert.Equal(OutcomeKind.Hit, Compile(cache, args: ["-c", "d.c", "-o", "out/d.o", "-MMD", "-MF", "out/d.d"]).Outcome.Kind);
+        Assert.Equal(depfile, File.ReadAllText(_dir["src/out/d.d"]));
+    }
+
+    [Fact]
+    public void Non_cacheable_calls_still_run_and_are_counted()
+    {
+        Source("m.c", "int main(void){return 0;}\n");
+        var cache = Cache();
+        var layout = cache.Layout!;
+        var folder = new SessionFolder(layout, SessionId.New());
+        folder.EnsureCreated(Environment.ProcessId, false, _dir.Path);
+        var manager = new SessionManager(TimeSpan.FromMinutes(1));
+        manager.Create(new SessionConfig { ClientPid = 1, WorkingDir = _dir.Path, TrackStats = true }, folder.Id);
+        var recorder = new SessionRecorder(manager, folder, "/p.csproj");
+
+        var r = Compile(cache, session: recorder, args: ["m.c", "-o", "m"]);
+        Assert.Equal(0, r.ExitCode);
+        Assert.True(File.Exists(_dir["src/m"]));
+        Assert.Equal("linking", r.Outcome.Reason);
+        Compile(cache, session: recorder, args: ["-c", "m.c"]);
+        Compile(cache, session: recorder, args: ["-c", "m.c"]);
+
+        Assert.Equal(1, manager.ContextCount(folder.Id));
+        var live = manager.Get(folder.Id)!.StatsTracker!;
+        Assert.Equal((3, 1, 1, 1), (live.Compilations, live.Hits, live.Misses, live.NonCacheable));
+        var (total, _) = folder.Aggregate();
+        Assert.Equal((3L, 1L, 1L, 1L), (total.Compilations, total.Hits, total.Misses, total.NonCacheable));
+    }
+
+    [Fact]
+    public void A_missing_compiler_is_a_clear_error()
+    {
+        var r = Compile(Cache(), compiler: "no-such-gcc-xyz", args: ["-c", "a.c"]);
+        Assert.Equal(127, r.ExitCode);
+        Assert.Contains(r.Diagnostics, d => d.Code == ZcCodes.CompilerNotFound && d.IsError);
+    }
+
+    [Fact]
+    public void An_unusable_cache_directory_compiles_plainly_with_a_warning()
+    {
+        Source("a.c", "int a;\n");
+        File.WriteAllText(_dir["blocker"], "a file where the cache dir should be");
+        var cache = CompileCache.Open(Path.Join(_dir["blocker"], "cache"), _memo);
+        Assert.False(cache.IsEnabled);
+        Assert.Equal(ZcCodes.CacheDirUnusable, Assert.Single(cache.StartupDiagnostics).Code);
+        var r = Compile(cache, args: ["-c", "a.c"]);
+        Assert.Equal(0, r.ExitCode);
+        Assert.True(File.Exists(_dir["src/a.o"]));
+    }
+
+    [Fact]
+    public void A_corrupt_entry_is_a_miss_with_a_warning_and_the_compile_runs()
+    {
+        Source("a.c", "int a = 1;\n");
+        var cache = Cache();
+        Compile(cache, args: ["-c", "a.c"]);
+        string entries = Path.Join(cache.Layout!.Entries);
+        string obj = Directory.EnumerateFiles(entries, "object", SearchOption.AllDirectories).Single();
+        byte[] bytes = File.ReadAllBytes(obj);
+        bytes[^5] ^= 0xff;
+        File.WriteAllBytes(obj, bytes);
+        var r = Compile(cache, args: ["-c", "a.c"]);
+        Assert.Equal(OutcomeKind.Miss, r.Outcome.Kind);
+        Assert.Contains(r.Diagnostics, d => d.Code == ZcCodes.CorruptEntry);
+        Assert.Equal(OutcomeKind.Hit, Compile(cache, args: ["-c", "a.c"]).Outcome.Kind);
+    }
+
+    [Fact]
+    public void Environment_that_changes_output_enters_the_key_and_nothing_else_does()
+    {
+        Source("e.c", "int e;\n");
+        var cache = Cache();
+        CompileResult Run(params (string K, string V)[] vars)
+        {
+            var env = Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
+                .ToDictionary(e => (string)e.Key, e => (string)e.Value!);
+            foreach (var (k, v) in vars) env[k] = v;
+            return cache.Compile(new CompileInvocation { Compiler = "gcc", Arguments = ["-c", "e.c"], WorkingDirectory = _dir["src"], Environment = env });
+        }
+        Assert.Equal(OutcomeKind.Miss, Run().Outcome.Kind);
+        Assert.Equal(OutcomeKind.Hit, Run(("SOME_UNRELATED_VAR", "1")).Outcome.Kind);
+        Assert.Equal(OutcomeKind.Miss, Run(("CPATH", _dir.Path)).Outcome.Kind);
+        Assert.Equal(OutcomeKind.Miss, Run(("SOURCE_DATE_EPOCH", "1")).Outcome.Kind);
+    }
+
+    [Fact]
+    public void The_file_memo_rehashes_changed_files()
+    {
+        string path = _dir.Write("m.h", "one");
+        File.SetLastWriteTimeUtc(path, DateTime.UtcNow.AddMinutes(-2));
+        var first = _memo.Get(path)!.Value.Hash;
+        Assert.Equal(first, _memo.Get(path)!.Value.Hash);
+        File.WriteAllText(path, "two");
+        File.SetLastWriteTimeUtc(path, DateTime.UtcNow.AddMinutes(-1));
+        Assert.NotEqual(first, _memo.Get(path)!.Value.Hash);
+        Assert.Null(_memo.Get(_dir["missing.h"]));
+    }
+}

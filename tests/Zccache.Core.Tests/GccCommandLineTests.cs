@@ -1,0 +1,119 @@
+using Zccache.Core.Compilers;
+
+namespace Zccache.Core.Tests;
+
+public class GccCommandLineTests
+{
+    private static (GccCompile? Compile, NonCacheable? Why) Parse(string cwd, params string[] args) =>
+        GccCommandLine.Parse(new CompileInvocation { Compiler = "gcc", Arguments = args, WorkingDirectory = cwd });
+
+    [Theory]
+    [InlineData(NonCacheableReason.Linking, "a.c", "-o", "a")]
+    [InlineData(NonCacheableReason.PreprocessOnly, "-E", "a.c")]
+    [InlineData(NonCacheableReason.PreprocessOnly, "-c", "-M", "a.c")]
+    [InlineData(NonCacheableReason.PreprocessOnly, "-c", "-MM", "a.c")]
+    [InlineData(NonCacheableReason.NoSource, "-c", "-O2")]
+    [InlineData(NonCacheableReason.MultipleSources, "-c", "a.c", "b.c", "-o", "x.o")]
+    [InlineData(NonCacheableReason.MultipleSources, "-c", "a.c", "b.c")]
+    [InlineData(NonCacheableReason.StdinSource, "-c", "-x", "c", "-", "-o", "x.o")]
+    [InlineData(NonCacheableReason.UnsupportedOption, "-c", "a.c", "-save-temps")]
+    [InlineData(NonCacheableReason.UnsupportedOption, "-c", "a.c", "-MD", "-MG")]
+    [InlineData(NonCacheableReason.UnsupportedOption, "-c", "a.c", "--coverage")]
+    [InlineData(NonCacheableReason.UnsupportedOption, "-c", "a.c", "-fprofile-use=x.gcda")]
+    [InlineData(NonCacheableReason.UnsupportedOption, "-c", "a.c", "-Wp,-MD,x.d")]
+    [InlineData(NonCacheableReason.UnsupportedOption, "-c", "a.c", "-S")]
+    [InlineData(NonCacheableReason.UnsupportedOption, "-c", "a.c", "-o")]
+    [InlineData(NonCacheableReason.NotASource, "-c", "a.o")]
+    [InlineData(NonCacheableReason.BadResponseFile, "-c", "@missing.rsp")]
+    public void Non_cacheable_calls_say_why(NonCacheableReason reason, params string[] args)
+    {
+        var (compile, why) = Parse("/w", args);
+        Assert.Null(compile);
+        Assert.Equal(reason, why!.Reason);
+    }
+
+    [Fact]
+    public void Reason_codes_are_snake_case() =>
+        Assert.Equal("preprocess_only", new NonCacheable(NonCacheableReason.PreprocessOnly, "").Code);
+
+    [Fact]
+    public void Output_defaults_to_the_source_name_in_the_working_directory()
+    {
+        var (c, _) = Parse("/w", "-c", "src/a.cpp");
+        Assert.Equal("/w/a.o", c!.OutputPath);
+        var (d, _) = Parse("/w", "-c", "src/a.cpp", "-oout/x.o");
+        Assert.Equal("/w/out/x.o", d!.OutputPath);
+    }
+
+    [Fact]
+    public void User_depfile_is_honoured_and_its_naming_enters_the_key()
+    {
+        var (c, _) = Parse("/w", "-c", "a.c", "-o", "o/a.o", "-MD");
+        Assert.Equal("/w/o/a.d", c!.UserDepfile);
+        var (d, _) = Parse("/w", "-c", "a.c", "-o", "o/a.o", "-MMD", "-MF", "deps/a.d", "-MT", "tgt");
+        Assert.Equal("/w/deps/a.d", d!.UserDepfile);
+        Assert.Contains("-MT=tgt", d.DepfileOptions);
+        var (e, _) = Parse("/w", "-c", "a.c");
+        Assert.Null(e!.UserDepfile);
+        Assert.Empty(e.DepfileOptions);
+    }
+
+    [Fact]
+    public void Response_files_expand_recursively_with_quotes()
+    {
+        using var dir = new TempDir();
+        dir.Write("inner.rsp", "-DINNER '-DSPACED=a b'");
+        dir.Write("args.rsp", "-c \"src/my file.c\" @inner.rsp -Iinc");
+        var (c, why) = Parse(dir.Path, "@args.rsp", "-o", "x.o");
+        Assert.Null(why);
+        Assert.Equal(Path.Join(dir.Path, "src", "my file.c"), c!.Context.SourceFile.Value);
+        Assert.Equal(new[] { "INNER", "SPACED=a b" }, c.Context.Defines);
+        Assert.Equal(new[] { "-c", "src/my file.c", "-DINNER", "-DSPACED=a b", "-Iinc", "-o", "x.o" }, c.Arguments);
+    }
+
+    [Fact]
+    public void Value_options_are_not_taken_for_sources()
+    {
+        var (c, why) = Parse("/w", "-c", "a.c", "-o", "a.o", "-Xlinker", "foo", "-mllvm", "bar", "-target", "x86_64-linux-gnu", "--param", "inline-unit-growth=20");
+        Assert.Null(why);
+        Assert.Equal("/w/a.c", c!.Context.SourceFile.Value);
+    }
+
+    [Fact]
+    public void Environment_that_writes_side_outputs_is_unsupported()
+    {
+        var (_, why) = GccCommandLine.Parse(new CompileInvocation
+        {
+            Compiler = "gcc", Arguments = ["-c", "a.c"], WorkingDirectory = "/w",
+            Environment = new Dictionary<string, string> { ["DEPENDENCIES_OUTPUT"] = "x.d" },
+        });
+        Assert.Equal(NonCacheableReason.UnsupportedOption, why!.Reason);
+    }
+
+    [Theory]
+    [InlineData("gcc", true)]
+    [InlineData("/usr/bin/g++-12", true)]
+    [InlineData("clang++", true)]
+    [InlineData("x86_64-linux-gnu-gcc-12", true)]
+    [InlineData("emcc", true)]
+    [InlineData("cc", true)]
+    [InlineData("rustc", false)]
+    [InlineData("ld", false)]
+    [InlineData("make", false)]
+    public void Gcc_family_is_recognised(string compiler, bool expected) => Assert.Equal(expected, GccCommandLine.IsGccFamily(compiler));
+
+    [Fact]
+    public void Command_line_text_splits_like_a_shell()
+    {
+        Assert.Equal(new[] { "-DA=\"x y\"", "b c", "d" }, CommandLineText.Split("-DA='\"x y\"' b\\ c  d"));
+        Assert.Throws<FormatException>(() => CommandLineText.Split("'open"));
+    }
+
+    [Fact]
+    public void Depfiles_are_read_with_continuations_escapes_and_phony_targets()
+    {
+        string text = "obj/a.o: src/a.c include/my\\ header.h \\\n  /usr/include/stdio.h\n\ninclude/my\\ header.h:\n\n/usr/include/stdio.h:\n";
+        Assert.Equal(new[] { "src/a.c", "include/my header.h", "/usr/include/stdio.h" }, DepFile.ParsePrerequisites(text));
+        Assert.Equal(new[] { "a.c", "b.h" }, DepFile.ParsePrerequisites("x.o y.o: a.c b.h"));
+    }
+}

@@ -1,0 +1,109 @@
+using Zccache.Core.Storage;
+
+namespace Zccache.Core.Tests;
+
+public class LocalStoreTests
+{
+    private static readonly string Key = new('a', 64);
+
+    private static (TempDir Dir, LocalStore Store) NewStore()
+    {
+        var dir = new TempDir();
+        var layout = new CacheLayout(dir.Path);
+        layout.EnsureCreated();
+        return (dir, new LocalStore(layout));
+    }
+
+    private static CacheEntry Entry() => new()
+    {
+        Object = [1, 2, 3, 4], Depfile = "a.o: a.c\n"u8.ToArray(), Stdout = [], Stderr = "warning\n"u8.ToArray(),
+        ExitCode = 0, CompileDurationNs = 123,
+    };
+
+    [Fact]
+    public void Published_entries_read_back_whole()
+    {
+        var (dir, store) = NewStore();
+        using var _ = dir;
+        Assert.Null(store.Read(Key));
+        Assert.True(store.Publish(Key, Entry()));
+        var e = store.Read(Key)!;
+        Assert.Equal(new byte[] { 1, 2, 3, 4 }, e.Object);
+        Assert.Equal("warning\n"u8.ToArray(), e.Stderr);
+        Assert.Equal(123, e.CompileDurationNs);
+        Assert.Empty(Directory.GetFileSystemEntries(store.Layout.Staging));
+    }
+
+    [Fact]
+    public void The_first_publication_wins()
+    {
+        var (dir, store) = NewStore();
+        using var _ = dir;
+        Assert.True(store.Publish(Key, Entry()));
+        Assert.False(store.Publish(Key, Entry() with { Object = [9] }));
+        Assert.Equal(new byte[] { 1, 2, 3, 4 }, store.Read(Key)!.Object);
+    }
+
+    [Fact]
+    public void Concurrent_publishers_leave_one_whole_entry()
+    {
+        var (dir, store) = NewStore();
+        using var _ = dir;
+        int wins = 0;
+        Parallel.For(0, 16, i => { if (store.Publish(Key, Entry() with { Object = [(byte)i, 1, 2] })) Interlocked.Increment(ref wins); });
+        Assert.Equal(1, wins);
+        Assert.NotNull(store.Read(Key));
+    }
+
+    [Theory]
+    [InlineData("object", -1)]   // truncated
+    [InlineData("object", 0)]    // flipped byte
+    [InlineData("stderr", 2)]
+    [InlineData("meta", 80)]
+    [InlineData("meta", 3)]
+    public void Corrupt_entries_are_detected_and_removed(string file, int flipAt)
+    {
+        var (dir, store) = NewStore();
+        using var _ = dir;
+        store.Publish(Key, Entry());
+        string path = Path.Join(store.Layout.EntryDir(Key), file);
+        byte[] bytes = File.ReadAllBytes(path);
+        if (flipAt < 0) bytes = bytes[..^1];
+        else bytes[flipAt] ^= 0x40;
+        File.WriteAllBytes(path, bytes);
+        Assert.Throws<CorruptEntryException>(() => store.Read(Key));
+        Assert.False(Directory.Exists(store.Layout.EntryDir(Key)));
+        Assert.Null(store.Read(Key));
+    }
+
+    [Fact]
+    public void Keys_are_validated_before_they_become_paths()
+    {
+        var (dir, store) = NewStore();
+        using var _ = dir;
+        Assert.Throws<InvalidDataException>(() => store.Read("../../etc/passwd"));
+        Assert.Throws<InvalidDataException>(() => store.ReadManifest("ABC"));
+    }
+
+    [Fact]
+    public void Manifests_keep_newest_first_and_drop_garbage()
+    {
+        var (dir, store) = NewStore();
+        using var _ = dir;
+        store.AddToManifest(Key, new ManifestResult(new string('1', 64), [new("/a.h", new string('2', 64))]));
+        store.AddToManifest(Key, new ManifestResult(new string('3', 64), []));
+        Assert.Equal(new[] { new string('3', 64), new string('1', 64) }, store.ReadManifest(Key)!.Results.Select(r => r.ArtifactKey));
+        File.WriteAllText(store.Layout.ManifestFile(Key), "{not json");
+        Assert.Null(store.ReadManifest(Key));
+    }
+
+    [Fact]
+    public void Cache_root_is_private_to_its_owner()
+    {
+        using var dir = new TempDir();
+        var layout = new CacheLayout(Path.Join(dir.Path, "fresh"));
+        layout.EnsureCreated();
+        if (!OperatingSystem.IsWindows())
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(layout.Root));
+    }
+}

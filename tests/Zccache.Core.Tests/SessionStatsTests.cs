@@ -1,0 +1,168 @@
+using Zccache.Core.Paths;
+using Zccache.Core.Sessions;
+using Zccache.Core.Storage;
+
+namespace Zccache.Core.Tests;
+
+public class SessionStatsTests
+{
+    private static NormalizedPath P(string p) => NormalizedPath.From(p);
+
+    [Fact]
+    public void New_tracker_is_zero()
+    {
+        var t = new SessionStatsTracker();
+        Assert.Equal(0, t.Compilations + t.Hits + t.Misses + t.NonCacheable + t.Errors + t.ErrorsCached + t.BytesRead + t.BytesWritten + t.TimeSavedNs);
+        Assert.Empty(t.Sources);
+    }
+
+    [Fact]
+    public void Hits_count_sources_once_and_save_real_time()
+    {
+        var t = new SessionStatsTracker();
+        t.RecordHit(P("/src/a.c"), originalCompileNs: 5_000_000, hitLatencyNs: 1_000_000, bytes: 1024);
+        t.RecordHit(P("/src/a.c"), originalCompileNs: 3_000_000, hitLatencyNs: 500_000, bytes: 2048);
+        Assert.Equal(2, t.Compilations);
+        Assert.Equal(2, t.Hits);
+        Assert.Equal(4_000_000 + 2_500_000, t.TimeSavedNs); // original minus the hit's own cost
+        Assert.Equal(3072, t.BytesRead);
+        Assert.Single(t.Sources);
+    }
+
+    [Fact]
+    public void A_hit_slower_than_the_compile_saves_nothing()
+    {
+        var t = new SessionStatsTracker();
+        t.RecordHit(P("/src/a.c"), originalCompileNs: 1_000, hitLatencyNs: 9_000, bytes: 1);
+        Assert.Equal(0, t.TimeSavedNs);
+    }
+
+    [Fact]
+    public void Miss_counts_bytes_written()
+    {
+        var t = new SessionStatsTracker();
+        t.RecordMiss(P("/src/b.c"), 4096);
+        Assert.Equal(1, t.Compilations);
+        Assert.Equal(1, t.Misses);
+        Assert.Equal(4096, t.BytesWritten);
+        Assert.Single(t.Sources);
+    }
+
+    [Fact]
+    public void Non_cacheable_error_and_cached_error()
+    {
+        var t = new SessionStatsTracker();
+        t.RecordNonCacheable();
+        t.RecordError();
+        t.RecordCachedError(P("/src/e.c"), 2_000_000, 1_000_000, 10);
+        Assert.Equal(2, t.Compilations);
+        Assert.Equal(1, t.NonCacheable);
+        Assert.Equal(1, t.Errors);
+        Assert.Equal(1, t.ErrorsCached);
+        Assert.Equal(0, t.Hits);
+        Assert.Equal(1_000_000, t.TimeSavedNs);
+    }
+
+    [Fact]
+    public void Finalize_gives_plain_numbers_and_hit_rate()
+    {
+        var t = new SessionStatsTracker();
+        t.RecordHit(P("/src/a.c"), 6_000_000, 1_000_000, 1024);
+        t.RecordMiss(P("/src/b.c"), 2048);
+        t.RecordNonCacheable();
+        var id = SessionId.New();
+        var f = t.Finalize(id, TimeSpan.FromMilliseconds(500));
+        Assert.Equal(id.ToString(), f.SessionId);
+        Assert.Equal(500, f.DurationMs);
+        Assert.Equal(3, f.Compilations);
+        Assert.Equal(1, f.Hits);
+        Assert.Equal(1, f.Misses);
+        Assert.Equal(1, f.NonCacheable);
+        Assert.Equal(0, f.ErrorsCached);
+        Assert.Equal(5, f.TimeSavedMs);
+        Assert.Equal(2, f.UniqueSources);
+        Assert.Equal(1024, f.BytesRead);
+        Assert.Equal(2048, f.BytesWritten);
+        Assert.Equal(0.5, f.HitRate);
+    }
+
+    [Fact]
+    public void Hit_rate_is_null_without_hits_or_misses()
+    {
+        var t = new SessionStatsTracker();
+        t.RecordNonCacheable();
+        Assert.Null(t.Finalize(SessionId.New(), TimeSpan.Zero).HitRate);
+    }
+
+    [Fact]
+    public void Stats_json_has_the_documented_field_names()
+    {
+        var t = new SessionStatsTracker();
+        t.RecordHit(P("/a.c"), 10_000_000, 0, 5);
+        string json = Reporting.StatsReport.Json(t.Finalize(SessionId.Parse("0f8fad5b-d9cb-469f-a165-70867728950e"), TimeSpan.FromSeconds(2)));
+        using var doc = System.Text.Json.JsonDocument.Parse(json);
+        var names = doc.RootElement.EnumerateObject().Select(p => p.Name).ToArray();
+        Assert.Equal(new[] { "session_id", "duration_ms", "compilations", "hits", "misses", "non_cacheable", "errors", "errors_cached",
+            "time_saved_ms", "unique_sources", "bytes_read", "bytes_written", "hit_rate" }, names);
+        Assert.Equal(1.0, doc.RootElement.GetProperty("hit_rate").GetDouble());
+        Assert.Equal("0f8fad5b-d9cb-469f-a165-70867728950e", doc.RootElement.GetProperty("session_id").GetString());
+    }
+
+    [Fact]
+    public void Summary_line_reads_like_the_example()
+    {
+        var s = new FinalizedSessionStats { Compilations = 40, Hits = 38, Misses = 2, TimeSavedMs = 31_200 };
+        Assert.Equal("zccache: 40 compilations, 38 hits, 2 misses, 0 non-cacheable (95.0% hit rate), saved 31.2 s", Reporting.StatsReport.SummaryLine(s));
+    }
+
+    [Fact]
+    public void Session_folder_adds_up_outcomes_from_several_processes_and_ends_once()
+    {
+        using var dir = new TempDir();
+        var layout = new CacheLayout(dir.Path);
+        layout.EnsureCreated();
+        var id = SessionId.New();
+        var folder = new SessionFolder(layout, id);
+        folder.EnsureCreated(Environment.ProcessId, isExplicit: false, dir.Path);
+        folder.Append(new CompileOutcome { Kind = OutcomeKind.Miss, Source = "/a.c", Project = "/p/a.csproj", Bytes = 100 });
+        // Another process's file, written as that process would (one JSON object a line), with a torn last line.
+        File.WriteAllText(Path.Join(folder.Path, "outcomes", "99999-x.jsonl"),
+            "{\"outcome\":\"hit\",\"source\":\"/b.c\",\"project\":\"/p/b.csproj\",\"latency_ns\":1000000,\"original_ns\":51000000,\"bytes\":7}\n" +
+            "{\"outcome\":\"non_cacheable\",\"reason\":\"linking\",\"project\":\"/p/b.csproj\"}\n{\"outcome\":\"hi");
+        var (total, perProject) = folder.Aggregate();
+        Assert.Equal(3, total.Compilations);
+        Assert.Equal(1, total.Hits);
+        Assert.Equal(1, total.Misses);
+        Assert.Equal(1, total.NonCacheable);
+        Assert.Equal(50, total.TimeSavedMs);
+        Assert.Equal(2, perProject.Count);
+        Assert.Equal(2, perProject.Single(p => p.Project == "/p/b.csproj").Stats.Compilations);
+
+        var ended = folder.End();
+        Assert.True(folder.IsEnded);
+        folder.Append(new CompileOutcome { Kind = OutcomeKind.Miss, Source = "/late.c" });
+        Assert.Equal(ended, folder.End()); // ending twice is harmless and returns what was finalized
+    }
+
+    [Fact]
+    public void Abandoned_sessions_are_reaped_and_their_data_kept()
+    {
+        using var dir = new TempDir();
+        var layout = new CacheLayout(dir.Path);
+        layout.EnsureCreated();
+        var dead = new SessionFolder(layout, SessionId.New());
+        dead.EnsureCreated(clientPid: 424242, isExplicit: false, dir.Path);
+        dead.Append(new CompileOutcome { Kind = OutcomeKind.Miss, Source = "/a.c" });
+        var old = DateTime.UtcNow.AddMinutes(-5);
+        Directory.SetLastWriteTimeUtc(dead.Path, old);
+        foreach (var f in Directory.EnumerateFiles(Path.Join(dead.Path, "outcomes"))) File.SetLastWriteTimeUtc(f, old);
+        var alive = new SessionFolder(layout, SessionId.New());
+        alive.EnsureCreated(Environment.ProcessId, isExplicit: false, dir.Path);
+
+        var reaped = SessionFolder.ReapAbandoned(layout, TimeSpan.FromMinutes(15), pid => pid == Environment.ProcessId);
+        Assert.Equal(new[] { dead.Id }, reaped);
+        Assert.True(dead.IsEnded);
+        Assert.Equal(1, dead.ReadFinal()!.Misses);
+        Assert.False(alive.IsEnded);
+    }
+}

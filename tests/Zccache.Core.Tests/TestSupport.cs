@@ -1,0 +1,43 @@
+namespace Zccache.Core.Tests;
+
+/// <summary>A clock the test moves by hand.</summary>
+public sealed class ManualClock(DateTimeOffset start) : TimeProvider
+{
+    private DateTimeOffset _now = start;
+    public override DateTimeOffset GetUtcNow() => _now;
+    public void Advance(TimeSpan by) => _now += by;
+}
+
+/// <summary>A temporary folder removed after the test.</summary>
+public sealed class TempDir : IDisposable
+{
+    public TempDir()
+    {
+        Path = System.IO.Path.Join(System.IO.Path.GetTempPath(), "zccache-test-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(Path);
+    }
+
+    public string Path { get; }
+
+    public string Write(string relative, string text)
+    {
+        string full = System.IO.Path.Join(Path, relative);
+        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(full)!);
+        File.WriteAllText(full, text);
+        return full;
+    }
+
+    public string this[string relative] => System.IO.Path.Join(Path, relative);
+
+    public void Dispose()
+    {
+        try
+        {
+            foreach (string d in Directory.EnumerateDirectories(Path, "*", SearchOption.AllDirectories))
+                File.SetUnixFileMode(d, (UnixFileMode)0b111_111_111);
+            Directory.Delete(Path, recursive: true);
+        }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
+    }
+}
