@@ -61,6 +61,26 @@ public class CompileCacheTests : IDisposable
     }
 
     [Fact]
+    public void A_new_header_shadowing_a_used_one_is_a_miss()
+    {
+        Source("s.c", "#include <h.h>\n#include <stdio.h>\nint v = H;\n");
+        Source("inc2/h.h", "#define H 2\n");
+        Directory.CreateDirectory(_dir["src/inc1"]);
+        Directory.SetLastWriteTimeUtc(_dir["src/inc1"], DateTime.UtcNow.AddMinutes(-1));
+        var cache = Cache();
+        Assert.Equal(OutcomeKind.Miss, Compile(cache, args: ["-c", "s.c", "-Iinc1", "-Iinc2"]).Outcome.Kind);
+        Assert.Equal(OutcomeKind.Hit, Compile(cache, args: ["-c", "s.c", "-Iinc1", "-Iinc2"]).Outcome.Kind);
+        Source("inc1/h.h", "#define H 1\n");
+        var shadowed = Compile(cache, args: ["-c", "s.c", "-Iinc1", "-Iinc2"]);
+        Assert.Equal(OutcomeKind.Miss, shadowed.Outcome.Kind);
+        Assert.Equal("include_shadowed", shadowed.Outcome.Reason);
+        // A header named like a system one, in a -I directory, shadows it too.
+        Source("inc1/stdio.h", "#define MY_STDIO 1\n");
+        Assert.Equal(OutcomeKind.Miss, Compile(cache, args: ["-c", "s.c", "-Iinc1", "-Iinc2"]).Outcome.Kind);
+        Assert.Equal(OutcomeKind.Hit, Compile(cache, args: ["-c", "s.c", "-Iinc1", "-Iinc2"]).Outcome.Kind);
+    }
+
+    [Fact]
     public void Time_macros_are_not_cached_unless_source_date_epoch_is_set()
     {
         Source("t.c", "const char *when = __DATE__;\n");

@@ -19,6 +19,7 @@ public sealed class CompileCache
 {
     private readonly LocalStore? _store;
     private readonly FileHashMemo _memo;
+    private readonly DirectoryListingMemo _listings = DirectoryListingMemo.Shared;
 
     private CompileCache(LocalStore? store, FileHashMemo memo, IReadOnlyList<Diagnostic> startup)
     {
@@ -126,9 +127,11 @@ public sealed class CompileCache
         if (manifest is null) return (null, "context_not_found");
 
         string reason = "input_changed";
+        var listing = _listings.Begin();
         foreach (ManifestResult result in manifest.Results)
         {
             if (!result.Dependencies.All(d => _memo.Get(d.Path)?.Hash.Hex == d.Sha256)) continue;
+            if (result.Absent.Any(listing.Exists)) { reason = "include_shadowed"; continue; }
             if (!ContentHash.IsValidHex(result.ArtifactKey)) continue;
             CacheEntry? entry = _store.Read(result.ArtifactKey);
             if (entry is null) { reason = "no_artifact_for_key"; continue; }
@@ -238,8 +241,10 @@ public sealed class CompileCache
             CompileDurationNs = run.DurationNs,
         };
         string artifactKey = key.Derive("artifact", dependencies.SelectMany(d => new[] { d.Path, d.Sha256 }));
+        var listing = _listings.Begin();
+        var absent = ShadowCandidates.For(compile.Context, dependencies.Select(d => d.Path)).Where(p => !listing.Exists(p)).ToList();
         bool published = _store!.Publish(artifactKey, entry);
-        _store.AddToManifest(key.Hex, new ManifestResult(artifactKey, dependencies));
+        _store.AddToManifest(key.Hex, new ManifestResult(artifactKey, dependencies) { Absent = absent });
         return (outcome with { Bytes = published ? entry.TotalBytes : 0 }, null);
     }
 

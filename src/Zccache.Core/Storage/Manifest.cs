@@ -6,10 +6,16 @@ namespace Zccache.Core.Storage;
 /// <summary>A dependency the compiler reported, with the content hash it had when the entry was made.</summary>
 public sealed record RecordedDependency([property: JsonPropertyName("path")] string Path, [property: JsonPropertyName("sha256")] string Sha256);
 
-/// <summary>One way a context was compiled before: the dependencies it read and the entry it produced.</summary>
+/// <summary>
+/// One way a context was compiled before: the dependencies it read, the paths that must still not
+/// exist (they would shadow a dependency), and the entry it produced.
+/// </summary>
 public sealed record ManifestResult(
     [property: JsonPropertyName("artifact")] string ArtifactKey,
-    [property: JsonPropertyName("dependencies")] List<RecordedDependency> Dependencies);
+    [property: JsonPropertyName("dependencies")] List<RecordedDependency> Dependencies)
+{
+    [JsonPropertyName("absent")] public List<string> Absent { get; init; } = [];
+}
 
 /// <summary>
 /// Direct mode's index: for a context key, the results seen so far, newest first. A lookup takes
