@@ -1,0 +1,188 @@
+namespace Zccache.EndToEnd.Tests;
+
+/// <summary>A user's project with ClCompile items, built with real dotnet build, gcc and g++.</summary>
+[Collection(BuildCollection.Name)]
+public sealed class ClCompileBuildTests(PackageFeed feed) : IDisposable
+{
+    private readonly Workspace _ws = new(feed, "clcompile");
+    private const string ObjDir = "app/obj/Debug/net10.0/zccache";
+
+    public void Dispose() => _ws.Dispose();
+
+    private string App(string defines = "FOO=1", string dirs = "native/include", string properties = "")
+    {
+        NativeSources.WriteLibrary(_ws, "app/native");
+        return _ws.Project("app/app.csproj", $"""
+            <ItemGroup>
+              <ClCompile Include="native/src/**/*.c;native/src/**/*.cpp" AdditionalIncludeDirectories="{dirs}" PreprocessorDefinitions="{defines}" />
+            </ItemGroup>
+            <Target Name="ShowObjects" AfterTargets="Build">
+              <Message Importance="high" Text="object: %(ZccacheObject.Identity) from %(ZccacheObject.Source)" />
+            </Target>
+            """, properties);
+    }
+
+    [Fact]
+    public void Cold_build_misses_and_rebuild_after_deleting_obj_hits_with_identical_objects()
+    {
+        App();
+        var cold = _ws.Build("app/app.csproj");
+        Assert.True(cold.Succeeded, cold.Output);
+        Assert.Equal((4L, 0L, 4L, 0L), (cold.Stats!.Compilations, cold.Stats.Hits, cold.Stats.Misses, cold.Stats.NonCacheable));
+        Assert.Equal(4, cold.Stats.UniqueSources);
+        Assert.Equal(0.0, cold.Stats.HitRate);
+        Assert.True(cold.Stats.BytesWritten > 0);
+        Assert.Contains("app -> zccache: 4 compilations, 0 hits, 4 misses, 0 non-cacheable (0.0% hit rate)", cold.Output);
+        Assert.Single(cold.SummaryLines);
+        var coldObjects = _ws.Objects(ObjDir);
+        // One object per source, mirrored folders: the two table.c files do not collide.
+        Assert.Equal(new[] { "native/src/table.c.o", "native/src/tokenize.cpp.o", "native/src/util/format.cpp.o", "native/src/util/table.c.o" }, coldObjects.Keys);
+        Assert.Contains($"object: {_ws[ObjDir + "/native/src/tokenize.cpp.o"]} from {_ws["app/native/src/tokenize.cpp"]}", cold.Output);
+
+        _ws.Delete("app/obj");
+        _ws.Delete("app/bin");
+        var warm = _ws.Build("app/app.csproj");
+        Assert.True(warm.Succeeded, warm.Output);
+        Assert.Equal((4L, 4L, 0L, 0L), (warm.Stats!.Compilations, warm.Stats.Hits, warm.Stats.Misses, warm.Stats.NonCacheable));
+        Assert.Equal(1.0, warm.Stats.HitRate);
+        Assert.Equal(cold.Stats.BytesWritten, warm.Stats.BytesRead);
+        Assert.NotEqual(cold.Stats.SessionId, warm.Stats.SessionId);
+        Assert.Contains("app -> zccache: 4 compilations, 4 hits, 0 misses, 0 non-cacheable (100.0% hit rate)", warm.Output);
+        Assert.Equal(coldObjects, _ws.Objects(ObjDir));
+
+        // And identical to what gcc/g++ produce without any cache, from the same command line.
+        foreach (var (relative, bytes) in coldObjects)
+        {
+            string source = _ws["app/" + relative[..^2]];
+            string plain = _ws["plain/" + relative];
+            Directory.CreateDirectory(Path.GetDirectoryName(plain)!);
+            string compiler = source.EndsWith(".c") ? "gcc" : "g++";
+            var r = Dotnet.Run(_ws["app"], ["-c", "-DFOO=1", "-I" + _ws["app/native/include"], source, "-o", plain], new(), compiler);
+            Assert.Equal(0, r.ExitCode);
+            Assert.Equal(File.ReadAllBytes(plain), bytes);
+        }
+    }
+
+    [Fact]
+    public void Editing_one_header_misses_exactly_the_sources_that_include_it()
+    {
+        App();
+        Assert.True(_ws.Build("app/app.csproj").Succeeded);
+        // config.h is included by table.c and tokenize.cpp (through table.h), not by format.cpp or util/table.c.
+        File.AppendAllText(_ws["app/native/include/config.h"], "\n#define CONFIG_EDITED 1\n");
+        var r = _ws.Build("app/app.csproj", "-v:n");
+        Assert.True(r.Succeeded, r.Output);
+        Assert.Equal((4L, 2L, 2L), (r.Stats!.Compilations, r.Stats.Hits, r.Stats.Misses));
+        Assert.Contains("miss (input_changed) native/src/table.c", r.Output.Replace('\\', '/'), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_changed_define_is_a_miss()
+    {
+        App(defines: "FOO=$(FooValue)", properties: "<FooValue>1</FooValue>");
+        Assert.Equal(4, _ws.Build("app/app.csproj").Stats!.Misses);
+        Assert.Equal(4, _ws.Build("app/app.csproj").Stats!.Hits);
+        var changed = _ws.Build("app/app.csproj", "-p:FooValue=2");
+        Assert.True(changed.Succeeded, changed.Output);
+        Assert.Equal((0L, 4L), (changed.Stats!.Hits, changed.Stats.Misses));
+    }
+
+    [Fact]
+    public void A_new_header_in_an_earlier_include_directory_that_shadows_another_is_a_miss()
+    {
+        App(dirs: "native/override;native/include");
+        Directory.CreateDirectory(_ws["app/native/override"]);
+        Assert.Equal(4, _ws.Build("app/app.csproj").Stats!.Misses);
+        Assert.Equal(4, _ws.Build("app/app.csproj").Stats!.Hits);
+        _ws.Write("app/native/override/config.h", "#pragma once\n#define FOO_OVERRIDDEN 1\n#define TABLE_SIZE 7\n");
+        var r = _ws.Build("app/app.csproj", "-v:n");
+        Assert.True(r.Succeeded, r.Output);
+        Assert.Equal((2L, 2L), (r.Stats!.Hits, r.Stats.Misses));
+        Assert.Contains("miss (include_shadowed)", r.Output);
+    }
+
+    [Fact]
+    public void A_compile_error_is_cached_and_replayed_and_the_build_fails_both_times()
+    {
+        _ws.Write("app/native/bad.c", "int broken(void) { return undeclared_name; }\n");
+        _ws.Write("app/native/good.c", "int good(void) { return 1; }\n");
+        _ws.Project("app/app.csproj", """<ItemGroup><ClCompile Include="native/*.c" /></ItemGroup>""");
+        var first = _ws.Build("app/app.csproj");
+        var second = _ws.Build("app/app.csproj", "-v:n");
+        foreach (var r in new[] { first, second })
+        {
+            Assert.False(r.Succeeded);
+            Assert.Contains("native/bad.c(1,27): error : 'undeclared_name' undeclared", r.Output.Replace('‘', '\'').Replace('’', '\''));
+        }
+        Assert.Equal((2L, 0L, 2L, 1L, 0L), (first.Stats!.Compilations, first.Stats.Hits, first.Stats.Misses, first.Stats.Errors, first.Stats.ErrorsCached));
+        Assert.Equal((2L, 1L, 0L, 0L, 1L), (second.Stats!.Compilations, second.Stats.Hits, second.Stats.Misses, second.Stats.Errors, second.Stats.ErrorsCached));
+        Assert.Contains("hit (cached error) native/bad.c", second.Output);
+    }
+
+    [Fact]
+    public void Disabled_builds_the_same_objects_and_writes_nothing_to_the_cache()
+    {
+        App();
+        var off = _ws.Build("app/app.csproj", "-p:ZccacheEnabled=false");
+        Assert.True(off.Succeeded, off.Output);
+        Assert.False(Directory.Exists(_ws.CacheDir));
+        Assert.Null(off.Stats);
+        Assert.Empty(off.SummaryLines);
+        var plainObjects = _ws.Objects(ObjDir);
+        Assert.Equal(4, plainObjects.Count);
+
+        _ws.Delete("app/obj");
+        var on = _ws.Build("app/app.csproj");
+        Assert.Equal(4, on.Stats!.Misses);
+        Assert.Equal(plainObjects, _ws.Objects(ObjDir));
+    }
+
+    [Fact]
+    public void A_non_cacheable_compile_still_runs_and_counts_with_its_reason()
+    {
+        _ws.Write("app/native/stamp.c", "const char *built_on = __DATE__ \" \" __TIME__;\n");
+        _ws.Write("app/native/plain.c", "int plain(void) { return 2; }\n");
+        _ws.Project("app/app.csproj", """<ItemGroup><ClCompile Include="native/*.c" /></ItemGroup>""");
+        _ws.Build("app/app.csproj");
+        var r = _ws.Build("app/app.csproj", "-v:n");
+        Assert.True(r.Succeeded, r.Output);
+        Assert.Equal((2L, 1L, 0L, 1L), (r.Stats!.Compilations, r.Stats.Hits, r.Stats.Misses, r.Stats.NonCacheable));
+        Assert.Contains("not cached (time_macros) native/stamp.c", r.Output);
+        Assert.True(File.Exists(_ws[ObjDir + "/native/stamp.c.o"]));
+    }
+
+    [Fact]
+    public void A_broken_cache_directory_warns_and_the_build_still_succeeds()
+    {
+        App();
+        _ws.Write("not-a-directory", "the cache dir path is a file");
+        var r = _ws.Run(["build", "app/app.csproj"], new() { ["ZCCACHE_CACHE_DIR"] = _ws["not-a-directory/cache"] });
+        Assert.True(r.Succeeded, r.Output);
+        Assert.Contains("warning ZC1001", r.Output);
+        Assert.Equal(4, _ws.Objects(ObjDir).Count);
+    }
+
+    [Fact]
+    public void Clang_compiles_are_cached_too()
+    {
+        App(properties: "<ZccacheCC>clang</ZccacheCC><ZccacheCXX>clang++</ZccacheCXX>");
+        var cold = _ws.Build("app/app.csproj");
+        Assert.True(cold.Succeeded, cold.Output);
+        Assert.Equal(4, cold.Stats!.Misses);
+        var objects = _ws.Objects(ObjDir);
+        Assert.All(objects.Values, o => Assert.Contains("clang", System.Text.Encoding.Latin1.GetString(o)));
+        _ws.Delete("app/obj");
+        var warm = _ws.Build("app/app.csproj");
+        Assert.Equal(4, warm.Stats!.Hits);
+        Assert.Equal(objects, _ws.Objects(ObjDir));
+    }
+
+    [Fact]
+    public void The_compiler_comes_from_CC_and_CXX_when_the_properties_are_not_set()
+    {
+        App();
+        var r = _ws.Run(["build", "app/app.csproj", "-v:n"], new() { ["CC"] = "clang", ["CXX"] = "clang++" });
+        Assert.True(r.Succeeded, r.Output);
+        Assert.All(_ws.Objects(ObjDir).Values, o => Assert.Contains("clang", System.Text.Encoding.Latin1.GetString(o)));
+    }
+}

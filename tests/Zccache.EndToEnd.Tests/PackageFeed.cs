@@ -1,0 +1,71 @@
+using System.Diagnostics;
+
+namespace Zccache.EndToEnd.Tests;
+
+/// <summary>
+/// Packs the real Zccache.MSBuild package once per test run into a local feed, with a version
+/// no earlier run used (so no NuGet cache can serve a stale copy), and a private packages folder.
+/// </summary>
+public sealed class PackageFeed
+{
+    public PackageFeed()
+    {
+        Root = Path.Join(Path.GetTempPath(), "zccache-e2e-" + DateTime.UtcNow.ToString("yyyyMMddHHmmss") + "-" + Environment.ProcessId);
+        Feed = Path.Join(Root, "feed");
+        Packages = Path.Join(Root, "packages");
+        Version = "0.0.0-e2e." + DateTime.UtcNow.ToString("yyyyMMddHHmmss");
+        Directory.CreateDirectory(Feed);
+        var r = Dotnet.Run(RepoRoot, ["pack", Path.Join(RepoRoot, "src", "Zccache.MSBuild"), "-c", "Release", "-o", Feed, "-p:Version=" + Version, "-nologo"], new());
+        if (r.ExitCode != 0) throw new InvalidOperationException("packing Zccache.MSBuild failed:\n" + r.Output);
+    }
+
+    public string Root { get; }
+    public string Feed { get; }
+    public string Packages { get; }
+    public string Version { get; }
+
+    public static string RepoRoot { get; } = FindRepoRoot();
+
+    private static string FindRepoRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Join(dir.FullName, "Zccache.MSBuild.sln"))) return dir.FullName;
+        throw new InvalidOperationException("Zccache.MSBuild.sln not found above " + AppContext.BaseDirectory);
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class BuildCollection : ICollectionFixture<PackageFeed>
+{
+    // One collection: the builds run one after another (2 cores) and share one packed feed.
+    public const string Name = "real dotnet builds";
+}
+
+public sealed record ProcessOutput(int ExitCode, string Output);
+
+public static class Dotnet
+{
+    /// <summary>Runs dotnet with the given environment changes (null value removes a variable); stdout and stderr together.</summary>
+    public static ProcessOutput Run(string cwd, IEnumerable<string> args, Dictionary<string, string?> env, string executable = "dotnet")
+    {
+        var start = new ProcessStartInfo(executable) { WorkingDirectory = cwd, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (string a in args) start.ArgumentList.Add(a);
+        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        start.Environment["DOTNET_NOLOGO"] = "1";
+        start.Environment["DOTNET_SKIP_FIRST_TIME_EXPERIENCE"] = "1";
+        foreach (var (k, v) in env)
+        {
+            if (v is null) start.Environment.Remove(k);
+            else start.Environment[k] = v;
+        }
+        using var p = Process.Start(start)!;
+        var output = new System.Text.StringBuilder();
+        p.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (output) output.AppendLine(e.Data); };
+        p.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (output) output.AppendLine(e.Data); };
+        p.BeginOutputReadLine();
+        p.BeginErrorReadLine();
+        if (!p.WaitForExit(TimeSpan.FromMinutes(10))) { p.Kill(entireProcessTree: true); throw new TimeoutException(string.Join(' ', args)); }
+        p.WaitForExit();
+        lock (output) return new ProcessOutput(p.ExitCode, output.ToString());
+    }
+}

@@ -1,0 +1,236 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+
+namespace Zccache.EndToEnd.Tests;
+
+/// <summary>The finalized stats a build wrote to its stats file.</summary>
+public sealed record Stats(string SessionId, long Compilations, long Hits, long Misses, long NonCacheable, long Errors, long ErrorsCached,
+    long UniqueSources, long BytesRead, long BytesWritten, double? HitRate)
+{
+    public static Stats Read(string path)
+    {
+        var e = JsonDocument.Parse(File.ReadAllText(path)).RootElement;
+        long L(string n) => e.GetProperty(n).GetInt64();
+        var rate = e.GetProperty("hit_rate");
+        return new Stats(e.GetProperty("session_id").GetString()!, L("compilations"), L("hits"), L("misses"), L("non_cacheable"),
+            L("errors"), L("errors_cached"), L("unique_sources"), L("bytes_read"), L("bytes_written"),
+            rate.ValueKind == JsonValueKind.Null ? null : rate.GetDouble());
+    }
+}
+
+public sealed record BuildResult(int ExitCode, string Output, Stats? Stats)
+{
+    public bool Succeeded => ExitCode == 0;
+
+    /// <summary>The summary lines the build printed ("… -> zccache: N compilations, …").</summary>
+    public IReadOnlyList<string> SummaryLines =>
+        [.. Output.Split('\n').Where(l => Regex.IsMatch(l, @"-> zccache: \d+ compilation")).Select(l => l.Trim())];
+}
+
+/// <summary>A folder with generated projects, a local NuGet feed and a private cache, and a way to build them.</summary>
+public sealed class Workspace : IDisposable
+{
+    private readonly PackageFeed _feed;
+    private int _builds;
+
+    public Workspace(PackageFeed feed, string name)
+    {
+        _feed = feed;
+        Root = Path.Join(feed.Root, name + "-" + Guid.NewGuid().ToString("N")[..8]);
+        CacheDir = Path.Join(Root, "cache");
+        Directory.CreateDirectory(Root);
+        File.WriteAllText(Path.Join(Root, "nuget.config"), $"""
+            <?xml version="1.0" encoding="utf-8"?>
+            <configuration>
+              <packageSources>
+                <add key="zccache-e2e" value="{feed.Feed}" />
+              </packageSources>
+            </configuration>
+            """);
+    }
+
+    public string Root { get; }
+    public string CacheDir { get; }
+    public string PackageVersion => _feed.Version;
+
+    public string this[string relative] => Path.Join(Root, relative);
+
+    public string Write(string relative, string text)
+    {
+        string path = Path.Join(Root, relative);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.WriteAllText(path, text);
+        return path;
+    }
+
+    /// <summary>An SDK-style project that references the package; <paramref name="body"/> goes inside &lt;Project&gt;.</summary>
+    public string Project(string relative, string body, string properties = "")
+    {
+        return Write(relative, $"""
+            <Project Sdk="Microsoft.NET.Sdk">
+              <PropertyGroup>
+                <TargetFramework>net10.0</TargetFramework>
+                <NuGetAudit>false</NuGetAudit>
+                {properties}
+              </PropertyGroup>
+              <ItemGroup>
+                <PackageReference Include="Zccache.MSBuild" Version="{PackageVersion}" PrivateAssets="all" />
+              </ItemGroup>
+              {body}
+            </Project>
+            """);
+    }
+
+    /// <summary>Runs <c>dotnet build</c> (or another command) here with the stats file set; returns output and stats.</summary>
+    public BuildResult Build(string target, params string[] extra) => Run(["build", target, .. extra], new());
+
+    public BuildResult Run(string[] args, Dictionary<string, string?> env, bool withStats = true)
+    {
+        string stats = Path.Join(Root, $"stats-{++_builds}.json");
+        var environment = new Dictionary<string, string?>
+        {
+            ["ZCCACHE_CACHE_DIR"] = CacheDir,
+            ["NUGET_PACKAGES"] = _feed.Packages,
+            ["MSBUILDDISABLENODEREUSE"] = "1",
+            ["DOTNET_CLI_USE_MSBUILD_SERVER"] = "0",
+            ["ZCCACHE_SESSION_ID"] = null,
+            ["CC"] = null,
+            ["CXX"] = null,
+        };
+        foreach (var (k, v) in env) environment[k] = v;
+        string[] all = withStats ? [.. args, "-nologo", "-p:ZccacheStatsFile=" + stats] : [.. args, "-nologo"];
+        var r = Dotnet.Run(Root, all, environment);
+        return new BuildResult(r.ExitCode, r.Output, File.Exists(stats) ? Stats.Read(stats) : null);
+    }
+
+    /// <summary>Every object file under <paramref name="relativeDir"/>, by path relative to it, with its bytes.</summary>
+    public SortedDictionary<string, byte[]> Objects(string relativeDir)
+    {
+        string dir = Path.Join(Root, relativeDir);
+        var result = new SortedDictionary<string, byte[]>(StringComparer.Ordinal);
+        if (!Directory.Exists(dir)) return result;
+        foreach (string f in Directory.EnumerateFiles(dir, "*.o", SearchOption.AllDirectories))
+            result[Path.GetRelativePath(dir, f)] = File.ReadAllBytes(f);
+        return result;
+    }
+
+    public void Delete(string relative)
+    {
+        string path = Path.Join(Root, relative);
+        if (Directory.Exists(path)) Directory.Delete(path, recursive: true);
+        else if (File.Exists(path)) File.Delete(path);
+    }
+
+    public void Dispose()
+    {
+        try { Directory.Delete(Root, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+}
+
+/// <summary>Small but real C and C++ sources: a C hash table, a C++ tokenizer with the STL, shared headers.</summary>
+public static class NativeSources
+{
+    public static void WriteLibrary(Workspace ws, string dir)
+    {
+        ws.Write($"{dir}/include/config.h", """
+            #pragma once
+            #ifndef FOO
+            #define FOO 0
+            #endif
+            #define TABLE_SIZE (64 * (FOO + 1))
+            """);
+        ws.Write($"{dir}/include/table.h", """
+            #pragma once
+            #include <stddef.h>
+            #include "config.h"
+            #ifdef __cplusplus
+            extern "C" {
+            #endif
+            typedef struct entry { const char *key; int value; struct entry *next; } entry;
+            typedef struct table { entry *slots[TABLE_SIZE]; size_t count; } table;
+            unsigned long table_hash(const char *key);
+            int table_put(table *t, const char *key, int value);
+            int table_get(const table *t, const char *key, int *value);
+            #ifdef __cplusplus
+            }
+            #endif
+            """);
+        ws.Write($"{dir}/src/table.c", """
+            #include <stdlib.h>
+            #include <string.h>
+            #include "table.h"
+
+            unsigned long table_hash(const char *key) {
+                unsigned long h = 5381;
+                for (const unsigned char *p = (const unsigned char *)key; *p; ++p) h = h * 33u ^ *p;
+                return h % TABLE_SIZE;
+            }
+
+            int table_put(table *t, const char *key, int value) {
+                unsigned long h = table_hash(key);
+                for (entry *e = t->slots[h]; e; e = e->next)
+                    if (strcmp(e->key, key) == 0) { e->value = value; return 0; }
+                entry *e = malloc(sizeof *e);
+                if (!e) return -1;
+                e->key = key; e->value = value; e->next = t->slots[h];
+                t->slots[h] = e;
+                t->count++;
+                return 1;
+            }
+
+            int table_get(const table *t, const char *key, int *value) {
+                for (entry *e = t->slots[table_hash(key)]; e; e = e->next)
+                    if (strcmp(e->key, key) == 0) { *value = e->value; return 1; }
+                return 0;
+            }
+            """);
+        ws.Write($"{dir}/src/tokenize.cpp", """
+            #include <algorithm>
+            #include <cctype>
+            #include <map>
+            #include <string>
+            #include <vector>
+            #include "table.h"
+
+            std::vector<std::string> tokenize(const std::string &text) {
+                std::vector<std::string> words;
+                std::string current;
+                for (char c : text) {
+                    if (std::isalnum(static_cast<unsigned char>(c))) current += static_cast<char>(std::tolower(c));
+                    else if (!current.empty()) { words.push_back(current); current.clear(); }
+                }
+                if (!current.empty()) words.push_back(current);
+                return words;
+            }
+
+            std::map<std::string, int> histogram(const std::string &text) {
+                std::map<std::string, int> counts;
+                for (const auto &w : tokenize(text)) counts[w] += FOO;
+                return counts;
+            }
+            """);
+        ws.Write($"{dir}/src/util/format.cpp", """
+            #include <sstream>
+            #include <string>
+
+            std::string format_count(const std::string &word, int n) {
+                std::ostringstream out;
+                out << word << ": " << n;
+                return out.str();
+            }
+            """);
+        // Same file name as src/table.c in another folder: the objects must not collide.
+        ws.Write($"{dir}/src/util/table.c", """
+            int util_table_version(void) { return 2; }
+            """);
+    }
+
+    /// <summary>The ClCompile items for <see cref="WriteLibrary"/>.</summary>
+    public static string Items(string dir = "native", string defines = "FOO=1") => $"""
+        <ItemGroup>
+          <ClCompile Include="{dir}/src/**/*.c;{dir}/src/**/*.cpp"
+                     AdditionalIncludeDirectories="{dir}/include"
+                     PreprocessorDefinitions="{defines}" />
+        </ItemGroup>
+        """;
+}
