@@ -163,6 +163,18 @@ public sealed class ClCompileBuildTests(PackageFeed feed) : IDisposable
     }
 
     [Fact]
+    public void The_cache_dir_property_wins_over_the_environment()
+    {
+        App();
+        var r = _ws.Build("app/app.csproj", "-p:ZccacheCacheDir=" + _ws["property-cache"]);
+        Assert.True(r.Succeeded, r.Output);
+        Assert.Equal(4, r.Stats!.Misses);
+        Assert.False(Directory.Exists(_ws.CacheDir));
+        Assert.True(Directory.Exists(_ws["property-cache/sessions/" + r.Stats.SessionId]));
+        Assert.Equal(4, Directory.GetDirectories(_ws["property-cache/v1/entries"], "*", SearchOption.AllDirectories).Count(d => Path.GetFileName(d).Length == 64));
+    }
+
+    [Fact]
     public void Clang_compiles_are_cached_too()
     {
         App(properties: "<ZccacheCC>clang</ZccacheCC><ZccacheCXX>clang++</ZccacheCXX>");

@@ -9,6 +9,9 @@ namespace Zccache.MSBuild.Tasks;
 /// </summary>
 public sealed class ZccacheGlobalProperties : Microsoft.Build.Utilities.Task
 {
+    /// <summary>Names left out of <see cref="Names"/>: the ones the caller passes to the session project itself.</summary>
+    public string[] Keep { get; set; } = [];
+
     [Output] public string Names { get; set; } = "";
     [Output] public string Fingerprint { get; set; } = "";
 
@@ -18,7 +21,7 @@ public sealed class ZccacheGlobalProperties : Microsoft.Build.Utilities.Task
             ? engine6.GetGlobalProperties()
             : new Dictionary<string, string>();
         var ordered = globals.OrderBy(p => p.Key, StringComparer.OrdinalIgnoreCase).ToList();
-        Names = string.Join(';', ordered.Select(p => p.Key));
+        Names = string.Join(';', ordered.Select(p => p.Key).Where(k => !Keep.Contains(k, StringComparer.OrdinalIgnoreCase)));
         Fingerprint = string.Join('\n', ordered.Select(p => p.Key + "=" + p.Value));
         return true;
     }
