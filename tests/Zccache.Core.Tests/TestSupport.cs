@@ -31,12 +31,7 @@ public sealed class TempDir : IDisposable
 
     public void Dispose()
     {
-        try
-        {
-            foreach (string d in Directory.EnumerateDirectories(Path, "*", SearchOption.AllDirectories))
-                File.SetUnixFileMode(d, (UnixFileMode)0b111_111_111);
-            Directory.Delete(Path, recursive: true);
-        }
+        try { Directory.Delete(Path, recursive: true); }
         catch (IOException) { }
         catch (UnauthorizedAccessException) { }
     }

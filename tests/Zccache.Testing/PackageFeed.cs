@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace Zccache.EndToEnd.Tests;
+namespace Zccache.Testing;
 
 /// <summary>
 /// Packs the real Zccache.MSBuild package once per test run into a local feed, with a version
@@ -8,12 +8,14 @@ namespace Zccache.EndToEnd.Tests;
 /// </summary>
 public sealed class PackageFeed
 {
-    public PackageFeed()
+    public PackageFeed() : this("e2e") { }
+
+    public PackageFeed(string purpose)
     {
-        Root = Path.Join(Path.GetTempPath(), "zccache-e2e-" + DateTime.UtcNow.ToString("yyyyMMddHHmmss") + "-" + Environment.ProcessId);
+        Root = Path.Join(Path.GetTempPath(), $"zccache-{purpose}-" + DateTime.UtcNow.ToString("yyyyMMddHHmmss") + "-" + Environment.ProcessId);
         Feed = Path.Join(Root, "feed");
         Packages = Path.Join(Root, "packages");
-        Version = "0.0.0-e2e." + DateTime.UtcNow.ToString("yyyyMMddHHmmss");
+        Version = $"0.0.0-{purpose}." + DateTime.UtcNow.ToString("yyyyMMddHHmmss");
         Directory.CreateDirectory(Feed);
         var r = Dotnet.Run(RepoRoot, ["pack", Path.Join(RepoRoot, "src", "Zccache.MSBuild"), "-c", "Release", "-o", Feed, "-p:Version=" + Version, "-nologo"], new());
         if (r.ExitCode != 0) throw new InvalidOperationException("packing Zccache.MSBuild failed:\n" + r.Output);
@@ -32,13 +34,6 @@ public sealed class PackageFeed
             if (File.Exists(Path.Join(dir.FullName, "Zccache.MSBuild.sln"))) return dir.FullName;
         throw new InvalidOperationException("Zccache.MSBuild.sln not found above " + AppContext.BaseDirectory);
     }
-}
-
-[CollectionDefinition(Name)]
-public sealed class BuildCollection : ICollectionFixture<PackageFeed>
-{
-    // One collection: the builds run one after another (2 cores) and share one packed feed.
-    public const string Name = "real dotnet builds";
 }
 
 public sealed record ProcessOutput(int ExitCode, string Output);

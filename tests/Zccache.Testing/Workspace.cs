@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
 
-namespace Zccache.EndToEnd.Tests;
+namespace Zccache.Testing;
 
 /// <summary>The finalized stats a build wrote to its stats file.</summary>
 public sealed record Stats(string SessionId, long Compilations, long Hits, long Misses, long NonCacheable, long Errors, long ErrorsCached,

@@ -1,0 +1,94 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using Zccache.Bench;
+using Zccache.Testing;
+
+// Usage: dotnet run --project bench/Zccache.Bench -c Release [-- <sources>]
+int sources = args.Length > 0 ? int.Parse(args[0]) : 200;
+Console.WriteLine($"Zccache.MSBuild benchmark: {sources} generated C++ sources (-O2, -std=c++17), {Environment.ProcessorCount} cores");
+var feed = new PackageFeed("bench");
+using var ws = new Workspace(feed, "bench");
+Fixture.Write(ws, "app/native", sources);
+ws.Project("app/app.csproj", """
+    <ItemGroup>
+      <ClCompile Include="native/src/*.cpp" AdditionalIncludeDirectories="native/include" Optimization="MaxSpeed" LanguageStandard="stdcpp17" />
+    </ItemGroup>
+    """);
+Check(Dotnet.Run(ws.Root, ["restore", "app/app.csproj"], Env()), "restore");
+
+var rows = new List<Row>
+{
+    Measure("bare (ZccacheEnabled=false)", clearCache: true, "-p:ZccacheEnabled=false"),
+    Measure("cold (empty cache)", clearCache: true),
+    Measure("warm (obj deleted, new process)", clearCache: false),
+};
+// The MSBuild server keeps the build process (and so the in-process session manager and its memo) alive between builds.
+var server = new Dictionary<string, string?> { ["DOTNET_CLI_USE_MSBUILD_SERVER"] = "1" };
+Measure("(warming the MSBuild server)", clearCache: false, extraEnv: server);
+rows.Add(Measure("warm (obj deleted, MSBuild server)", clearCache: false, extraEnv: server));
+Dotnet.Run(ws.Root, ["build-server", "shutdown"], Env());
+
+Console.WriteLine();
+Console.WriteLine("| run | wall (s) | compilations | hits | misses | hit cost mean (ms) | hit cost p50 (ms) | hit cost p95 (ms) |");
+Console.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+foreach (var r in rows) Console.WriteLine(r.Markdown());
+Console.WriteLine();
+double bare = rows[0].Wall, cold = rows[1].Wall;
+Console.WriteLine($"cold vs bare: {(cold / bare - 1) * 100:+0.0;-0.0}% (target: within 5%)");
+foreach (var r in rows.Where(r => r.Hits > 0))
+    Console.WriteLine($"{r.Name}: {r.HitMean:0.000} ms per hit (target: under 1 ms in-process)");
+
+Row Measure(string name, bool clearCache, string? property = null, Dictionary<string, string?>? extraEnv = null)
+{
+    ws.Delete("app/obj/Debug");
+    ws.Delete("app/bin");
+    if (clearCache) ws.Delete("cache");
+    string[] args = property is null ? ["build", "app/app.csproj", "--no-restore"] : ["build", "app/app.csproj", "--no-restore", property];
+    var watch = Stopwatch.StartNew();
+    var result = ws.Run(args, Env(extraEnv));
+    double wall = watch.Elapsed.TotalSeconds;
+    Check(new ProcessOutput(result.ExitCode, result.Output), name);
+    var hitCosts = result.Stats is null ? [] : HitLatencies(result.Stats.SessionId);
+    Console.WriteLine($"  {name}: {wall:0.00} s");
+    return new Row(name, wall, result.Stats?.Compilations ?? sources, result.Stats?.Hits ?? 0, result.Stats?.Misses ?? 0, hitCosts);
+}
+
+List<double> HitLatencies(string sessionId)
+{
+    var list = new List<double>();
+    string dir = Path.Join(ws.CacheDir, "sessions", sessionId, "outcomes");
+    foreach (string file in Directory.EnumerateFiles(dir))
+        foreach (string line in File.ReadLines(file))
+        {
+            using var doc = JsonDocument.Parse(line);
+            if (doc.RootElement.GetProperty("outcome").GetString() == "hit")
+                list.Add(doc.RootElement.GetProperty("latency_ns").GetInt64() / 1e6);
+        }
+    list.Sort();
+    return list;
+}
+
+Dictionary<string, string?> Env(Dictionary<string, string?>? extra = null)
+{
+    var env = new Dictionary<string, string?> { ["NUGET_PACKAGES"] = feed.Packages, ["ZCCACHE_CACHE_DIR"] = ws.CacheDir };
+    foreach (var (k, v) in extra ?? []) env[k] = v;
+    return env;
+}
+
+static void Check(ProcessOutput r, string what)
+{
+    if (r.ExitCode != 0) throw new InvalidOperationException($"{what} failed:\n{r.Output}");
+}
+
+sealed record Row(string Name, double Wall, long Compilations, long Hits, long Misses, List<double> HitCosts)
+{
+    public double HitMean => HitCosts.Count == 0 ? double.NaN : HitCosts.Average();
+    private double Percentile(double p) => HitCosts.Count == 0 ? double.NaN : HitCosts[(int)Math.Min(HitCosts.Count - 1, Math.Floor(p * HitCosts.Count))];
+
+    public string Markdown() => string.Format(CultureInfo.InvariantCulture,
+        "| {0} | {1:0.00} | {2} | {3} | {4} | {5} | {6} | {7} |", Name, Wall, Compilations, Hits, Misses,
+        Fmt(HitMean), Fmt(Percentile(0.5)), Fmt(Percentile(0.95)));
+
+    private static string Fmt(double v) => double.IsNaN(v) ? "–" : v.ToString("0.000", CultureInfo.InvariantCulture);
+}
