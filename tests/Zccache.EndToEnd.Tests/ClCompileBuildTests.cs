@@ -163,6 +163,29 @@ public sealed class ClCompileBuildTests(PackageFeed feed) : IDisposable
     }
 
     [Fact]
+    public void Corrupt_cache_entries_warn_are_dropped_and_the_build_succeeds()
+    {
+        App();
+        var cold = _ws.Build("app/app.csproj");
+        byte[] reference = File.ReadAllBytes(_ws[ObjDir + "/native/src/table.c.o"]);
+        foreach (string obj in Directory.EnumerateFiles(Path.Join(_ws.CacheDir, "v1", "entries"), "object", SearchOption.AllDirectories))
+        {
+            byte[] bytes = File.ReadAllBytes(obj);
+            bytes[bytes.Length / 2] ^= 0x5a;
+            File.WriteAllBytes(obj, bytes);
+        }
+        _ws.Delete("app/obj/Debug");
+        var r = _ws.Build("app/app.csproj");
+        Assert.True(r.Succeeded, r.Output);
+        Assert.Contains("warning ZC1003", r.Output);
+        Assert.Equal((0L, 4L), (r.Stats!.Hits, r.Stats.Misses));
+        Assert.Equal(reference, File.ReadAllBytes(_ws[ObjDir + "/native/src/table.c.o"]));
+        // The recompiled entries replaced the corrupt ones.
+        _ws.Delete("app/obj/Debug");
+        Assert.Equal(4, _ws.Build("app/app.csproj").Stats!.Hits);
+    }
+
+    [Fact]
     public void The_cache_dir_property_wins_over_the_environment()
     {
         App();

@@ -21,7 +21,7 @@ public sealed class BuildScope(string path)
     public void MarkStarted(string instanceKey, ProjectMarker marker)
     {
         Directory.CreateDirectory(ProjectsDir);
-        Storage.LocalStore.WriteAtomically(System.IO.Path.Join(ProjectsDir, instanceKey + ".started"), JsonSerializer.SerializeToUtf8Bytes(marker));
+        Storage.AtomicFile.Write(System.IO.Path.Join(ProjectsDir, instanceKey + ".started"), JsonSerializer.SerializeToUtf8Bytes(marker));
     }
 
     public void MarkFinished(string instanceKey)
@@ -52,12 +52,7 @@ public sealed class BuildScope(string path)
     public bool TryClaimSummary()
     {
         Directory.CreateDirectory(Path);
-        try
-        {
-            using var _ = new FileStream(System.IO.Path.Join(Path, "summary.claimed"), FileMode.CreateNew);
-            return true;
-        }
-        catch (IOException) { return false; }
+        return Storage.AtomicFile.TryCreateNew(System.IO.Path.Join(Path, "summary.claimed"), []);
     }
 
     private static ProjectMarker? Read(string file)

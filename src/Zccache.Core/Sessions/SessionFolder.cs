@@ -42,16 +42,7 @@ public sealed class SessionFolder
     {
         Directory.CreateDirectory(OutcomesDir);
         var info = new SessionInfo(Id.ToString(), DateTimeOffset.UtcNow, clientPid, isExplicit, workingDir);
-        try
-        {
-            using var f = new FileStream(InfoFile, FileMode.CreateNew);
-            JsonSerializer.Serialize(f, info, Indented);
-            return info;
-        }
-        catch (IOException) when (File.Exists(InfoFile))
-        {
-            return ReadInfo() ?? info;
-        }
+        return AtomicFile.TryCreateNew(InfoFile, JsonSerializer.SerializeToUtf8Bytes(info, Indented)) ? info : ReadInfo() ?? info;
     }
 
     public SessionInfo? ReadInfo()
@@ -109,17 +100,7 @@ public sealed class SessionFolder
     {
         if (ReadFinal() is { } done) return done;
         var (total, _) = Aggregate();
-        byte[] json = JsonSerializer.SerializeToUtf8Bytes(total, Indented);
-        try
-        {
-            using var f = new FileStream(FinalFile, FileMode.CreateNew);
-            f.Write(json);
-            return total;
-        }
-        catch (IOException) when (File.Exists(FinalFile))
-        {
-            return ReadFinal() ?? total;
-        }
+        return AtomicFile.TryCreateNew(FinalFile, JsonSerializer.SerializeToUtf8Bytes(total, Indented)) ? total : ReadFinal() ?? total;
     }
 
     public FinalizedSessionStats? ReadFinal()

@@ -27,11 +27,8 @@ public sealed class SessionStatsTracker
     /// </summary>
     public void RecordHit(NormalizedPath source, long originalCompileNs, long hitLatencyNs, long bytes)
     {
-        Compilations++;
         Hits++;
-        TimeSavedNs += Math.Max(0, originalCompileNs - hitLatencyNs);
-        Sources.Add(source);
-        BytesRead += bytes;
+        Served(source, originalCompileNs, hitLatencyNs, bytes);
     }
 
     public void RecordMiss(NormalizedPath source, long bytes)
@@ -57,8 +54,13 @@ public sealed class SessionStatsTracker
     /// </summary>
     public void RecordCachedError(NormalizedPath source, long originalCompileNs, long hitLatencyNs, long bytes)
     {
-        Compilations++;
         ErrorsCached++;
+        Served(source, originalCompileNs, hitLatencyNs, bytes);
+    }
+
+    private void Served(NormalizedPath source, long originalCompileNs, long hitLatencyNs, long bytes)
+    {
+        Compilations++;
         TimeSavedNs += Math.Max(0, originalCompileNs - hitLatencyNs);
         Sources.Add(source);
         BytesRead += bytes;

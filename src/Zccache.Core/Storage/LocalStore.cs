@@ -41,7 +41,7 @@ public sealed class LocalStore(CacheLayout layout)
     public void AddToManifest(string contextKey, ManifestResult result)
     {
         var manifest = (ReadManifest(contextKey) ?? new Manifest([])).With(result);
-        WriteAtomically(Layout.ManifestFile(contextKey), manifest.ToBytes());
+        AtomicFile.Write(Layout.ManifestFile(contextKey), manifest.ToBytes());
     }
 
     // ---- entries ---------------------------------------------------------------------------
@@ -156,22 +156,6 @@ public sealed class LocalStore(CacheLayout layout)
         if (ContentHash.Of(json).Hex != digest) return null;
         try { return JsonSerializer.Deserialize<EntryMeta>(json); }
         catch (JsonException) { return null; }
-    }
-
-    /// <summary>Writes through a temporary file and one rename, so readers never see a partial file.</summary>
-    public static void WriteAtomically(string path, ReadOnlySpan<byte> data)
-    {
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        string temp = $"{path}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
-        try
-        {
-            using (var f = new FileStream(temp, FileMode.CreateNew)) f.Write(data);
-            File.Move(temp, path, overwrite: true);
-        }
-        finally
-        {
-            TryDelete(temp);
-        }
     }
 
     private static void TryDelete(string path)

@@ -1,0 +1,36 @@
+namespace Zccache.Core.Storage;
+
+/// <summary>The two ways the cache writes a file so no reader ever sees half of it.</summary>
+public static class AtomicFile
+{
+    /// <summary>Writes through a temporary file and one rename: readers see the old file or the new one.</summary>
+    public static void Write(string path, ReadOnlySpan<byte> data)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        string temp = $"{path}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
+        try
+        {
+            using (var f = new FileStream(temp, FileMode.CreateNew)) f.Write(data);
+            File.Move(temp, path, overwrite: true);
+        }
+        finally
+        {
+            try { File.Delete(temp); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        }
+    }
+
+    /// <summary>Creates the file only if it does not exist yet: true for exactly one of several racing callers.</summary>
+    public static bool TryCreateNew(string path, ReadOnlySpan<byte> data)
+    {
+        try
+        {
+            using var f = new FileStream(path, FileMode.CreateNew);
+            f.Write(data);
+            return true;
+        }
+        catch (IOException) when (File.Exists(path))
+        {
+            return false;
+        }
+    }
+}
