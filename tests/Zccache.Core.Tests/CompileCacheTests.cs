@@ -213,6 +213,19 @@ public class CompileCacheTests : IDisposable
     }
 
     [Fact]
+    public void A_snapshot_cache_serves_one_batch_and_the_next_batch_sees_changes()
+    {
+        Source("a.c", "#include \"a.h\"\nint f(void){return A;}\n");
+        Source("a.h", "#define A 1\n");
+        var batch1 = CompileCache.Open(_dir["cache"], _memo, snapshotInputs: true);
+        Assert.Equal(OutcomeKind.Miss, Compile(batch1, args: ["-c", "a.c"]).Outcome.Kind);
+        Assert.Equal(OutcomeKind.Hit, Compile(batch1, args: ["-c", "a.c"]).Outcome.Kind);
+        Source("a.h", "#define A 2\n");
+        var batch2 = CompileCache.Open(_dir["cache"], _memo, snapshotInputs: true);
+        Assert.Equal(OutcomeKind.Miss, Compile(batch2, args: ["-c", "a.c"]).Outcome.Kind);
+    }
+
+    [Fact]
     public void The_file_memo_rehashes_changed_files()
     {
         string path = _dir.Write("m.h", "one");

@@ -93,8 +93,30 @@ public class LocalStoreTests
         store.AddToManifest(Key, new ManifestResult(new string('1', 64), [new("/a.h", new string('2', 64))]));
         store.AddToManifest(Key, new ManifestResult(new string('3', 64), []));
         Assert.Equal(new[] { new string('3', 64), new string('1', 64) }, store.ReadManifest(Key)!.Results.Select(r => r.ArtifactKey));
-        File.WriteAllText(store.Layout.ManifestFile(Key), "{not json");
+        File.WriteAllText(store.Layout.ManifestFile(Key), "ZCMF1\ngarbage that is not a manifest at all, long enough to pass the length check");
         Assert.Null(store.ReadManifest(Key));
+    }
+
+    [Fact]
+    public void Manifests_round_trip_and_reject_flipped_bytes()
+    {
+        var m = new Manifest([new ManifestResult(new string('c', 64), [new("/usr/include/stdio.h", new string('d', 64)), new("/p/a b.h", new string('e', 64))])
+        {
+            Absent = AbsentGroup.From(["/p/inc1/a b.h", "/p/inc1/stdio.h", "/p/inc0/x.h"]),
+        }]);
+        byte[] bytes = m.ToBytes();
+        var back = Manifest.FromBytes(bytes)!;
+        Assert.Equal(m.Results[0].ArtifactKey, back.Results[0].ArtifactKey);
+        Assert.Equal(m.Results[0].Dependencies, back.Results[0].Dependencies);
+        Assert.Equal(new[] { ("/p/inc1", "a b.h,stdio.h"), ("/p/inc0", "x.h") },
+            back.Results[0].Absent.Select(g => (g.Directory, string.Join(',', g.Names))));
+        for (int i = 0; i < bytes.Length; i += 7)
+        {
+            byte[] flipped = (byte[])bytes.Clone();
+            flipped[i] ^= 0x10;
+            Assert.Null(Manifest.FromBytes(flipped));
+        }
+        Assert.Null(Manifest.FromBytes(bytes[..^1]));
     }
 
     [Fact]

@@ -34,7 +34,7 @@ public readonly record struct ContextKey(string Hex)
         w.List("unknown", context.UnknownFlags);
         foreach (var (name, value) in extra.OrderBy(e => e.Key, StringComparer.Ordinal))
             w.Field("extra:" + name, value);
-        return new ContextKey(Convert.ToHexString(hash.GetHashAndReset()).ToLowerInvariant());
+        return new ContextKey(Hashing.Hex.Lower(hash.GetHashAndReset()));
     }
 
     /// <summary>Derives a further key (e.g. the artifact key) from this one and more fields, domain-separated.</summary>
@@ -45,7 +45,7 @@ public readonly record struct ContextKey(string Hex)
         w.Field("domain", domain);
         w.Field("parent", Hex);
         w.List("parts", parts);
-        return Convert.ToHexString(hash.GetHashAndReset()).ToLowerInvariant();
+        return Hashing.Hex.Lower(hash.GetHashAndReset());
     }
 
     public override string ToString() => Hex;

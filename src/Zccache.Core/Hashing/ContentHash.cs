@@ -5,12 +5,12 @@ namespace Zccache.Core.Hashing;
 /// <summary>A SHA-256 digest, shown as lowercase hex. Used for file contents, entry digests and keys.</summary>
 public readonly record struct ContentHash(string Hex)
 {
-    public static ContentHash Of(ReadOnlySpan<byte> data) => new(Convert.ToHexString(SHA256.HashData(data)).ToLowerInvariant());
+    public static ContentHash Of(ReadOnlySpan<byte> data) => new(Hashing.Hex.Lower(SHA256.HashData(data)));
 
     public static ContentHash OfFile(string path)
     {
         using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.SequentialScan);
-        return new(Convert.ToHexString(SHA256.HashData(stream)).ToLowerInvariant());
+        return new(Hashing.Hex.Lower(SHA256.HashData(stream)));
     }
 
     public static bool IsValidHex(string? text) =>

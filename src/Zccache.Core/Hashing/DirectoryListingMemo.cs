@@ -14,7 +14,10 @@ public sealed class DirectoryListingMemo
 
     private readonly ConcurrentDictionary<string, (DateTime Mtime, HashSet<string> Names)> _listings = new();
 
-    /// <summary>A lookup scope: directories are stat'ed at most once inside it.</summary>
+    /// <summary>
+    /// A scope in which each directory is looked at once: the inputs of one batch of compiles
+    /// (one task execution) are taken not to change while it runs. Thread-safe.
+    /// </summary>
     public Scope Begin() => new(this);
 
     public sealed class Scope(DirectoryListingMemo memo)
@@ -24,9 +27,15 @@ public sealed class DirectoryListingMemo
         public bool Exists(string path)
         {
             string? parent = Path.GetDirectoryName(path);
-            if (parent is null) return Directory.Exists(path);
-            HashSet<string>? names = Listing(parent);
-            return names is not null && names.Contains(Path.GetFileName(path));
+            return parent is null ? Directory.Exists(path) : Exists(parent, Path.GetFileName(path));
+        }
+
+        /// <summary>True when <paramref name="name"/> is an entry of <paramref name="directory"/>.</summary>
+        public bool Exists(string directory, string name)
+        {
+            HashSet<string>? names;
+            lock (_seen) names = Listing(directory);
+            return names is not null && names.Contains(name);
         }
 
         private HashSet<string>? Listing(string dir)

@@ -20,12 +20,14 @@ public sealed class CompileCache
     private readonly LocalStore? _store;
     private readonly FileHashMemo _memo;
     private readonly DirectoryListingMemo _listings = DirectoryListingMemo.Shared;
+    private readonly InputSnapshot? _snapshot;
 
-    private CompileCache(LocalStore? store, FileHashMemo memo, IReadOnlyList<Diagnostic> startup)
+    private CompileCache(LocalStore? store, FileHashMemo memo, IReadOnlyList<Diagnostic> startup, bool snapshotInputs)
     {
         _store = store;
         _memo = memo;
         StartupDiagnostics = startup;
+        _snapshot = snapshotInputs ? new InputSnapshot(memo, _listings) : null;
     }
 
     /// <summary>Problems found when opening the cache (each already means: compiles run without it).</summary>
@@ -33,8 +35,12 @@ public sealed class CompileCache
     public bool IsEnabled => _store is not null;
     public CacheLayout? Layout => _store?.Layout;
 
-    /// <summary>Opens the cache at <paramref name="root"/>; if it cannot be used, a cache that compiles plainly, with a ZC1001 warning.</summary>
-    public static CompileCache Open(string root, FileHashMemo? memo = null)
+    /// <summary>
+    /// Opens the cache at <paramref name="root"/>; if it cannot be used, a cache that compiles plainly, with a ZC1001 warning.
+    /// With <paramref name="snapshotInputs"/>, the instance serves one batch whose inputs do not change while it runs
+    /// (see <see cref="InputSnapshot"/>): each file and include folder is looked at once for the whole batch.
+    /// </summary>
+    public static CompileCache Open(string root, FileHashMemo? memo = null, bool snapshotInputs = false)
     {
         var layout = new CacheLayout(root);
         try
@@ -43,17 +49,17 @@ public sealed class CompileCache
             string probe = Path.Join(layout.Staging, $"probe.{Environment.ProcessId}.{Guid.NewGuid():N}");
             File.WriteAllBytes(probe, [1]);
             File.Delete(probe);
-            return new CompileCache(new LocalStore(layout), memo ?? FileHashMemo.Shared, []);
+            return new CompileCache(new LocalStore(layout), memo ?? FileHashMemo.Shared, [], snapshotInputs);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
         {
             return new CompileCache(null, memo ?? FileHashMemo.Shared,
-                [new Diagnostic(ZcCodes.CacheDirUnusable, $"the cache directory '{layout.Root}' cannot be used ({e.Message}); compiling without the cache.")]);
+                [new Diagnostic(ZcCodes.CacheDirUnusable, $"the cache directory '{layout.Root}' cannot be used ({e.Message}); compiling without the cache.")], false);
         }
     }
 
     /// <summary>A cache that only runs compilers: what <c>ZccacheEnabled=false</c> gets.</summary>
-    public static CompileCache Disabled() => new(null, FileHashMemo.Shared, []);
+    public static CompileCache Disabled() => new(null, FileHashMemo.Shared, [], false);
 
     public CompileResult Compile(CompileInvocation invocation, SessionRecorder? session = null)
     {
@@ -127,11 +133,11 @@ public sealed class CompileCache
         if (manifest is null) return (null, "context_not_found");
 
         string reason = "input_changed";
-        var listing = _listings.Begin();
+        var inputs = Inputs();
         foreach (ManifestResult result in manifest.Results)
         {
-            if (!result.Dependencies.All(d => _memo.Get(d.Path)?.Hash.Hex == d.Sha256)) continue;
-            if (result.Absent.Any(listing.Exists)) { reason = "include_shadowed"; continue; }
+            if (!result.Dependencies.All(d => inputs.Get(d.Path)?.Hash.Hex == d.Sha256)) continue;
+            if (result.Absent.Any(g => g.Names.Any(n => inputs.Exists(g.Directory, n)))) { reason = "include_shadowed"; continue; }
             if (!ContentHash.IsValidHex(result.ArtifactKey)) continue;
             CacheEntry? entry = _store.Read(result.ArtifactKey);
             if (entry is null) { reason = "no_artifact_for_key"; continue; }
@@ -213,10 +219,11 @@ public sealed class CompileCache
 
         var dependencies = new List<RecordedDependency>();
         bool usesTimeMacros = false;
+        var inputs = Inputs();
         foreach (string dep in DepFile.ParsePrerequisites(Encoding.UTF8.GetString(depBytes)))
         {
             string path = Path.GetFullPath(dep, invocation.WorkingDirectory);
-            if (_memo.Get(path) is not { } facts) return (outcome with { Reason = "no_dependency_info" }, null);
+            if (inputs.Get(path) is not { } facts) return (outcome with { Reason = "no_dependency_info" }, null);
             usesTimeMacros |= facts.UsesTimeMacros;
             dependencies.Add(new RecordedDependency(path, facts.Hash.Hex));
         }
@@ -241,12 +248,15 @@ public sealed class CompileCache
             CompileDurationNs = run.DurationNs,
         };
         string artifactKey = key.Derive("artifact", dependencies.SelectMany(d => new[] { d.Path, d.Sha256 }));
-        var listing = _listings.Begin();
-        var absent = ShadowCandidates.For(compile.Context, dependencies.Select(d => d.Path)).Where(p => !listing.Exists(p)).ToList();
+        var absent = AbsentGroup.From(ShadowCandidates.For(compile.Context, dependencies.Select(d => d.Path))
+            .Where(p => !inputs.Exists(Path.GetDirectoryName(p)!, Path.GetFileName(p))));
         bool published = _store!.Publish(artifactKey, entry);
         _store.AddToManifest(key.Hex, new ManifestResult(artifactKey, dependencies) { Absent = absent });
         return (outcome with { Bytes = published ? entry.TotalBytes : 0 }, null);
     }
+
+    /// <summary>The batch's snapshot, or a fresh look for this compile alone.</summary>
+    private InputSnapshot Inputs() => _snapshot ?? new InputSnapshot(_memo, _listings);
 
     private CompileResult RunPlain(string compilerPath, CompileInvocation invocation, NonCacheable? why, SessionRecorder? session, List<Diagnostic> diagnostics)
     {

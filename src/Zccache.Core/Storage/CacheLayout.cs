@@ -21,7 +21,7 @@ public sealed class CacheLayout
     public string Sessions => Path.Join(Root, "sessions");
 
     public string EntryDir(string artifactKey) => Path.Join(Entries, Checked(artifactKey)[..2], artifactKey);
-    public string ManifestFile(string contextKey) => Path.Join(Manifests, Checked(contextKey)[..2], contextKey + ".json");
+    public string ManifestFile(string contextKey) => Path.Join(Manifests, Checked(contextKey)[..2], contextKey + ".manifest");
 
     /// <summary>The cache root to use: the property, else ZCCACHE_CACHE_DIR, else the platform's user cache folder.</summary>
     public static string DefaultRoot(string? configured = null)

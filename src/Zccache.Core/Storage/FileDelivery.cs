@@ -19,7 +19,11 @@ public static class FileDelivery
             bool cloned = false;
             using (var target = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))
             {
-                if (storedFile is not null && OperatingSystem.IsLinux()) cloned = TryReflink(storedFile, target);
+                if (storedFile is not null && OperatingSystem.IsLinux() && !s_reflinkUnsupported)
+                {
+                    cloned = TryReflink(storedFile, target);
+                    if (!cloned) s_reflinkUnsupported = true;
+                }
                 if (!cloned) target.Write(verifiedBytes);
             }
             if (cloned && new FileInfo(temp).Length != verifiedBytes.LongLength)
@@ -33,6 +37,9 @@ public static class FileDelivery
     }
 
     private const ulong FICLONE = 0x40049409;
+
+    // Set once a clone fails (the file system cannot reflink): later deliveries skip the attempt.
+    private static volatile bool s_reflinkUnsupported;
 
     [DllImport("libc", SetLastError = true)]
     private static extern int ioctl(IntPtr fd, ulong request, IntPtr arg);

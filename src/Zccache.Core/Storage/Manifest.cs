@@ -1,43 +1,114 @@
-using System.Text.Json;
-using System.Text.Json.Serialization;
+using System.Security.Cryptography;
+using System.Text;
 
 namespace Zccache.Core.Storage;
 
-/// <summary>A dependency the compiler reported, with the content hash it had when the entry was made.</summary>
-public sealed record RecordedDependency([property: JsonPropertyName("path")] string Path, [property: JsonPropertyName("sha256")] string Sha256);
+/// <summary>A dependency the compiler reported, with the content hash (hex) it had when the entry was made.</summary>
+public sealed record RecordedDependency(string Path, string Sha256);
 
 /// <summary>
 /// One way a context was compiled before: the dependencies it read, the paths that must still not
 /// exist (they would shadow a dependency), and the entry it produced.
 /// </summary>
-public sealed record ManifestResult(
-    [property: JsonPropertyName("artifact")] string ArtifactKey,
-    [property: JsonPropertyName("dependencies")] List<RecordedDependency> Dependencies)
+public sealed record ManifestResult(string ArtifactKey, List<RecordedDependency> Dependencies)
 {
-    [JsonPropertyName("absent")] public List<string> Absent { get; init; } = [];
+    /// <summary>Paths that must not exist, grouped by folder (one listing answers a whole group).</summary>
+    public List<AbsentGroup> Absent { get; init; } = [];
+}
+
+/// <summary>Names that must not exist in one folder.</summary>
+public sealed record AbsentGroup(string Directory, List<string> Names)
+{
+    public static List<AbsentGroup> From(IEnumerable<string> paths) =>
+        [.. paths.GroupBy(p => System.IO.Path.GetDirectoryName(p) ?? "/", Paths.NormalizedPath.Comparer)
+                 .Select(g => new AbsentGroup(g.Key, [.. g.Select(p => System.IO.Path.GetFileName(p))]))];
 }
 
 /// <summary>
 /// Direct mode's index: for a context key, the results seen so far, newest first. A lookup takes
-/// the first whose dependencies all still hash the same.
+/// the first whose dependencies all still hash the same. Read on every lookup, so it is a compact
+/// binary file (hashes as bytes, strings length-prefixed) closed by a SHA-256 of its body.
 /// </summary>
-public sealed record Manifest([property: JsonPropertyName("results")] List<ManifestResult> Results)
+public sealed record Manifest(List<ManifestResult> Results)
 {
     public const int MaxResults = 16;
+    private static readonly byte[] Magic = "ZCMF1\n"u8.ToArray();
 
     public Manifest With(ManifestResult result) =>
         new([result, .. Results.Where(r => r.ArtifactKey != result.ArtifactKey).Take(MaxResults - 1)]);
 
-    public byte[] ToBytes() => JsonSerializer.SerializeToUtf8Bytes(this);
+    public byte[] ToBytes()
+    {
+        var body = new MemoryStream();
+        using (var w = new BinaryWriter(body, Encoding.UTF8, leaveOpen: true))
+        {
+            w.Write(Magic);
+            w.Write(Results.Count);
+            foreach (var r in Results)
+            {
+                w.Write(Convert.FromHexString(r.ArtifactKey));
+                w.Write(r.Dependencies.Count);
+                foreach (var d in r.Dependencies)
+                {
+                    w.Write(d.Path);
+                    w.Write(Convert.FromHexString(d.Sha256));
+                }
+                w.Write(r.Absent.Count);
+                foreach (var g in r.Absent)
+                {
+                    w.Write(g.Directory);
+                    w.Write(g.Names.Count);
+                    foreach (string n in g.Names) w.Write(n);
+                }
+            }
+        }
+        body.Write(SHA256.HashData(body.GetBuffer().AsSpan(0, (int)body.Length)));
+        return body.ToArray();
+    }
 
-    /// <summary>Null when the bytes are not a manifest (a corrupt one is treated as absent).</summary>
+    /// <summary>Null when the bytes are not a whole, intact manifest (a corrupt one is treated as absent).</summary>
     public static Manifest? FromBytes(byte[] bytes)
     {
+        if (bytes.Length < Magic.Length + 4 + 32 || !bytes.AsSpan(0, Magic.Length).SequenceEqual(Magic)) return null;
+        var body = bytes.AsSpan(0, bytes.Length - 32);
+        if (!SHA256.HashData(body).AsSpan().SequenceEqual(bytes.AsSpan(bytes.Length - 32))) return null;
         try
         {
-            var m = JsonSerializer.Deserialize<Manifest>(bytes);
-            return m?.Results is null || m.Results.Any(r => r is null || r.Dependencies is null) ? null : m;
+            using var r = new BinaryReader(new MemoryStream(bytes, Magic.Length, body.Length - Magic.Length), Encoding.UTF8);
+            int count = Count(r);
+            var results = new List<ManifestResult>(count);
+            for (int i = 0; i < count; i++)
+            {
+                string artifact = Hex(r.ReadBytes(32));
+                int deps = Count(r);
+                var dependencies = new List<RecordedDependency>(deps);
+                for (int d = 0; d < deps; d++) dependencies.Add(new RecordedDependency(r.ReadString(), Hex(r.ReadBytes(32))));
+                int groups = Count(r);
+                var absent = new List<AbsentGroup>(groups);
+                for (int g = 0; g < groups; g++)
+                {
+                    string dir = r.ReadString();
+                    int names = Count(r);
+                    var list = new List<string>(names);
+                    for (int n = 0; n < names; n++) list.Add(r.ReadString());
+                    absent.Add(new AbsentGroup(dir, list));
+                }
+                results.Add(new ManifestResult(artifact, dependencies) { Absent = absent });
+            }
+            return new Manifest(results);
         }
-        catch (JsonException) { return null; }
+        catch (Exception e) when (e is EndOfStreamException or IOException or FormatException or InvalidDataException)
+        {
+            return null;
+        }
     }
+
+    private static int Count(BinaryReader r)
+    {
+        int n = r.ReadInt32();
+        return n is >= 0 and <= 1_000_000 ? n : throw new InvalidDataException("bad count");
+    }
+
+    private static string Hex(byte[] bytes) =>
+        bytes.Length == 32 ? Hashing.Hex.Lower(bytes) : throw new EndOfStreamException();
 }

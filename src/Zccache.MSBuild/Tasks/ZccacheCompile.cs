@@ -47,7 +47,7 @@ public sealed class ZccacheCompile : ZccacheTask
         }
         if (Log.HasLoggedErrors) return false;
 
-        CompileCache cache = Enabled ? CompileCache.Open(CacheRoot) : CompileCache.Disabled();
+        CompileCache cache = Enabled ? CompileCache.Open(CacheRoot, snapshotInputs: true) : CompileCache.Disabled();
         foreach (Diagnostic d in cache.StartupDiagnostics) Report(d);
         SessionRecorder? session = Enabled && cache.IsEnabled ? JoinSession(cache) : null;
 

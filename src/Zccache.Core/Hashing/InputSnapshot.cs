@@ -1,0 +1,19 @@
+using System.Collections.Concurrent;
+
+namespace Zccache.Core.Hashing;
+
+/// <summary>
+/// The inputs as one batch of compiles sees them. A project's compiles share most headers; the
+/// batch looks at each file (one statx, a hash when its stamp is new) and each include folder
+/// once, instead of once per compile. Only for a batch whose inputs do not change while it runs,
+/// which is true of one MSBuild task execution; a snapshot-less cache looks every time.
+/// </summary>
+public sealed class InputSnapshot(FileHashMemo memo, DirectoryListingMemo listings)
+{
+    private readonly ConcurrentDictionary<string, FileFacts?> _files = new(Paths.NormalizedPath.Comparer);
+    private readonly DirectoryListingMemo.Scope _listing = listings.Begin();
+
+    public FileFacts? Get(string path) => _files.GetOrAdd(path, memo.Get);
+
+    public bool Exists(string directory, string name) => _listing.Exists(directory, name);
+}
