@@ -94,7 +94,7 @@ public static class Fixture
                 return lines;
             }
             """);
-        for (int f = 0; f < 6; f++)
+        for (int f = 0; f < 3; f++)
         {
             sb.AppendLine($$"""
                 std::unordered_map<std::string, double> summarize_{{f}}(const std::vector<Record> &records) {

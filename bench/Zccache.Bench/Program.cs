@@ -17,14 +17,18 @@ ws.Project("app/app.csproj", """
     """);
 Check(Dotnet.Run(ws.Root, ["restore", "app/app.csproj"], Env()), "restore");
 
+// Bare and cold alternate twice and the faster of each pair counts: one slow run on a busy
+// machine should not decide the comparison.
+var bare = new[] { Measure("bare (ZccacheEnabled=false)", clearCache: true, "-p:ZccacheEnabled=false"), Measure("bare (again)", clearCache: true, "-p:ZccacheEnabled=false") };
+var cold = new[] { Measure("cold (empty cache)", clearCache: true), Measure("cold (again)", clearCache: true) };
 var rows = new List<Row>
 {
-    Measure("bare (ZccacheEnabled=false)", clearCache: true, "-p:ZccacheEnabled=false"),
-    Measure("cold (empty cache)", clearCache: true),
+    bare.MinBy(r => r.Wall)! with { Name = "bare (ZccacheEnabled=false), best of 2" },
+    cold.MinBy(r => r.Wall)! with { Name = "cold (empty cache), best of 2" },
     Measure("warm (obj deleted, new process)", clearCache: false),
 };
 // The MSBuild server keeps the build process (and so the in-process session manager and its memo) alive between builds.
-var server = new Dictionary<string, string?> { ["DOTNET_CLI_USE_MSBUILD_SERVER"] = "1" };
+var server = new Dictionary<string, string?> { ["DOTNET_CLI_USE_MSBUILD_SERVER"] = "1", ["MSBUILDDISABLENODEREUSE"] = "0" };
 Measure("(warming the MSBuild server)", clearCache: false, extraEnv: server);
 rows.Add(Measure("warm (obj deleted, MSBuild server)", clearCache: false, extraEnv: server));
 Dotnet.Run(ws.Root, ["build-server", "shutdown"], Env());
@@ -34,10 +38,9 @@ Console.WriteLine("| run | wall (s) | compilations | hits | misses | hit cost me
 Console.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
 foreach (var r in rows) Console.WriteLine(r.Markdown());
 Console.WriteLine();
-double bare = rows[0].Wall, cold = rows[1].Wall;
-Console.WriteLine($"cold vs bare: {(cold / bare - 1) * 100:+0.0;-0.0}% (target: within 5%)");
+Console.WriteLine($"cold vs bare: {(rows[1].Wall / rows[0].Wall - 1) * 100:+0.0;-0.0}% (target: within 5%)");
 foreach (var r in rows.Where(r => r.Hits > 0))
-    Console.WriteLine($"{r.Name}: {r.HitMean:0.000} ms per hit (target: under 1 ms in-process)");
+    Console.WriteLine($"{r.Name}: median {r.HitMedian:0.000} ms, mean {r.HitMean:0.000} ms per hit; the first hits of a process also pay its one-time start-up (slowest: {r.HitCosts[^1]:0.0} ms). Target: under 1 ms in-process.");
 
 Row Measure(string name, bool clearCache, string? property = null, Dictionary<string, string?>? extraEnv = null)
 {
@@ -84,11 +87,12 @@ static void Check(ProcessOutput r, string what)
 sealed record Row(string Name, double Wall, long Compilations, long Hits, long Misses, List<double> HitCosts)
 {
     public double HitMean => HitCosts.Count == 0 ? double.NaN : HitCosts.Average();
+    public double HitMedian => Percentile(0.5);
     private double Percentile(double p) => HitCosts.Count == 0 ? double.NaN : HitCosts[(int)Math.Min(HitCosts.Count - 1, Math.Floor(p * HitCosts.Count))];
 
     public string Markdown() => string.Format(CultureInfo.InvariantCulture,
         "| {0} | {1:0.00} | {2} | {3} | {4} | {5} | {6} | {7} |", Name, Wall, Compilations, Hits, Misses,
-        Fmt(HitMean), Fmt(Percentile(0.5)), Fmt(Percentile(0.95)));
+        Fmt(HitMean), Fmt(HitMedian), Fmt(Percentile(0.95)));
 
     private static string Fmt(double v) => double.IsNaN(v) ? "–" : v.ToString("0.000", CultureInfo.InvariantCulture);
 }
