@@ -198,6 +198,35 @@ public sealed class ClCompileBuildTests(PackageFeed feed) : IDisposable
     }
 
     [Fact]
+    public void A_full_disk_under_the_cache_warns_and_the_build_still_succeeds()
+    {
+        App();
+        // A real full disk: a 64 KiB tmpfs as the cache. Needs root (as CI and this project's machines run).
+        string tiny = _ws["tiny"];
+        Directory.CreateDirectory(tiny);
+        var mount = Dotnet.Run(_ws.Root, ["-t", "tmpfs", "-o", "size=64k", "tmpfs", tiny], new(), "mount");
+        Assert.True(mount.ExitCode == 0, "mount failed (the test needs root): " + mount.Output);
+        try
+        {
+            // Fill it so that the cache opens but storing entries runs out of space.
+            File.WriteAllBytes(Path.Join(tiny, "filler"), new byte[44 * 1024]);
+            var r = _ws.Build("app/app.csproj", "-p:ZccacheCacheDir=" + Path.Join(tiny, "cache"));
+            Assert.True(r.Succeeded, r.Output);
+            Assert.True(r.Output.Contains("warning ZC1002"), r.Output); // storing failed; the compiles ran
+            Assert.Equal(4, _ws.Objects(ObjDir).Count);
+        }
+        finally
+        {
+            Dotnet.Run(_ws.Root, [tiny], new(), "umount");
+        }
+        // And the objects are the right ones: the same as a normal cached build's.
+        var full = _ws.Objects(ObjDir);
+        _ws.Delete("app/obj/Debug");
+        Assert.True(_ws.Build("app/app.csproj").Succeeded);
+        Assert.Equal(full, _ws.Objects(ObjDir));
+    }
+
+    [Fact]
     public void Clang_compiles_are_cached_too()
     {
         App(properties: "<ZccacheCC>clang</ZccacheCC><ZccacheCXX>clang++</ZccacheCXX>");

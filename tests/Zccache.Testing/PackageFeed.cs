@@ -8,9 +8,13 @@ namespace Zccache.Testing;
 /// </summary>
 public sealed class PackageFeed
 {
+    /// <summary>The feed of the end-to-end tests (an xunit collection fixture needs one public constructor).</summary>
     public PackageFeed() : this("e2e") { }
 
-    public PackageFeed(string purpose)
+    /// <summary>A feed for another purpose (benchmarks, other engines): named so its folders are told apart.</summary>
+    public static PackageFeed For(string purpose) => new(purpose);
+
+    private PackageFeed(string purpose)
     {
         Root = Path.Join(Path.GetTempPath(), $"zccache-{purpose}-" + DateTime.UtcNow.ToString("yyyyMMddHHmmss") + "-" + Environment.ProcessId);
         Feed = Path.Join(Root, "feed");

@@ -103,7 +103,7 @@ public sealed class CompileCache
             diagnostics.Add(new Diagnostic(ZcCodes.CorruptEntry, e.Message + "; compiling instead."));
             missReason = "corrupt_entry";
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (IsCacheFault(e))
         {
             diagnostics.Add(new Diagnostic(ZcCodes.CacheIoError, $"reading the cache failed ({e.Message}); compiling without it."));
             missReason = "cache_read_error";
@@ -174,9 +174,12 @@ public sealed class CompileCache
         var args = privateDepfile is null ? compile.Arguments.ToList() : [.. compile.Arguments, "-MD", "-MF", privateDepfile];
         ProcessResult run = CompilerProcess.Run(compilerPath, args, invocation.WorkingDirectory, invocation.Environment);
 
-        if (run.ExitCode != 0 && privateDepfile is not null && !File.Exists(privateDepfile)
+        // Our depfile's name is unique: if the compiler's errors name it, the cache's disk failed it
+        // (full, read-only), not the user's code.
+        if (run.ExitCode != 0 && privateDepfile is not null
             && CompilerProcess.Text(run.Stderr).Contains(privateDepfile, StringComparison.Ordinal))
         {
+            TryDelete(privateDepfile);
             // The compiler could not write our depfile (cache dir trouble): the user's compile must not suffer.
             diagnostics.Add(new Diagnostic(ZcCodes.CacheIoError, "the compiler could not write its dependency file into the cache; compiled without the cache."));
             return RunPlain(compilerPath, invocation, new NonCacheable(NonCacheableReason.NoDependencyInfo, "depfile not writable"), session, diagnostics);
@@ -196,7 +199,7 @@ public sealed class CompileCache
         {
             (outcome, nonCacheable) = Store(invocation, compile, key, run, privateDepfile ?? compile.UserDepfile!, outcome);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (IsCacheFault(e))
         {
             diagnostics.Add(new Diagnostic(ZcCodes.CacheIoError, $"storing the result in the cache failed ({e.Message}); the compile itself is unaffected."));
         }
@@ -254,6 +257,14 @@ public sealed class CompileCache
         _store.AddToManifest(key.Hex, new ManifestResult(artifactKey, dependencies) { Absent = absent });
         return (outcome with { Bytes = published ? entry.TotalBytes : 0 }, null);
     }
+
+    /// <summary>
+    /// A fault of the cache rather than of the compile: the disk (full, read-only, permissions),
+    /// or data that is not what it should be. The compile goes on without the cache.
+    /// </summary>
+    private static bool IsCacheFault(Exception e) =>
+        e is IOException or UnauthorizedAccessException or InvalidDataException or FormatException
+            or System.Text.Json.JsonException or ArgumentException;
 
     /// <summary>The batch's snapshot, or a fresh look for this compile alone.</summary>
     private InputSnapshot Inputs() => _snapshot ?? new InputSnapshot(_memo, _listings);

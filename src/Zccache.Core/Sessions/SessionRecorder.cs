@@ -11,8 +11,12 @@ public sealed class SessionRecorder(SessionManager manager, SessionFolder folder
     public SessionId Id => folder.Id;
     public SessionFolder Folder => folder;
 
+    /// <summary>Set when an outcome could not be written to the session folder (the build's counts will be short).</summary>
+    public string? Fault { get; private set; }
+
     public void AddContext(ContextKey key) => manager.AddContext(folder.Id, key);
 
+    /// <summary>Counts the outcome. Never throws for a disk problem: a session fault must not fail a compile.</summary>
     public void Record(CompileOutcome outcome)
     {
         outcome = outcome with { Project = project };
@@ -21,6 +25,7 @@ public sealed class SessionRecorder(SessionManager manager, SessionFolder folder
             if (s.StatsTracker is { } tracker) outcome.ApplyTo(tracker);
         });
         manager.Touch(folder.Id);
-        folder.Append(outcome);
+        try { folder.Append(outcome); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { Fault ??= e.Message; }
     }
 }

@@ -63,8 +63,18 @@ public sealed class ZccacheCompile : ZccacheTask
                 Arguments = compile.Arguments,
                 WorkingDirectory = projectDir,
             };
-            Directory.CreateDirectory(Path.GetDirectoryName(compile.ObjectFile)!);
-            CompileResult result = cache.Compile(invocation, session);
+            CompileResult result;
+            try
+            {
+                Directory.CreateDirectory(Path.GetDirectoryName(compile.ObjectFile)!);
+                result = cache.Compile(invocation, session);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.ComponentModel.Win32Exception)
+            {
+                // Not a cache fault (those are warnings inside the pipeline): the compile itself could not run.
+                lock (objects) Log.LogError(null, null, null, item.ItemSpec, 0, 0, 0, 0, "{0} could not be compiled: {1}", item.ItemSpec, e.Message);
+                return;
+            }
             lock (objects)
             {
                 foreach (Diagnostic d in result.Diagnostics)
@@ -80,7 +90,9 @@ public sealed class ZccacheCompile : ZccacheTask
             item.CopyMetadataTo(obj);
             objects[i] = obj;
         });
-        Objects = objects;
+        Objects = [.. objects.Where(o => o is not null)];
+        if (session?.Fault is { } fault)
+            Warn(ZcCodes.SessionIoError, $"the session folder cannot be written ({fault}); the build summary will miss some compiles.");
         return !Log.HasLoggedErrors;
     }
 
