@@ -115,6 +115,32 @@ public class CompileCacheTests : IDisposable
     }
 
     [Fact]
+    public void A_failure_to_write_the_object_is_not_replayed()
+    {
+        Source("w.c", "int w;\n");
+        var cache = Cache();
+        var failed = Compile(cache, args: ["-c", "w.c", "-o", "missing-dir/w.o"]);
+        Assert.NotEqual(0, failed.ExitCode);
+        Assert.Equal("output_not_writable", failed.Outcome.Reason);
+        Directory.CreateDirectory(_dir["src/missing-dir"]);
+        var ok = Compile(cache, args: ["-c", "w.c", "-o", "missing-dir/w.o"]);
+        Assert.Equal(0, ok.ExitCode);
+        Assert.True(File.Exists(_dir["src/missing-dir/w.o"]));
+    }
+
+    [Fact]
+    public void Hits_put_the_object_in_place_with_a_fresh_mtime()
+    {
+        Source("m.c", "int m;\n");
+        var cache = Cache();
+        Compile(cache, args: ["-c", "m.c"]);
+        File.Delete(_dir["src/m.o"]);
+        var before = DateTime.UtcNow.AddSeconds(-1);
+        Assert.Equal(OutcomeKind.Hit, Compile(cache, args: ["-c", "m.c"]).Outcome.Kind);
+        Assert.True(File.GetLastWriteTimeUtc(_dir["src/m.o"]) >= before);
+    }
+
+    [Fact]
     public void A_user_depfile_is_produced_on_miss_and_hit()
     {
         Source("d.c", "#include \"d.h\"\nint x;\n");

@@ -77,6 +77,21 @@ public sealed class ClCompileBuildTests(PackageFeed feed) : IDisposable
     }
 
     [Fact]
+    public void A_no_change_rebuild_leaves_objects_untouched_so_links_stay_up_to_date()
+    {
+        App(properties: "<ZccacheParallelism>1</ZccacheParallelism>");
+        Assert.True(_ws.Build("app/app.csproj").Succeeded);
+        var before = Directory.EnumerateFiles(_ws[ObjDir], "*.o", SearchOption.AllDirectories).ToDictionary(f => f, File.GetLastWriteTimeUtc);
+        var again = _ws.Build("app/app.csproj");
+        Assert.Equal(4, again.Stats!.Hits);
+        foreach (var (file, mtime) in before) Assert.Equal(mtime, File.GetLastWriteTimeUtc(file));
+
+        var bad = _ws.Build("app/app.csproj", "-p:ZccacheParallelism=lots");
+        Assert.True(bad.Succeeded, bad.Output);
+        Assert.Contains("warning ZC2002", bad.Output);
+    }
+
+    [Fact]
     public void A_changed_define_is_a_miss()
     {
         App(defines: "FOO=$(FooValue)", properties: "<FooValue>1</FooValue>");

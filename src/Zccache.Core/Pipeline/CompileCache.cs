@@ -240,6 +240,7 @@ public sealed class CompileCache
 
         byte[]? obj = run.ExitCode == 0 && File.Exists(compile.OutputPath) ? File.ReadAllBytes(compile.OutputPath) : null;
         if (run.ExitCode == 0 && obj is null) return (outcome with { Reason = "no_output" }, null);
+        if (run.ExitCode != 0 && FailedBecauseOfTheOutput(compile, run)) return (outcome with { Reason = "output_not_writable" }, null);
 
         var entry = new CacheEntry
         {
@@ -257,6 +258,16 @@ public sealed class CompileCache
         _store.AddToManifest(key.Hex, new ManifestResult(artifactKey, dependencies) { Absent = absent });
         return (outcome with { Bytes = published ? entry.TotalBytes : 0 }, null);
     }
+
+    /// <summary>
+    /// A failed compile is replayed only when the failure is the code's, not the output's: keys do
+    /// not hold the object's path, so "cannot create obj/x.o" must not be replayed to a later call
+    /// whose folder exists.
+    /// </summary>
+    private static bool FailedBecauseOfTheOutput(GccCompile compile, ProcessResult run) =>
+        !Directory.Exists(Path.GetDirectoryName(compile.OutputPath))
+        || CompilerProcess.Text(run.Stderr).Contains(compile.OutputPath, StringComparison.Ordinal)
+        || CompilerProcess.Text(run.Stderr).Contains(Path.GetFileName(compile.OutputPath) + ":", StringComparison.Ordinal);
 
     /// <summary>
     /// A fault of the cache rather than of the compile: the disk (full, read-only, permissions),

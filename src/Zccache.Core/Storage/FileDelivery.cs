@@ -9,8 +9,14 @@ namespace Zccache.Core.Storage;
 /// </summary>
 public static class FileDelivery
 {
+    /// <summary>
+    /// Puts <paramref name="verifiedBytes"/> at <paramref name="destination"/>. A file already there
+    /// with exactly these bytes is left alone, mtime included, so a no-change build does not make
+    /// downstream steps (a link with Inputs/Outputs) run again.
+    /// </summary>
     public static void Deliver(string destination, byte[] verifiedBytes, string? storedFile)
     {
+        if (IsAlreadyInPlace(destination, verifiedBytes)) return;
         string? dir = Path.GetDirectoryName(destination);
         if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
         string temp = $"{destination}.zccache.{Guid.NewGuid():N}.tmp";
@@ -34,6 +40,17 @@ public static class FileDelivery
         {
             try { File.Delete(temp); } catch (IOException) { }
         }
+    }
+
+    private static bool IsAlreadyInPlace(string destination, byte[] bytes)
+    {
+        try
+        {
+            var info = new FileInfo(destination);
+            return info.Exists && info.Length == bytes.LongLength && File.ReadAllBytes(destination).AsSpan().SequenceEqual(bytes);
+        }
+        catch (IOException) { return false; }
+        catch (UnauthorizedAccessException) { return false; }
     }
 
     private const ulong FICLONE = 0x40049409;
