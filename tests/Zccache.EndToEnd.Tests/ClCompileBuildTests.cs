@@ -135,6 +135,21 @@ public sealed class ClCompileBuildTests(PackageFeed feed) : IDisposable
     }
 
     [Fact]
+    public void A_build_that_fails_after_its_native_compiles_still_leaves_the_counts()
+    {
+        NativeSources.WriteLibrary(_ws, "app/native");
+        _ws.Project("app/app.csproj", NativeSources.Items() + """
+            <Target Name="FailingLink" AfterTargets="ZccacheCompile">
+              <Error Text="the link step failed" />
+            </Target>
+            """);
+        var r = _ws.Build("app/app.csproj");
+        Assert.False(r.Succeeded);
+        Assert.Contains("the link step failed", r.Output);
+        Assert.Equal((4L, 4L), (r.Stats!.Compilations, r.Stats.Misses));
+    }
+
+    [Fact]
     public void Disabled_builds_the_same_objects_and_writes_nothing_to_the_cache()
     {
         App();

@@ -25,6 +25,13 @@ public sealed class ZccacheCompile : ZccacheTask
     public string CXX { get; set; } = "";
     public bool Enabled { get; set; } = true;
     public string SessionId { get; set; } = "";
+    /// <summary>
+    /// ZccacheStatsFile. Written with the session's totals so far after the compiles, so a build
+    /// that fails later (a link step, C# errors) still leaves the counts; the build's end overwrites
+    /// it with the finalized stats.
+    /// </summary>
+    public string StatsFile { get; set; } = "";
+
     /// <summary>How many compiles run at once; empty means the processor count.</summary>
     public string Parallelism { get; set; } = "";
 
@@ -93,6 +100,8 @@ public sealed class ZccacheCompile : ZccacheTask
         Objects = [.. objects.Where(o => o is not null)];
         if (session?.Fault is { } fault)
             Warn(ZcCodes.SessionIoError, $"the session folder cannot be written ({fault}); the build summary will miss some compiles.");
+        else if (session is not null && !string.IsNullOrWhiteSpace(StatsFile))
+            WriteStatsSoFar(session);
         return !Log.HasLoggedErrors;
     }
 
@@ -109,6 +118,15 @@ public sealed class ZccacheCompile : ZccacheTask
         {
             Warn(ZcCodes.SessionIoError, $"the session folder cannot be used ({e.Message}); compiles are cached but not counted.");
             return null;
+        }
+    }
+
+    private void WriteStatsSoFar(SessionRecorder session)
+    {
+        try { Core.Reporting.StatsReport.WriteJson(Path.GetFullPath(StatsFile, ProjectDirectoryOrCwd()), session.Folder.Aggregate().Total); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Warn(ZcCodes.StatsFileError, $"the stats file '{StatsFile}' cannot be written ({e.Message}).");
         }
     }
 
