@@ -145,6 +145,21 @@ public class SessionStatsTests
     }
 
     [Fact]
+    public void Outcome_lines_read_back_as_written()
+    {
+        var outcome = new CompileOutcome
+        {
+            Kind = OutcomeKind.CachedError, Source = "/s/a \"b\".c", Project = "/p.csproj", ContextKey = new string('a', 64),
+            LatencyNs = 5, OriginalNs = 7, Bytes = 9, ExitCode = 1, Reason = "x",
+        };
+        string line = System.Text.Encoding.UTF8.GetString(outcome.ToJsonLine());
+        Assert.EndsWith("\n", line);
+        Assert.Contains("\"outcome\":\"cached_error\"", line);
+        var back = System.Text.Json.JsonSerializer.Deserialize<CompileOutcome>(line)!;
+        Assert.Equal(outcome, back);
+    }
+
+    [Fact]
     public void Abandoned_sessions_are_reaped_and_their_data_kept()
     {
         using var dir = new TempDir();

@@ -41,9 +41,8 @@ public sealed class DirectoryListingMemo
         private HashSet<string>? Listing(string dir)
         {
             if (_seen.TryGetValue(dir, out var known)) return known;
-            string? parent = Path.GetDirectoryName(dir);
-            HashSet<string>? result = null;
-            if (parent is null || Exists(dir)) result = memo.Read(dir);
+            // One stat of the folder itself; its ancestors are never listed (they can be huge, like /tmp).
+            HashSet<string>? result = memo.Read(dir);
             _seen[dir] = result;
             return result;
         }

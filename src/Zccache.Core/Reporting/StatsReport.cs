@@ -7,7 +7,6 @@ namespace Zccache.Core.Reporting;
 /// <summary>Finalized session statistics as the summary line, per-project lines and the stats-file JSON.</summary>
 public static class StatsReport
 {
-    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
 
     /// <summary>e.g. "zccache: 40 compilations, 38 hits, 2 misses, 0 non-cacheable (95.0% hit rate), saved 31.2 s".</summary>
     public static string SummaryLine(FinalizedSessionStats s) => "zccache: " + Counts(s);
@@ -27,7 +26,7 @@ public static class StatsReport
     }
 
     /// <summary>The stats file: the finalized stats with the documented snake_case field names.</summary>
-    public static string Json(FinalizedSessionStats s) => JsonSerializer.Serialize(s, Indented);
+    public static string Json(FinalizedSessionStats s) => JsonSerializer.Serialize(s, Storage.CoreJson.Indented.FinalizedSessionStats);
 
     public static void WriteJson(string path, FinalizedSessionStats s)
     {

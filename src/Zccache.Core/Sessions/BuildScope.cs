@@ -21,7 +21,7 @@ public sealed class BuildScope(string path)
     public void MarkStarted(string instanceKey, ProjectMarker marker)
     {
         Directory.CreateDirectory(ProjectsDir);
-        Storage.AtomicFile.Write(System.IO.Path.Join(ProjectsDir, instanceKey + ".started"), JsonSerializer.SerializeToUtf8Bytes(marker));
+        Storage.AtomicFile.Write(System.IO.Path.Join(ProjectsDir, instanceKey + ".started"), JsonSerializer.SerializeToUtf8Bytes(marker, Storage.CoreJson.Default.ProjectMarker));
     }
 
     public void MarkFinished(string instanceKey)
@@ -57,7 +57,7 @@ public sealed class BuildScope(string path)
 
     private static ProjectMarker? Read(string file)
     {
-        try { return JsonSerializer.Deserialize<ProjectMarker>(File.ReadAllBytes(file)); }
+        try { return JsonSerializer.Deserialize(File.ReadAllBytes(file), Storage.CoreJson.Default.ProjectMarker); }
         catch (Exception e) when (e is IOException or JsonException) { return null; }
     }
 }

@@ -20,7 +20,6 @@ namespace Zccache.Core.Sessions;
 public sealed class SessionFolder
 {
     private static readonly ConcurrentDictionary<string, OutcomeWriter> Writers = new();
-    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
 
     public SessionFolder(CacheLayout layout, SessionId id)
     {
@@ -42,12 +41,12 @@ public sealed class SessionFolder
     {
         Directory.CreateDirectory(OutcomesDir);
         var info = new SessionInfo(Id.ToString(), DateTimeOffset.UtcNow, clientPid, isExplicit, workingDir);
-        return AtomicFile.TryCreateNew(InfoFile, JsonSerializer.SerializeToUtf8Bytes(info, Indented)) ? info : ReadInfo() ?? info;
+        return AtomicFile.TryCreateNew(InfoFile, JsonSerializer.SerializeToUtf8Bytes(info, CoreJson.Indented.SessionInfo)) ? info : ReadInfo() ?? info;
     }
 
     public SessionInfo? ReadInfo()
     {
-        try { return JsonSerializer.Deserialize<SessionInfo>(File.ReadAllBytes(InfoFile)); }
+        try { return JsonSerializer.Deserialize(File.ReadAllBytes(InfoFile), CoreJson.Default.SessionInfo); }
         catch (Exception e) when (e is IOException or JsonException) { return null; }
     }
 
@@ -67,7 +66,7 @@ public sealed class SessionFolder
             while (reader.ReadLine() is { } line)
             {
                 if (line.Length == 0) continue;
-                try { if (JsonSerializer.Deserialize<CompileOutcome>(line) is { } o) all.Add(o); }
+                try { if (JsonSerializer.Deserialize(line, CoreJson.Default.CompileOutcome) is { } o) all.Add(o); }
                 catch (JsonException) { }
             }
         }
@@ -100,12 +99,12 @@ public sealed class SessionFolder
     {
         if (ReadFinal() is { } done) return done;
         var (total, _) = Aggregate();
-        return AtomicFile.TryCreateNew(FinalFile, JsonSerializer.SerializeToUtf8Bytes(total, Indented)) ? total : ReadFinal() ?? total;
+        return AtomicFile.TryCreateNew(FinalFile, JsonSerializer.SerializeToUtf8Bytes(total, CoreJson.Indented.FinalizedSessionStats)) ? total : ReadFinal() ?? total;
     }
 
     public FinalizedSessionStats? ReadFinal()
     {
-        try { return JsonSerializer.Deserialize<FinalizedSessionStats>(File.ReadAllBytes(FinalFile)); }
+        try { return JsonSerializer.Deserialize(File.ReadAllBytes(FinalFile), CoreJson.Default.FinalizedSessionStats); }
         catch (Exception e) when (e is IOException or JsonException) { return null; }
     }
 
@@ -153,7 +152,7 @@ public sealed class SessionFolder
 
         public void Write(CompileOutcome outcome)
         {
-            byte[] line = [.. JsonSerializer.SerializeToUtf8Bytes(outcome), (byte)'\n'];
+            byte[] line = outcome.ToJsonLine();
             lock (this)
             {
                 if (_stream is null || !File.Exists(_file))

@@ -1,6 +1,4 @@
 using System.Text;
-using System.Text.Json;
-using System.Text.Json.Serialization;
 using Zccache.Core.Hashing;
 
 namespace Zccache.Core.Storage;
@@ -104,9 +102,8 @@ public sealed class LocalStore(CacheLayout layout)
             Put("depfile", entry.Depfile);
             Put("stdout", entry.Stdout);
             Put("stderr", entry.Stderr);
-            var meta = new EntryMeta(entry.ExitCode, entry.CompileDurationNs, files);
-            byte[] json = JsonSerializer.SerializeToUtf8Bytes(meta);
-            byte[] metaBytes = [.. Encoding.ASCII.GetBytes(ContentHash.Of(json).Hex + "\n"), .. json];
+            byte[] body = new EntryMeta(entry.ExitCode, entry.CompileDurationNs, files).ToBytes();
+            byte[] metaBytes = [.. Encoding.ASCII.GetBytes(ContentHash.Of(body).Hex + "\n"), .. body];
             using (var f = new FileStream(Path.Join(staging, MetaFile), FileMode.CreateNew))
             {
                 f.Write(metaBytes);
@@ -152,10 +149,8 @@ public sealed class LocalStore(CacheLayout layout)
         int newline = Array.IndexOf(bytes, (byte)'\n');
         if (newline != 64) return null;
         string digest = Encoding.ASCII.GetString(bytes, 0, 64);
-        var json = bytes.AsSpan(65);
-        if (ContentHash.Of(json).Hex != digest) return null;
-        try { return JsonSerializer.Deserialize<EntryMeta>(json); }
-        catch (JsonException) { return null; }
+        var body = bytes.AsSpan(65);
+        return ContentHash.Of(body).Hex == digest ? EntryMeta.Parse(Encoding.UTF8.GetString(body)) : null;
     }
 
     private static void TryDelete(string path)
@@ -172,10 +167,51 @@ public sealed class LocalStore(CacheLayout layout)
         catch (UnauthorizedAccessException) { }
     }
 
-    private sealed record EntryFile([property: JsonPropertyName("size")] long Size, [property: JsonPropertyName("sha256")] string Sha256);
+    private sealed record EntryFile(long Size, string Sha256);
 
-    private sealed record EntryMeta(
-        [property: JsonPropertyName("exit_code")] int ExitCode,
-        [property: JsonPropertyName("duration_ns")] long DurationNs,
-        [property: JsonPropertyName("files")] SortedDictionary<string, EntryFile> Files);
+    /// <summary>
+    /// An entry's description, as a few lines of text (no JSON: its first use in a process costs
+    /// tens of milliseconds, which every build's first hit would pay):
+    /// <code>
+    /// zccache-entry 1
+    /// exit_code 0
+    /// duration_ns 812000000
+    /// file object 6816 &lt;sha256&gt;
+    /// </code>
+    /// </summary>
+    private sealed record EntryMeta(int ExitCode, long DurationNs, SortedDictionary<string, EntryFile> Files)
+    {
+        private const string Header = "zccache-entry 1";
+
+        public byte[] ToBytes()
+        {
+            var text = new StringBuilder().Append(Header).Append('\n')
+                .Append("exit_code ").Append(ExitCode).Append('\n')
+                .Append("duration_ns ").Append(DurationNs).Append('\n');
+            foreach (var (name, file) in Files) text.Append("file ").Append(name).Append(' ').Append(file.Size).Append(' ').Append(file.Sha256).Append('\n');
+            return Encoding.UTF8.GetBytes(text.ToString());
+        }
+
+        public static EntryMeta? Parse(string text)
+        {
+            string[] lines = text.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            if (lines.Length < 3 || lines[0] != Header) return null;
+            if (!TryValue(lines[1], "exit_code ", out string exit) || !int.TryParse(exit, out int exitCode)) return null;
+            if (!TryValue(lines[2], "duration_ns ", out string duration) || !long.TryParse(duration, out long durationNs)) return null;
+            var files = new SortedDictionary<string, EntryFile>(StringComparer.Ordinal);
+            foreach (string line in lines.Skip(3))
+            {
+                string[] parts = line.Split(' ');
+                if (parts.Length != 4 || parts[0] != "file" || !long.TryParse(parts[2], out long size) || !ContentHash.IsValidHex(parts[3])) return null;
+                files[parts[1]] = new EntryFile(size, parts[3]);
+            }
+            return new EntryMeta(exitCode, durationNs, files);
+        }
+
+        private static bool TryValue(string line, string prefix, out string value)
+        {
+            value = line.StartsWith(prefix, StringComparison.Ordinal) ? line[prefix.Length..] : "";
+            return value.Length > 0;
+        }
+    }
 }
