@@ -7,7 +7,7 @@ using Zccache.Testing;
 // Usage: dotnet run --project bench/Zccache.Bench -c Release [-- <sources>]
 int sources = args.Length > 0 ? int.Parse(args[0]) : 200;
 Console.WriteLine($"Zccache.MSBuild benchmark: {sources} generated C++ sources (-O2, -std=c++17), {Environment.ProcessorCount} cores");
-var feed = PackageFeed.For("bench");
+using var feed = PackageFeed.For("bench");
 using var ws = new Workspace(feed, "bench");
 Fixture.Write(ws, "app/native", sources);
 ws.Project("app/app.csproj", """

@@ -12,7 +12,7 @@ public sealed class OlderEngineTests
     [Fact]
     public void The_packed_tasks_run_in_MSBuild_17_7()
     {
-        var feed = PackageFeed.For("msbuild17");
+        using var feed = PackageFeed.For("msbuild17");
         string root = Path.Join(feed.Root, "project");
         string package = Path.Join(feed.Root, "package");
         ZipFile.ExtractToDirectory(Path.Join(feed.Feed, $"Zccache.MSBuild.{feed.Version}.nupkg"), package);

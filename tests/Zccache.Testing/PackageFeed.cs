@@ -6,7 +6,7 @@ namespace Zccache.Testing;
 /// Packs the real Zccache.MSBuild package once per test run into a local feed, with a version
 /// no earlier run used (so no NuGet cache can serve a stale copy), and a private packages folder.
 /// </summary>
-public sealed class PackageFeed
+public sealed class PackageFeed : IDisposable
 {
     /// <summary>The feed of the end-to-end tests (an xunit collection fixture needs one public constructor).</summary>
     public PackageFeed() : this("e2e") { }
@@ -31,6 +31,12 @@ public sealed class PackageFeed
     public string Version { get; }
 
     public static string RepoRoot { get; } = FindRepoRoot();
+
+    /// <summary>Removes the feed, the private packages folder and every workspace under them.</summary>
+    public void Dispose()
+    {
+        try { Directory.Delete(Root, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
 
     private static string FindRepoRoot()
     {
