@@ -2,7 +2,7 @@ using System.Text;
 
 namespace Zccache.Core.Compilers;
 
-/// <summary>Splits and quotes command-line text the way gcc reads response files (POSIX-like quoting).</summary>
+/// <summary>Splits command-line text the way gcc reads response files (POSIX-like quoting).</summary>
 public static class CommandLineText
 {
     /// <summary>Splits on unquoted white space; single and double quotes group, backslash escapes the next character.</summary>
@@ -33,10 +33,4 @@ public static class CommandLineText
         if (inArg) args.Add(current.ToString());
         return args;
     }
-
-    /// <summary>Quotes one argument for display; plain arguments are left as they are.</summary>
-    public static string Quote(string arg) =>
-        arg.Length > 0 && arg.All(c => char.IsLetterOrDigit(c) || "-_./=:+,@%".Contains(c))
-            ? arg
-            : "'" + arg.Replace("'", "'\\''") + "'";
 }

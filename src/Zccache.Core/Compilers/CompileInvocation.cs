@@ -16,7 +16,4 @@ public sealed record CompileInvocation
     public string? GetEnvironmentVariable(string name) =>
         Environment is null ? System.Environment.GetEnvironmentVariable(name)
         : Environment.TryGetValue(name, out string? v) ? v : null;
-
-    /// <summary>The command as a shell would show it, for logs.</summary>
-    public string Display() => string.Join(' ', new[] { Compiler }.Concat(Arguments).Select(CommandLineText.Quote));
 }

@@ -7,12 +7,6 @@ public readonly record struct ContentHash(string Hex)
 {
     public static ContentHash Of(ReadOnlySpan<byte> data) => new(Hashing.Hex.Lower(SHA256.HashData(data)));
 
-    public static ContentHash OfFile(string path)
-    {
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.SequentialScan);
-        return new(Hashing.Hex.Lower(SHA256.HashData(stream)));
-    }
-
     public static bool IsValidHex(string? text) =>
         text is { Length: 64 } && text.All(c => c is >= '0' and <= '9' or >= 'a' and <= 'f');
 

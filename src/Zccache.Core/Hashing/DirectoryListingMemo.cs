@@ -24,12 +24,6 @@ public sealed class DirectoryListingMemo
     {
         private readonly Dictionary<string, HashSet<string>?> _seen = new();
 
-        public bool Exists(string path)
-        {
-            string? parent = Path.GetDirectoryName(path);
-            return parent is null ? Directory.Exists(path) : Exists(parent, Path.GetFileName(path));
-        }
-
         /// <summary>True when <paramref name="name"/> is an entry of <paramref name="directory"/>.</summary>
         public bool Exists(string directory, string name)
         {

@@ -20,8 +20,6 @@ public sealed class FileHashMemo
 
     private readonly ConcurrentDictionary<string, (FileStamp Stamp, FileFacts Facts)> _memo = new();
 
-    public int Count => _memo.Count;
-
     /// <summary>Hashes <paramref name="path"/>; null when it is missing or not a regular file.</summary>
     public FileFacts? Get(string path)
     {

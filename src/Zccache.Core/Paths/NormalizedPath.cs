@@ -49,7 +49,6 @@ public readonly struct NormalizedPath : IEquatable<NormalizedPath>, IComparable<
         return root.EndsWith(sep) ? root + joined : root + sep + joined;
     }
 
-    public string FileName => Path.GetFileName(Value);
     public NormalizedPath? Parent
     {
         get

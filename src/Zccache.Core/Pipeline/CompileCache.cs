@@ -194,10 +194,9 @@ public sealed class CompileCache
             ExitCode = run.ExitCode,
             Reason = missReason,
         };
-        NonCacheable? nonCacheable = null;
         try
         {
-            (outcome, nonCacheable) = Store(invocation, compile, key, run, privateDepfile ?? compile.UserDepfile!, outcome);
+            outcome = Store(invocation, compile, key, run, privateDepfile ?? compile.UserDepfile!, outcome);
         }
         catch (Exception e) when (IsCacheFault(e))
         {
@@ -211,14 +210,14 @@ public sealed class CompileCache
         return new CompileResult
         {
             ExitCode = run.ExitCode, Stdout = run.Stdout, Stderr = run.Stderr, Outcome = outcome,
-            NonCacheableReason = nonCacheable, Diagnostics = diagnostics,
+            Diagnostics = diagnostics,
         };
     }
 
-    private (CompileOutcome, NonCacheable?) Store(CompileInvocation invocation, GccCompile compile, ContextKey key, ProcessResult run, string depfilePath, CompileOutcome outcome)
+    private CompileOutcome Store(CompileInvocation invocation, GccCompile compile, ContextKey key, ProcessResult run, string depfilePath, CompileOutcome outcome)
     {
         byte[]? depBytes = File.Exists(depfilePath) ? File.ReadAllBytes(depfilePath) : null;
-        if (depBytes is null) return (outcome with { Reason = "no_dependency_info" }, null);
+        if (depBytes is null) return outcome with { Reason = "no_dependency_info" };
 
         var dependencies = new List<RecordedDependency>();
         bool usesTimeMacros = false;
@@ -226,21 +225,20 @@ public sealed class CompileCache
         foreach (string dep in DepFile.ParsePrerequisites(Encoding.UTF8.GetString(depBytes)))
         {
             string path = Path.GetFullPath(dep, invocation.WorkingDirectory);
-            if (inputs.Get(path) is not { } facts) return (outcome with { Reason = "no_dependency_info" }, null);
+            if (inputs.Get(path) is not { } facts) return outcome with { Reason = "no_dependency_info" };
             usesTimeMacros |= facts.UsesTimeMacros;
             dependencies.Add(new RecordedDependency(path, facts.Hash.Hex));
         }
-        if (dependencies.Count == 0) return (outcome with { Reason = "no_dependency_info" }, null);
+        if (dependencies.Count == 0) return outcome with { Reason = "no_dependency_info" };
 
         if (usesTimeMacros && string.IsNullOrEmpty(invocation.GetEnvironmentVariable("SOURCE_DATE_EPOCH")))
         {
-            var why = new NonCacheable(NonCacheableReason.TimeMacros, compile.Context.SourceFile.FileName);
-            return (outcome with { Kind = OutcomeKind.NonCacheable, Reason = why.Code }, why);
+            return outcome with { Kind = OutcomeKind.NonCacheable, Reason = new NonCacheable(NonCacheableReason.TimeMacros, "").Code };
         }
 
         byte[]? obj = run.ExitCode == 0 && File.Exists(compile.OutputPath) ? File.ReadAllBytes(compile.OutputPath) : null;
-        if (run.ExitCode == 0 && obj is null) return (outcome with { Reason = "no_output" }, null);
-        if (run.ExitCode != 0 && FailedBecauseOfTheOutput(compile, run)) return (outcome with { Reason = "output_not_writable" }, null);
+        if (run.ExitCode == 0 && obj is null) return outcome with { Reason = "no_output" };
+        if (run.ExitCode != 0 && FailedBecauseOfTheOutput(compile, run)) return outcome with { Reason = "output_not_writable" };
 
         var entry = new CacheEntry
         {
@@ -256,7 +254,7 @@ public sealed class CompileCache
             .Where(p => !inputs.Exists(Path.GetDirectoryName(p)!, Path.GetFileName(p))));
         bool published = _store!.Publish(artifactKey, entry);
         _store.AddToManifest(key.Hex, new ManifestResult(artifactKey, dependencies) { Absent = absent });
-        return (outcome with { Bytes = published ? entry.TotalBytes : 0 }, null);
+        return outcome with { Bytes = published ? entry.TotalBytes : 0 };
     }
 
     /// <summary>
@@ -294,7 +292,7 @@ public sealed class CompileCache
         return new CompileResult
         {
             ExitCode = run.ExitCode, Stdout = run.Stdout, Stderr = run.Stderr, Outcome = outcome,
-            NonCacheableReason = why, Diagnostics = diagnostics,
+            Diagnostics = diagnostics,
         };
     }
 

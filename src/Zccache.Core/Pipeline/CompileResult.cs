@@ -1,4 +1,3 @@
-using Zccache.Core.Compilers;
 using Zccache.Core.Diagnostics;
 using Zccache.Core.Sessions;
 
@@ -11,6 +10,5 @@ public sealed record CompileResult
     public byte[] Stdout { get; init; } = [];
     public byte[] Stderr { get; init; } = [];
     public required CompileOutcome Outcome { get; init; }
-    public NonCacheable? NonCacheableReason { get; init; }
     public IReadOnlyList<Diagnostic> Diagnostics { get; init; } = [];
 }

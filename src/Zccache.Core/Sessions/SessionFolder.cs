@@ -33,7 +33,6 @@ public sealed class SessionFolder
     private string FinalFile => System.IO.Path.Join(Path, "final.json");
     private string OutcomesDir => System.IO.Path.Join(Path, "outcomes");
 
-    public bool Exists => File.Exists(InfoFile);
     public bool IsEnded => File.Exists(FinalFile);
 
     /// <summary>Creates the folder if it is not there yet (joining an existing session keeps its record).</summary>

@@ -8,7 +8,6 @@ namespace Zccache.Core.Sessions;
 /// </summary>
 public sealed class SessionRecorder(SessionManager manager, SessionFolder folder, string? project)
 {
-    public SessionId Id => folder.Id;
     public SessionFolder Folder => folder;
 
     /// <summary>Set when an outcome could not be written to the session folder (the build's counts will be short).</summary>

@@ -4,14 +4,11 @@ using Zccache.Core.Hashing;
 namespace Zccache.Core.Storage;
 
 /// <summary>A stored entry that failed verification; it has been removed.</summary>
-public sealed class CorruptEntryException(string key, string why) : Exception($"cache entry {key} is corrupt ({why}) and was removed")
-{
-    public string Key { get; } = key;
-}
+public sealed class CorruptEntryException(string key, string why) : Exception($"cache entry {key} is corrupt ({why}) and was removed");
 
 /// <summary>
 /// The content-addressed local store. An entry is a folder of files plus a <c>meta</c> file that
-/// lists each file's size and SHA-256 and starts with the SHA-256 of its own JSON. Entries are
+/// lists each file's size and SHA-256 and starts with the SHA-256 of the rest of itself. Entries are
 /// written to staging and published with one rename, so a reader sees all of an entry or none.
 /// </summary>
 public sealed class LocalStore(CacheLayout layout)
@@ -43,8 +40,6 @@ public sealed class LocalStore(CacheLayout layout)
     }
 
     // ---- entries ---------------------------------------------------------------------------
-
-    public bool Contains(string artifactKey) => File.Exists(Path.Join(Layout.EntryDir(artifactKey), MetaFile));
 
     /// <summary>The verified entry, or null when there is none. Throws <see cref="CorruptEntryException"/> after removing a corrupt one.</summary>
     public CacheEntry? Read(string artifactKey)
