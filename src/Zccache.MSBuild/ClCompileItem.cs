@@ -70,7 +70,7 @@ public sealed class ClCompileItem
         string sourceDir = Path.GetDirectoryName(source)!;
         string relative = Path.GetRelativePath(projectDirectory, sourceDir);
         if (relative.StartsWith("..", StringComparison.Ordinal) || Path.IsPathRooted(relative))
-            relative = Path.Join("_external", Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(sourceDir)))[..12].ToLowerInvariant());
+            relative = Path.Join("_external", Core.Hashing.Hex.Lower(SHA256.HashData(Encoding.UTF8.GetBytes(sourceDir)))[..12]);
         return Path.GetFullPath(Path.Join(objectDirectory, relative, name));
     }
 

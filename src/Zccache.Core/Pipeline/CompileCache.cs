@@ -179,7 +179,7 @@ public sealed class CompileCache
         if (run.ExitCode != 0 && privateDepfile is not null
             && CompilerProcess.Text(run.Stderr).Contains(privateDepfile, StringComparison.Ordinal))
         {
-            TryDelete(privateDepfile);
+            AtomicFile.TryDelete(privateDepfile);
             // The compiler could not write our depfile (cache dir trouble): the user's compile must not suffer.
             diagnostics.Add(new Diagnostic(ZcCodes.CacheIoError, "the compiler could not write its dependency file into the cache; compiled without the cache."));
             return RunPlain(compilerPath, invocation, new NonCacheable(NonCacheableReason.NoDependencyInfo, "depfile not writable"), session, diagnostics);
@@ -204,7 +204,7 @@ public sealed class CompileCache
         }
         finally
         {
-            if (privateDepfile is not null) TryDelete(privateDepfile);
+            if (privateDepfile is not null) AtomicFile.TryDelete(privateDepfile);
         }
         session?.Record(outcome);
         return new CompileResult
@@ -294,10 +294,5 @@ public sealed class CompileCache
             ExitCode = run.ExitCode, Stdout = run.Stdout, Stderr = run.Stderr, Outcome = outcome,
             Diagnostics = diagnostics,
         };
-    }
-
-    private static void TryDelete(string path)
-    {
-        try { File.Delete(path); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 }

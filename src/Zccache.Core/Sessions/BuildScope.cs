@@ -16,7 +16,7 @@ public sealed class BuildScope(string path)
 
     /// <summary>A project instance: its file plus the global properties it was built with.</summary>
     public static string InstanceKey(string projectPath, string globalProperties) =>
-        Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(projectPath + "\n" + globalProperties)))[..24].ToLowerInvariant();
+        Hashing.Hex.Lower(SHA256.HashData(Encoding.UTF8.GetBytes(projectPath + "\n" + globalProperties)))[..24];
 
     public void MarkStarted(string instanceKey, ProjectMarker marker)
     {
@@ -31,7 +31,7 @@ public sealed class BuildScope(string path)
     }
 
     public List<ProjectMarker> Started() => Directory.Exists(ProjectsDir)
-        ? [.. Directory.EnumerateFiles(ProjectsDir, "*.started").Select(Read).OfType<ProjectMarker>()]
+        ? [.. Directory.EnumerateFiles(ProjectsDir, "*.started").Select(ReadMarker).OfType<ProjectMarker>()]
         : [];
 
     /// <summary>
@@ -44,7 +44,7 @@ public sealed class BuildScope(string path)
         var started = Directory.EnumerateFiles(ProjectsDir, "*.started").ToList();
         foreach (string s in started)
             if (!File.Exists(System.IO.Path.ChangeExtension(s, ".finished"))) return false;
-        var startedProjects = started.Select(Read).OfType<ProjectMarker>().Select(m => m.Project).ToHashSet(Paths.NormalizedPath.Comparer);
+        var startedProjects = started.Select(ReadMarker).OfType<ProjectMarker>().Select(m => m.Project).ToHashSet(Paths.NormalizedPath.Comparer);
         return expectedProjects.All(startedProjects.Contains);
     }
 
@@ -55,11 +55,7 @@ public sealed class BuildScope(string path)
         return Storage.AtomicFile.TryCreateNew(System.IO.Path.Join(Path, "summary.claimed"), []);
     }
 
-    private static ProjectMarker? Read(string file)
-    {
-        try { return JsonSerializer.Deserialize(File.ReadAllBytes(file), Storage.CoreJson.Default.ProjectMarker); }
-        catch (Exception e) when (e is IOException or JsonException) { return null; }
-    }
+    private static ProjectMarker? ReadMarker(string file) => Storage.CoreJson.TryRead(file, Storage.CoreJson.Default.ProjectMarker);
 }
 
 /// <summary>What a project left when it joined a build: where it is and which stats file it wants.</summary>

@@ -43,11 +43,7 @@ public sealed class SessionFolder
         return AtomicFile.TryCreateNew(InfoFile, JsonSerializer.SerializeToUtf8Bytes(info, CoreJson.Indented.SessionInfo)) ? info : ReadInfo() ?? info;
     }
 
-    public SessionInfo? ReadInfo()
-    {
-        try { return JsonSerializer.Deserialize(File.ReadAllBytes(InfoFile), CoreJson.Default.SessionInfo); }
-        catch (Exception e) when (e is IOException or JsonException) { return null; }
-    }
+    public SessionInfo? ReadInfo() => CoreJson.TryRead(InfoFile, CoreJson.Default.SessionInfo);
 
     /// <summary>Appends one outcome for this process. Thread-safe; each line is flushed as written.</summary>
     public void Append(CompileOutcome outcome) =>
@@ -101,11 +97,7 @@ public sealed class SessionFolder
         return AtomicFile.TryCreateNew(FinalFile, JsonSerializer.SerializeToUtf8Bytes(total, CoreJson.Indented.FinalizedSessionStats)) ? total : ReadFinal() ?? total;
     }
 
-    public FinalizedSessionStats? ReadFinal()
-    {
-        try { return JsonSerializer.Deserialize(File.ReadAllBytes(FinalFile), CoreJson.Default.FinalizedSessionStats); }
-        catch (Exception e) when (e is IOException or JsonException) { return null; }
-    }
+    public FinalizedSessionStats? ReadFinal() => CoreJson.TryRead(FinalFile, CoreJson.Default.FinalizedSessionStats);
 
     /// <summary>The latest write to the folder: its last activity, for the idle timeout.</summary>
     public DateTime LastActivityUtc()

@@ -1,6 +1,6 @@
 namespace Zccache.Core.Storage;
 
-/// <summary>The two ways the cache writes a file so no reader ever sees half of it.</summary>
+/// <summary>The two ways the cache writes a file so no reader ever sees half of it, and how it drops one.</summary>
 public static class AtomicFile
 {
     /// <summary>Writes through a temporary file and one rename: readers see the old file or the new one.</summary>
@@ -15,8 +15,14 @@ public static class AtomicFile
         }
         finally
         {
-            try { File.Delete(temp); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            TryDelete(temp);
         }
+    }
+
+    /// <summary>Deletes a file if it can; a leftover is harmless (staging is cleaned later).</summary>
+    public static void TryDelete(string path)
+    {
+        try { File.Delete(path); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 
     /// <summary>Creates the file only if it does not exist yet: true for exactly one of several racing callers.</summary>

@@ -1,4 +1,6 @@
+using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 using Zccache.Core.Sessions;
 
 namespace Zccache.Core.Storage;
@@ -16,4 +18,11 @@ internal sealed partial class CoreJson : JsonSerializerContext
 {
     /// <summary>The same types, indented, for files people read (session.json, final.json, the stats file).</summary>
     public static CoreJson Indented { get; } = new(new System.Text.Json.JsonSerializerOptions { WriteIndented = true });
+
+    /// <summary>The file's value, or null when it is missing, unreadable or not valid JSON of that type.</summary>
+    public static T? TryRead<T>(string path, JsonTypeInfo<T> type) where T : class
+    {
+        try { return JsonSerializer.Deserialize(File.ReadAllBytes(path), type); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException) { return null; }
+    }
 }

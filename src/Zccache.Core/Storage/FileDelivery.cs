@@ -38,7 +38,7 @@ public static class FileDelivery
         }
         finally
         {
-            try { File.Delete(temp); } catch (IOException) { }
+            AtomicFile.TryDelete(temp);
         }
     }
 

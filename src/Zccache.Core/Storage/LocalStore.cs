@@ -28,7 +28,7 @@ public sealed class LocalStore(CacheLayout layout)
         catch (FileNotFoundException) { return null; }
         catch (DirectoryNotFoundException) { return null; }
         var manifest = Manifest.FromBytes(bytes);
-        if (manifest is null) TryDelete(path);
+        if (manifest is null) AtomicFile.TryDelete(path);
         return manifest;
     }
 
@@ -146,11 +146,6 @@ public sealed class LocalStore(CacheLayout layout)
         string digest = Encoding.ASCII.GetString(bytes, 0, 64);
         var body = bytes.AsSpan(65);
         return ContentHash.Of(body).Hex == digest ? EntryMeta.Parse(Encoding.UTF8.GetString(body)) : null;
-    }
-
-    private static void TryDelete(string path)
-    {
-        try { File.Delete(path); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 
     private static void TryDeleteDirectory(string path)

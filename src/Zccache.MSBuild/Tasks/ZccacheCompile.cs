@@ -40,7 +40,7 @@ public sealed class ZccacheCompile : ZccacheTask
 
     public override bool Execute()
     {
-        string projectDir = string.IsNullOrEmpty(ProjectDirectory) ? Directory.GetCurrentDirectory() : ProjectDirectory;
+        string projectDir = ProjectDirectoryOrCwd();
         var items = new List<(ITaskItem Item, ClCompileItem Compile)>();
         foreach (ITaskItem source in Sources)
         {
@@ -101,7 +101,7 @@ public sealed class ZccacheCompile : ZccacheTask
         if (session?.Fault is { } fault)
             Warn(ZcCodes.SessionIoError, $"the session folder cannot be written ({fault}); the build summary will miss some compiles.");
         else if (session is not null && !string.IsNullOrWhiteSpace(StatsFile))
-            WriteStatsSoFar(session);
+            WriteStatsFile(Path.GetFullPath(StatsFile, projectDir), session.Folder.Aggregate().Total);
         return !Log.HasLoggedErrors;
     }
 
@@ -118,15 +118,6 @@ public sealed class ZccacheCompile : ZccacheTask
         {
             Warn(ZcCodes.SessionIoError, $"the session folder cannot be used ({e.Message}); compiles are cached but not counted.");
             return null;
-        }
-    }
-
-    private void WriteStatsSoFar(SessionRecorder session)
-    {
-        try { Core.Reporting.StatsReport.WriteJson(Path.GetFullPath(StatsFile, ProjectDirectoryOrCwd()), session.Folder.Aggregate().Total); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            Warn(ZcCodes.StatsFileError, $"the stats file '{StatsFile}' cannot be written ({e.Message}).");
         }
     }
 

@@ -35,13 +35,7 @@ public sealed class ZccacheEndProject : ZccacheProjectTask
             }
             Summarize(total, perProject);
             foreach (string statsFile in build.Started().Select(m => m.StatsFile).OfType<string>().Distinct())
-            {
-                try { StatsReport.WriteJson(statsFile, total); }
-                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-                {
-                    Warn(ZcCodes.StatsFileError, $"the stats file '{statsFile}' cannot be written ({e.Message}).");
-                }
-            }
+                WriteStatsFile(statsFile, total);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -60,7 +54,6 @@ public sealed class ZccacheEndProject : ZccacheProjectTask
         Log.LogMessage(MessageImportance.High, "{0} -> {1}", projectName, line);
         foreach (var (project, stats) in perProject)
             Log.LogMessage(MessageImportance.Normal, "{0}", StatsReport.ProjectLine(project, stats));
-
     }
 
     /// <summary>

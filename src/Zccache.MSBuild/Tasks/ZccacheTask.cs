@@ -20,4 +20,14 @@ public abstract class ZccacheTask : Microsoft.Build.Utilities.Task
     }
 
     protected void Warn(string code, string message) => Report(new Diagnostic(code, message));
+
+    /// <summary>Writes a stats file; a failure is a ZC1005 warning, never a failed build.</summary>
+    protected void WriteStatsFile(string path, Core.Sessions.FinalizedSessionStats stats)
+    {
+        try { Core.Reporting.StatsReport.WriteJson(path, stats); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Warn(ZcCodes.StatsFileError, $"the stats file '{path}' cannot be written ({e.Message}).");
+        }
+    }
 }
