@@ -138,7 +138,6 @@ public sealed class CompileCache
         {
             if (!result.Dependencies.All(d => inputs.Get(d.Path)?.Hash.Hex == d.Sha256)) continue;
             if (result.Absent.Any(g => g.Names.Any(n => inputs.Exists(g.Directory, n)))) { reason = "include_shadowed"; continue; }
-            if (!ContentHash.IsValidHex(result.ArtifactKey)) continue;
             CacheEntry? entry = _store.Read(result.ArtifactKey);
             if (entry is null) { reason = "no_artifact_for_key"; continue; }
             if (entry.ExitCode == 0 && entry.Object is null) { _store.Remove(result.ArtifactKey); reason = "no_artifact_for_key"; continue; }
@@ -262,10 +261,13 @@ public sealed class CompileCache
     /// not hold the object's path, so "cannot create obj/x.o" must not be replayed to a later call
     /// whose folder exists.
     /// </summary>
-    private static bool FailedBecauseOfTheOutput(GccCompile compile, ProcessResult run) =>
-        !Directory.Exists(Path.GetDirectoryName(compile.OutputPath))
-        || CompilerProcess.Text(run.Stderr).Contains(compile.OutputPath, StringComparison.Ordinal)
-        || CompilerProcess.Text(run.Stderr).Contains(Path.GetFileName(compile.OutputPath) + ":", StringComparison.Ordinal);
+    private static bool FailedBecauseOfTheOutput(GccCompile compile, ProcessResult run)
+    {
+        if (!Directory.Exists(Path.GetDirectoryName(compile.OutputPath))) return true;
+        string errors = CompilerProcess.Text(run.Stderr);
+        return errors.Contains(compile.OutputPath, StringComparison.Ordinal)
+            || errors.Contains(Path.GetFileName(compile.OutputPath) + ":", StringComparison.Ordinal);
+    }
 
     /// <summary>
     /// A fault of the cache rather than of the compile: the disk (full, read-only, permissions),

@@ -87,13 +87,14 @@ public sealed class SessionFolder
     }
 
     /// <summary>
-    /// Ends the session: the first caller computes and writes the finalized stats; later callers
-    /// (ending twice is harmless) get what was written.
+    /// Ends the session: the first caller writes the finalized stats (<paramref name="aggregated"/>
+    /// when the caller has just added them up, else they are added up here); later callers (ending
+    /// twice is harmless) get what was written.
     /// </summary>
-    public FinalizedSessionStats End()
+    public FinalizedSessionStats End(FinalizedSessionStats? aggregated = null)
     {
         if (ReadFinal() is { } done) return done;
-        var (total, _) = Aggregate();
+        var total = aggregated ?? Aggregate().Total;
         return AtomicFile.TryCreateNew(FinalFile, JsonSerializer.SerializeToUtf8Bytes(total, CoreJson.Indented.FinalizedSessionStats)) ? total : ReadFinal() ?? total;
     }
 

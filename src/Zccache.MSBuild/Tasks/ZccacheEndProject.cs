@@ -30,7 +30,7 @@ public sealed class ZccacheEndProject : ZccacheProjectTask
             var (total, perProject) = folder.Aggregate();
             if (!Explicit)
             {
-                total = folder.End();
+                total = folder.End(total);
                 SessionManager.Process.End(folder.Id);
             }
             Summarize(total, perProject);
