@@ -5,7 +5,7 @@ namespace Zccache.Core.Storage;
 /// <summary>
 /// Puts a cached output in place: a reflink of the stored file where the file system allows
 /// (Btrfs, XFS), else a write of the verified bytes. Always through a temporary file and a
-/// rename, so a build never sees half an object; the result has a fresh mtime.
+/// rename, so a build never sees half an object; a new file has a fresh mtime.
 /// </summary>
 public static class FileDelivery
 {
