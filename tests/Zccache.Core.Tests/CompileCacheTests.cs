@@ -210,7 +210,7 @@ public class CompileCacheTests : IDisposable
         var cache = Cache();
         Compile(cache, args: ["-c", "a.c"]);
         string entries = Path.Join(cache.Layout!.Entries);
-        string obj = Directory.EnumerateFiles(entries, "object", SearchOption.AllDirectories).Single();
+        string obj = Directory.EnumerateFiles(entries, "out.object", SearchOption.AllDirectories).Single();
         byte[] bytes = File.ReadAllBytes(obj);
         bytes[^5] ^= 0xff;
         File.WriteAllBytes(obj, bytes);

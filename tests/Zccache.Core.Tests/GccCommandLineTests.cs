@@ -4,7 +4,7 @@ namespace Zccache.Core.Tests;
 
 public class GccCommandLineTests
 {
-    private static (GccCompile? Compile, NonCacheable? Why) Parse(string cwd, params string[] args) =>
+    private static (CacheableCompile? Compile, NonCacheable? Why) Parse(string cwd, params string[] args) =>
         GccCommandLine.Parse(new CompileInvocation { Compiler = "gcc", Arguments = args, WorkingDirectory = cwd });
 
     [Theory]
@@ -40,22 +40,24 @@ public class GccCommandLineTests
     public void Output_defaults_to_the_source_name_in_the_working_directory()
     {
         var (c, _) = Parse("/w", "-c", "src/a.cpp");
-        Assert.Equal("/w/a.o", c!.OutputPath);
+        Assert.Equal("/w/a.o", c!.Outputs[0].Path);
         var (d, _) = Parse("/w", "-c", "src/a.cpp", "-oout/x.o");
-        Assert.Equal("/w/out/x.o", d!.OutputPath);
+        Assert.Equal("/w/out/x.o", d!.Outputs[0].Path);
     }
 
     [Fact]
     public void User_depfile_is_honoured_and_its_naming_enters_the_key()
     {
         var (c, _) = Parse("/w", "-c", "a.c", "-o", "o/a.o", "-MD");
-        Assert.Equal("/w/o/a.d", c!.UserDepfile);
+        Assert.Equal("/w/o/a.d", c!.DependencyFile);
+        Assert.Equal(["object", "depfile"], c.Outputs.Select(o => o.Name));
         var (d, _) = Parse("/w", "-c", "a.c", "-o", "o/a.o", "-MMD", "-MF", "deps/a.d", "-MT", "tgt");
-        Assert.Equal("/w/deps/a.d", d!.UserDepfile);
-        Assert.Contains("-MT=tgt", d.DepfileOptions);
+        Assert.Equal("/w/deps/a.d", d!.DependencyFile);
+        Assert.Contains(d.KeyExtras, e => e.Key == "depfile" && e.Value.Contains("-MT=tgt"));
         var (e, _) = Parse("/w", "-c", "a.c");
-        Assert.Null(e!.UserDepfile);
-        Assert.Empty(e.DepfileOptions);
+        Assert.Null(e!.DependencyFile);
+        Assert.Contains(e.KeyExtras, x => x.Key == "depfile" && x.Value == "");
+        Assert.Equal(["object"], e.Outputs.Select(o => o.Name));
     }
 
     [Fact]

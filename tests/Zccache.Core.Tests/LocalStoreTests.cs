@@ -16,7 +16,7 @@ public class LocalStoreTests
 
     private static CacheEntry Entry() => new()
     {
-        Object = [1, 2, 3, 4], Depfile = "a.o: a.c\n"u8.ToArray(), Stdout = [], Stderr = "warning\n"u8.ToArray(),
+        Outputs = [new("object", [1, 2, 3, 4]), new("depfile", "a.o: a.c\n"u8.ToArray())], Stdout = [], Stderr = "warning\n"u8.ToArray(),
         ExitCode = 0, CompileDurationNs = 123,
     };
 
@@ -28,7 +28,7 @@ public class LocalStoreTests
         Assert.Null(store.Read(Key));
         Assert.True(store.Publish(Key, Entry()));
         var e = store.Read(Key)!;
-        Assert.Equal(new byte[] { 1, 2, 3, 4 }, e.Object);
+        Assert.Equal(new byte[] { 1, 2, 3, 4 }, e.Output("object")!.Data);
         Assert.Equal("warning\n"u8.ToArray(), e.Stderr);
         Assert.Equal(123, e.CompileDurationNs);
         Assert.Empty(Directory.GetFileSystemEntries(store.Layout.Staging));
@@ -40,8 +40,8 @@ public class LocalStoreTests
         var (dir, store) = NewStore();
         using var _ = dir;
         Assert.True(store.Publish(Key, Entry()));
-        Assert.False(store.Publish(Key, Entry() with { Object = [9] }));
-        Assert.Equal(new byte[] { 1, 2, 3, 4 }, store.Read(Key)!.Object);
+        Assert.False(store.Publish(Key, Entry() with { Outputs = [new("object", [9])] }));
+        Assert.Equal(new byte[] { 1, 2, 3, 4 }, store.Read(Key)!.Output("object")!.Data);
     }
 
     [Fact]
@@ -50,14 +50,14 @@ public class LocalStoreTests
         var (dir, store) = NewStore();
         using var _ = dir;
         int wins = 0;
-        Parallel.For(0, 16, i => { if (store.Publish(Key, Entry() with { Object = [(byte)i, 1, 2] })) Interlocked.Increment(ref wins); });
+        Parallel.For(0, 16, i => { if (store.Publish(Key, Entry() with { Outputs = [new("object", [(byte)i, 1, 2])] })) Interlocked.Increment(ref wins); });
         Assert.Equal(1, wins);
         Assert.NotNull(store.Read(Key));
     }
 
     [Theory]
-    [InlineData("object", -1)]   // truncated
-    [InlineData("object", 0)]    // flipped byte
+    [InlineData("out.object", -1)]   // truncated
+    [InlineData("out.object", 0)]    // flipped byte
     [InlineData("stderr", 2)]
     [InlineData("meta", 80)]
     [InlineData("meta", 3)]
@@ -74,6 +74,32 @@ public class LocalStoreTests
         Assert.Throws<CorruptEntryException>(() => store.Read(Key));
         Assert.False(Directory.Exists(store.Layout.EntryDir(Key)));
         Assert.Null(store.Read(Key));
+    }
+
+    [Theory]
+    [InlineData("../x")]
+    [InlineData("a/b")]
+    [InlineData(".hidden")]
+    [InlineData("")]
+    [InlineData("a b")]
+    public void Output_names_that_are_not_plain_file_names_are_refused(string name)
+    {
+        var (dir, store) = NewStore();
+        using var _ = dir;
+        Assert.Throws<ArgumentException>(() => store.Publish(Key, Entry() with { Outputs = [new(name, [1])] }));
+        Assert.Null(store.Read(Key));
+    }
+
+    [Fact]
+    public void Several_named_outputs_read_back_by_name()
+    {
+        var (dir, store) = NewStore();
+        using var _ = dir;
+        store.Publish(Key, Entry() with { Outputs = [new("link-rlib", [1]), new("metadata", [2, 2]), new("dep-info", [3])] });
+        var e = store.Read(Key)!;
+        Assert.Equal(["dep-info", "link-rlib", "metadata"], e.Outputs.Select(o => o.Name).Order());
+        Assert.Equal(new byte[] { 2, 2 }, e.Output("metadata")!.Data);
+        Assert.True(File.Exists(e.Output("link-rlib")!.PathInStore));
     }
 
     [Fact]

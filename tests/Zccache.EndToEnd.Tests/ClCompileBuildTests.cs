@@ -198,7 +198,7 @@ public sealed class ClCompileBuildTests(PackageFeed feed) : IDisposable
         App();
         var cold = _ws.Build("app/app.csproj");
         byte[] reference = File.ReadAllBytes(_ws[ObjDir + "/native/src/table.c.o"]);
-        foreach (string obj in Directory.EnumerateFiles(Path.Join(_ws.CacheDir, "v1", "entries"), "object", SearchOption.AllDirectories))
+        foreach (string obj in Directory.EnumerateFiles(Path.Join(_ws.CacheDir, "v1", "entries"), "out.object", SearchOption.AllDirectories))
         {
             byte[] bytes = File.ReadAllBytes(obj);
             bytes[bytes.Length / 2] ^= 0x5a;

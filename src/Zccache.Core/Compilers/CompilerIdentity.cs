@@ -1,13 +1,22 @@
+using System.Collections.Concurrent;
+using System.Text;
 using Zccache.Core.Hashing;
+using Zccache.Core.Storage;
 
 namespace Zccache.Core.Compilers;
 
 /// <summary>
-/// Finds the compiler a name refers to (PATH search, symlinks followed) and identifies it by
-/// the content hash of its binary, memoised by <see cref="FileHashMemo"/>.
+/// Finds the compiler a name refers to (PATH search, symlinks followed) and identifies it by the
+/// content hash of its binary, plus, for rustc, of the compiler library the binary drives
+/// (<c>librustc_driver-*.so</c>, where the toolchain's version really lives).
+/// Hashing a compiler costs milliseconds (rustc's driver: a second), and a launcher is a new
+/// process per compile, so identities are memoised in-process and on disk under the cache root,
+/// by each file's <see cref="FileStamp"/>, as ccache's <c>compiler_check=mtime</c> does.
 /// </summary>
 public static class CompilerIdentity
 {
+    private static readonly ConcurrentDictionary<(string Path, FileStamp Stamp), string> Known = new();
+
     /// <summary>The absolute path of the compiler, or null when it cannot be found.</summary>
     public static string? Resolve(string compiler, string workingDirectory, string? pathVariable = null)
     {
@@ -26,15 +35,69 @@ public static class CompilerIdentity
         return null;
     }
 
-    /// <summary>The compiler's identity for keys: "sha256:&lt;hex&gt;" of the binary behind all symlinks.</summary>
-    public static string? Identify(string resolvedPath, FileHashMemo memo)
+    /// <summary>The compiler's identity for keys: "sha256:&lt;hex&gt;[+&lt;hex&gt;…]"; null when a file cannot be read.</summary>
+    public static string? Identify(string resolvedPath, FileHashMemo memo, CacheLayout? layout = null)
     {
-        string real = resolvedPath;
+        string real = RealPath(resolvedPath);
+        var parts = new List<string>();
+        foreach (string file in (IEnumerable<string>)[real, .. RustcDriverLibraries(real)])
+        {
+            if (HashOf(file, memo, layout) is not { } hex) return null;
+            parts.Add(hex);
+        }
+        return "sha256:" + string.Join('+', parts);
+    }
+
+    private static string RealPath(string path)
+    {
         try
         {
-            if (File.ResolveLinkTarget(resolvedPath, returnFinalTarget: true) is { } target) real = target.FullName;
+            if (File.ResolveLinkTarget(path, returnFinalTarget: true) is { } target) return target.FullName;
         }
         catch (IOException) { }
-        return memo.Get(real) is { } facts ? "sha256:" + facts.Hash.Hex : null;
+        return path;
+    }
+
+    /// <summary>For <c>&lt;sysroot&gt;/bin/rustc</c>: <c>&lt;sysroot&gt;/lib/librustc_driver-*</c>.</summary>
+    private static IEnumerable<string> RustcDriverLibraries(string rustc)
+    {
+        if (!RustcCommandLine.IsRustc(rustc)) return [];
+        string lib = Path.Join(Path.GetDirectoryName(Path.GetDirectoryName(rustc)), "lib");
+        return Directory.Exists(lib) ? Directory.EnumerateFiles(lib, "librustc_driver-*").Order(StringComparer.Ordinal) : [];
+    }
+
+    private static string? HashOf(string file, FileHashMemo memo, CacheLayout? layout)
+    {
+        if (FileStamp.Read(file) is not { } stamp) return null;
+        if (Known.TryGetValue((file, stamp), out string? hex)) return hex;
+
+        string? record = layout is null ? null : Path.Join(layout.Tools, ContentHash.Of(Encoding.UTF8.GetBytes(file)).Hex[..32]);
+        string line = $"{file}\n{stamp.Size} {stamp.MtimeNs} {stamp.CtimeNs} {stamp.Inode}\n";
+        if (record is not null)
+        {
+            try
+            {
+                string text = File.ReadAllText(record);
+                if (text.StartsWith(line, StringComparison.Ordinal) && ContentHash.IsValidHex(text[line.Length..].Trim()))
+                    return Known[(file, stamp)] = text[line.Length..].Trim();
+            }
+            catch (IOException) { }
+            catch (UnauthorizedAccessException) { }
+        }
+
+        if (memo.Get(file) is not { } facts) return null;
+        hex = facts.Hash.Hex;
+        // Only a stamp old enough to be trusted (see FileHashMemo.RacyWindow) is worth remembering.
+        bool settled = (DateTime.UtcNow - DateTime.UnixEpoch).Ticks * 100 - stamp.MtimeNs > FileHashMemo.RacyWindow.Ticks * 100;
+        if (settled && FileStamp.Read(file) == stamp)
+        {
+            Known[(file, stamp)] = hex;
+            if (record is not null)
+            {
+                try { AtomicFile.Write(record, Encoding.UTF8.GetBytes(line + hex + "\n")); }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException) { } // only a memo
+            }
+        }
+        return hex;
     }
 }

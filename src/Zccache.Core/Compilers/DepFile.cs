@@ -27,6 +27,28 @@ public static class DepFile
         return deps;
     }
 
+    /// <summary>
+    /// rustc's <c># env-dep:NAME=value</c> lines (the variables <c>env!</c> read), value as rustc
+    /// escapes it; null when the variable was unset.
+    /// </summary>
+    public static List<(string Name, string? Value)> ParseEnvDeps(string text)
+    {
+        const string Prefix = "# env-dep:";
+        var result = new List<(string, string?)>();
+        foreach (string line in text.Split('\n'))
+        {
+            if (!line.StartsWith(Prefix, StringComparison.Ordinal)) continue;
+            string rest = line[Prefix.Length..].TrimEnd('\r');
+            int eq = rest.IndexOf('=');
+            result.Add(eq < 0 ? (rest, null) : (rest[..eq], rest[(eq + 1)..]));
+        }
+        return result;
+    }
+
+    /// <summary>An environment value escaped as rustc writes it in dep-info.</summary>
+    public static string EscapeEnvValue(string value) =>
+        value.Replace("\\", "\\\\").Replace("\n", "\\n").Replace("\r", "\\r");
+
     // Splits into white-space separated words, honouring "\ " (escaped space), "$$" and "\"-newline continuations.
     private static List<(string Token, bool EndOfRule)> Tokenize(string text)
     {

@@ -4,7 +4,7 @@ using Zccache.Core.Paths;
 namespace Zccache.Core.Compilers;
 
 /// <summary>
-/// Reads a gcc, clang or emcc command line into a <see cref="GccCompile"/>, or says why it cannot
+/// Reads a gcc, clang or emcc command line into a <see cref="CacheableCompile"/>, or says why it cannot
 /// be cached. Conservative: an option it does not know is kept verbatim in the key, and an option
 /// whose effect it cannot capture makes the call non-cacheable.
 /// </summary>
@@ -37,7 +37,7 @@ public static class GccCommandLine
     ];
 
     /// <summary>Environment variables that change what gcc/clang produce (or the language of their messages).</summary>
-    public static readonly string[] OutputEnvironment =
+    private static readonly string[] OutputEnvironment =
     [
         "CPATH", "C_INCLUDE_PATH", "CPLUS_INCLUDE_PATH", "OBJC_INCLUDE_PATH", "OBJCPLUS_INCLUDE_PATH", "SOURCE_DATE_EPOCH",
         "GCC_EXEC_PREFIX", "COMPILER_PATH", "LIBRARY_PATH", "GCC_COMPARE_DEBUG", "CCC_OVERRIDE_OPTIONS", "SDKROOT",
@@ -64,7 +64,7 @@ public static class GccCommandLine
         return CompilerNames.Any(c => name.EndsWith("-" + c, StringComparison.Ordinal) || name.Contains("-" + c + "-", StringComparison.Ordinal));
     }
 
-    public static (GccCompile? Compile, NonCacheable? Why) Parse(CompileInvocation invocation)
+    public static (CacheableCompile? Compile, NonCacheable? Why) Parse(CompileInvocation invocation)
     {
         foreach (string name in SideOutputEnvironment)
             if (!string.IsNullOrEmpty(invocation.GetEnvironmentVariable(name)))
@@ -176,14 +176,28 @@ public static class GccCommandLine
             ForceIncludes = forceIncludes,
             UnknownFlags = unknown,
         };
-        return (new GccCompile
+        // Besides the context, what changes the output: where it runs (debug info, __FILE__), the
+        // source's spelling, the depfile's naming, and the environment variables the compiler reads.
+        var extras = new List<KeyValuePair<string, string>>
+        {
+            new("cwd", NormalizedPath.From(cwd).Value),
+            new("source-arg", sourceArg),
+            new("depfile", userDepfile is null ? "" : string.Join('\n', depOptions)),
+        };
+        foreach (string name in OutputEnvironment)
+            if (invocation.GetEnvironmentVariable(name) is { Length: > 0 } v) extras.Add(new("env:" + name, v));
+
+        List<CompileOutput> outputs = [new("object", outputPath)];
+        if (userDepfile is not null) outputs.Add(new("depfile", userDepfile));
+        return (new CacheableCompile
         {
             Context = context,
-            SourceArgument = sourceArg,
-            OutputPath = outputPath,
-            UserDepfile = userDepfile,
+            KeyExtras = extras,
             Arguments = args,
-            DepfileOptions = userDepfile is null ? [] : depOptions,
+            Outputs = outputs,
+            DependencyFile = userDepfile,
+            DependencyArguments = path => ["-MD", "-MF", path],
+            TimeMacrosMatter = true,
         }, null);
     }
 

@@ -25,6 +25,14 @@ public enum NonCacheableReason
     NotASource,
     /// <summary>The compiler is not one this cache knows how to parse.</summary>
     UnknownCompiler,
+    /// <summary>A rustc crate type whose output is linked (bin, dylib, cdylib, proc-macro), or none given.</summary>
+    CrateType,
+    /// <summary>An incremental compile (<c>-C incremental</c>): its state lives outside the outputs.</summary>
+    Incremental,
+    /// <summary>An input named on the command line (an <c>--extern</c> crate, a static library) does not exist.</summary>
+    MissingInput,
+    /// <summary>The command needs a shell (pipes, <c>&amp;&amp;</c>, redirections, variables): run by the shell as written.</summary>
+    ShellSyntax,
 }
 
 /// <summary>A reason with the detail that explains it (the option, the file).</summary>

@@ -1,6 +1,6 @@
 namespace Zccache.Core.Compilers;
 
-/// <summary>Expands gcc/clang <c>@file</c> arguments, recursively, relative to the working directory.</summary>
+/// <summary>Expands <c>@file</c> arguments relative to the working directory: gcc/clang's (quoted, recursive) and rustc's (one argument per line).</summary>
 public static class ResponseFiles
 {
     private const int MaxDepth = 16;
@@ -19,6 +19,20 @@ public static class ResponseFiles
             try { inner = CommandLineText.Split(File.ReadAllText(path)); }
             catch (FormatException e) { throw new ResponseFileException($"response file '{arg[1..]}': {e.Message}"); }
             result.AddRange(Expand(inner, workingDirectory, depth + 1));
+        }
+        return result;
+    }
+
+    /// <summary>rustc's form: each line of the file is one argument, no quoting, no nesting.</summary>
+    public static List<string> ExpandLines(IEnumerable<string> args, string workingDirectory)
+    {
+        var result = new List<string>();
+        foreach (string arg in args)
+        {
+            if (arg.Length < 2 || arg[0] != '@') { result.Add(arg); continue; }
+            string path = Path.GetFullPath(arg[1..], workingDirectory);
+            if (!File.Exists(path)) throw new ResponseFileException($"response file '{arg[1..]}' does not exist");
+            result.AddRange(File.ReadAllText(path).Split('\n').Select(l => l.TrimEnd('\r')).Where(l => l.Length > 0));
         }
         return result;
     }

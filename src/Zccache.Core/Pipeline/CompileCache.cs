@@ -81,20 +81,17 @@ public sealed class CompileCache
 
         if (_store is null) return RunPlain(compilerPath, invocation, null, session: null, diagnostics);
 
-        if (!GccCommandLine.IsGccFamily(invocation.Compiler))
-            return RunPlain(compilerPath, invocation, new NonCacheable(NonCacheableReason.UnknownCompiler, invocation.Compiler), session, diagnostics);
-
-        var (compile, why) = GccCommandLine.Parse(invocation);
+        var (compile, why) = Plan(invocation);
         if (compile is null) return RunPlain(compilerPath, invocation, why, session, diagnostics);
 
-        string identity = CompilerIdentity.Identify(compilerPath, _memo) ?? "path:" + compilerPath;
-        ContextKey key = ContextKey.Compute(compile.Context, identity, KeyExtras(invocation, compile));
+        string identity = CompilerIdentity.Identify(compilerPath, _memo, _store.Layout) ?? "path:" + compilerPath;
+        ContextKey key = ContextKey.Compute(compile.Context, identity, compile.KeyExtras);
         session?.AddContext(key);
 
         string missReason = "context_not_found";
         try
         {
-            var (hit, reason) = TryHit(key, compile, started, session);
+            var (hit, reason) = TryHit(invocation, key, compile, started, session);
             if (hit is not null) return hit;
             missReason = reason;
         }
@@ -112,22 +109,19 @@ public sealed class CompileCache
         return CompileAndStore(compilerPath, invocation, compile, key, missReason, session, diagnostics);
     }
 
-    // What besides the context changes the output: where it runs (debug info, __FILE__), the
-    // source's spelling, the environment variables the compiler reads, the depfile's naming.
-    private static List<KeyValuePair<string, string>> KeyExtras(CompileInvocation invocation, GccCompile compile)
+    /// <summary>True when the call compiles nothing (<c>rustc -vV</c>, <c>--print</c> probes): run it, but it is not a compile to count.</summary>
+    public static bool IsQuery(CompileInvocation invocation) =>
+        RustcCommandLine.IsRustc(invocation.Compiler) && RustcCommandLine.IsQuery(invocation.Arguments);
+
+    /// <summary>The compiler's command-line reader makes the plan, or says why the call cannot be cached.</summary>
+    private (CacheableCompile? Compile, NonCacheable? Why) Plan(CompileInvocation invocation)
     {
-        var extra = new List<KeyValuePair<string, string>>
-        {
-            new("cwd", Paths.NormalizedPath.From(invocation.WorkingDirectory).Value),
-            new("source-arg", compile.SourceArgument),
-            new("depfile", string.Join('\n', compile.DepfileOptions)),
-        };
-        foreach (string name in GccCommandLine.OutputEnvironment)
-            if (invocation.GetEnvironmentVariable(name) is { Length: > 0 } value) extra.Add(new("env:" + name, value));
-        return extra;
+        if (GccCommandLine.IsGccFamily(invocation.Compiler)) return GccCommandLine.Parse(invocation);
+        if (RustcCommandLine.IsRustc(invocation.Compiler)) return RustcCommandLine.Parse(invocation, _memo);
+        return (null, new NonCacheable(NonCacheableReason.UnknownCompiler, invocation.Compiler));
     }
 
-    private (CompileResult? Hit, string MissReason) TryHit(ContextKey key, GccCompile compile, long started, SessionRecorder? session)
+    private (CompileResult? Hit, string MissReason) TryHit(CompileInvocation invocation, ContextKey key, CacheableCompile compile, long started, SessionRecorder? session)
     {
         Manifest? manifest = _store!.ReadManifest(key.Hex);
         if (manifest is null) return (null, "context_not_found");
@@ -136,15 +130,18 @@ public sealed class CompileCache
         var inputs = Inputs();
         foreach (ManifestResult result in manifest.Results)
         {
-            if (!result.Dependencies.All(d => inputs.Get(d.Path)?.Hash.Hex == d.Sha256)) continue;
+            if (!result.Dependencies.All(d => CurrentDigest(d.Path, invocation, inputs) == d.Sha256)) continue;
             if (result.Absent.Any(g => g.Names.Any(n => inputs.Exists(g.Directory, n)))) { reason = "include_shadowed"; continue; }
             CacheEntry? entry = _store.Read(result.ArtifactKey);
             if (entry is null) { reason = "no_artifact_for_key"; continue; }
-            if (entry.ExitCode == 0 && entry.Object is null) { _store.Remove(result.ArtifactKey); reason = "no_artifact_for_key"; continue; }
+            bool complete = compile.Outputs.All(o => entry.Output(o.Name) is not null);
+            if (entry.ExitCode == 0 && !complete) { _store.Remove(result.ArtifactKey); reason = "no_artifact_for_key"; continue; }
 
-            if (entry.Object is not null) FileDelivery.Deliver(compile.OutputPath, entry.Object, entry.ObjectPathInStore);
-            else if (File.Exists(compile.OutputPath)) File.Delete(compile.OutputPath); // a failed compile leaves no object
-            if (compile.UserDepfile is not null && entry.Depfile is not null) FileDelivery.Deliver(compile.UserDepfile, entry.Depfile, null);
+            foreach (CompileOutput output in compile.Outputs)
+            {
+                if (entry.Output(output.Name) is { } stored) FileDelivery.Deliver(output.Path, stored.Data, stored.PathInStore);
+                else if (File.Exists(output.Path)) File.Delete(output.Path); // a failed compile leaves no output
+            }
 
             long latency = (long)Stopwatch.GetElapsedTime(started).TotalNanoseconds;
             var outcome = new CompileOutcome
@@ -163,14 +160,28 @@ public sealed class CompileCache
         return (null, reason);
     }
 
-    private CompileResult CompileAndStore(string compilerPath, CompileInvocation invocation, GccCompile compile, ContextKey key,
+    /// <summary>
+    /// A recorded dependency's digest now: a file's content hash, or for <c>env:NAME</c> (rustc's
+    /// <c>env!</c> reads) the hash of the variable's value as the compile sees it.
+    /// </summary>
+    private static string? CurrentDigest(string dependency, CompileInvocation invocation, InputSnapshot inputs) =>
+        dependency.StartsWith(EnvPrefix, StringComparison.Ordinal)
+            ? EnvDigest(invocation.GetEnvironmentVariable(dependency[EnvPrefix.Length..]) is { } v ? DepFile.EscapeEnvValue(v) : null)
+            : inputs.Get(dependency)?.Hash.Hex;
+
+    private const string EnvPrefix = "env:";
+
+    private static string EnvDigest(string? escapedValue) =>
+        ContentHash.Of(escapedValue is null ? [0] : Encoding.UTF8.GetBytes("=" + escapedValue)).Hex;
+
+    private CompileResult CompileAndStore(string compilerPath, CompileInvocation invocation, CacheableCompile compile, ContextKey key,
         string missReason, SessionRecorder? session, List<Diagnostic> diagnostics)
     {
         // Ask the compiler for its dependencies unless the user already does.
-        string? privateDepfile = compile.UserDepfile is null
+        string? privateDepfile = compile.DependencyFile is null
             ? Path.Join(_store!.Layout.Staging, $"deps.{Environment.ProcessId}.{Guid.NewGuid():N}.d")
             : null;
-        var args = privateDepfile is null ? compile.Arguments.ToList() : [.. compile.Arguments, "-MD", "-MF", privateDepfile];
+        var args = privateDepfile is null ? compile.Arguments.ToList() : [.. compile.Arguments, .. compile.DependencyArguments(privateDepfile)];
         ProcessResult run = CompilerProcess.Run(compilerPath, args, invocation.WorkingDirectory, invocation.Environment);
 
         // Our depfile's name is unique: if the compiler's errors name it, the cache's disk failed it
@@ -195,7 +206,7 @@ public sealed class CompileCache
         };
         try
         {
-            outcome = Store(invocation, compile, key, run, privateDepfile ?? compile.UserDepfile!, outcome);
+            outcome = Store(invocation, compile, key, run, privateDepfile ?? compile.DependencyFile!, outcome);
         }
         catch (Exception e) when (IsCacheFault(e))
         {
@@ -213,15 +224,16 @@ public sealed class CompileCache
         };
     }
 
-    private CompileOutcome Store(CompileInvocation invocation, GccCompile compile, ContextKey key, ProcessResult run, string depfilePath, CompileOutcome outcome)
+    private CompileOutcome Store(CompileInvocation invocation, CacheableCompile compile, ContextKey key, ProcessResult run, string depfilePath, CompileOutcome outcome)
     {
         byte[]? depBytes = File.Exists(depfilePath) ? File.ReadAllBytes(depfilePath) : null;
         if (depBytes is null) return outcome with { Reason = "no_dependency_info" };
+        string depText = Encoding.UTF8.GetString(depBytes);
 
         var dependencies = new List<RecordedDependency>();
         bool usesTimeMacros = false;
         var inputs = Inputs();
-        foreach (string dep in DepFile.ParsePrerequisites(Encoding.UTF8.GetString(depBytes)))
+        foreach (string dep in DepFile.ParsePrerequisites(depText))
         {
             string path = Path.GetFullPath(dep, invocation.WorkingDirectory);
             if (inputs.Get(path) is not { } facts) return outcome with { Reason = "no_dependency_info" };
@@ -229,27 +241,35 @@ public sealed class CompileCache
             dependencies.Add(new RecordedDependency(path, facts.Hash.Hex));
         }
         if (dependencies.Count == 0) return outcome with { Reason = "no_dependency_info" };
+        foreach (var (name, value) in DepFile.ParseEnvDeps(depText))
+            dependencies.Add(new RecordedDependency(EnvPrefix + name, EnvDigest(value)));
 
-        if (usesTimeMacros && string.IsNullOrEmpty(invocation.GetEnvironmentVariable("SOURCE_DATE_EPOCH")))
+        if (compile.TimeMacrosMatter && usesTimeMacros && string.IsNullOrEmpty(invocation.GetEnvironmentVariable("SOURCE_DATE_EPOCH")))
         {
             return outcome with { Kind = OutcomeKind.NonCacheable, Reason = new NonCacheable(NonCacheableReason.TimeMacros, "").Code };
         }
 
-        byte[]? obj = run.ExitCode == 0 && File.Exists(compile.OutputPath) ? File.ReadAllBytes(compile.OutputPath) : null;
-        if (run.ExitCode == 0 && obj is null) return outcome with { Reason = "no_output" };
-        if (run.ExitCode != 0 && FailedBecauseOfTheOutput(compile, run)) return outcome with { Reason = "output_not_writable" };
+        var outputs = new List<EntryOutput>();
+        if (run.ExitCode == 0)
+        {
+            foreach (CompileOutput output in compile.Outputs)
+            {
+                if (!File.Exists(output.Path)) return outcome with { Reason = "no_output" };
+                outputs.Add(new EntryOutput(output.Name, File.ReadAllBytes(output.Path)));
+            }
+        }
+        else if (FailedBecauseOfTheOutput(compile, run)) return outcome with { Reason = "output_not_writable" };
 
         var entry = new CacheEntry
         {
-            Object = obj,
-            Depfile = compile.UserDepfile is null ? null : depBytes,
+            Outputs = outputs,
             Stdout = run.Stdout,
             Stderr = run.Stderr,
             ExitCode = run.ExitCode,
             CompileDurationNs = run.DurationNs,
         };
         string artifactKey = key.Derive("artifact", dependencies.SelectMany(d => new[] { d.Path, d.Sha256 }));
-        var absent = AbsentGroup.From(ShadowCandidates.For(compile.Context, dependencies.Select(d => d.Path))
+        var absent = AbsentGroup.From(ShadowCandidates.For(compile.Context, dependencies.Select(d => d.Path).Where(p => !p.StartsWith(EnvPrefix, StringComparison.Ordinal)))
             .Where(p => !inputs.Exists(Path.GetDirectoryName(p)!, Path.GetFileName(p))));
         bool published = _store!.Publish(artifactKey, entry);
         _store.AddToManifest(key.Hex, new ManifestResult(artifactKey, dependencies) { Absent = absent });
@@ -258,15 +278,17 @@ public sealed class CompileCache
 
     /// <summary>
     /// A failed compile is replayed only when the failure is the code's, not the output's: keys do
-    /// not hold the object's path, so "cannot create obj/x.o" must not be replayed to a later call
+    /// not hold the outputs' paths, so "cannot create obj/x.o" must not be replayed to a later call
     /// whose folder exists.
     /// </summary>
-    private static bool FailedBecauseOfTheOutput(GccCompile compile, ProcessResult run)
+    private static bool FailedBecauseOfTheOutput(CacheableCompile compile, ProcessResult run)
     {
-        if (!Directory.Exists(Path.GetDirectoryName(compile.OutputPath))) return true;
-        string errors = CompilerProcess.Text(run.Stderr);
-        return errors.Contains(compile.OutputPath, StringComparison.Ordinal)
-            || errors.Contains(Path.GetFileName(compile.OutputPath) + ":", StringComparison.Ordinal);
+        // rustc's artifact notifications name outputs it did write; they say nothing of a failure.
+        string errors = string.Join('\n', CompilerProcess.Text(run.Stderr).Split('\n')
+            .Where(l => !l.StartsWith("{\"$message_type\":\"artifact\"", StringComparison.Ordinal)));
+        return compile.Outputs.Any(o => !Directory.Exists(Path.GetDirectoryName(o.Path))
+            || errors.Contains(o.Path, StringComparison.Ordinal)
+            || errors.Contains(Path.GetFileName(o.Path) + ":", StringComparison.Ordinal));
     }
 
     /// <summary>

@@ -1,18 +1,28 @@
 namespace Zccache.Core.Storage;
 
-/// <summary>A cached compile: its outputs and what the compiler printed and returned.</summary>
+/// <summary>A cached compile: the files it produced and what the compiler printed and returned.</summary>
 public sealed record CacheEntry
 {
-    public byte[]? Object { get; init; }
-    public byte[]? Depfile { get; init; }
+    /// <summary>The produced files, by the name the compile gives them (<c>object</c>, <c>depfile</c>, <c>libfoo-1a2b.rlib</c>…).</summary>
+    public IReadOnlyList<EntryOutput> Outputs { get; init; } = [];
     public byte[] Stdout { get; init; } = [];
     public byte[] Stderr { get; init; } = [];
     public int ExitCode { get; init; }
     /// <summary>How long the original compile took: what a hit saves.</summary>
     public long CompileDurationNs { get; init; }
 
-    public long TotalBytes => (Object?.LongLength ?? 0) + (Depfile?.LongLength ?? 0) + Stdout.LongLength + Stderr.LongLength;
+    public long TotalBytes => Outputs.Sum(o => o.Data.LongLength) + Stdout.LongLength + Stderr.LongLength;
 
-    /// <summary>The entry file holding the object, when reading left it on disk for a reflink.</summary>
-    public string? ObjectPathInStore { get; init; }
+    public EntryOutput? Output(string name) => Outputs.FirstOrDefault(o => o.Name == name);
+}
+
+/// <summary>One produced file. <see cref="PathInStore"/> is set on read, for a reflink instead of a copy.</summary>
+public sealed record EntryOutput(string Name, byte[] Data)
+{
+    public string? PathInStore { get; init; }
+
+    /// <summary>Names become file names in the store: plain characters only, never a path.</summary>
+    public static bool IsValidName(string name) =>
+        name.Length is > 0 and <= 200 && name[0] != '.'
+        && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-' or '+');
 }

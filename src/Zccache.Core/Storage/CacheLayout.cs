@@ -18,6 +18,8 @@ public sealed class CacheLayout
     public string Entries => Path.Join(Store, "entries");
     public string Manifests => Path.Join(Store, "manifests");
     public string Staging => Path.Join(Store, "staging");
+    /// <summary>Compiler identities memoised by file stamp (see <see cref="Compilers.CompilerIdentity"/>).</summary>
+    public string Tools => Path.Join(Store, "tools");
     public string Sessions => Path.Join(Root, "sessions");
 
     public string EntryDir(string artifactKey) => Path.Join(Entries, Checked(artifactKey)[..2], artifactKey);

@@ -14,7 +14,7 @@ public sealed class CorruptEntryException(string key, string why) : Exception($"
 public sealed class LocalStore(CacheLayout layout)
 {
     private const string MetaFile = "meta";
-    private static readonly string[] FileNames = ["object", "depfile", "stdout", "stderr"];
+    private const string OutputPrefix = "out.";
 
     public CacheLayout Layout { get; } = layout;
 
@@ -52,25 +52,26 @@ public sealed class LocalStore(CacheLayout layout)
 
         EntryMeta meta = ParseMeta(metaBytes) ?? throw Corrupt(artifactKey, dir, "meta does not verify");
         var files = new Dictionary<string, byte[]>();
+        var outputs = new List<EntryOutput>();
         foreach (var (name, info) in meta.Files)
         {
-            if (!FileNames.Contains(name)) throw Corrupt(artifactKey, dir, $"unknown file {name}");
+            bool isOutput = name.StartsWith(OutputPrefix, StringComparison.Ordinal) && EntryOutput.IsValidName(name[OutputPrefix.Length..]);
+            if (!isOutput && name is not ("stdout" or "stderr")) throw Corrupt(artifactKey, dir, $"unknown file {name}");
             byte[] data;
             try { data = File.ReadAllBytes(Path.Join(dir, name)); }
             catch (FileNotFoundException) { throw Corrupt(artifactKey, dir, $"{name} is missing"); }
             if (data.LongLength != info.Size || ContentHash.Of(data).Hex != info.Sha256)
                 throw Corrupt(artifactKey, dir, $"{name} does not match its digest");
-            files[name] = data;
+            if (isOutput) outputs.Add(new EntryOutput(name[OutputPrefix.Length..], data) { PathInStore = Path.Join(dir, name) });
+            else files[name] = data;
         }
         return new CacheEntry
         {
-            Object = files.GetValueOrDefault("object"),
-            Depfile = files.GetValueOrDefault("depfile"),
+            Outputs = outputs,
             Stdout = files.GetValueOrDefault("stdout") ?? [],
             Stderr = files.GetValueOrDefault("stderr") ?? [],
             ExitCode = meta.ExitCode,
             CompileDurationNs = meta.DurationNs,
-            ObjectPathInStore = files.ContainsKey("object") ? Path.Join(dir, "object") : null,
         };
     }
 
@@ -93,8 +94,11 @@ public sealed class LocalStore(CacheLayout layout)
                 File.WriteAllBytes(Path.Join(staging, name), data);
                 files[name] = new EntryFile(data.LongLength, ContentHash.Of(data).Hex);
             }
-            Put("object", entry.Object);
-            Put("depfile", entry.Depfile);
+            foreach (EntryOutput output in entry.Outputs)
+            {
+                if (!EntryOutput.IsValidName(output.Name)) throw new ArgumentException($"'{output.Name}' cannot name a stored file");
+                Put(OutputPrefix + output.Name, output.Data);
+            }
             Put("stdout", entry.Stdout);
             Put("stderr", entry.Stderr);
             byte[] body = new EntryMeta(entry.ExitCode, entry.CompileDurationNs, files).ToBytes();
@@ -163,15 +167,15 @@ public sealed class LocalStore(CacheLayout layout)
     /// An entry's description, as a few lines of text (no JSON: its first use in a process costs
     /// tens of milliseconds, which every build's first hit would pay):
     /// <code>
-    /// zccache-entry 1
+    /// zccache-entry 2
     /// exit_code 0
     /// duration_ns 812000000
-    /// file object 6816 &lt;sha256&gt;
+    /// file out.object 6816 &lt;sha256&gt;
     /// </code>
     /// </summary>
     private sealed record EntryMeta(int ExitCode, long DurationNs, SortedDictionary<string, EntryFile> Files)
     {
-        private const string Header = "zccache-entry 1";
+        private const string Header = "zccache-entry 2";
 
         public byte[] ToBytes()
         {

@@ -1,0 +1,29 @@
+using Zccache.Core.Contexts;
+
+namespace Zccache.Core.Compilers;
+
+/// <summary>
+/// A compiler call the cache can serve, whatever the compiler (gcc/clang/emcc or rustc): what
+/// keys it, how to run it so that it reports what it read, and the files it produces. Each
+/// compiler's command-line reader makes one; <see cref="Pipeline.CompileCache"/> does the rest.
+/// </summary>
+public sealed record CacheableCompile
+{
+    /// <summary>The compile context registered in the session; its source is the main source.</summary>
+    public required CompileContext Context { get; init; }
+    /// <summary>What else changes the output (working directory, environment, input digests), by name.</summary>
+    public required IReadOnlyList<KeyValuePair<string, string>> KeyExtras { get; init; }
+    /// <summary>The arguments to run, response files expanded.</summary>
+    public required IReadOnlyList<string> Arguments { get; init; }
+    /// <summary>The files a successful compile produces, all delivered on a hit.</summary>
+    public required IReadOnlyList<CompileOutput> Outputs { get; init; }
+    /// <summary>Where the compiler writes the dependency list the user asked for (absolute); null when not asked.</summary>
+    public string? DependencyFile { get; init; }
+    /// <summary>The arguments that make the compiler also write its dependency list to a given path (added when the user did not ask).</summary>
+    public required Func<string, IEnumerable<string>> DependencyArguments { get; init; }
+    /// <summary>True for C-family sources: <c>__DATE__</c>/<c>__TIME__</c> make the output differ run to run.</summary>
+    public bool TimeMacrosMatter { get; init; }
+}
+
+/// <summary>A file the compile writes: its name in the cache entry and its absolute path.</summary>
+public sealed record CompileOutput(string Name, string Path);

@@ -1,0 +1,221 @@
+using Zccache.Core.Contexts;
+using Zccache.Core.Hashing;
+using Zccache.Core.Paths;
+
+namespace Zccache.Core.Compilers;
+
+/// <summary>
+/// Reads a rustc command line (as cargo writes it) into a <see cref="CacheableCompile"/>, or says
+/// why it cannot be cached. Cached: lib, rlib and staticlib crates emitting any of dep-info,
+/// metadata and link. Everything on the command line enters the key in order, with each
+/// <c>--extern</c> file and bundled static library replaced by its content hash; the sources come
+/// from dep-info, and <c>env!</c> reads from its <c>env-dep</c> lines.
+/// </summary>
+public static class RustcCommandLine
+{
+    private static readonly HashSet<string> CachedCrateTypes = new(StringComparer.Ordinal) { "lib", "rlib", "staticlib" };
+    private static readonly HashSet<string> CachedEmits = new(StringComparer.Ordinal) { "dep-info", "metadata", "link" };
+
+    /// <summary>Long options whose value may be the next argument.</summary>
+    private static readonly HashSet<string> LongWithValue = new(StringComparer.Ordinal)
+    {
+        "--crate-name", "--crate-type", "--edition", "--emit", "--extern", "--out-dir", "--target", "--cfg", "--check-cfg",
+        "--cap-lints", "--error-format", "--json", "--color", "--print", "--sysroot", "--remap-path-prefix", "--explain",
+        "--codegen", "--diagnostic-width", "--extern-location", "--env-set", "--crate-attr", "--force-warn", "--allow",
+        "--warn", "--deny", "--forbid", "--target-dir", "--out-file",
+    };
+
+    /// <summary>Short options whose value may be attached (<c>-Copt-level=1</c>) or the next argument.</summary>
+    private const string ShortWithValue = "CLloAWDFZ";
+
+    /// <summary>Cargo's variables that never change the output: the jobserver, credentials.</summary>
+    private static bool IsVolatileCargoVariable(string name) =>
+        name == "CARGO_MAKEFLAGS" || name.Contains("TOKEN", StringComparison.Ordinal) || name.Contains("CREDENTIAL", StringComparison.Ordinal);
+
+    /// <summary>True when <paramref name="compiler"/> names rustc (also a versioned or toolchain path).</summary>
+    public static bool IsRustc(string compiler)
+    {
+        string name = Path.GetFileNameWithoutExtension(compiler);
+        return name == "rustc" || name.StartsWith("rustc-", StringComparison.Ordinal);
+    }
+
+    /// <summary>True for calls that compile nothing (<c>-vV</c>, <c>--version</c>, <c>--print</c> probes): not compiles, not counted.</summary>
+    public static bool IsQuery(IReadOnlyList<string> args) =>
+        args.Count == 0 || args.Any(a => a is "-V" or "-vV" or "--version" or "-h" or "--help" || a == "--print" || a.StartsWith("--print=", StringComparison.Ordinal) || a == "--explain");
+
+    public static (CacheableCompile? Compile, NonCacheable? Why) Parse(CompileInvocation invocation, FileHashMemo memo)
+    {
+        List<string> args;
+        try { args = ResponseFiles.ExpandLines(invocation.Arguments, invocation.WorkingDirectory); }
+        catch (ResponseFileException e) { return (null, new NonCacheable(NonCacheableReason.BadResponseFile, e.Message)); }
+
+        string cwd = invocation.WorkingDirectory;
+        string? crateName = null, outDir = null, extraFilename = "", target = null;
+        var crateTypes = new List<string>();
+        var emits = new List<(string Kind, string? Path)>();
+        var sources = new List<string>();
+        var keyArgs = new List<string>();
+        var linkSearch = new List<string>();
+        var staticLibs = new List<string>();
+
+        for (int i = 0; i < args.Count; i++)
+        {
+            string arg = args[i];
+            if (arg == "-") return (null, new NonCacheable(NonCacheableReason.StdinSource, ""));
+            if (!arg.StartsWith('-')) { sources.Add(arg); continue; }
+
+            var (option, value) = Split(arg);
+            if (value is null && (LongWithValue.Contains(option) || (option.Length == 2 && ShortWithValue.Contains(option[1]))))
+            {
+                if (i + 1 >= args.Count) return (null, new NonCacheable(NonCacheableReason.UnsupportedOption, $"{option} without a value"));
+                value = args[++i];
+            }
+
+            switch (option)
+            {
+                case "--crate-name": crateName = value; break;
+                case "--crate-type": crateTypes.AddRange(value!.Split(',', StringSplitOptions.RemoveEmptyEntries)); break;
+                case "--emit":
+                    foreach (string e in value!.Split(',', StringSplitOptions.RemoveEmptyEntries))
+                    {
+                        int eq = e.IndexOf('=');
+                        emits.Add(eq < 0 ? (e, null) : (e[..eq], Path.GetFullPath(e[(eq + 1)..], cwd)));
+                    }
+                    break;
+                case "--out-dir": outDir = Path.GetFullPath(value!, cwd); break;
+                case "--target": target = value; break;
+                case "-o": case "--out-file": return (null, new NonCacheable(NonCacheableReason.UnsupportedOption, "-o"));
+                case "--test": return (null, new NonCacheable(NonCacheableReason.Linking, "--test builds an executable"));
+                case "-C": case "--codegen":
+                    if (value!.StartsWith("incremental", StringComparison.Ordinal))
+                        return (null, new NonCacheable(NonCacheableReason.Incremental, "-C " + value));
+                    if (value.StartsWith("extra-filename=", StringComparison.Ordinal)) extraFilename = value["extra-filename=".Length..];
+                    break;
+                case "-L": linkSearch.Add(value!); break;
+                case "-l": staticLibs.AddRange(StaticLibrary(value!)); break;
+                case "--extern":
+                {
+                    // name=path: the file's content enters the key, not its path (a rebuilt dependency is a new key).
+                    int eq = value!.IndexOf('=');
+                    if (eq < 0) break;
+                    string path = Path.GetFullPath(value[(eq + 1)..], cwd);
+                    if (memo.Get(path) is not { } facts) return (null, new NonCacheable(NonCacheableReason.MissingInput, path));
+                    keyArgs.Add($"--extern {value[..eq]}=sha256:{facts.Hash.Hex}");
+                    continue;
+                }
+                case "--print": return (null, new NonCacheable(NonCacheableReason.PreprocessOnly, "--print"));
+                case "-Z" when value!.StartsWith("incremental", StringComparison.Ordinal):
+                    return (null, new NonCacheable(NonCacheableReason.Incremental, "-Z " + value));
+            }
+            keyArgs.Add(value is null ? option : option + " " + value);
+        }
+
+        if (sources.Count == 0) return (null, new NonCacheable(NonCacheableReason.NoSource, ""));
+        if (sources.Count > 1) return (null, new NonCacheable(NonCacheableReason.MultipleSources, string.Join(' ', sources)));
+        if (crateName is null) return (null, new NonCacheable(NonCacheableReason.UnsupportedOption, "no --crate-name"));
+        if (crateTypes.Count == 0) return (null, new NonCacheable(NonCacheableReason.CrateType, "none given (rustc would build a bin)"));
+        if (crateTypes.FirstOrDefault(t => !CachedCrateTypes.Contains(t)) is { } type)
+            return (null, new NonCacheable(NonCacheableReason.CrateType, type));
+        if (emits.Count == 0) emits.Add(("link", null));
+        if (emits.FirstOrDefault(e => !CachedEmits.Contains(e.Kind)) is { Kind: not null } emit)
+            return (null, new NonCacheable(NonCacheableReason.UnsupportedOption, "--emit=" + emit.Kind));
+
+        // Native libraries bundled into the crate: their content enters the key.
+        var extras = new List<KeyValuePair<string, string>> { new("cwd", NormalizedPath.From(cwd).Value) };
+        foreach (string lib in staticLibs)
+        {
+            string? found = FindStaticLibrary(lib, linkSearch, cwd, target);
+            if (found is null || memo.Get(found) is not { } facts) return (null, new NonCacheable(NonCacheableReason.MissingInput, "static library " + lib));
+            extras.Add(new("static-lib:" + lib, facts.Hash.Hex));
+        }
+        foreach (var (name, value) in CargoEnvironment(invocation))
+            extras.Add(new("env:" + name, value));
+
+        outDir ??= Path.GetFullPath(cwd);
+        string stem = crateName + extraFilename;
+        var outputs = new List<CompileOutput>();
+        string? depInfo = null;
+        foreach (var (kind, explicitPath) in emits.Distinct())
+        {
+            switch (kind)
+            {
+                case "dep-info":
+                    depInfo = explicitPath ?? Path.Join(outDir, stem + ".d");
+                    outputs.Add(new("dep-info", depInfo));
+                    break;
+                case "metadata":
+                    outputs.Add(new("metadata", explicitPath ?? Path.Join(outDir, "lib" + stem + ".rmeta")));
+                    break;
+                case "link":
+                    foreach (string crateType in crateTypes.Distinct())
+                        outputs.Add(crateType == "staticlib"
+                            ? new("link-staticlib", explicitPath ?? Path.Join(outDir, StaticLibName(stem, target)))
+                            : new("link-rlib", explicitPath ?? Path.Join(outDir, "lib" + stem + ".rlib")));
+                    break;
+            }
+        }
+
+        var context = new CompileContext { SourceFile = NormalizedPath.From(sources[0], cwd), Flags = keyArgs };
+        return (new CacheableCompile
+        {
+            Context = context,
+            KeyExtras = extras,
+            Arguments = args,
+            Outputs = outputs.DistinctBy(o => o.Name).ToList(),
+            DependencyFile = depInfo,
+            DependencyArguments = path => ["--emit=dep-info=" + path],
+        }, null);
+    }
+
+    private static (string Option, string? Value) Split(string arg)
+    {
+        if (arg.StartsWith("--", StringComparison.Ordinal))
+        {
+            int eq = arg.IndexOf('=');
+            return eq < 0 ? (arg, null) : (arg[..eq], arg[(eq + 1)..]);
+        }
+        return arg.Length > 2 && ShortWithValue.Contains(arg[1]) ? (arg[..2], arg[2..]) : (arg, null);
+    }
+
+    /// <summary>The name of a <c>-l</c> library that is linked statically (and so bundled into an rlib or staticlib).</summary>
+    private static IEnumerable<string> StaticLibrary(string value)
+    {
+        int eq = value.IndexOf('=');
+        if (eq < 0) yield break; // no kind: rustc decides at the final link, nothing is bundled
+        string kind = value[..eq].Split(':')[0];
+        if (kind != "static") yield break;
+        string name = value[(eq + 1)..];
+        int colon = name.IndexOf(':');
+        yield return colon < 0 ? name : name[..colon];
+    }
+
+    private static string? FindStaticLibrary(string name, List<string> searchPaths, string cwd, string? target)
+    {
+        foreach (string entry in searchPaths)
+        {
+            int eq = entry.IndexOf('=');
+            string kind = eq < 0 ? "all" : entry[..eq];
+            if (kind is not ("all" or "native")) continue;
+            string dir = Path.GetFullPath(eq < 0 ? entry : entry[(eq + 1)..], cwd);
+            string candidate = Path.Join(dir, StaticLibName(name, target));
+            if (File.Exists(candidate)) return candidate;
+        }
+        return null;
+    }
+
+    private static string StaticLibName(string stem, string? target) =>
+        target?.Contains("windows-msvc", StringComparison.Ordinal) == true || (target is null && OperatingSystem.IsWindows())
+            ? stem + ".lib" : "lib" + stem + ".a";
+
+    /// <summary>The CARGO_* variables (and rustc's own switches) of the call, sorted, except the volatile ones.</summary>
+    private static IEnumerable<(string Name, string Value)> CargoEnvironment(CompileInvocation invocation)
+    {
+        IEnumerable<KeyValuePair<string, string>> all = invocation.Environment
+            ?? System.Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
+                .Select(e => new KeyValuePair<string, string>((string)e.Key, (string?)e.Value ?? ""));
+        return all.Where(e => (e.Key.StartsWith("CARGO_", StringComparison.Ordinal) && !IsVolatileCargoVariable(e.Key))
+                              || e.Key is "RUSTC_BOOTSTRAP" or "SOURCE_DATE_EPOCH")
+                  .Select(e => (e.Key, e.Value))
+                  .OrderBy(e => e.Key, StringComparer.Ordinal);
+    }
+}
