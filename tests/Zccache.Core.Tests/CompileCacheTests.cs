@@ -45,6 +45,40 @@ public class CompileCacheTests : IDisposable
     }
 
     [Fact]
+    public void The_compiler_name_enters_the_key_even_when_the_binary_is_shared()
+    {
+        // clang++ is a symlink to clang, and compiles a .c file as C++.
+        Source("a.c", "int f(void){return 1;}\n");
+        var cache = Cache();
+        Assert.Equal(OutcomeKind.Miss, Compile(cache, "clang", args: ["-c", "a.c", "-o", "c.o"]).Outcome.Kind);
+        Assert.Equal(OutcomeKind.Miss, Compile(cache, "clang++", args: ["-c", "a.c", "-o", "c.o"]).Outcome.Kind);
+        Assert.Equal(OutcomeKind.Hit, Compile(cache, "clang", args: ["-c", "a.c", "-o", "c.o"]).Outcome.Kind);
+    }
+
+    [Theory]
+    [InlineData("emcc", "a.c")]
+    [InlineData("em++", "a.cpp")]
+    public void Emscripten_compiles_are_cached_like_clang(string compiler, string source)
+    {
+        Source("inc.h", "#define V 3\n");
+        Source(source, "#include \"inc.h\"\n#include <stdlib.h>\nint f(int x){return x*V + abs(x);}\n");
+        var cache = Cache();
+        var first = Compile(cache, compiler, args: ["-c", source, "-O2", "-o", "a.o"]);
+        Assert.True(first.ExitCode == 0, CompilerProcess.Text(first.Stderr));
+        Assert.Equal(OutcomeKind.Miss, first.Outcome.Kind);
+        byte[] compiled = File.ReadAllBytes(_dir["src/a.o"]);
+        File.Delete(_dir["src/a.o"]);
+        Assert.Equal(OutcomeKind.Hit, Compile(cache, compiler, args: ["-c", source, "-O2", "-o", "a.o"]).Outcome.Kind);
+        Assert.Equal(compiled, File.ReadAllBytes(_dir["src/a.o"]));
+        // What emcc itself produces, with no cache.
+        var plain = CompilerProcess.Run(CompilerIdentity.Resolve(compiler, "/")!, ["-c", source, "-O2", "-o", "plain.o"], _dir["src"]);
+        Assert.Equal(0, plain.ExitCode);
+        Assert.Equal(compiled, File.ReadAllBytes(_dir["src/plain.o"]));
+        Source("inc.h", "#define V 4\n");
+        Assert.Equal("input_changed", Compile(cache, compiler, args: ["-c", source, "-O2", "-o", "a.o"]).Outcome.Reason);
+    }
+
+    [Fact]
     public void A_changed_header_is_a_miss_with_its_reason()
     {
         Source("a.c", "#include \"a.h\"\nint f(void){return A;}\n");

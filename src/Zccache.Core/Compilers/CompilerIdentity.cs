@@ -7,8 +7,9 @@ namespace Zccache.Core.Compilers;
 
 /// <summary>
 /// Finds the compiler a name refers to (PATH search, symlinks followed) and identifies it by the
-/// content hash of its binary, plus, for rustc, of the compiler library the binary drives
-/// (<c>librustc_driver-*.so</c>, where the toolchain's version really lives).
+/// content hash of its binary, plus the files where the toolchain's version really lives: for
+/// rustc the compiler library it drives (<c>librustc_driver-*.so</c>); for emcc/em++ (a script)
+/// Emscripten's version file, its <c>emcc.py</c> and the clang its config names.
 /// Hashing a compiler costs milliseconds (rustc's driver: a second), and a launcher is a new
 /// process per compile, so identities are memoised in-process and on disk under the cache root,
 /// by each file's <see cref="FileStamp"/>, as ccache's <c>compiler_check=mtime</c> does.
@@ -40,7 +41,7 @@ public static class CompilerIdentity
     {
         string real = RealPath(resolvedPath);
         var parts = new List<string>();
-        foreach (string file in (IEnumerable<string>)[real, .. RustcDriverLibraries(real)])
+        foreach (string file in (IEnumerable<string>)[real, .. RustcDriverLibraries(real), .. EmscriptenFiles(resolvedPath, real)])
         {
             if (HashOf(file, memo, layout) is not { } hex) return null;
             parts.Add(hex);
@@ -64,6 +65,29 @@ public static class CompilerIdentity
         if (!RustcCommandLine.IsRustc(rustc)) return [];
         string lib = Path.Join(Path.GetDirectoryName(Path.GetDirectoryName(rustc)), "lib");
         return Directory.Exists(lib) ? Directory.EnumerateFiles(lib, "librustc_driver-*").Order(StringComparer.Ordinal) : [];
+    }
+
+    private static IEnumerable<string> EmscriptenFiles(string invoked, string real)
+    {
+        string name = Path.GetFileNameWithoutExtension(invoked);
+        if (name is not ("emcc" or "em++")) return [];
+        string root = Path.GetDirectoryName(real)!;
+        var files = new List<string>();
+        foreach (string f in new[] { "emscripten-version.txt", "emcc.py" })
+            if (File.Exists(Path.Join(root, f))) files.Add(Path.Join(root, f));
+        // LLVM_ROOT = '/usr/bin' in Emscripten's config: the clang that really compiles.
+        string config = Path.Join(root, ".emscripten");
+        if (File.Exists(config))
+        {
+            foreach (string line in File.ReadLines(config))
+            {
+                if (!line.TrimStart().StartsWith("LLVM_ROOT", StringComparison.Ordinal)) continue;
+                int q1 = line.IndexOfAny(['\'', '"']);
+                int q2 = q1 < 0 ? -1 : line.IndexOf(line[q1], q1 + 1);
+                if (q2 > q1 && File.Exists(Path.Join(line[(q1 + 1)..q2], "clang"))) files.Add(RealPath(Path.Join(line[(q1 + 1)..q2], "clang")));
+            }
+        }
+        return files;
     }
 
     private static string? HashOf(string file, FileHashMemo memo, CacheLayout? layout)

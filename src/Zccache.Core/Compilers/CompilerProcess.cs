@@ -37,5 +37,15 @@ public static class CompilerProcess
         return new ProcessResult(process.ExitCode, stdout.ToArray(), stderr.ToArray(), ns);
     }
 
+    /// <summary>Runs with this process's standard streams (stdin included); returns the exit code. For calls that are only passed through.</summary>
+    public static int RunInheritingStreams(string executable, IEnumerable<string> arguments, string workingDirectory)
+    {
+        var start = new ProcessStartInfo(executable) { WorkingDirectory = workingDirectory, UseShellExecute = false };
+        foreach (string a in arguments) start.ArgumentList.Add(a);
+        using var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {executable}");
+        process.WaitForExit();
+        return process.ExitCode;
+    }
+
     public static string Text(byte[] bytes) => Encoding.UTF8.GetString(bytes);
 }

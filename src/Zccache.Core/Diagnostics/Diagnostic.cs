@@ -19,6 +19,8 @@ public static class ZcCodes
     public const string SessionIoError = "ZC1004";
     /// <summary>The stats file could not be written.</summary>
     public const string StatsFileError = "ZC1005";
+    /// <summary>The zccache launcher shipped in the package cannot be run (not executable): cargo and CMake under Exec run uncached.</summary>
+    public const string LauncherUnusable = "ZC1006";
     /// <summary>ZccacheSessionId / ZCCACHE_SESSION_ID is not a UUID: a new session is started instead.</summary>
     public const string BadSessionId = "ZC2001";
     /// <summary>A property has a value that cannot be used (e.g. ZccacheParallelism): the default is used.</summary>
@@ -29,4 +31,8 @@ public static class ZcCodes
     public const string CompilerNotFound = "ZC3001";
     /// <summary>A ClCompile item names a source file that does not exist.</summary>
     public const string SourceNotFound = "ZC3002";
+    /// <summary>The launcher was called without a compiler (<c>zccache</c> alone).</summary>
+    public const string NoCompiler = "ZC3003";
+    /// <summary>The launcher's arguments are not valid UTF-8 and this platform cannot pass them on unchanged.</summary>
+    public const string UnpassableArguments = "ZC3004";
 }

@@ -85,7 +85,9 @@ public sealed class CompileCache
         if (compile is null) return RunPlain(compilerPath, invocation, why, session, diagnostics);
 
         string identity = CompilerIdentity.Identify(compilerPath, _memo, _store.Layout) ?? "path:" + compilerPath;
-        ContextKey key = ContextKey.Compute(compile.Context, identity, compile.KeyExtras);
+        // The name matters as much as the binary: clang++ and clang, em++ and emcc are one file each.
+        ContextKey key = ContextKey.Compute(compile.Context, identity,
+            [.. compile.KeyExtras, new("compiler-name", Path.GetFileName(invocation.Compiler))]);
         session?.AddContext(key);
 
         string missReason = "context_not_found";

@@ -10,6 +10,14 @@ public sealed class SessionRecorder(SessionManager manager, SessionFolder folder
 {
     public SessionFolder Folder => folder;
 
+    /// <summary>Joins session <paramref name="id"/> in this process, counting for <paramref name="project"/>. Throws for a disk problem.</summary>
+    public static SessionRecorder Join(Storage.CacheLayout layout, SessionId id, string? project, string workingDir)
+    {
+        var folder = new SessionFolder(layout, id);
+        SessionManager.Process.Create(new SessionConfig { ClientPid = Environment.ProcessId, WorkingDir = workingDir, TrackStats = true }, id);
+        return new SessionRecorder(SessionManager.Process, folder, project);
+    }
+
     /// <summary>Set when an outcome could not be written to the session folder (the build's counts will be short).</summary>
     public string? Fault { get; private set; }
 

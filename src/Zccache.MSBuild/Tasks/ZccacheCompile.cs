@@ -110,9 +110,7 @@ public sealed class ZccacheCompile : ZccacheTask
         if (!Zccache.Core.Sessions.SessionId.TryParse(SessionId, out var id)) return null;
         try
         {
-            var folder = new SessionFolder(cache.Layout!, id);
-            SessionManager.Process.Create(new SessionConfig { ClientPid = Environment.ProcessId, WorkingDir = ProjectDirectoryOrCwd(), TrackStats = true }, id);
-            return new SessionRecorder(SessionManager.Process, folder, ProjectFile);
+            return SessionRecorder.Join(cache.Layout!, id, ProjectFile, ProjectDirectoryOrCwd());
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -1,0 +1,2 @@
+@rem zccache, framework-dependent (needs dotnet on PATH).
+@dotnet "%~dp0zccache.dll" %*

@@ -1,0 +1,231 @@
+using System.Text.RegularExpressions;
+using Microsoft.Build.Framework;
+using Microsoft.Build.Tasks;
+using Microsoft.Build.Utilities;
+using Zccache.Core.Compilers;
+using Zccache.Core.Pipeline;
+using Zccache.Core.Sessions;
+
+namespace Zccache.MSBuild.Tasks;
+
+/// <summary>
+/// A drop-in for <c>Exec</c>. A command that is one compiler call (gcc, g++, cc, c++, clang,
+/// clang++, emcc, em++ or rustc, optionally after <c>NAME=value</c> assignments) is served in
+/// process by the cache and counted in the build's session; any other command is handed to
+/// MSBuild's own <c>Exec</c> with the same parameters. Output, errors, warnings, ConsoleOutput and
+/// ExitCode behave as Exec's.
+/// </summary>
+public sealed class ZccacheExec : ZccacheTask
+{
+    // ---- Exec's parameters -------------------------------------------------------------------
+    [Required] public string Command { get; set; } = "";
+    public string? WorkingDirectory { get; set; }
+    public string[]? EnvironmentVariables { get; set; }
+    public bool IgnoreExitCode { get; set; }
+    public bool IgnoreStandardErrorWarningFormat { get; set; }
+    public bool ConsoleToMSBuild { get; set; }
+    public string? CustomErrorRegularExpression { get; set; }
+    public string? CustomWarningRegularExpression { get; set; }
+    public string? StandardOutputImportance { get; set; }
+    public string? StandardErrorImportance { get; set; }
+    public bool LogStandardErrorAsError { get; set; }
+    public bool EchoOff { get; set; }
+    public bool YieldDuringToolExecution { get; set; }
+    /// <summary>Milliseconds; applied by Exec to the commands it runs (a served compile is not timed out).</summary>
+    public int Timeout { get; set; } = System.Threading.Timeout.Infinite;
+    public string? StdOutEncoding { get; set; }
+    public string? StdErrEncoding { get; set; }
+    public string? UseUtf8Encoding { get; set; }
+    [Output] public ITaskItem[] Outputs { get; set; } = [];
+    [Output] public ITaskItem[] ConsoleOutput { get; private set; } = [];
+    [Output] public int ExitCode { get; private set; }
+
+    // ---- zccache's -----------------------------------------------------------------------------
+    /// <summary>The session to count in; empty means ZCCACHE_SESSION_ID, which the package sets for the project.</summary>
+    public string? SessionId { get; set; }
+    /// <summary>The project to count for; empty means ZCCACHE_PROJECT.</summary>
+    public string? ProjectFile { get; set; }
+    /// <summary>False (or ZCCACHE_DISABLE=1, which ZccacheEnabled=false sets for the project): compilers run plainly.</summary>
+    public bool Enabled { get; set; } = true;
+
+    private readonly List<ITaskItem> _consoleOutput = [];
+
+    public override bool Execute()
+    {
+        ShellCommand? command = OperatingSystem.IsWindows() ? null : ShellCommand.TryParse(Command);
+        string? program = command?.Words[0] ?? ShellCommand.FirstProgram(Command);
+        bool isCompiler = program is not null && (GccCommandLine.IsGccFamily(program) || RustcCommandLine.IsRustc(program));
+        if (!Enabled || !isCompiler || command is null || !TryImportance(StandardOutputImportance, out var stdoutImportance)
+            || !TryImportance(StandardErrorImportance, out var stderrImportance) || !Directory.Exists(WorkingDirectoryOrCurrent()))
+        {
+            bool ok = RunExec();
+            // A compiler call inside shell syntax ran, uncached: say so in the session's counts.
+            if (Enabled && isCompiler && command is null) RecordShellCompile();
+            return ok;
+        }
+        return Serve(command, stdoutImportance, stderrImportance);
+    }
+
+    private bool Serve(ShellCommand command, MessageImportance stdoutImportance, MessageImportance stderrImportance)
+    {
+        if (!EchoOff) Log.LogCommandLine(MessageImportance.High, Command);
+        var invocation = new CompileInvocation
+        {
+            Compiler = command.Words[0],
+            Arguments = command.Words.Skip(1).ToList(),
+            WorkingDirectory = Path.GetFullPath(WorkingDirectoryOrCurrent()),
+            Environment = Environment(command),
+        };
+
+        bool disabled = System.Environment.GetEnvironmentVariable("ZCCACHE_DISABLE") is "1" or "true";
+        CompileCache cache = disabled ? CompileCache.Disabled() : CompileCache.Open(CacheRoot);
+        foreach (var d in cache.StartupDiagnostics) Report(d);
+        SessionRecorder? session = cache.IsEnabled ? Join(cache.Layout!) : null;
+
+        if (YieldDuringToolExecution) (BuildEngine as IBuildEngine3)?.Yield();
+        CompileResult result;
+        try { result = cache.Compile(invocation, session); }
+        finally { if (YieldDuringToolExecution) (BuildEngine as IBuildEngine3)?.Reacquire(); }
+
+        foreach (var d in result.Diagnostics) Report(d);
+        foreach (string line in Lines(result.Stdout)) LogLine(line, stdoutImportance, asError: false);
+        foreach (string line in Lines(result.Stderr)) LogLine(line, stderrImportance, asError: LogStandardErrorAsError);
+        ConsoleOutput = ConsoleToMSBuild ? [.. _consoleOutput] : [];
+
+        // As ToolTask: errors found in the output fail the task even when the exit code is 0.
+        ExitCode = result.ExitCode == 0 && Log.HasLoggedErrors ? -1 : result.ExitCode;
+        if (ExitCode == 0) return true;
+        if (IgnoreExitCode)
+        {
+            Log.LogMessage(MessageImportance.Normal, "The command \"{0}\" exited with code {1}.", Command, ExitCode);
+            return !Log.HasLoggedErrors;
+        }
+        Log.LogError(null, "MSB3073", null, null, 0, 0, 0, 0, "The command \"{0}\" exited with code {1}.", Command, ExitCode);
+        return false;
+    }
+
+    /// <summary>The environment Exec would give the command: this process's, the task's variables, the locale Exec exports, then the command's own assignments.</summary>
+    private Dictionary<string, string> Environment(ShellCommand command)
+    {
+        var env = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (System.Collections.DictionaryEntry e in System.Environment.GetEnvironmentVariables())
+            env[(string)e.Key] = (string?)e.Value ?? "";
+        foreach (string pair in EnvironmentVariables ?? [])
+        {
+            int eq = pair.IndexOf('=');
+            if (eq > 0) env[pair[..eq]] = pair[(eq + 1)..];
+        }
+        env["LANG"] = "en_US.UTF-8"; // Exec's sh -c line exports these before the command
+        env["LC_ALL"] = "en_US.UTF-8";
+        foreach (var (name, value) in command.Assignments) env[name] = value;
+        return env;
+    }
+
+    /// <summary>As Exec's output handling: custom regexes, then the canonical error format, then a message.</summary>
+    private void LogLine(string line, MessageImportance importance, bool asError)
+    {
+        if (asError) Log.LogError(line);
+        else if (Matches(line, CustomErrorRegularExpression)) Log.LogError(line);
+        else if (Matches(line, CustomWarningRegularExpression)) Log.LogWarning(line);
+        else if (IgnoreStandardErrorWarningFormat) Log.LogMessage(importance, line, null);
+        else Log.LogMessageFromText(line, importance);
+        if (ConsoleToMSBuild && line.Trim().Length > 0) _consoleOutput.Add(new TaskItem(Escape(line.Trim())));
+    }
+
+    /// <summary>MSBuild's escaping of item text (as Exec does for ConsoleOutput).</summary>
+    private static string Escape(string text)
+    {
+        var sb = new System.Text.StringBuilder(text.Length);
+        foreach (char c in text)
+        {
+            if (c is '%' or '*' or '?' or '@' or '$' or '(' or ')' or ';' or '\'') sb.Append('%').Append(((int)c).ToString("X2"));
+            else sb.Append(c);
+        }
+        return sb.ToString();
+    }
+
+    private bool Matches(string line, string? pattern)
+    {
+        if (string.IsNullOrEmpty(pattern)) return false;
+        try { return Regex.IsMatch(line, pattern); }
+        catch (ArgumentException e)
+        {
+            Log.LogError("The regular expression \"{0}\" is not valid: {1}", pattern, e.Message);
+            return false;
+        }
+    }
+
+    private static IEnumerable<string> Lines(byte[] bytes)
+    {
+        if (bytes.Length == 0) yield break;
+        string text = CompilerProcess.Text(bytes);
+        string[] lines = text.Split('\n');
+        int count = text.EndsWith('\n') ? lines.Length - 1 : lines.Length;
+        for (int i = 0; i < count; i++) yield return lines[i].TrimEnd('\r');
+    }
+
+    private bool RunExec()
+    {
+        var exec = new Exec
+        {
+            BuildEngine = BuildEngine,
+            HostObject = HostObject,
+            Command = Command,
+            WorkingDirectory = WorkingDirectory,
+            EnvironmentVariables = EnvironmentVariables,
+            IgnoreExitCode = IgnoreExitCode,
+            IgnoreStandardErrorWarningFormat = IgnoreStandardErrorWarningFormat,
+            ConsoleToMSBuild = ConsoleToMSBuild,
+            CustomErrorRegularExpression = CustomErrorRegularExpression,
+            CustomWarningRegularExpression = CustomWarningRegularExpression,
+            LogStandardErrorAsError = LogStandardErrorAsError,
+            EchoOff = EchoOff,
+            YieldDuringToolExecution = YieldDuringToolExecution,
+            Timeout = Timeout,
+            Outputs = Outputs,
+        };
+        if (!string.IsNullOrEmpty(StandardOutputImportance)) exec.StandardOutputImportance = StandardOutputImportance;
+        if (!string.IsNullOrEmpty(StandardErrorImportance)) exec.StandardErrorImportance = StandardErrorImportance;
+        if (!string.IsNullOrEmpty(StdOutEncoding)) exec.StdOutEncoding = StdOutEncoding;
+        if (!string.IsNullOrEmpty(StdErrEncoding)) exec.StdErrEncoding = StdErrEncoding;
+        if (!string.IsNullOrEmpty(UseUtf8Encoding)) exec.UseUtf8Encoding = UseUtf8Encoding;
+        bool ok = exec.Execute();
+        ExitCode = exec.ExitCode;
+        ConsoleOutput = exec.ConsoleOutput;
+        Outputs = exec.Outputs;
+        return ok;
+    }
+
+    private void RecordShellCompile()
+    {
+        var layout = new Core.Storage.CacheLayout(CacheRoot);
+        if (!Directory.Exists(layout.Sessions) || Join(layout) is not { } session) return;
+        session.Record(new CompileOutcome
+        {
+            Kind = OutcomeKind.NonCacheable,
+            ExitCode = ExitCode,
+            Reason = new NonCacheable(NonCacheableReason.ShellSyntax, "").Code,
+        });
+    }
+
+    private SessionRecorder? Join(Core.Storage.CacheLayout layout)
+    {
+        string id = string.IsNullOrWhiteSpace(SessionId) ? System.Environment.GetEnvironmentVariable("ZCCACHE_SESSION_ID") ?? "" : SessionId;
+        if (!Core.Sessions.SessionId.TryParse(id, out var sessionId)) return null;
+        string? project = string.IsNullOrWhiteSpace(ProjectFile) ? System.Environment.GetEnvironmentVariable("ZCCACHE_PROJECT") : ProjectFile;
+        try { return SessionRecorder.Join(layout, sessionId, project, WorkingDirectoryOrCurrent()); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Warn(Core.Diagnostics.ZcCodes.SessionIoError, $"the session folder cannot be used ({e.Message}); compiles are cached but not counted.");
+            return null;
+        }
+    }
+
+    private string WorkingDirectoryOrCurrent() => string.IsNullOrEmpty(WorkingDirectory) ? Directory.GetCurrentDirectory() : WorkingDirectory;
+
+    private static bool TryImportance(string? value, out MessageImportance importance)
+    {
+        importance = MessageImportance.High; // Exec's default for both streams
+        return string.IsNullOrEmpty(value) || Enum.TryParse(value, ignoreCase: true, out importance);
+    }
+}

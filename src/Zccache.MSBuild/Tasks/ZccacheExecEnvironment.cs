@@ -1,0 +1,101 @@
+using System.Collections.Concurrent;
+using Microsoft.Build.Framework;
+
+namespace Zccache.MSBuild.Tasks;
+
+/// <summary>
+/// Gives the tools a project runs through Exec (cargo, cmake, make, compilers) the build's
+/// session: sets ZCCACHE_SESSION_ID, ZCCACHE_CACHE_DIR, ZCCACHE_PROJECT, RUSTC_WRAPPER and
+/// CMAKE_C/CXX_COMPILER_LAUNCHER in this node's environment while the project builds
+/// (<c>Restore</c> puts back what was there). A variable the user has set is left alone. Exec
+/// passes the process environment on, and its EnvironmentVariables parameter still wins.
+/// With ZccacheEnabled=false, <c>Disable</c> sets ZCCACHE_DISABLE=1 instead, which ZccacheExec
+/// and the launcher honour.
+/// </summary>
+public sealed class ZccacheExecEnvironment : ZccacheTask
+{
+    /// <summary><c>Set</c> or <c>Disable</c> at the project's start, <c>Restore</c> at its end.</summary>
+    [Required] public string Action { get; set; } = "";
+    [Required] public string ProjectFile { get; set; } = "";
+    public string GlobalProperties { get; set; } = "";
+    public string SessionId { get; set; } = "";
+    /// <summary>The launcher (<c>$(ZccacheLauncher)</c>); empty: no RUSTC_WRAPPER or CMake launchers.</summary>
+    public string Launcher { get; set; } = "";
+
+    /// <summary>Marks ZCCACHE_SESSION_ID as set by us, so evaluation does not take it for an explicit session.</summary>
+    public const string InjectedMarker = "ZCCACHE_SESSION_INJECTED";
+
+    // What this node set, and what each project instance found before it set it.
+    private static readonly ConcurrentDictionary<string, string> Ours = new();
+    private static readonly ConcurrentDictionary<string, Dictionary<string, string?>> Saved = new();
+
+    private string InstanceKey => Core.Sessions.BuildScope.InstanceKey(ProjectFile, GlobalProperties);
+
+    public override bool Execute()
+    {
+        if (Action == "Restore")
+        {
+            if (Saved.TryRemove(InstanceKey, out var previous))
+                foreach (var (name, value) in previous) Environment.SetEnvironmentVariable(name, value);
+            return true;
+        }
+        if (Action == "Disable")
+        {
+            SetWhereNotTheUsers([("ZCCACHE_DISABLE", "1")]);
+            return true;
+        }
+
+        var wanted = new List<(string, string)>
+        {
+            ("ZCCACHE_SESSION_ID", SessionId),
+            ("ZCCACHE_CACHE_DIR", CacheRoot),
+            ("ZCCACHE_PROJECT", ProjectFile),
+        };
+        if (!string.IsNullOrEmpty(Launcher) && File.Exists(Launcher))
+        {
+            MakeExecutable(Launcher);
+            wanted.Add(("RUSTC_WRAPPER", Launcher));
+            wanted.Add(("CMAKE_C_COMPILER_LAUNCHER", Launcher));
+            wanted.Add(("CMAKE_CXX_COMPILER_LAUNCHER", Launcher));
+        }
+
+        SetWhereNotTheUsers(wanted);
+        return true;
+    }
+
+    private void SetWhereNotTheUsers(List<(string Name, string Value)> wanted)
+    {
+        var previousValues = new Dictionary<string, string?>();
+        foreach (var (name, value) in wanted)
+        {
+            string? current = Environment.GetEnvironmentVariable(name);
+            bool usersOwn = !string.IsNullOrEmpty(current) && !(Ours.TryGetValue(name, out string? mine) && mine == current);
+            if (usersOwn) continue;
+            previousValues[name] = current;
+            Environment.SetEnvironmentVariable(name, value);
+            Ours[name] = value;
+            if (name == "ZCCACHE_SESSION_ID")
+            {
+                previousValues[InjectedMarker] = Environment.GetEnvironmentVariable(InjectedMarker);
+                Environment.SetEnvironmentVariable(InjectedMarker, value);
+            }
+        }
+        Saved[InstanceKey] = previousValues;
+    }
+
+    /// <summary>NuGet does not keep file modes: the launcher arrives without its execute bit.</summary>
+    private void MakeExecutable(string path)
+    {
+        if (OperatingSystem.IsWindows()) return;
+        try
+        {
+            var mode = File.GetUnixFileMode(path);
+            const UnixFileMode exec = UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute;
+            if ((mode & UnixFileMode.UserExecute) == 0) File.SetUnixFileMode(path, mode | exec);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Warn(Core.Diagnostics.ZcCodes.LauncherUnusable, $"the launcher '{path}' cannot be made executable ({e.Message}); cargo and CMake run uncached.");
+        }
+    }
+}
