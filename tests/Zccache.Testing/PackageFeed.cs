@@ -32,6 +32,28 @@ public sealed class PackageFeed : IDisposable
 
     public static string RepoRoot { get; } = FindRepoRoot();
 
+    /// <summary>The package's <c>tools/</c> folder, extracted once (with execute bits, which NuGet does not keep).</summary>
+    public string Tools
+    {
+        get
+        {
+            lock (this)
+            {
+                string dir = Path.Join(Root, "extracted");
+                if (!Directory.Exists(dir))
+                {
+                    System.IO.Compression.ZipFile.ExtractToDirectory(Path.Join(Feed, $"Zccache.MSBuild.{Version}.nupkg"), dir);
+                    foreach (string f in new[] { "tools/linux-x64/zccache", "tools/any/zccache" })
+                        if (File.Exists(Path.Join(dir, f))) File.SetUnixFileMode(Path.Join(dir, f), (UnixFileMode)0b111_101_101);
+                }
+                return Path.Join(dir, "tools");
+            }
+        }
+    }
+
+    /// <summary>The native launcher shipped in the package.</summary>
+    public string Launcher => Path.Join(Tools, "linux-x64", "zccache");
+
     /// <summary>Removes the feed, the private packages folder and every workspace under them.</summary>
     public void Dispose()
     {

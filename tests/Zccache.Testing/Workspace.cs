@@ -49,6 +49,14 @@ public sealed class Workspace : IDisposable
             """);
     }
 
+    /// <summary>A workspace with an empty <paramref name="folder"/> in it.</summary>
+    public static Workspace WithFolder(PackageFeed feed, string name, string folder)
+    {
+        var ws = new Workspace(feed, name);
+        Directory.CreateDirectory(ws[folder]);
+        return ws;
+    }
+
     public string Root { get; }
     public string CacheDir { get; }
     public string PackageVersion => _feed.Version;
@@ -94,6 +102,12 @@ public sealed class Workspace : IDisposable
             ["MSBUILDDISABLENODEREUSE"] = "1",
             ["DOTNET_CLI_USE_MSBUILD_SERVER"] = "0",
             ["ZCCACHE_SESSION_ID"] = null,
+            ["ZCCACHE_SESSION_INJECTED"] = null,
+            ["ZCCACHE_PROJECT"] = null,
+            ["ZCCACHE_DISABLE"] = null,
+            ["RUSTC_WRAPPER"] = null,
+            ["CMAKE_C_COMPILER_LAUNCHER"] = null,
+            ["CMAKE_CXX_COMPILER_LAUNCHER"] = null,
             ["CC"] = null,
             ["CXX"] = null,
         };

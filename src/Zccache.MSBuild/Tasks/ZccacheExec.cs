@@ -1,4 +1,3 @@
-using System.Text.RegularExpressions;
 using Microsoft.Build.Framework;
 using Microsoft.Build.Tasks;
 using Microsoft.Build.Utilities;
@@ -48,8 +47,6 @@ public sealed class ZccacheExec : ZccacheTask
     /// <summary>False (or ZCCACHE_DISABLE=1, which ZccacheEnabled=false sets for the project): compilers run plainly.</summary>
     public bool Enabled { get; set; } = true;
 
-    private readonly List<ITaskItem> _consoleOutput = [];
-
     public override bool Execute()
     {
         ShellCommand? command = OperatingSystem.IsWindows() ? null : ShellCommand.TryParse(Command);
@@ -88,23 +85,38 @@ public sealed class ZccacheExec : ZccacheTask
         finally { if (YieldDuringToolExecution) (BuildEngine as IBuildEngine3)?.Reacquire(); }
 
         foreach (var d in result.Diagnostics) Report(d);
-        foreach (string line in Lines(result.Stdout)) LogLine(line, stdoutImportance, asError: false);
-        foreach (string line in Lines(result.Stderr)) LogLine(line, stderrImportance, asError: LogStandardErrorAsError);
-        ConsoleOutput = ConsoleToMSBuild ? [.. _consoleOutput] : [];
+        var output = new Exec
+        {
+            BuildEngine = BuildEngine,
+            Command = Command,
+            ConsoleToMSBuild = ConsoleToMSBuild,
+            CustomErrorRegularExpression = CustomErrorRegularExpression,
+            CustomWarningRegularExpression = CustomWarningRegularExpression,
+            IgnoreStandardErrorWarningFormat = IgnoreStandardErrorWarningFormat,
+        };
+        foreach (string line in Lines(result.Stdout)) output.Line(line, stdoutImportance);
+        foreach (string line in Lines(result.Stderr))
+        {
+            if (LogStandardErrorAsError) output.Log.LogError(line);
+            else output.Line(line, stderrImportance);
+        }
+        ConsoleOutput = output.ConsoleOutput;
+        bool outputHadErrors = output.Log.HasLoggedErrors;
 
         // As ToolTask: errors found in the output fail the task even when the exit code is 0.
-        ExitCode = result.ExitCode == 0 && Log.HasLoggedErrors ? -1 : result.ExitCode;
+        ExitCode = result.ExitCode == 0 && (outputHadErrors || Log.HasLoggedErrors) ? -1 : result.ExitCode;
         if (ExitCode == 0) return true;
         if (IgnoreExitCode)
         {
+            // As Exec: the task goes on (errors the output logged still fail the build).
             Log.LogMessage(MessageImportance.Normal, "The command \"{0}\" exited with code {1}.", Command, ExitCode);
-            return !Log.HasLoggedErrors;
+            return true;
         }
         Log.LogError(null, "MSB3073", null, null, 0, 0, 0, 0, "The command \"{0}\" exited with code {1}.", Command, ExitCode);
         return false;
     }
 
-    /// <summary>The environment Exec would give the command: this process's, the task's variables, the locale Exec exports, then the command's own assignments.</summary>
+    /// <summary>The environment Exec would give the command: this process's, the task's variables, then the command's own assignments.</summary>
     private Dictionary<string, string> Environment(ShellCommand command)
     {
         var env = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -115,44 +127,17 @@ public sealed class ZccacheExec : ZccacheTask
             int eq = pair.IndexOf('=');
             if (eq > 0) env[pair[..eq]] = pair[(eq + 1)..];
         }
-        env["LANG"] = "en_US.UTF-8"; // Exec's sh -c line exports these before the command
-        env["LC_ALL"] = "en_US.UTF-8";
         foreach (var (name, value) in command.Assignments) env[name] = value;
         return env;
     }
 
-    /// <summary>As Exec's output handling: custom regexes, then the canonical error format, then a message.</summary>
-    private void LogLine(string line, MessageImportance importance, bool asError)
+    /// <summary>
+    /// MSBuild's Exec, used only to log a served compile's output exactly as Exec logs a command's:
+    /// custom regexes, the canonical error format, ConsoleOutput, and "Exec" as the sender.
+    /// </summary>
+    private sealed class Exec : Microsoft.Build.Tasks.Exec
     {
-        if (asError) Log.LogError(line);
-        else if (Matches(line, CustomErrorRegularExpression)) Log.LogError(line);
-        else if (Matches(line, CustomWarningRegularExpression)) Log.LogWarning(line);
-        else if (IgnoreStandardErrorWarningFormat) Log.LogMessage(importance, line, null);
-        else Log.LogMessageFromText(line, importance);
-        if (ConsoleToMSBuild && line.Trim().Length > 0) _consoleOutput.Add(new TaskItem(Escape(line.Trim())));
-    }
-
-    /// <summary>MSBuild's escaping of item text (as Exec does for ConsoleOutput).</summary>
-    private static string Escape(string text)
-    {
-        var sb = new System.Text.StringBuilder(text.Length);
-        foreach (char c in text)
-        {
-            if (c is '%' or '*' or '?' or '@' or '$' or '(' or ')' or ';' or '\'') sb.Append('%').Append(((int)c).ToString("X2"));
-            else sb.Append(c);
-        }
-        return sb.ToString();
-    }
-
-    private bool Matches(string line, string? pattern)
-    {
-        if (string.IsNullOrEmpty(pattern)) return false;
-        try { return Regex.IsMatch(line, pattern); }
-        catch (ArgumentException e)
-        {
-            Log.LogError("The regular expression \"{0}\" is not valid: {1}", pattern, e.Message);
-            return false;
-        }
+        public void Line(string line, MessageImportance importance) => LogEventsFromTextOutput(line, importance);
     }
 
     private static IEnumerable<string> Lines(byte[] bytes)
@@ -166,7 +151,7 @@ public sealed class ZccacheExec : ZccacheTask
 
     private bool RunExec()
     {
-        var exec = new Exec
+        var exec = new Microsoft.Build.Tasks.Exec
         {
             BuildEngine = BuildEngine,
             HostObject = HostObject,

@@ -1,0 +1,215 @@
+namespace Zccache.EndToEnd.Tests;
+
+/// <summary>
+/// Native builds run through Exec inside dotnet build: a single compiler command (ZccacheExec),
+/// cargo with Debian's crates (RUSTC_WRAPPER), and CMake (its compiler launchers), all counted
+/// in the build's session.
+/// </summary>
+[Collection(BuildCollection.Name)]
+public sealed class ExecBuildTests(PackageFeed feed) : IDisposable
+{
+    private readonly Workspace _ws = new(feed, "exec");
+
+    public void Dispose() => _ws.Dispose();
+
+    private void Source(string relative, string text)
+    {
+        string path = _ws.Write(relative, text);
+        File.SetLastWriteTimeUtc(path, DateTime.UtcNow.AddMinutes(-1));
+    }
+
+    private static (long, long, long, long) Counts(BuildResult r) => (r.Stats!.Compilations, r.Stats.Hits, r.Stats.Misses, r.Stats.NonCacheable);
+
+    [Fact]
+    public void ZccacheExec_serves_a_single_compiler_command_and_hands_everything_else_to_Exec()
+    {
+        Source("app/native/a.c", "int a(int x) {\n  int unused;\n  return x + 1;\n}\n");
+        Source("app/native/b.c", "int b(void) { return 2; }\n");
+        Source("app/native/main.c", "int a(int); int b(void); int main(void) { return a(b()) - 3; }\n");
+        _ws.Project("app/app.csproj", """
+            <Target Name="Native" BeforeTargets="Build">
+              <MakeDir Directories="$(IntermediateOutputPath)native" />
+              <ZccacheExec Command="gcc -c -O2 -Wall native/a.c -o $(IntermediateOutputPath)native/a.o" ConsoleToMSBuild="true">
+                <Output TaskParameter="ExitCode" PropertyName="CompileExit" />
+                <Output TaskParameter="ConsoleOutput" ItemName="CompileOutput" />
+              </ZccacheExec>
+              <ZccacheExec Command="LANG=C gcc -c native/b.c -o $(IntermediateOutputPath)native/b.o &amp;&amp; echo shell-ran" />
+              <ZccacheExec Command="gcc -c native/main.c -o $(IntermediateOutputPath)native/main.o" />
+              <ZccacheExec Command="gcc $(IntermediateOutputPath)native/a.o $(IntermediateOutputPath)native/b.o $(IntermediateOutputPath)native/main.o -o $(IntermediateOutputPath)native/app" />
+              <ZccacheExec Command="$(IntermediateOutputPath)native/app" />
+              <ZccacheExec Command="echo plain-exec-ran" />
+              <Message Importance="high" Text="compile-exit=$(CompileExit) output-lines=@(CompileOutput->Count())" />
+            </Target>
+            """);
+
+        var cold = _ws.Build("app/app.csproj");
+        Assert.True(cold.Succeeded, cold.Output);
+        // a.c and main.c: misses; the && line: non-cacheable (shell syntax); the link: non-cacheable. echo and the app: not compiles.
+        Assert.Equal((4L, 0L, 2L, 2L), Counts(cold));
+        Assert.Contains("unused variable", cold.Output);
+        Assert.Contains("shell-ran", cold.Output);
+        Assert.Contains("plain-exec-ran", cold.Output);
+        Assert.Contains("compile-exit=0 output-lines=", cold.Output);
+        var objects = _ws.Objects("app/obj/Debug/net10.0/native");
+
+        _ws.Delete("app/obj");
+        var warm = _ws.Build("app/app.csproj");
+        Assert.True(warm.Succeeded, warm.Output);
+        Assert.Equal((4L, 2L, 0L, 2L), Counts(warm));
+        Assert.Contains("unused variable", warm.Output); // the warning is replayed on a hit
+        Assert.Equal(objects, _ws.Objects("app/obj/Debug/net10.0/native"));
+
+        // And byte-identical to gcc run by hand.
+        var plain = Dotnet.Run(_ws["app"], ["-c", "-O2", "-Wall", "native/a.c", "-o", "plain-a.o"], new(), "gcc");
+        Assert.Equal(0, plain.ExitCode);
+        Assert.Equal(File.ReadAllBytes(_ws["app/plain-a.o"]), objects["a.o"]);
+    }
+
+    [Fact]
+    public void A_failing_compile_logs_and_fails_exactly_as_under_Exec_cold_and_warm()
+    {
+        Source("app/native/bad.c", "int bad(void) {\n  int unused;\n  return missing;\n}\n");
+        _ws.Project("app/app.csproj", """
+            <Target Name="Native" BeforeTargets="Build">
+              <Exec Condition="'$(Runner)' == 'Exec'" Command="gcc -c -Wall native/bad.c -o bad.o" IgnoreExitCode="true" ConsoleToMSBuild="true">
+                <Output TaskParameter="ExitCode" PropertyName="Ignored" />
+                <Output TaskParameter="ConsoleOutput" ItemName="Lines" />
+              </Exec>
+              <ZccacheExec Condition="'$(Runner)' == 'ZccacheExec'" Command="gcc -c -Wall native/bad.c -o bad.o" IgnoreExitCode="true" ConsoleToMSBuild="true">
+                <Output TaskParameter="ExitCode" PropertyName="Ignored" />
+                <Output TaskParameter="ConsoleOutput" ItemName="Lines" />
+              </ZccacheExec>
+              <Message Importance="high" Text="ignored-exit=$(Ignored) lines=@(Lines->Count())" />
+              <Exec Condition="'$(Runner)' == 'Exec'" Command="gcc -c native/bad.c -o bad.o" />
+              <ZccacheExec Condition="'$(Runner)' == 'ZccacheExec'" Command="gcc -c native/bad.c -o bad.o" />
+            </Target>
+            """);
+        // What the build log says about the compile: gcc's warnings and errors, and what the task returned.
+        // (MSBuild names a code-less canonical error with a code that changes from build to build, Exec's too: G + 8 hex digits.)
+        static List<string> Diagnostics(BuildResult r) =>
+            [.. r.Output.Split('\n').Select(l => System.Text.RegularExpressions.Regex.Replace(l.Trim(), @"\b(error|warning) G[0-9A-F]{8}:", "$1 G*:"))
+                .Where(l => l.StartsWith("native/bad.c") || l.Contains("ignored-exit="))];
+
+        var exec = _ws.Build("app/app.csproj", "-p:Runner=Exec");
+        Assert.False(exec.Succeeded);
+        Assert.Contains("ignored-exit=1", exec.Output);
+        Assert.Contains("error MSB3073: The command \"gcc -c native/bad.c -o bad.o\" exited with code 1.", exec.Output);
+        Assert.Contains(Diagnostics(exec), l => l.Contains("warning") && l.Contains("unused variable"));
+        foreach (string round in new[] { "cold", "warm" })
+        {
+            var zc = _ws.Build("app/app.csproj", "-p:Runner=ZccacheExec");
+            Assert.False(zc.Succeeded, round);
+            Assert.Equal(Diagnostics(exec), Diagnostics(zc));
+            Assert.Contains("error MSB3073: The command \"gcc -c native/bad.c -o bad.o\" exited with code 1.", zc.Output);
+        }
+    }
+
+    [Fact]
+    public void Cargo_build_through_Exec_is_served_from_the_cache_after_cargo_clean()
+    {
+        WriteCrate("app/crate");
+        _ws.Project("app/app.csproj", """
+            <Target Name="Cargo" BeforeTargets="Build">
+              <Exec Command="cargo build" WorkingDirectory="crate" EnvironmentVariables="CARGO_INCREMENTAL=0" />
+            </Target>
+            """);
+        var cold = _ws.Build("app/app.csproj");
+        Assert.True(cold.Succeeded, cold.Output);
+        // cfg-if, itoa, memchr and the crate itself; memchr's build script is a bin: non-cacheable.
+        Assert.Equal((5L, 0L, 4L, 1L), Counts(cold));
+        var rlibs = Rlibs("app/crate/target/debug/deps");
+        Assert.Equal(4, rlibs.Count);
+
+        Assert.Equal(0, Dotnet.Run(_ws["app/crate"], ["clean"], new(), "cargo").ExitCode);
+        var warm = _ws.Build("app/app.csproj");
+        Assert.True(warm.Succeeded, warm.Output);
+        Assert.Equal((5L, 4L, 0L, 1L), Counts(warm));
+        Assert.Equal(rlibs, Rlibs("app/crate/target/debug/deps"));
+        Assert.Contains("app -> zccache: 5 compilations, 4 hits, 0 misses, 1 non-cacheable", warm.Output);
+    }
+
+    [Fact]
+    public void A_RUSTC_WRAPPER_the_user_set_is_kept_and_the_environment_can_be_turned_off()
+    {
+        WriteCrate("app/crate");
+        string log = _ws["wrapper.log"];
+        _ws.Write("wrapper.sh", $"#!/bin/sh\necho \"$@\" >> '{log}'\nexec \"$@\"\n");
+        File.SetUnixFileMode(_ws["wrapper.sh"], (UnixFileMode)0b111_101_101);
+        _ws.Project("app/app.csproj", """
+            <Target Name="Cargo" BeforeTargets="Build">
+              <Exec Command="cargo build" WorkingDirectory="crate" EnvironmentVariables="CARGO_INCREMENTAL=0" />
+            </Target>
+            """);
+        var own = _ws.Run(["build", "app/app.csproj"], new() { ["RUSTC_WRAPPER"] = _ws["wrapper.sh"] });
+        Assert.True(own.Succeeded, own.Output);
+        Assert.Equal(0L, own.Stats!.Compilations);
+        Assert.Contains("--crate-name itoa", File.ReadAllText(log));
+
+        Assert.Equal(0, Dotnet.Run(_ws["app/crate"], ["clean"], new(), "cargo").ExitCode);
+        var off = _ws.Build("app/app.csproj", "-p:ZccacheExecEnvironment=false");
+        Assert.True(off.Succeeded, off.Output);
+        Assert.Equal(0L, off.Stats!.Compilations);
+        Assert.False(Directory.Exists(Path.Join(_ws.CacheDir, "v1", "entries")) && Directory.EnumerateFiles(Path.Join(_ws.CacheDir, "v1", "entries"), "meta", SearchOption.AllDirectories).Any());
+    }
+
+    [Fact]
+    public void CMake_through_Exec_uses_the_compiler_launchers()
+    {
+        Source("app/native/CMakeLists.txt", "cmake_minimum_required(VERSION 3.16)\nproject(demo C CXX)\nadd_library(demo STATIC a.c b.c c.cpp)\n");
+        Source("app/native/a.c", "int a(void) { return 1; }\n");
+        Source("app/native/b.c", "#include <string.h>\nint b(const char *s) { return (int)strlen(s); }\n");
+        Source("app/native/c.cpp", "#include <vector>\nint c() { std::vector<int> v{1, 2}; return (int)v.size(); }\n");
+        _ws.Project("app/app.csproj", """
+            <Target Name="CMake" BeforeTargets="Build">
+              <Exec Command="cmake -S native -B cmake-build -DCMAKE_BUILD_TYPE=Release" Condition="!Exists('cmake-build/CMakeCache.txt')" />
+              <Exec Command="cmake --build cmake-build" />
+            </Target>
+            """);
+        var cold = _ws.Build("app/app.csproj");
+        Assert.True(cold.Succeeded, cold.Output);
+        Assert.Equal((0L, 3L), (cold.Stats!.Hits, cold.Stats.Misses)); // (CMake's own compiler checks at configure time are non-cacheable)
+        var objects = _ws.Objects("app/cmake-build");
+        Assert.Equal(3, objects.Count);
+
+        Assert.Equal(0, Dotnet.Run(_ws["app"], ["--build", "cmake-build", "--target", "clean"], new(), "cmake").ExitCode);
+        var warm = _ws.Build("app/app.csproj");
+        Assert.True(warm.Succeeded, warm.Output);
+        Assert.Equal((3L, 3L, 0L, 0L), Counts(warm));
+        Assert.Equal(objects, _ws.Objects("app/cmake-build"));
+    }
+
+    /// <summary>A library crate using three of Debian's packaged crates, built offline from /usr/share/cargo/registry.</summary>
+    private void WriteCrate(string dir)
+    {
+        _ws.Write(dir + "/.cargo/config.toml", """
+            [source.crates-io]
+            replace-with = "debian"
+            [source.debian]
+            directory = "/usr/share/cargo/registry"
+            [net]
+            offline = true
+            """);
+        _ws.Write(dir + "/Cargo.toml", """
+            [package]
+            name = "demo"
+            version = "0.1.0"
+            edition = "2021"
+            [dependencies]
+            itoa = "1"
+            cfg-if = "1"
+            memchr = "2"
+            """);
+        Source(dir + "/src/lib.rs", """
+            pub fn format(n: u32) -> String { let mut b = itoa::Buffer::new(); b.format(n).to_string() }
+            pub fn find(h: &[u8]) -> Option<usize> { memchr::memchr(b'x', h) }
+            cfg_if::cfg_if! { if #[cfg(unix)] { pub const OS: &str = "unix"; } else { pub const OS: &str = "other"; } }
+            """);
+    }
+
+    private SortedDictionary<string, byte[]> Rlibs(string relative)
+    {
+        var result = new SortedDictionary<string, byte[]>(StringComparer.Ordinal);
+        foreach (string f in Directory.EnumerateFiles(_ws[relative], "*.rlib")) result[Path.GetFileName(f)] = File.ReadAllBytes(f);
+        return result;
+    }
+}

@@ -1,0 +1,141 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace Zccache.EndToEnd.Tests;
+
+/// <summary>The packed <c>zccache</c> launcher, called as CMake, make and cargo call it, against the compiler called directly.</summary>
+[Collection(BuildCollection.Name)]
+public sealed class LauncherTests(PackageFeed feed) : IDisposable
+{
+    private readonly Workspace _ws = Workspace.WithFolder(feed, "launcher", "src");
+
+    public void Dispose() => _ws.Dispose();
+
+    private sealed record Run(int ExitCode, byte[] Stdout, byte[] Stderr)
+    {
+        public string Err => Encoding.UTF8.GetString(Stderr);
+    }
+
+    private Run Exec(string executable, params string[] args)
+    {
+        var start = new ProcessStartInfo(executable) { WorkingDirectory = _ws["src"], RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (string a in args) start.ArgumentList.Add(a);
+        start.Environment["ZCCACHE_CACHE_DIR"] = _ws.CacheDir;
+        start.Environment.Remove("ZCCACHE_SESSION_ID");
+        start.Environment["LC_ALL"] = "C";
+        using var p = Process.Start(start)!;
+        var stdout = new MemoryStream();
+        var stderr = new MemoryStream();
+        var o = p.StandardOutput.BaseStream.CopyToAsync(stdout);
+        var e = p.StandardError.BaseStream.CopyToAsync(stderr);
+        p.WaitForExit();
+        Task.WaitAll(o, e);
+        return new Run(p.ExitCode, stdout.ToArray(), stderr.ToArray());
+    }
+
+    private int EntryCount()
+    {
+        string entries = Path.Join(_ws.CacheDir, "v1", "entries");
+        return Directory.Exists(entries) ? Directory.EnumerateFiles(entries, "meta", SearchOption.AllDirectories).Count() : 0;
+    }
+
+    private Run Zccache(params string[] args) => Exec(feed.Launcher, args);
+
+    private void Source(string name, string text)
+    {
+        string path = _ws.Write("src/" + name, text);
+        File.SetLastWriteTimeUtc(path, DateTime.UtcNow.AddMinutes(-1));
+    }
+
+    [Theory]
+    [InlineData("gcc", "ok.c")]
+    [InlineData("gcc", "warns.c")]
+    [InlineData("gcc", "fails.c")]
+    [InlineData("clang", "warns.c")]
+    [InlineData("clang", "fails.c")]
+    public void Exit_code_and_output_are_the_compilers_own_cold_and_warm(string compiler, string source)
+    {
+        Source("ok.c", "int ok(void) { return 0; }\n");
+        Source("warns.c", "int warns(void) { int unused; return 0; }\n");
+        Source("fails.c", "int fails(void) { return missing; }\n");
+        string[] args = ["-c", "-Wall", source, "-o", "out.o"];
+        var plain = Exec(compiler, args);
+        byte[]? plainObject = File.Exists(_ws["src/out.o"]) ? File.ReadAllBytes(_ws["src/out.o"]) : null;
+        _ws.Delete("src/out.o");
+
+        foreach (string round in new[] { "cold", "warm" })
+        {
+            var cached = Zccache([compiler, .. args]);
+            Assert.True(plain.ExitCode == cached.ExitCode, $"{round}: {cached.Err}");
+            Assert.Equal(plain.Stdout, cached.Stdout);
+            Assert.Equal(plain.Err, cached.Err);
+            Assert.Equal(plainObject, File.Exists(_ws["src/out.o"]) ? File.ReadAllBytes(_ws["src/out.o"]) : null);
+            _ws.Delete("src/out.o");
+        }
+        // The second round was served from the cache (a stored entry: one per compile, errors included).
+        Assert.Equal(1, EntryCount());
+    }
+
+    [Fact]
+    public void The_framework_dependent_launcher_behaves_the_same()
+    {
+        Source("warns.c", "int warns(void) { int unused; return 0; }\n");
+        var plain = Exec("gcc", "-c", "-Wall", "warns.c", "-o", "out.o");
+        var viaScript = Exec(Path.Join(feed.Tools, "any", "zccache"), "gcc", "-c", "-Wall", "warns.c", "-o", "out.o");
+        Assert.Equal(plain.ExitCode, viaScript.ExitCode);
+        Assert.Equal(plain.Err, viaScript.Err);
+    }
+
+    [Fact]
+    public void No_compiler_is_a_usage_error()
+    {
+        var r = Zccache();
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("ZC3003", r.Err);
+        Assert.Contains("usage: zccache <compiler>", r.Err);
+    }
+
+    [Fact]
+    public void A_compiler_that_does_not_exist_fails_as_the_shell_would()
+    {
+        var r = Zccache("no-such-compiler-zc", "-c", "a.c");
+        Assert.Equal(127, r.ExitCode);
+        Assert.Contains("ZC3001", r.Err);
+        Assert.Contains("no-such-compiler-zc", r.Err);
+    }
+
+    [Fact]
+    public void A_missing_response_file_runs_the_compiler_plainly()
+    {
+        Source("ok.c", "int ok(void) { return 0; }\n");
+        var plain = Exec("gcc", "-c", "ok.c", "@missing.rsp");
+        var cached = Zccache("gcc", "-c", "ok.c", "@missing.rsp");
+        Assert.Equal(plain.ExitCode, cached.ExitCode);
+        Assert.Equal(plain.Err, cached.Err);
+        Assert.Equal(0, EntryCount());
+    }
+
+    [Fact]
+    public void Arguments_that_are_not_utf8_are_passed_on_byte_for_byte_and_not_cached()
+    {
+        // A source whose name is the single byte 0xFF: no .NET string can hold it.
+        Exec("sh", "-c", "printf 'int x;\\n' > \"$(printf '\\377').c\"");
+        var plain = Exec("sh", "-c", "gcc -c \"$(printf '\\377').c\" -o plain.o && gcc -c \"$(printf '\\377')missing.c\"");
+        var cached = Exec("sh", "-c", $"'{feed.Launcher}' gcc -c \"$(printf '\\377').c\" -o cached.o && '{feed.Launcher}' gcc -c \"$(printf '\\377')missing.c\"");
+        Assert.Equal(plain.ExitCode, cached.ExitCode);
+        Assert.Equal(plain.Stderr, cached.Stderr); // the file name's raw byte included
+        Assert.Equal(File.ReadAllBytes(_ws["src/plain.o"]), File.ReadAllBytes(_ws["src/cached.o"]));
+        Assert.Equal(0, EntryCount());
+    }
+
+    [Fact]
+    public void Stacked_launchers_and_rustc_queries_pass_through()
+    {
+        Source("ok.c", "int ok(void) { return 0; }\n");
+        Assert.Equal(0, Zccache(feed.Launcher, "gcc", "-c", "ok.c", "-o", "ok.o").ExitCode);
+        Assert.True(File.Exists(_ws["src/ok.o"]));
+        var version = Zccache("rustc", "-vV");
+        Assert.Equal(0, version.ExitCode);
+        Assert.StartsWith("rustc ", Encoding.UTF8.GetString(version.Stdout));
+    }
+}
