@@ -126,7 +126,7 @@ public class LocalStoreTests
     [Fact]
     public void Manifests_round_trip_and_reject_flipped_bytes()
     {
-        var m = new Manifest([new ManifestResult(new string('c', 64), [new("/usr/include/stdio.h", new string('d', 64)), new("/p/a b.h", new string('e', 64))])
+        var m = new Manifest([new ManifestResult(new string('c', 64), [new("/usr/include/stdio.h", new string('d', 64)) { Stamp = new(1, 2, 3, 4) }, new("/p/a b.h", new string('e', 64))])
         {
             Absent = AbsentGroup.From(["/p/inc1/a b.h", "/p/inc1/stdio.h", "/p/inc0/x.h"]),
         }]);

@@ -105,6 +105,33 @@ public sealed class ExecBuildTests(PackageFeed feed) : IDisposable
     }
 
     [Fact]
+    public void With_ZccacheInterceptExec_plain_Exec_compiles_are_served_and_other_commands_run_as_before()
+    {
+        Source("app/native/a.c", "int a(void) { return 1; }\n");
+        _ws.Project("app/app.csproj", """
+            <Target Name="Native" BeforeTargets="Build">
+              <Exec Command="gcc -c native/a.c -o a.o" />
+              <Exec Command="echo plain-exec-ran" ConsoleToMSBuild="true" EchoOff="true">
+                <Output TaskParameter="ConsoleOutput" ItemName="Echoed" />
+              </Exec>
+              <Message Importance="high" Text="echoed=@(Echoed)" />
+            </Target>
+            """, "<ZccacheInterceptExec>true</ZccacheInterceptExec>");
+        var cold = _ws.Build("app/app.csproj");
+        Assert.True(cold.Succeeded, cold.Output);
+        Assert.Equal((1L, 0L, 1L, 0L), Counts(cold));
+        Assert.Contains("echoed=plain-exec-ran", cold.Output);
+        byte[] obj = File.ReadAllBytes(_ws["app/a.o"]);
+        _ws.Delete("app/a.o");
+        var warm = _ws.Build("app/app.csproj");
+        Assert.True(warm.Succeeded, warm.Output);
+        Assert.Equal((1L, 1L, 0L, 0L), Counts(warm));
+        Assert.Equal(obj, File.ReadAllBytes(_ws["app/a.o"]));
+        // The app itself (C# compile, copy to output) still builds and runs.
+        Assert.Equal(0, Dotnet.Run(_ws["app"], [_ws["app/bin/Debug/net10.0/app.dll"]], new()).ExitCode);
+    }
+
+    [Fact]
     public void Cargo_build_through_Exec_is_served_from_the_cache_after_cargo_clean()
     {
         WriteCrate("app/crate");

@@ -2,8 +2,12 @@ using System.Collections.Concurrent;
 
 namespace Zccache.Core.Hashing;
 
-/// <summary>What hashing a file found: its digest and whether it uses a time macro.</summary>
-public readonly record struct FileFacts(ContentHash Hash, bool UsesTimeMacros, long Size);
+/// <summary>
+/// What hashing a file found: its digest and whether it uses a time macro. <see cref="SettledStamp"/>
+/// is the stamp the digest belongs to, when the file was old enough to trust it (see
+/// <see cref="FileHashMemo.RacyWindow"/>) and did not change while it was read; null otherwise.
+/// </summary>
+public readonly record struct FileFacts(ContentHash Hash, bool UsesTimeMacros, long Size, FileStamp? SettledStamp = null);
 
 /// <summary>
 /// Content hashes memoised by path and <see cref="FileStamp"/> (size, mtime, ctime, inode), so a
@@ -33,12 +37,18 @@ public sealed class FileHashMemo
         catch (DirectoryNotFoundException) { return null; }
 
         var facts = new FileFacts(ContentHash.Of(bytes), UsesAny(bytes), bytes.LongLength);
-        long nowNs = (DateTime.UtcNow - DateTime.UnixEpoch).Ticks * 100;
-        bool racy = nowNs - stamp.Value.MtimeNs < RacyWindow.Ticks * 100;
         // Re-read the stamp: if the file changed while we read it, do not memoise.
-        if (!racy && FileStamp.Read(path) == stamp) _memo[path] = (stamp.Value, facts);
+        if (IsSettled(stamp.Value) && FileStamp.Read(path) == stamp)
+        {
+            facts = facts with { SettledStamp = stamp };
+            _memo[path] = (stamp.Value, facts);
+        }
         return facts;
     }
+
+    /// <summary>True when the file was last written longer ago than <see cref="RacyWindow"/>: a stamp that can be trusted.</summary>
+    public static bool IsSettled(FileStamp stamp) =>
+        (DateTime.UtcNow - DateTime.UnixEpoch).Ticks * 100 - stamp.MtimeNs >= RacyWindow.Ticks * 100;
 
     private static bool UsesAny(ReadOnlySpan<byte> bytes)
     {

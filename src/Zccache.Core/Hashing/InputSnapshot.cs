@@ -13,7 +13,13 @@ public sealed class InputSnapshot(FileHashMemo memo, DirectoryListingMemo listin
     private readonly ConcurrentDictionary<string, FileFacts?> _files = new(Paths.NormalizedPath.Comparer);
     private readonly DirectoryListingMemo.Scope _listing = listings.Begin();
 
+    private readonly ConcurrentDictionary<string, FileStamp?> _stamps = new(Paths.NormalizedPath.Comparer);
+
     public FileFacts? Get(string path) => _files.GetOrAdd(path, memo.Get);
+
+    /// <summary>True when the file still has <paramref name="recorded"/>, a stamp trusted when its digest was taken: the digest holds without reading the file.</summary>
+    public bool StillHas(string path, FileStamp recorded) =>
+        _stamps.GetOrAdd(path, FileStamp.Read) is { } now && now == recorded && FileHashMemo.IsSettled(now);
 
     public bool Exists(string directory, string name) => _listing.Exists(directory, name);
 }

@@ -132,7 +132,7 @@ public sealed class CompileCache
         var inputs = Inputs();
         foreach (ManifestResult result in manifest.Results)
         {
-            if (!result.Dependencies.All(d => CurrentDigest(d.Path, invocation, inputs) == d.Sha256)) continue;
+            if (!result.Dependencies.All(d => (d.Stamp is { } stamp && inputs.StillHas(d.Path, stamp)) || CurrentDigest(d.Path, invocation, inputs) == d.Sha256)) continue;
             if (result.Absent.Any(g => g.Names.Any(n => inputs.Exists(g.Directory, n)))) { reason = "include_shadowed"; continue; }
             CacheEntry? entry = _store.Read(result.ArtifactKey);
             if (entry is null) { reason = "no_artifact_for_key"; continue; }
@@ -240,7 +240,7 @@ public sealed class CompileCache
             string path = Path.GetFullPath(dep, invocation.WorkingDirectory);
             if (inputs.Get(path) is not { } facts) return outcome with { Reason = "no_dependency_info" };
             usesTimeMacros |= facts.UsesTimeMacros;
-            dependencies.Add(new RecordedDependency(path, facts.Hash.Hex));
+            dependencies.Add(new RecordedDependency(path, facts.Hash.Hex) { Stamp = facts.SettledStamp });
         }
         if (dependencies.Count == 0) return outcome with { Reason = "no_dependency_info" };
         foreach (var (name, value) in DepFile.ParseEnvDeps(depText))

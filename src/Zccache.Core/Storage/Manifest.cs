@@ -3,8 +3,15 @@ using System.Text;
 
 namespace Zccache.Core.Storage;
 
-/// <summary>A dependency the compiler reported, with the content hash (hex) it had when the entry was made.</summary>
-public sealed record RecordedDependency(string Path, string Sha256);
+/// <summary>
+/// A dependency the compiler reported, with the content hash (hex) it had when the entry was made,
+/// and the file's stamp then when it was settled: a lookup that finds the same stamp (size, mtime,
+/// ctime, inode) trusts the hash without reading the file, as the in-process memo does.
+/// </summary>
+public sealed record RecordedDependency(string Path, string Sha256)
+{
+    public Hashing.FileStamp? Stamp { get; init; }
+}
 
 /// <summary>
 /// One way a context was compiled before: the dependencies it read, the paths that must still not
@@ -32,7 +39,7 @@ public sealed record AbsentGroup(string Directory, List<string> Names)
 public sealed record Manifest(List<ManifestResult> Results)
 {
     public const int MaxResults = 16;
-    private static readonly byte[] Magic = "ZCMF1\n"u8.ToArray();
+    private static readonly byte[] Magic = "ZCMF2\n"u8.ToArray();
 
     public Manifest With(ManifestResult result) =>
         new([result, .. Results.Where(r => r.ArtifactKey != result.ArtifactKey).Take(MaxResults - 1)]);
@@ -52,6 +59,14 @@ public sealed record Manifest(List<ManifestResult> Results)
                 {
                     w.Write(d.Path);
                     w.Write(Convert.FromHexString(d.Sha256));
+                    w.Write(d.Stamp is not null);
+                    if (d.Stamp is { } s)
+                    {
+                        w.Write(s.Size);
+                        w.Write(s.MtimeNs);
+                        w.Write(s.CtimeNs);
+                        w.Write(s.Inode);
+                    }
                 }
                 w.Write(r.Absent.Count);
                 foreach (var g in r.Absent)
@@ -82,7 +97,12 @@ public sealed record Manifest(List<ManifestResult> Results)
                 string artifact = Hex(r.ReadBytes(32));
                 int deps = Count(r);
                 var dependencies = new List<RecordedDependency>(deps);
-                for (int d = 0; d < deps; d++) dependencies.Add(new RecordedDependency(r.ReadString(), Hex(r.ReadBytes(32))));
+                for (int d = 0; d < deps; d++)
+                {
+                    var dependency = new RecordedDependency(r.ReadString(), Hex(r.ReadBytes(32)));
+                    if (r.ReadBoolean()) dependency = dependency with { Stamp = new(r.ReadInt64(), r.ReadInt64(), r.ReadInt64(), r.ReadUInt64()) };
+                    dependencies.Add(dependency);
+                }
                 int groups = Count(r);
                 var absent = new List<AbsentGroup>(groups);
                 for (int g = 0; g < groups; g++)

@@ -14,7 +14,7 @@ namespace Zccache.MSBuild.Tasks;
 /// MSBuild's own <c>Exec</c> with the same parameters. Output, errors, warnings, ConsoleOutput and
 /// ExitCode behave as Exec's.
 /// </summary>
-public sealed class ZccacheExec : ZccacheTask
+public class ZccacheExec : ZccacheTask
 {
     // ---- Exec's parameters -------------------------------------------------------------------
     [Required] public string Command { get; set; } = "";
@@ -30,11 +30,14 @@ public sealed class ZccacheExec : ZccacheTask
     public bool LogStandardErrorAsError { get; set; }
     public bool EchoOff { get; set; }
     public bool YieldDuringToolExecution { get; set; }
-    /// <summary>Milliseconds; applied by Exec to the commands it runs (a served compile is not timed out).</summary>
+    /// <summary>Milliseconds. A command with a timeout goes to Exec, which enforces it.</summary>
     public int Timeout { get; set; } = System.Threading.Timeout.Infinite;
     public string? StdOutEncoding { get; set; }
     public string? StdErrEncoding { get; set; }
     public string? UseUtf8Encoding { get; set; }
+    public string? ToolExe { get; set; }
+    public string? ToolPath { get; set; }
+    public bool UseCommandProcessor { get; set; }
     [Output] public ITaskItem[] Outputs { get; set; } = [];
     [Output] public ITaskItem[] ConsoleOutput { get; private set; } = [];
     [Output] public int ExitCode { get; private set; }
@@ -52,12 +55,15 @@ public sealed class ZccacheExec : ZccacheTask
         ShellCommand? command = OperatingSystem.IsWindows() ? null : ShellCommand.TryParse(Command);
         string? program = command?.Words[0] ?? ShellCommand.FirstProgram(Command);
         bool isCompiler = program is not null && (GccCommandLine.IsGccFamily(program) || RustcCommandLine.IsRustc(program));
-        if (!Enabled || !isCompiler || command is null || !TryImportance(StandardOutputImportance, out var stdoutImportance)
+        // What only Exec can do (a timeout, another shell) goes to Exec.
+        bool toolOverridden = !string.IsNullOrEmpty(ToolExe) || !string.IsNullOrEmpty(ToolPath) || UseCommandProcessor
+            || Timeout != System.Threading.Timeout.Infinite;
+        if (!Enabled || !isCompiler || command is null || toolOverridden || !TryImportance(StandardOutputImportance, out var stdoutImportance)
             || !TryImportance(StandardErrorImportance, out var stderrImportance) || !Directory.Exists(WorkingDirectoryOrCurrent()))
         {
             bool ok = RunExec();
             // A compiler call inside shell syntax ran, uncached: say so in the session's counts.
-            if (Enabled && isCompiler && command is null) RecordShellCompile();
+            if (Enabled && isCompiler && command is null && !toolOverridden) RecordShellCompile();
             return ok;
         }
         return Serve(command, stdoutImportance, stderrImportance);
@@ -174,6 +180,9 @@ public sealed class ZccacheExec : ZccacheTask
         if (!string.IsNullOrEmpty(StdOutEncoding)) exec.StdOutEncoding = StdOutEncoding;
         if (!string.IsNullOrEmpty(StdErrEncoding)) exec.StdErrEncoding = StdErrEncoding;
         if (!string.IsNullOrEmpty(UseUtf8Encoding)) exec.UseUtf8Encoding = UseUtf8Encoding;
+        if (!string.IsNullOrEmpty(ToolExe)) exec.ToolExe = ToolExe;
+        if (!string.IsNullOrEmpty(ToolPath)) exec.ToolPath = ToolPath;
+        if (UseCommandProcessor) exec.UseCommandProcessor = true;
         bool ok = exec.Execute();
         ExitCode = exec.ExitCode;
         ConsoleOutput = exec.ConsoleOutput;
