@@ -70,7 +70,7 @@ public sealed class ClCompileItem
         string sourceDir = Path.GetDirectoryName(source)!;
         string relative = Path.GetRelativePath(projectDirectory, sourceDir);
         if (relative.StartsWith("..", StringComparison.Ordinal) || Path.IsPathRooted(relative))
-            relative = Path.Join("_external", Core.Hashing.Hex.Lower(SHA256.HashData(Encoding.UTF8.GetBytes(sourceDir)))[..12]);
+            relative = Path.Join("_external", Core.Hashing.Hex.Lower(Core.Hashing.Sha256.Hash(Encoding.UTF8.GetBytes(sourceDir)))[..12]);
         return Path.GetFullPath(Path.Join(objectDirectory, relative, name));
     }
 

@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Text;
 using Zccache.Core.Paths;
 
@@ -17,7 +16,7 @@ public readonly record struct ContextKey(string Hex)
 
     public static ContextKey Compute(CompileContext context, string compilerIdentity, IEnumerable<KeyValuePair<string, string>> extra)
     {
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        using var hash = Hashing.Sha256.Create();
         var w = new KeyWriter(hash);
         w.Field("version", Version);
         w.Field("compiler", compilerIdentity);
@@ -34,23 +33,23 @@ public readonly record struct ContextKey(string Hex)
         w.List("unknown", context.UnknownFlags);
         foreach (var (name, value) in extra.OrderBy(e => e.Key, StringComparer.Ordinal))
             w.Field("extra:" + name, value);
-        return new ContextKey(Hashing.Hex.Lower(hash.GetHashAndReset()));
+        return new ContextKey(Hashing.Hex.Lower(hash.Finish()));
     }
 
     /// <summary>Derives a further key (e.g. the artifact key) from this one and more fields, domain-separated.</summary>
     public string Derive(string domain, IEnumerable<string> parts)
     {
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        using var hash = Hashing.Sha256.Create();
         var w = new KeyWriter(hash);
         w.Field("domain", domain);
         w.Field("parent", Hex);
         w.List("parts", parts);
-        return Hashing.Hex.Lower(hash.GetHashAndReset());
+        return Hashing.Hex.Lower(hash.Finish());
     }
 
     public override string ToString() => Hex;
 
-    private readonly struct KeyWriter(IncrementalHash hash)
+    private readonly struct KeyWriter(Hashing.Sha256.Incremental hash)
     {
         public void Field(string tag, string value)
         {
@@ -64,7 +63,7 @@ public readonly record struct ContextKey(string Hex)
             Bytes(Encoding.UTF8.GetBytes(tag));
             Span<byte> count = stackalloc byte[8];
             BitConverter.TryWriteBytes(count, (long)items.Count);
-            hash.AppendData(count);
+            hash.Append(count);
             foreach (string item in items) Bytes(Encoding.UTF8.GetBytes(item));
         }
 
@@ -72,8 +71,8 @@ public readonly record struct ContextKey(string Hex)
         {
             Span<byte> length = stackalloc byte[8];
             BitConverter.TryWriteBytes(length, (long)data.Length);
-            hash.AppendData(length);
-            hash.AppendData(data);
+            hash.Append(length);
+            hash.Append(data);
         }
     }
 }

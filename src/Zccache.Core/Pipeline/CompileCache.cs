@@ -40,15 +40,20 @@ public sealed class CompileCache
     /// With <paramref name="snapshotInputs"/>, the instance serves one batch whose inputs do not change while it runs
     /// (see <see cref="InputSnapshot"/>): each file and include folder is looked at once for the whole batch.
     /// </summary>
-    public static CompileCache Open(string root, FileHashMemo? memo = null, bool snapshotInputs = false)
+    public static CompileCache Open(string root, FileHashMemo? memo = null, bool snapshotInputs = false, bool probe = true)
     {
         var layout = new CacheLayout(root);
         try
         {
             layout.EnsureCreated();
-            string probe = Path.Join(layout.Staging, $"probe.{Environment.ProcessId}.{Guid.NewGuid():N}");
-            File.WriteAllBytes(probe, [1]);
-            File.Delete(probe);
+            if (probe)
+            {
+                // Say once, up front, that the cache cannot be written (a launcher skips this: a
+                // process per compile, whose store failures are ZC1002 warnings anyway).
+                string file = Path.Join(layout.Staging, $"probe.{Environment.ProcessId}.{Guid.NewGuid():N}");
+                File.WriteAllBytes(file, [1]);
+                File.Delete(file);
+            }
             return new CompileCache(new LocalStore(layout), memo ?? FileHashMemo.Shared, [], snapshotInputs);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)

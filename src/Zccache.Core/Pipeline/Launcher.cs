@@ -46,7 +46,7 @@ public static class Launcher
             return CompilerProcess.RunInheritingStreams(query, invocation.Arguments, invocation.WorkingDirectory);
 
         bool disabled = Environment.GetEnvironmentVariable("ZCCACHE_DISABLE") is "1" or "true";
-        var cache = disabled ? CompileCache.Disabled() : CompileCache.Open(CacheLayout.DefaultRoot());
+        var cache = disabled ? CompileCache.Disabled() : CompileCache.Open(CacheLayout.DefaultRoot(), probe: false);
         var diagnostics = new List<Diagnostic>(cache.StartupDiagnostics);
         SessionRecorder? session = cache.IsEnabled ? JoinSession(cache.Layout!, diagnostics) : null;
 

@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
@@ -16,7 +15,7 @@ public sealed class BuildScope(string path)
 
     /// <summary>A project instance: its file plus the global properties it was built with.</summary>
     public static string InstanceKey(string projectPath, string globalProperties) =>
-        Hashing.Hex.Lower(SHA256.HashData(Encoding.UTF8.GetBytes(projectPath + "\n" + globalProperties)))[..24];
+        Hashing.Hex.Lower(Hashing.Sha256.Hash(Encoding.UTF8.GetBytes(projectPath + "\n" + globalProperties)))[..24];
 
     public void MarkStarted(string instanceKey, ProjectMarker marker)
     {

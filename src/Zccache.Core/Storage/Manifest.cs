@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Text;
 
 namespace Zccache.Core.Storage;
@@ -77,7 +76,7 @@ public sealed record Manifest(List<ManifestResult> Results)
                 }
             }
         }
-        body.Write(SHA256.HashData(body.GetBuffer().AsSpan(0, (int)body.Length)));
+        body.Write(Hashing.Sha256.Hash(body.GetBuffer().AsSpan(0, (int)body.Length)));
         return body.ToArray();
     }
 
@@ -86,7 +85,7 @@ public sealed record Manifest(List<ManifestResult> Results)
     {
         if (bytes.Length < Magic.Length + 4 + 32 || !bytes.AsSpan(0, Magic.Length).SequenceEqual(Magic)) return null;
         var body = bytes.AsSpan(0, bytes.Length - 32);
-        if (!SHA256.HashData(body).AsSpan().SequenceEqual(bytes.AsSpan(bytes.Length - 32))) return null;
+        if (!Hashing.Sha256.Hash(body).AsSpan().SequenceEqual(bytes.AsSpan(bytes.Length - 32))) return null;
         try
         {
             using var r = new BinaryReader(new MemoryStream(bytes, Magic.Length, body.Length - Magic.Length), Encoding.UTF8);
