@@ -53,12 +53,14 @@ export CARGO_INCREMENTAL=0 ZCCACHE_CACHE_DIR="$work/zccache" SCCACHE_DIR="$work/
 unset ZCCACHE_SESSION_ID RUSTC_WRAPPER
 cd "$ws"
 cargo build -q                                       # fetch nothing, warm the file cache
-RUSTC_WRAPPER="$zccache" cargo build -q; cargo clean -q   # fill zccache
-RUSTC_WRAPPER=sccache cargo build -q; cargo clean -q      # fill sccache
-
-hyperfine -w 1 -r "$runs" --prepare "cargo clean -q" --export-markdown "$work/cargo.md" \
-  -n "bare cargo build" "cargo build -q" \
-  -n "zccache (warm)" "RUSTC_WRAPPER=$zccache cargo build -q" \
-  -n "sccache (warm)" "RUSTC_WRAPPER=sccache cargo build -q" >/dev/null
+for profile in "" "--release"; do
+  RUSTC_WRAPPER="$zccache" cargo build -q $profile; cargo clean -q   # fill zccache
+  RUSTC_WRAPPER=sccache cargo build -q $profile; cargo clean -q      # fill sccache
+  hyperfine -w 1 -r "$runs" --prepare "cargo clean -q" --export-markdown "$work/cargo$profile.md" \
+    -n "bare cargo build $profile" "cargo build -q $profile" \
+    -n "zccache (warm) $profile" "RUSTC_WRAPPER=$zccache cargo build -q $profile" \
+    -n "sccache (warm) $profile" "RUSTC_WRAPPER=sccache cargo build -q $profile" >/dev/null
+done
 sccache --stop-server >/dev/null 2>&1 || true
-cat "$work/cargo.md"
+echo "dev profile:"; echo; cat "$work/cargo.md"; echo
+echo "release profile:"; echo; cat "$work/cargo--release.md"

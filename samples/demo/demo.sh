@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The main job: pack Zccache.MSBuild, build the demo project twice (cold, then with obj/ deleted)
-# and show the cached compiles and the session summary.
+# and show the cached compiles and the session summary: ClCompile items, a ZccacheExec command,
+# and (when cargo and Debian's crates are installed) a Rust static library built by cargo.
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/../.." && pwd)"
 work="$(mktemp -d "${TMPDIR:-/tmp}/zccache-demo.XXXXXX")"
@@ -17,13 +18,19 @@ cat > "$work/demo/nuget.config" <<CONFIG
 CONFIG
 
 cd "$work/demo"
+rust=false
+if command -v cargo >/dev/null && ls -d /usr/share/cargo/registry/itoa-* /usr/share/cargo/registry/memchr-* >/dev/null 2>&1; then
+  rust=true
+else
+  echo "(cargo or Debian's librust-itoa-dev/librust-memchr-dev missing: the demo's Rust part is skipped)"
+fi
 echo
 echo "== cold build: every native compile is a miss"
-dotnet build -p:ZccacheDemoVersion="$version" -v:n | grep -E "zccache: |Build succeeded| error "
+dotnet build -p:ZccacheDemoVersion="$version" -p:ZccacheDemoRust=$rust -v:n | grep -E "zccache: |Compiling |Build succeeded| error "
 echo
-echo "== rm -rf obj bin; warm build: every native compile is a hit"
+echo "== rm -rf obj bin (the cargo target folder is in obj); warm build: every cacheable compile is a hit"
 rm -rf obj bin
-dotnet build -p:ZccacheDemoVersion="$version" -v:n | grep -E "zccache: |Build succeeded| error "
+dotnet build -p:ZccacheDemoVersion="$version" -p:ZccacheDemoRust=$rust -v:n | grep -E "zccache: |Compiling |Build succeeded| error "
 echo
 echo "== the session's finalized statistics (ZccacheStatsFile)"
 cat zccache-stats.json

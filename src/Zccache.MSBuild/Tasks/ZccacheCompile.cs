@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Globalization;
 using Microsoft.Build.Framework;
 using Microsoft.Build.Utilities;
 using Zccache.Core.Compilers;
@@ -86,7 +85,7 @@ public sealed class ZccacheCompile : ZccacheTask
             {
                 foreach (Diagnostic d in result.Diagnostics)
                     if (d.IsError || reported.TryAdd(d.Code, true)) Report(d); // a cache fault is said once per project
-                LogOutcome(item, result);
+                LogOutcome(item.ItemSpec, result.Outcome);
                 string output = CompilerProcess.Text(result.Stdout) + CompilerProcess.Text(result.Stderr);
                 int errors = CompilerOutputLog.Write(Log, output);
                 if (result.ExitCode != 0 && errors == 0 && result.Diagnostics.All(d => !d.IsError))
@@ -120,20 +119,6 @@ public sealed class ZccacheCompile : ZccacheTask
     }
 
     private string ProjectDirectoryOrCwd() => string.IsNullOrEmpty(ProjectDirectory) ? Directory.GetCurrentDirectory() : ProjectDirectory;
-
-    private void LogOutcome(ITaskItem item, CompileResult result)
-    {
-        var o = result.Outcome;
-        string what = o.Kind switch
-        {
-            OutcomeKind.Hit => "hit",
-            OutcomeKind.CachedError => "hit (cached error)",
-            OutcomeKind.Miss => $"miss ({o.Reason})",
-            _ => $"not cached ({o.Reason})",
-        };
-        Log.LogMessage(MessageImportance.Normal, "zccache: {0} {1} ({2} ms)", what, item.ItemSpec,
-            (o.LatencyNs / 1e6).ToString("0.0", CultureInfo.InvariantCulture));
-    }
 
     private int ParseParallelism()
     {

@@ -91,6 +91,7 @@ public class ZccacheExec : ZccacheTask
         finally { if (YieldDuringToolExecution) (BuildEngine as IBuildEngine3)?.Reacquire(); }
 
         foreach (var d in result.Diagnostics) Report(d);
+        LogOutcome(result.Outcome.Source is { } source ? Path.GetRelativePath(invocation.WorkingDirectory, source) : invocation.Compiler, result.Outcome);
         var output = new Exec
         {
             BuildEngine = BuildEngine,
