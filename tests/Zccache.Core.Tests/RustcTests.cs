@@ -152,6 +152,38 @@ public class RustcTests : IDisposable
     }
 
     [Fact]
+    public void Cargo_check_emits_metadata_only_and_is_cached_too()
+    {
+        Source("src/lib.rs", "pub fn f() -> u32 { 7 }\n");
+        string[] check = [.. CargoArgs().Select(a => a == "--emit=dep-info,metadata,link" ? "--emit=dep-info,metadata" : a)];
+        var cache = CompileCache.Open(_dir["cache"], _memo);
+        Assert.Equal(OutcomeKind.Miss, Compile(cache, check).Outcome.Kind);
+        string rmeta = _dir["work/target/deps/libdemo-0123abcd.rmeta"];
+        byte[] bytes = File.ReadAllBytes(rmeta);
+        Assert.False(File.Exists(_dir["work/target/deps/libdemo-0123abcd.rlib"]));
+        File.Delete(rmeta);
+        Assert.Equal(OutcomeKind.Hit, Compile(cache, check).Outcome.Kind);
+        Assert.Equal(bytes, File.ReadAllBytes(rmeta));
+        // A build (with link) is another key: it misses, then hits.
+        Assert.Equal(OutcomeKind.Miss, Compile(cache, CargoArgs()).Outcome.Kind);
+        Assert.Equal(OutcomeKind.Hit, Compile(cache, CargoArgs()).Outcome.Kind);
+    }
+
+    [Fact]
+    public void Without_dep_info_rustc_is_asked_for_it_privately()
+    {
+        Source("src/lib.rs", "mod m;\npub fn f() -> u32 { m::G }\n");
+        Source("src/m.rs", "pub const G: u32 = 1;\n");
+        string[] linkOnly = [.. CargoArgs().Select(a => a == "--emit=dep-info,metadata,link" ? "--emit=link" : a)];
+        var cache = CompileCache.Open(_dir["cache"], _memo);
+        Assert.Equal(OutcomeKind.Miss, Compile(cache, linkOnly).Outcome.Kind);
+        Assert.False(File.Exists(_dir["work/target/deps/demo-0123abcd.d"])); // the user did not ask for it
+        Assert.Equal(OutcomeKind.Hit, Compile(cache, linkOnly).Outcome.Kind);
+        Source("src/m.rs", "pub const G: u32 = 2;\n");
+        Assert.Equal("input_changed", Compile(cache, linkOnly).Outcome.Reason);
+    }
+
+    [Fact]
     public void Variables_read_by_env_macros_are_checked_on_every_hit()
     {
         Source("src/lib.rs", "pub const V: Option<&str> = option_env!(\"ZC_TEST_VALUE\");\n");

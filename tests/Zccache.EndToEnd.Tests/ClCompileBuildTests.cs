@@ -272,6 +272,23 @@ public sealed class ClCompileBuildTests(PackageFeed feed) : IDisposable
     }
 
     [Fact]
+    public void Emscripten_compiles_are_cached_too()
+    {
+        App(properties: "<ZccacheCC>emcc</ZccacheCC><ZccacheCXX>em++</ZccacheCXX>");
+        var cold = _ws.Build("app/app.csproj");
+        Assert.True(cold.Succeeded, cold.Output);
+        Assert.Equal((4L, 0L, 4L), (cold.Stats!.Compilations, cold.Stats.Hits, cold.Stats.Misses));
+        var objects = _ws.Objects(ObjDir);
+        // WebAssembly objects: "\0asm".
+        Assert.All(objects.Values, o => Assert.Equal("\0asm"u8.ToArray(), o[..4]));
+        _ws.Delete("app/obj");
+        var warm = _ws.Build("app/app.csproj");
+        Assert.True(warm.Succeeded, warm.Output);
+        Assert.Equal((4L, 4L, 0L), (warm.Stats!.Compilations, warm.Stats.Hits, warm.Stats.Misses));
+        Assert.Equal(objects, _ws.Objects(ObjDir));
+    }
+
+    [Fact]
     public void The_compiler_comes_from_CC_and_CXX_when_the_properties_are_not_set()
     {
         App();

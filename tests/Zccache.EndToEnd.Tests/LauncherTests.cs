@@ -87,6 +87,25 @@ public sealed class LauncherTests(PackageFeed feed) : IDisposable
     }
 
     [Fact]
+    public void The_dotnet_tool_installs_and_serves_hits()
+    {
+        string feedDir = _ws["tool-feed"];
+        var pack = Dotnet.Run(PackageFeed.RepoRoot, ["pack", Path.Join(PackageFeed.RepoRoot, "src", "Zccache.Cli"), "-c", "Release", "-o", feedDir, "-p:Version=" + feed.Version, "-nologo"], new());
+        Assert.True(pack.ExitCode == 0, pack.Output);
+        var install = Dotnet.Run(_ws.Root, ["tool", "install", "Zccache.Tool", "--version", feed.Version, "--tool-path", _ws["tools"], "--add-source", feedDir],
+            new() { ["NUGET_PACKAGES"] = feed.Packages });
+        Assert.True(install.ExitCode == 0, install.Output);
+        Source("ok.c", "int ok(void) { return 0; }\n");
+        string tool = Path.Join(_ws["tools"], "zccache");
+        Assert.Equal(0, Exec(tool, "gcc", "-c", "ok.c", "-o", "ok.o").ExitCode);
+        byte[] compiled = File.ReadAllBytes(_ws["src/ok.o"]);
+        File.Delete(_ws["src/ok.o"]);
+        Assert.Equal(0, Exec(tool, "gcc", "-c", "ok.c", "-o", "ok.o").ExitCode);
+        Assert.Equal(compiled, File.ReadAllBytes(_ws["src/ok.o"]));
+        Assert.Equal(1, EntryCount());
+    }
+
+    [Fact]
     public void No_compiler_is_a_usage_error()
     {
         var r = Zccache();
