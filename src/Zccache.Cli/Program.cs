@@ -1,7 +1,7 @@
-// zccache <compiler> [args…]: everything happens in Zccache.Core's Launcher.
+// zccache: its own commands, or the launcher form `zccache <compiler> [args…]` (Zccache.Core.Commands).
 using Zccache.Cli;
+using Zccache.Core.Commands;
 using Zccache.Core.Hashing;
-using Zccache.Core.Pipeline;
 
 Sha256.Implementation = () => new ManagedSha256();
-return Launcher.Run(args, Console.OpenStandardOutput(), Console.OpenStandardError());
+return CommandLine.Run(args, Console.OpenStandardOutput(), Console.OpenStandardError());

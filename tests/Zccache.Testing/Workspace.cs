@@ -108,6 +108,13 @@ public sealed class Workspace : IDisposable
             ["RUSTC_WRAPPER"] = null,
             ["CMAKE_C_COMPILER_LAUNCHER"] = null,
             ["CMAKE_CXX_COMPILER_LAUNCHER"] = null,
+            ["ZCCACHE_JOURNAL"] = null,
+            ["ZCCACHE_PROFILE"] = null,
+            ["ZCCACHE_CI_SUMMARY"] = null,
+            ["GITHUB_ACTIONS"] = null,
+            ["GITHUB_STEP_SUMMARY"] = null,
+            ["TF_BUILD"] = null,
+            ["AGENT_TEMPDIRECTORY"] = null,
             ["CC"] = null,
             ["CXX"] = null,
         };

@@ -19,6 +19,8 @@ public static class ZcCodes
     public const string SessionIoError = "ZC1004";
     /// <summary>The stats file could not be written.</summary>
     public const string StatsFileError = "ZC1005";
+    /// <summary>The CI summary (GitHub step summary, Azure DevOps summary file) cannot be written.</summary>
+    public const string CiSummaryError = "ZC1007";
     /// <summary>The zccache launcher shipped in the package cannot be run (not executable): cargo and CMake under Exec run uncached.</summary>
     public const string LauncherUnusable = "ZC1006";
     /// <summary>ZccacheSessionId / ZCCACHE_SESSION_ID is not a UUID: a new session is started instead.</summary>
@@ -27,6 +29,12 @@ public static class ZcCodes
     public const string BadProperty = "ZC2002";
     /// <summary>A session setting is invalid (e.g. a journal path not ending in .jsonl).</summary>
     public const string BadSessionConfig = "ZC2003";
+    /// <summary>A zccache command was given arguments it does not take.</summary>
+    public const string BadArguments = "ZC2004";
+    /// <summary>The session id names no session in this cache.</summary>
+    public const string UnknownSession = "ZC2005";
+    /// <summary>A journal file cannot be read.</summary>
+    public const string JournalUnreadable = "ZC2006";
     /// <summary>The compiler cannot be found: the compile fails as it would without the cache.</summary>
     public const string CompilerNotFound = "ZC3001";
     /// <summary>A ClCompile item names a source file that does not exist.</summary>

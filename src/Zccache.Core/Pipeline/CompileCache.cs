@@ -76,7 +76,7 @@ public sealed class CompileCache
         {
             string text = $"{ZcCodes.CompilerNotFound}: the compiler '{invocation.Compiler}' was not found (set ZccacheCC/ZccacheCXX or CC/CXX, or install it).";
             var outcome = new CompileOutcome { Kind = OutcomeKind.NonCacheable, ExitCode = 127, Reason = "compiler_not_found" };
-            if (IsEnabled) session?.Record(outcome);
+            if (IsEnabled) Record(session, outcome, invocation);
             return new CompileResult
             {
                 ExitCode = 127, Stderr = Encoding.UTF8.GetBytes("zccache: " + text + "\n"), Outcome = outcome,
@@ -94,13 +94,16 @@ public sealed class CompileCache
         ContextKey key = ContextKey.Compute(compile.Context, identity,
             [.. compile.KeyExtras, new("compiler-name", Path.GetFileName(invocation.Compiler))]);
         session?.AddContext(key);
+        long keyed = Stopwatch.GetTimestamp();
 
         string missReason = "context_not_found";
+        string? changedInput = null;
         try
         {
-            var (hit, reason) = TryHit(invocation, key, compile, started, session);
+            var (hit, reason, changed) = TryHit(invocation, key, compile, started, keyed, session);
             if (hit is not null) return hit;
             missReason = reason;
+            changedInput = changed;
         }
         catch (CorruptEntryException e)
         {
@@ -113,8 +116,15 @@ public sealed class CompileCache
             missReason = "cache_read_error";
         }
 
-        return CompileAndStore(compilerPath, invocation, compile, key, missReason, session, diagnostics);
+        var phases = new Phases(KeyNs: Elapsed(started, keyed), LookupNs: Elapsed(keyed, Stopwatch.GetTimestamp()), 0, 0, 0);
+        return CompileAndStore(compilerPath, invocation, compile, key, (missReason, changedInput, phases), session, diagnostics);
     }
+
+    private static long Elapsed(long from, long to) => (long)Stopwatch.GetElapsedTime(from, to).TotalNanoseconds;
+
+    /// <summary>Counts the outcome in the session, with the call it came from (for the journal).</summary>
+    private static void Record(SessionRecorder? session, CompileOutcome outcome, CompileInvocation invocation) =>
+        session?.Record(outcome with { Invocation = invocation });
 
     /// <summary>True when the call compiles nothing (<c>rustc -vV</c>, <c>--print</c> probes): run it, but it is not a compile to count.</summary>
     public static bool IsQuery(CompileInvocation invocation) =>
@@ -128,29 +138,38 @@ public sealed class CompileCache
         return (null, new NonCacheable(NonCacheableReason.UnknownCompiler, invocation.Compiler));
     }
 
-    private (CompileResult? Hit, string MissReason) TryHit(CompileInvocation invocation, ContextKey key, CacheableCompile compile, long started, SessionRecorder? session)
+    private (CompileResult? Hit, string MissReason, string? ChangedInput) TryHit(CompileInvocation invocation, ContextKey key, CacheableCompile compile,
+        long started, long keyed, SessionRecorder? session)
     {
         Manifest? manifest = _store!.ReadManifest(key.Hex);
-        if (manifest is null) return (null, "context_not_found");
+        if (manifest is null) return (null, "context_not_found", null);
 
         string reason = "input_changed";
+        string? changed = null;
         var inputs = Inputs();
         foreach (ManifestResult result in manifest.Results)
         {
-            if (!result.Dependencies.All(d => (d.Stamp is { } stamp && inputs.StillHas(d.Path, stamp)) || CurrentDigest(d.Path, invocation, inputs) == d.Sha256)) continue;
+            var differs = result.Dependencies.FirstOrDefault(d => !((d.Stamp is { } stamp && inputs.StillHas(d.Path, stamp)) || CurrentDigest(d.Path, invocation, inputs) == d.Sha256));
+            if (differs is not null)
+            {
+                changed ??= differs.Path; // the newest result's first changed input explains the miss best
+                continue;
+            }
             if (result.Absent.Any(g => g.Names.Any(n => inputs.Exists(g.Directory, n)))) { reason = "include_shadowed"; continue; }
             CacheEntry? entry = _store.Read(result.ArtifactKey);
             if (entry is null) { reason = "no_artifact_for_key"; continue; }
             bool complete = compile.Outputs.All(o => entry.Output(o.Name) is not null);
             if (entry.ExitCode == 0 && !complete) { _store.Remove(result.ArtifactKey); reason = "no_artifact_for_key"; continue; }
 
+            long found = Stopwatch.GetTimestamp();
             foreach (CompileOutput output in compile.Outputs)
             {
                 if (entry.Output(output.Name) is { } stored) FileDelivery.Deliver(output.Path, stored.Data, stored.PathInStore);
                 else if (File.Exists(output.Path)) File.Delete(output.Path); // a failed compile leaves no output
             }
 
-            long latency = (long)Stopwatch.GetElapsedTime(started).TotalNanoseconds;
+            long delivered = Stopwatch.GetTimestamp();
+            long latency = Elapsed(started, delivered);
             var outcome = new CompileOutcome
             {
                 Kind = entry.ExitCode == 0 ? OutcomeKind.Hit : OutcomeKind.CachedError,
@@ -160,11 +179,12 @@ public sealed class CompileCache
                 OriginalNs = entry.CompileDurationNs,
                 Bytes = entry.TotalBytes,
                 ExitCode = entry.ExitCode,
+                Phases = new Phases(Elapsed(started, keyed), Elapsed(keyed, found), 0, 0, Elapsed(found, delivered)),
             };
-            session?.Record(outcome);
-            return (new CompileResult { ExitCode = entry.ExitCode, Stdout = entry.Stdout, Stderr = entry.Stderr, Outcome = outcome }, "");
+            Record(session, outcome, invocation);
+            return (new CompileResult { ExitCode = entry.ExitCode, Stdout = entry.Stdout, Stderr = entry.Stderr, Outcome = outcome }, "", null);
         }
-        return (null, reason);
+        return (null, reason, reason == "input_changed" ? changed : null);
     }
 
     /// <summary>
@@ -182,7 +202,7 @@ public sealed class CompileCache
         ContentHash.Of(escapedValue is null ? [0] : Encoding.UTF8.GetBytes("=" + escapedValue)).Hex;
 
     private CompileResult CompileAndStore(string compilerPath, CompileInvocation invocation, CacheableCompile compile, ContextKey key,
-        string missReason, SessionRecorder? session, List<Diagnostic> diagnostics)
+        (string Reason, string? ChangedInput, Phases Phases) miss, SessionRecorder? session, List<Diagnostic> diagnostics)
     {
         // Ask the compiler for its dependencies unless the user already does.
         string? privateDepfile = compile.DependencyFile is null
@@ -209,8 +229,10 @@ public sealed class CompileCache
             ContextKey = key.Hex,
             LatencyNs = run.DurationNs,
             ExitCode = run.ExitCode,
-            Reason = missReason,
+            Reason = miss.Reason,
+            ChangedInput = miss.ChangedInput,
         };
+        long storing = Stopwatch.GetTimestamp();
         try
         {
             outcome = Store(invocation, compile, key, run, privateDepfile ?? compile.DependencyFile!, outcome);
@@ -223,7 +245,8 @@ public sealed class CompileCache
         {
             if (privateDepfile is not null) AtomicFile.TryDelete(privateDepfile);
         }
-        session?.Record(outcome);
+        outcome = outcome with { Phases = miss.Phases with { CompileNs = run.DurationNs, StoreNs = Elapsed(storing, Stopwatch.GetTimestamp()) } };
+        Record(session, outcome, invocation);
         return new CompileResult
         {
             ExitCode = run.ExitCode, Stdout = run.Stdout, Stderr = run.Stderr, Outcome = outcome,
@@ -318,8 +341,9 @@ public sealed class CompileCache
             LatencyNs = run.DurationNs,
             ExitCode = run.ExitCode,
             Reason = why?.Code ?? "cache_disabled",
+            Phases = new Phases(0, 0, run.DurationNs, 0, 0),
         };
-        session?.Record(outcome);
+        Record(session, outcome, invocation);
         return new CompileResult
         {
             ExitCode = run.ExitCode, Stdout = run.Stdout, Stderr = run.Stderr, Outcome = outcome,

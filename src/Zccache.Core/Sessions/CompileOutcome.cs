@@ -5,6 +5,9 @@ namespace Zccache.Core.Sessions;
 /// <summary>How a compile went, as the session counts it.</summary>
 public enum OutcomeKind { Hit, Miss, NonCacheable, CachedError }
 
+/// <summary>A compile's time by phase, in nanoseconds: key (parse, compiler identity, key), lookup (manifest, inputs, entry), compile, store, deliver.</summary>
+public readonly record struct Phases(long KeyNs, long LookupNs, long CompileNs, long StoreNs, long DeliverNs);
+
 /// <summary>
 /// One compile's record in a session: written by whichever process ran it (an MSBuild node, a
 /// launcher) to the session folder, so the session's totals count every process.
@@ -33,6 +36,14 @@ public sealed record CompileOutcome
     /// <summary>For non-cacheable compiles: the reason's code; for misses: why it missed.</summary>
     [JsonPropertyName("reason")] public string? Reason { get; init; }
     [JsonPropertyName("ts")] public DateTimeOffset Timestamp { get; init; } = DateTimeOffset.UtcNow;
+
+    // ---- for the journal only (not in the session's outcome files) ----
+    /// <summary>The call as made: compiler, arguments, working directory.</summary>
+    [JsonIgnore] public Compilers.CompileInvocation? Invocation { get; init; }
+    /// <summary>For an input_changed miss: the first recorded input whose content differs.</summary>
+    [JsonIgnore] public string? ChangedInput { get; init; }
+    /// <summary>Where the time went (see <see cref="Sessions.Phases"/>).</summary>
+    [JsonIgnore] public Phases Phases { get; init; }
 
     /// <summary>
     /// This outcome as one JSON line, written with <see cref="System.Text.Json.Utf8JsonWriter"/>:

@@ -35,11 +35,14 @@ public sealed class SessionFolder
 
     public bool IsEnded => File.Exists(FinalFile);
 
+    /// <summary>True when the session was ever started in this cache.</summary>
+    public bool Exists => File.Exists(InfoFile);
+
     /// <summary>Creates the folder if it is not there yet (joining an existing session keeps its record).</summary>
-    public SessionInfo EnsureCreated(int clientPid, bool isExplicit, string workingDir)
+    public SessionInfo EnsureCreated(int clientPid, bool isExplicit, string workingDir, string? journal = null, bool profile = false)
     {
         Directory.CreateDirectory(OutcomesDir);
-        var info = new SessionInfo(Id.ToString(), DateTimeOffset.UtcNow, clientPid, isExplicit, workingDir);
+        var info = new SessionInfo(Id.ToString(), DateTimeOffset.UtcNow, clientPid, isExplicit, workingDir, journal, profile);
         return AtomicFile.TryCreateNew(InfoFile, JsonSerializer.SerializeToUtf8Bytes(info, CoreJson.Indented.SessionInfo)) ? info : ReadInfo() ?? info;
     }
 
@@ -68,8 +71,8 @@ public sealed class SessionFolder
         return all;
     }
 
-    /// <summary>The session's statistics so far: overall and per project.</summary>
-    public (FinalizedSessionStats Total, IReadOnlyList<(string Project, FinalizedSessionStats Stats)> PerProject) Aggregate()
+    /// <summary>The session's statistics so far: overall, per project, and its misses by reason.</summary>
+    public Reporting.SessionReport Aggregate()
     {
         var outcomes = ReadOutcomes();
         var created = ReadInfo()?.CreatedUtc ?? DateTimeOffset.UtcNow;
@@ -83,7 +86,10 @@ public sealed class SessionFolder
             if (!perProject.TryGetValue(project, out var t)) perProject[project] = t = new SessionStatsTracker();
             o.ApplyTo(t);
         }
-        return (total.Finalize(Id, duration), [.. perProject.Select(p => (p.Key, p.Value.Finalize(Id, duration)))]);
+        return new Reporting.SessionReport(
+            total.Finalize(Id, duration),
+            [.. perProject.Select(p => (p.Key, p.Value.Finalize(Id, duration)))],
+            Reporting.SessionReport.MissesOf(outcomes));
     }
 
     /// <summary>
@@ -167,4 +173,6 @@ public sealed record SessionInfo(
     [property: JsonPropertyName("created_utc")] DateTimeOffset CreatedUtc,
     [property: JsonPropertyName("client_pid")] int ClientPid,
     [property: JsonPropertyName("explicit")] bool Explicit,
-    [property: JsonPropertyName("working_dir")] string WorkingDir);
+    [property: JsonPropertyName("working_dir")] string WorkingDir,
+    [property: JsonPropertyName("journal")] string? Journal = null,
+    [property: JsonPropertyName("profile")] bool Profile = false);

@@ -23,6 +23,16 @@ public sealed class SessionRecorder(SessionManager manager, SessionFolder folder
 
     public void AddContext(ContextKey key) => manager.AddContext(folder.Id, key);
 
+    // The session's journal settings, read from its folder once.
+    private SessionInfo? _info;
+    private bool _infoRead;
+
+    private SessionInfo? Info()
+    {
+        if (!_infoRead) { _info = folder.ReadInfo(); _infoRead = true; }
+        return _info;
+    }
+
     /// <summary>Counts the outcome. Never throws for a disk problem: a session fault must not fail a compile.</summary>
     public void Record(CompileOutcome outcome)
     {
@@ -32,7 +42,11 @@ public sealed class SessionRecorder(SessionManager manager, SessionFolder folder
             if (s.StatsTracker is { } tracker) outcome.ApplyTo(tracker);
         });
         manager.Touch(folder.Id);
-        try { folder.Append(outcome); }
+        try
+        {
+            folder.Append(outcome);
+            if (Info() is { Journal: { Length: > 0 } journal } info) Journal.Append(journal, Journal.Line(outcome, folder.Id.ToString(), info.Profile));
+        }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { Fault ??= e.Message; }
     }
 }

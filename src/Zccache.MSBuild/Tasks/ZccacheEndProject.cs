@@ -15,6 +15,8 @@ namespace Zccache.MSBuild.Tasks;
 public sealed class ZccacheEndProject : ZccacheProjectTask
 {
     public bool Explicit { get; set; }
+    /// <summary>ZccacheCiSummary: true/false forces the CI summary on or off; empty: when a CI system is detected.</summary>
+    public string CiSummary { get; set; } = "";
     /// <summary>$(CurrentSolutionConfigurationContents): in a solution build, the projects that will build.</summary>
     public string SolutionConfiguration { get; set; } = "";
 
@@ -27,13 +29,16 @@ public sealed class ZccacheEndProject : ZccacheProjectTask
             build.MarkFinished(InstanceKey);
             if (!build.AllFinished(SolutionProjectsUsingZccache()) || !build.TryClaimSummary()) return true;
 
-            var (total, perProject) = folder.Aggregate();
+            var report = folder.Aggregate();
+            var total = report.Total;
             if (!Explicit)
             {
                 total = folder.End(total);
                 SessionManager.Process.End(folder.Id);
+                // The session ends here: its CI summary too (an explicit one's comes with `zccache session-end`).
+                PublishCiSummary(report with { Total = total }, folder.Path);
             }
-            Summarize(total, perProject);
+            Summarize(total, report.PerProject);
             foreach (string statsFile in build.Started().Select(m => m.StatsFile).OfType<string>().Distinct())
                 WriteStatsFile(statsFile, total);
         }
@@ -42,6 +47,13 @@ public sealed class ZccacheEndProject : ZccacheProjectTask
             Warn(ZcCodes.SessionIoError, $"the session folder cannot be read ({e.Message}); no summary for this build.");
         }
         return true;
+    }
+
+    private void PublishCiSummary(SessionReport report, string sessionDir)
+    {
+        var result = Core.Reporting.CiSummary.Publish(report, Environment.GetEnvironmentVariable, CiSummary, sessionDir);
+        foreach (string line in result.OutputLines) Log.LogMessage(MessageImportance.High, "{0}", line);
+        foreach (var d in result.Diagnostics) Report(d);
     }
 
     private void Summarize(FinalizedSessionStats total, IReadOnlyList<(string Project, FinalizedSessionStats Stats)> perProject)

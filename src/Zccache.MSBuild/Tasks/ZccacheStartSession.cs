@@ -16,6 +16,11 @@ public sealed class ZccacheStartSession : ZccacheTask
     /// <summary>An explicit session to join (ZccacheSessionId / ZCCACHE_SESSION_ID).</summary>
     public string SessionId { get; set; } = "";
 
+    /// <summary>ZccacheJournal: the compile journal (.jsonl) of a session this build starts (made absolute by the targets).</summary>
+    public string Journal { get; set; } = "";
+    /// <summary>ZccacheProfile: per-phase timings in the journal.</summary>
+    public bool Profile { get; set; }
+
     /// <summary>One item: the session id, with <c>BuildId</c> and <c>Explicit</c> metadata. Empty when the cache cannot be used.</summary>
     [Output] public ITaskItem? Session { get; set; }
 
@@ -30,11 +35,19 @@ public sealed class ZccacheStartSession : ZccacheTask
             else Warn(ZcCodes.BadSessionId, $"the session id '{SessionId}' is not a UUID; starting a session for this build instead.");
         }
 
+        string? journal = string.IsNullOrWhiteSpace(Journal) ? null : Path.GetFullPath(Journal);
+        try { new SessionConfig { ClientPid = Environment.ProcessId, WorkingDir = Directory.GetCurrentDirectory(), JournalPath = journal }.Validate(); }
+        catch (ArgumentException e)
+        {
+            Log.LogError(null, ZcCodes.BadSessionConfig, null, null, 0, 0, 0, 0, "{0}", e.Message.Split(" (Parameter")[0].Replace(ZcCodes.BadSessionConfig + ": ", ""));
+            return false;
+        }
+
         try
         {
             layout.EnsureCreated();
             var folder = new SessionFolder(layout, id);
-            folder.EnsureCreated(Environment.ProcessId, isExplicit, Directory.GetCurrentDirectory());
+            folder.EnsureCreated(Environment.ProcessId, isExplicit, Directory.GetCurrentDirectory(), journal, Profile);
             SessionFolder.ReapAbandoned(layout, SessionManager.Process.IdleTimeout, SessionManager.IsProcessAlive);
             new LocalStore(layout).CleanStaging(TimeSpan.FromHours(1));
         }

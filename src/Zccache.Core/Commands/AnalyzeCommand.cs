@@ -1,0 +1,122 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Zccache.Core.Diagnostics;
+
+namespace Zccache.Core.Commands;
+
+/// <summary>
+/// <c>zccache analyze &lt;journal.jsonl&gt;</c>: what a journal says about a build: the outcomes,
+/// the top misses with their reasons, hit rates per project, and the slowest compiles.
+/// </summary>
+public static class AnalyzeCommand
+{
+    private const int Top = 10;
+
+    private sealed record Entry(string Outcome, string? Project, string? Source, string? Reason, string? Detail, long LatencyNs);
+
+    public static int Run(List<string> args, Output output)
+    {
+        bool json = Output.Flag(args, "--json");
+        if (args.Count != 1) return output.Error(ZcCodes.BadArguments, "usage: zccache analyze <journal.jsonl> [--json]", 2);
+        List<Entry> entries;
+        int skipped;
+        try { (entries, skipped) = Read(args[0]); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return output.Error(ZcCodes.JournalUnreadable, $"the journal '{args[0]}' cannot be read ({e.Message}).");
+        }
+
+        var outcomes = entries.GroupBy(e => e.Outcome).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => (g.Key, Count: g.Count())).ToList();
+        var misses = entries.Where(e => e.Outcome is "miss" or "non_cacheable")
+            .GroupBy(e => (e.Source, e.Reason, e.Detail))
+            .Select(g => (g.Key.Source, g.Key.Reason, g.Key.Detail, Count: g.Count()))
+            .OrderByDescending(m => m.Count).ThenBy(m => m.Source, StringComparer.Ordinal).Take(Top).ToList();
+        var projects = entries.GroupBy(e => e.Project ?? "(no project)").OrderBy(g => g.Key, StringComparer.Ordinal)
+            .Select(g => (Project: g.Key, Hits: g.Count(e => e.Outcome is "hit" or "cached_error"), Misses: g.Count(e => e.Outcome == "miss"), All: g.Count()))
+            .ToList();
+        var slowest = entries.OrderByDescending(e => e.LatencyNs).Take(Top).ToList();
+
+        if (json)
+        {
+            return output.Out(SessionCommands.Json(w =>
+            {
+                w.WriteNumber("compiles", entries.Count);
+                w.WriteNumber("unreadable_lines", skipped);
+                w.WriteStartObject("outcomes");
+                foreach (var (k, n) in outcomes) w.WriteNumber(k, n);
+                w.WriteEndObject();
+                w.WriteStartArray("top_misses");
+                foreach (var m in misses)
+                {
+                    w.WriteStartObject();
+                    w.WriteString("source", m.Source);
+                    w.WriteString("miss_reason", m.Reason);
+                    if (m.Detail is not null) w.WriteString("detail", m.Detail);
+                    w.WriteNumber("count", m.Count);
+                    w.WriteEndObject();
+                }
+                w.WriteEndArray();
+                w.WriteStartArray("projects");
+                foreach (var p in projects)
+                {
+                    w.WriteStartObject();
+                    w.WriteString("project", p.Project);
+                    w.WriteNumber("compiles", p.All);
+                    w.WriteNumber("hits", p.Hits);
+                    w.WriteNumber("misses", p.Misses);
+                    if (p.Hits + p.Misses > 0) w.WriteNumber("hit_rate", (double)p.Hits / (p.Hits + p.Misses)); else w.WriteNull("hit_rate");
+                    w.WriteEndObject();
+                }
+                w.WriteEndArray();
+                w.WriteStartArray("slowest");
+                foreach (var e in slowest)
+                {
+                    w.WriteStartObject();
+                    w.WriteString("source", e.Source);
+                    w.WriteString("outcome", e.Outcome);
+                    w.WriteNumber("latency_ns", e.LatencyNs);
+                    w.WriteEndObject();
+                }
+                w.WriteEndArray();
+            }));
+        }
+
+        var c = CultureInfo.InvariantCulture;
+        var text = new StringBuilder();
+        text.Append(c, $"{entries.Count} compiles: {string.Join(", ", outcomes.Select(o => $"{o.Count} {o.Key}"))}\n");
+        if (skipped > 0) text.Append(c, $"({skipped} unreadable lines skipped)\n");
+        text.Append("\ntop misses:\n");
+        foreach (var m in misses) text.Append(c, $"  {m.Count,4}  {m.Reason}{(m.Detail is null ? "" : $" ({m.Detail})")}  {m.Source}\n");
+        text.Append("\nhit rate by project:\n");
+        foreach (var p in projects)
+            text.Append(c, $"  {(p.Hits + p.Misses == 0 ? "-" : ((double)p.Hits / (p.Hits + p.Misses) * 100).ToString("0.0", c) + "%"),7}  {p.Hits} hits, {p.Misses} misses, {p.All} compiles  {p.Project}\n");
+        text.Append("\nslowest:\n");
+        foreach (var e in slowest) text.Append(c, $"  {(e.LatencyNs / 1e6).ToString("0.0", c),9} ms  {e.Outcome,-13} {e.Source}\n");
+        return output.Out(text.ToString());
+    }
+
+    /// <summary>The journal's lines; a torn or foreign line is skipped and counted.</summary>
+    private static (List<Entry>, int Skipped) Read(string path)
+    {
+        var entries = new List<Entry>();
+        int skipped = 0;
+        foreach (string line in File.ReadLines(path))
+        {
+            if (line.Length == 0) continue;
+            try
+            {
+                using var doc = JsonDocument.Parse(line);
+                var root = doc.RootElement;
+                string? Str(string name) => root.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+                string outcome = Str("outcome") ?? throw new JsonException("no outcome");
+                string? reason = Str("miss_reason");
+                string? detail = Str("non_cacheable_reason") ?? Str("changed_input");
+                long latency = root.TryGetProperty("latency_ns", out var l) && l.TryGetInt64(out long ns) ? ns : 0;
+                entries.Add(new Entry(outcome, Str("project"), Str("source") ?? Str("compiler"), reason, detail, latency));
+            }
+            catch (JsonException) { skipped++; }
+        }
+        return (entries, skipped);
+    }
+}

@@ -1,0 +1,85 @@
+using System.Globalization;
+using System.Text;
+using Zccache.Core.Sessions;
+using Zccache.Core.Storage;
+
+namespace Zccache.Core.Commands;
+
+/// <summary><c>zccache status</c>: the cache directory, its entries and size, its budget, and the totals of every session it has seen.</summary>
+public static class StatusCommand
+{
+    public static int Run(List<string> args, Output output)
+    {
+        bool json = Output.Flag(args, "--json");
+        if (args.Count > 0) return output.Error(Diagnostics.ZcCodes.BadArguments, $"unexpected '{args[0]}'. usage: zccache status [--json]", 2);
+        var layout = new CacheLayout(CacheLayout.DefaultRoot());
+
+        long entries = 0, bytes = 0;
+        if (Directory.Exists(layout.Store))
+        {
+            foreach (var file in new DirectoryInfo(layout.Store).EnumerateFiles("*", SearchOption.AllDirectories))
+            {
+                bytes += file.Length;
+                if (file.Name == "meta" && file.Directory?.Parent?.Parent?.Name == "entries") entries++;
+            }
+        }
+
+        // Lifetime: every session in the cache, ended (final.json) or still running (its outcomes so far).
+        var lifetime = new Lifetime();
+        if (Directory.Exists(layout.Sessions))
+        {
+            foreach (string dir in Directory.EnumerateDirectories(layout.Sessions))
+            {
+                if (!SessionId.TryParse(Path.GetFileName(dir), out var id)) continue;
+                var folder = new SessionFolder(layout, id);
+                lifetime.Add(folder.ReadFinal() ?? folder.Aggregate().Total);
+            }
+        }
+
+        if (json)
+        {
+            return output.Out(SessionCommands.Json(w =>
+            {
+                w.WriteString("cache_dir", layout.Root);
+                w.WriteNumber("entries", entries);
+                w.WriteNumber("size_bytes", bytes);
+                w.WriteNull("budget_bytes");
+                w.WriteStartObject("lifetime");
+                w.WriteNumber("sessions", lifetime.Sessions);
+                w.WriteNumber("compilations", lifetime.Compilations);
+                w.WriteNumber("hits", lifetime.Hits);
+                w.WriteNumber("misses", lifetime.Misses);
+                w.WriteNumber("non_cacheable", lifetime.NonCacheable);
+                w.WriteNumber("errors_cached", lifetime.ErrorsCached);
+                w.WriteNumber("time_saved_ms", lifetime.TimeSavedMs);
+                w.WriteEndObject();
+            }));
+        }
+        var c = CultureInfo.InvariantCulture;
+        var text = new StringBuilder();
+        text.Append(c, $"cache dir      {layout.Root}\n");
+        text.Append(c, $"entries        {entries}\n");
+        text.Append(c, $"size           {(bytes / 1048576.0).ToString("0.0", c)} MiB\n");
+        text.Append("budget         none (no eviction yet)\n");
+        text.Append(c, $"sessions       {lifetime.Sessions}\n");
+        text.Append(c, $"compilations   {lifetime.Compilations} ({lifetime.Hits} hits, {lifetime.Misses} misses, {lifetime.NonCacheable} non-cacheable, {lifetime.ErrorsCached} cached errors)\n");
+        text.Append(c, $"time saved     {(lifetime.TimeSavedMs / 1000.0).ToString("0.0", c)} s\n");
+        return output.Out(text.ToString());
+    }
+
+    private sealed class Lifetime
+    {
+        public long Sessions, Compilations, Hits, Misses, NonCacheable, ErrorsCached, TimeSavedMs;
+
+        public void Add(FinalizedSessionStats s)
+        {
+            Sessions++;
+            Compilations += s.Compilations;
+            Hits += s.Hits;
+            Misses += s.Misses;
+            NonCacheable += s.NonCacheable;
+            ErrorsCached += s.ErrorsCached;
+            TimeSavedMs += s.TimeSavedMs;
+        }
+    }
+}

@@ -1,0 +1,91 @@
+using System.Buffers;
+using System.Text.Json;
+
+namespace Zccache.Core.Sessions;
+
+/// <summary>
+/// The compile journal: one JSON object per compile, appended to the session's <c>.jsonl</c> file
+/// by every process that compiles for it. The schema (README, "Compile journal") only grows.
+/// The environment is written through an allow-list of variables that change output; nothing else.
+/// </summary>
+public static class Journal
+{
+    /// <summary>The only environment variables a journal line shows.</summary>
+    public static readonly string[] EnvironmentAllowList =
+    [
+        "CC", "CXX", "CPATH", "C_INCLUDE_PATH", "CPLUS_INCLUDE_PATH", "SOURCE_DATE_EPOCH", "LANG", "LC_ALL",
+        "CARGO_PKG_NAME", "CARGO_PKG_VERSION", "CARGO_CRATE_NAME", "CARGO_INCREMENTAL", "RUSTC_BOOTSTRAP", "EM_CACHE",
+    ];
+
+    /// <summary>The closed set of miss reasons.</summary>
+    public static readonly string[] MissReasons =
+    [
+        "context_not_found", "input_changed", "include_shadowed", "no_artifact_for_key", "corrupt_entry", "cache_read_error", "uncacheable_input",
+    ];
+
+    public static byte[] Line(CompileOutcome o, string sessionId, bool profile)
+    {
+        var buffer = new ArrayBufferWriter<byte>(512);
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            w.WriteString("ts", o.Timestamp);
+            w.WriteString("outcome", o.KindName);
+            w.WriteString("session_id", sessionId);
+            if (o.Project is not null) w.WriteString("project", o.Project);
+            if (o.Source is not null) w.WriteString("source", o.Source);
+            if (o.Invocation is { } call)
+            {
+                w.WriteString("compiler", call.Compiler);
+                w.WriteStartArray("args");
+                foreach (string a in call.Arguments) w.WriteStringValue(a);
+                w.WriteEndArray();
+                w.WriteString("cwd", call.WorkingDirectory);
+            }
+            w.WriteNumber("exit_code", o.ExitCode);
+            w.WriteNumber("latency_ns", o.LatencyNs);
+            if (o.ContextKey is not null) w.WriteString("context_key", o.ContextKey);
+            switch (o.Kind)
+            {
+                case OutcomeKind.Miss:
+                    w.WriteString("miss_reason", o.Reason ?? "context_not_found");
+                    if (o.ChangedInput is not null) w.WriteString("changed_input", o.ChangedInput);
+                    break;
+                case OutcomeKind.NonCacheable:
+                    w.WriteString("miss_reason", "uncacheable_input");
+                    w.WriteString("non_cacheable_reason", o.Reason ?? "");
+                    break;
+            }
+            if (o.Kind is OutcomeKind.Hit or OutcomeKind.CachedError) w.WriteNumber("original_ns", o.OriginalNs);
+            w.WriteNumber("bytes", o.Bytes);
+            if (o.Invocation is { } inv)
+            {
+                w.WriteStartObject("env");
+                foreach (string name in EnvironmentAllowList)
+                    if (inv.GetEnvironmentVariable(name) is { } value) w.WriteString(name, value);
+                w.WriteEndObject();
+            }
+            if (profile)
+            {
+                w.WriteStartObject("phases");
+                w.WriteNumber("key_ns", o.Phases.KeyNs);
+                w.WriteNumber("lookup_ns", o.Phases.LookupNs);
+                w.WriteNumber("compile_ns", o.Phases.CompileNs);
+                w.WriteNumber("store_ns", o.Phases.StoreNs);
+                w.WriteNumber("deliver_ns", o.Phases.DeliverNs);
+                w.WriteEndObject();
+            }
+            w.WriteEndObject();
+        }
+        return [.. buffer.WrittenSpan, (byte)'\n'];
+    }
+
+    /// <summary>Appends one line (one write on a file opened for appending, so lines of concurrent writers do not mix).</summary>
+    public static void Append(string path, byte[] line)
+    {
+        string? dir = Path.GetDirectoryName(path);
+        if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
+        using var f = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.None);
+        f.Write(line);
+    }
+}

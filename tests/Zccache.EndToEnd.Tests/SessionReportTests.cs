@@ -1,0 +1,161 @@
+using System.Text.Json;
+
+namespace Zccache.EndToEnd.Tests;
+
+/// <summary>
+/// Session reports as a CI job sees them: the session commands driven as a script would drive them,
+/// CI summaries, the compile journal, and two builds at once in two sessions.
+/// </summary>
+[Collection(BuildCollection.Name)]
+public sealed class SessionReportTests(PackageFeed feed) : IDisposable
+{
+    private readonly Workspace _ws = new(feed, "reports");
+
+    public void Dispose() => _ws.Dispose();
+
+    private string App(string dir)
+    {
+        NativeSources.WriteLibrary(_ws, dir + "/native");
+        return _ws.Project(dir + "/app.csproj", NativeSources.Items());
+    }
+
+    /// <summary>Runs the packed zccache command as a CI script would.</summary>
+    private ProcessOutput Zccache(Dictionary<string, string?> env, params string[] args)
+    {
+        env["ZCCACHE_CACHE_DIR"] = _ws.CacheDir;
+        foreach (string ci in new[] { "GITHUB_ACTIONS", "GITHUB_STEP_SUMMARY", "TF_BUILD", "AGENT_TEMPDIRECTORY", "ZCCACHE_SESSION_ID" })
+            env.TryAdd(ci, null); // this machine's own CI must not see the tests' summaries
+        return Dotnet.Run(_ws.Root, args, env, feed.Launcher);
+    }
+
+    private static JsonElement Json(ProcessOutput r)
+    {
+        Assert.True(r.ExitCode == 0, r.Output);
+        return JsonDocument.Parse(r.Output).RootElement;
+    }
+
+    [Fact]
+    public void A_CI_script_drives_one_session_over_several_dotnet_commands()
+    {
+        App("app");
+        string journal = _ws["journal.jsonl"];
+        var started = Json(Zccache(new(), "session-start", "--stats", "--journal", journal, "--json"));
+        string id = started.GetProperty("session_id").GetString()!;
+        Assert.Equal(journal, started.GetProperty("journal").GetString());
+        var env = new Dictionary<string, string?> { ["ZCCACHE_SESSION_ID"] = id };
+
+        var build = _ws.Run(["build", "app/app.csproj"], env);
+        Assert.True(build.Succeeded, build.Output);
+        Assert.Contains($"[session {id}]", build.Output);
+        _ws.Delete("app/obj");
+        var pack = _ws.Run(["pack", "app/app.csproj", "-o", _ws["out"]], env);
+        Assert.True(pack.Succeeded, pack.Output);
+
+        var running = Json(Zccache(new(), "session-stats", id, "--json"));
+        Assert.Equal((8, 4, 4), (running.GetProperty("compilations").GetInt32(), running.GetProperty("hits").GetInt32(), running.GetProperty("misses").GetInt32()));
+
+        string stepSummary = _ws.Write("step-summary.md", "");
+        var ciEnv = new Dictionary<string, string?> { ["GITHUB_ACTIONS"] = "true", ["GITHUB_STEP_SUMMARY"] = stepSummary };
+        var ended = Json(Zccache(ciEnv, "session-end", id, "--json"));
+        Assert.Equal(id, ended.GetProperty("session_id").GetString());
+        Assert.Equal((8, 4, 4, 0), (ended.GetProperty("compilations").GetInt32(), ended.GetProperty("hits").GetInt32(),
+            ended.GetProperty("misses").GetInt32(), ended.GetProperty("non_cacheable").GetInt32()));
+        Assert.Equal(0.5, ended.GetProperty("hit_rate").GetDouble());
+        string markdown = File.ReadAllText(stepSummary);
+        Assert.Contains("### zccache: 8 compilations, 50.0% hit rate", markdown);
+        Assert.Contains("| app.csproj | 8 | 4 | 4 | 0 |", markdown);
+        Assert.Contains("| miss | context_not_found | 1 |", markdown);
+
+        // Ending twice is harmless and changes nothing (no second CI summary either).
+        var again = Zccache(ciEnv, "session-end", id);
+        Assert.Equal(0, again.ExitCode);
+        Assert.Contains("already ended", again.Output);
+        Assert.Contains("hits           4", again.Output);
+        Assert.Equal(markdown, File.ReadAllText(stepSummary));
+        // An unknown id is a clear error.
+        var unknown = Zccache(new(), "session-end", Guid.NewGuid().ToString());
+        Assert.Equal(1, unknown.ExitCode);
+        Assert.Contains("ZC2005", unknown.Output);
+        Assert.Equal(2, Zccache(new(), "session-end", "not-a-uuid").ExitCode);
+
+        // The journal: one line per compile, counted against the stats.
+        var lines = File.ReadAllLines(journal).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        Assert.Equal(8, lines.Count);
+        Assert.Equal(4, lines.Count(l => l.GetProperty("outcome").GetString() == "hit"));
+        Assert.Equal(4, lines.Count(l => l.GetProperty("outcome").GetString() == "miss" && l.GetProperty("miss_reason").GetString() == "context_not_found"));
+        Assert.All(lines, l => Assert.Equal(id, l.GetProperty("session_id").GetString()));
+        Assert.All(lines, l => Assert.Equal(_ws["app/app.csproj"], l.GetProperty("project").GetString()));
+        Assert.All(lines, l => Assert.Contains(l.GetProperty("compiler").GetString(), new[] { "gcc", "g++" }));
+
+        var analysis = Json(Zccache(new(), "analyze", journal, "--json"));
+        Assert.Equal(8, analysis.GetProperty("compiles").GetInt32());
+        Assert.Equal(0.5, analysis.GetProperty("projects")[0].GetProperty("hit_rate").GetDouble());
+
+        var status = Json(Zccache(new(), "status", "--json"));
+        Assert.Equal(4, status.GetProperty("entries").GetInt32());
+        Assert.Equal(8, status.GetProperty("lifetime").GetProperty("compilations").GetInt32());
+    }
+
+    [Fact]
+    public void A_build_publishes_its_CI_summary_at_its_end()
+    {
+        App("app");
+        string stepSummary = _ws.Write("step-summary.md", "");
+        var github = _ws.Run(["build", "app/app.csproj"], new() { ["GITHUB_ACTIONS"] = "true", ["GITHUB_STEP_SUMMARY"] = stepSummary });
+        Assert.True(github.Succeeded, github.Output);
+        string markdown = File.ReadAllText(stepSummary);
+        Assert.Contains("### zccache: 4 compilations, 0.0% hit rate", markdown);
+        Assert.Contains("| app.csproj | 4 | 0 | 4 | 0 |", markdown);
+
+        _ws.Delete("app/obj");
+        var azure = _ws.Run(["build", "app/app.csproj"], new() { ["TF_BUILD"] = "True", ["AGENT_TEMPDIRECTORY"] = _ws["agent"] });
+        Assert.True(azure.Succeeded, azure.Output);
+        string file = Assert.Single(Directory.GetFiles(_ws["agent"], "zccache-*.md"));
+        Assert.Contains($"##vso[task.uploadsummary]{file}", azure.Output);
+        Assert.Contains("### zccache: 4 compilations, 100.0% hit rate", File.ReadAllText(file));
+
+        // Forced off.
+        _ws.Delete("app/obj");
+        var off = _ws.Run(["build", "app/app.csproj", "-p:ZccacheCiSummary=false"], new() { ["GITHUB_ACTIONS"] = "true", ["GITHUB_STEP_SUMMARY"] = stepSummary });
+        Assert.True(off.Succeeded, off.Output);
+        Assert.Equal(markdown, File.ReadAllText(stepSummary));
+    }
+
+    [Fact]
+    public void A_build_journal_has_one_line_per_compile_with_phases()
+    {
+        App("app");
+        var r = _ws.Build("app/app.csproj", "-p:ZccacheJournal=build.jsonl", "-p:ZccacheProfile=true");
+        Assert.True(r.Succeeded, r.Output);
+        var lines = File.ReadAllLines(_ws["build.jsonl"]).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        Assert.Equal(r.Stats!.Compilations, lines.Count);
+        Assert.Equal(r.Stats.Misses, lines.Count(l => l.GetProperty("outcome").GetString() == "miss"));
+        Assert.All(lines, l => Assert.True(l.GetProperty("phases").GetProperty("compile_ns").GetInt64() > 0));
+        Assert.All(lines, l => Assert.Equal(r.Stats.SessionId, l.GetProperty("session_id").GetString()));
+
+        var bad = _ws.Build("app/app.csproj", "-p:ZccacheJournal=build.json");
+        Assert.False(bad.Succeeded);
+        Assert.Contains("ZC2003", bad.Output);
+    }
+
+    [Fact]
+    public void Two_builds_at_once_in_sessions_A_and_B_count_only_their_own()
+    {
+        App("a");
+        NativeSources.WriteLibrary(_ws, "b/native");
+        _ws.Project("b/b.csproj", """
+            <ItemGroup><ClCompile Include="native/src/table.c;native/src/util/table.c" AdditionalIncludeDirectories="native/include" /></ItemGroup>
+            """);
+        string a = Zccache(new(), "session-start").Output.Trim();
+        string b = Zccache(new(), "session-start").Output.Trim();
+        var builds = new[] { ("a/app.csproj", a), ("b/b.csproj", b) }
+            .Select(p => Task.Run(() => _ws.Run(["build", p.Item1], new() { ["ZCCACHE_SESSION_ID"] = p.Item2 }, withStats: false)))
+            .ToArray();
+        Task.WaitAll(builds);
+        Assert.All(builds, t => Assert.True(t.Result.Succeeded, t.Result.Output));
+        var endA = Json(Zccache(new(), "session-end", a, "--json"));
+        var endB = Json(Zccache(new(), "session-end", b, "--json"));
+        Assert.Equal((4, 4), (endA.GetProperty("compilations").GetInt32(), endA.GetProperty("misses").GetInt32() + endA.GetProperty("hits").GetInt32()));
+        Assert.Equal((2, 2), (endB.GetProperty("compilations").GetInt32(), endB.GetProperty("misses").GetInt32() + endB.GetProperty("hits").GetInt32()));
+    }
+}
