@@ -115,6 +115,9 @@ public class ReportTests : IDisposable
         Assert.Equal("uncacheable_input", nonCacheable.GetProperty("miss_reason").GetString());
         Assert.Equal("linking", nonCacheable.GetProperty("non_cacheable_reason").GetString());
         Assert.Contains(nonCacheable.GetProperty("miss_reason").GetString(), Journal.MissReasons);
+        var failed = JsonDocument.Parse(Journal.Line(outcome with { ExitCode = 1 }, "sid", false)).RootElement;
+        Assert.Equal("error", failed.GetProperty("outcome").GetString());
+        Assert.Equal("input_changed", failed.GetProperty("miss_reason").GetString());
     }
 
     private static int CountOf(string text, string part) => (text.Length - text.Replace(part, "").Length) / part.Length;

@@ -28,12 +28,12 @@ public static class AnalyzeCommand
         }
 
         var outcomes = entries.GroupBy(e => e.Outcome).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => (g.Key, Count: g.Count())).ToList();
-        var misses = entries.Where(e => e.Outcome is "miss" or "non_cacheable")
+        var misses = entries.Where(e => e.Outcome is "miss" or "non_cacheable" or "error")
             .GroupBy(e => (e.Source, e.Reason, e.Detail))
             .Select(g => (g.Key.Source, g.Key.Reason, g.Key.Detail, Count: g.Count()))
             .OrderByDescending(m => m.Count).ThenBy(m => m.Source, StringComparer.Ordinal).Take(Top).ToList();
         var projects = entries.GroupBy(e => e.Project ?? "(no project)").OrderBy(g => g.Key, StringComparer.Ordinal)
-            .Select(g => (Project: g.Key, Hits: g.Count(e => e.Outcome is "hit" or "cached_error"), Misses: g.Count(e => e.Outcome == "miss"), All: g.Count()))
+            .Select(g => (Project: g.Key, Hits: g.Count(e => e.Outcome is "hit" or "cached_error"), Misses: g.Count(e => e.Outcome is "miss" or "error" && e.Reason != "uncacheable_input"), All: g.Count()))
             .ToList();
         var slowest = entries.OrderByDescending(e => e.LatencyNs).Take(Top).ToList();
 

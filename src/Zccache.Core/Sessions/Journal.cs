@@ -4,7 +4,7 @@ using System.Text.Json;
 namespace Zccache.Core.Sessions;
 
 /// <summary>
-/// The compile journal: one JSON object per compile, appended to the session's <c>.jsonl</c> file
+/// The compile journal: one JSON object per compile (outcome: hit, miss, error, cached_error, non_cacheable), appended to the session's <c>.jsonl</c> file
 /// by every process that compiles for it. The schema (README, "Compile journal") only grows.
 /// The environment is written through an allow-list of variables that change output; nothing else.
 /// </summary>
@@ -30,7 +30,9 @@ public static class Journal
         {
             w.WriteStartObject();
             w.WriteString("ts", o.Timestamp);
-            w.WriteString("outcome", o.KindName);
+            // A compile that ran and failed is an "error" (its kind, miss or non_cacheable, stays in miss_reason).
+            bool failedRun = o.Kind is OutcomeKind.Miss or OutcomeKind.NonCacheable && o.ExitCode != 0;
+            w.WriteString("outcome", failedRun ? "error" : o.KindName);
             w.WriteString("session_id", sessionId);
             if (o.Project is not null) w.WriteString("project", o.Project);
             if (o.Source is not null) w.WriteString("source", o.Source);
