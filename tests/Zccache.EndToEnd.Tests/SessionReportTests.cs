@@ -139,6 +139,40 @@ public sealed class SessionReportTests(PackageFeed feed) : IDisposable
     }
 
     [Fact]
+    public void A_tiny_budget_is_kept_by_trims_and_builds_still_pass()
+    {
+        App("app");
+        var cold = _ws.Build("app/app.csproj");
+        Assert.True(cold.Succeeded, cold.Output);
+        var tiny = new Dictionary<string, string?> { ["ZCCACHE_CACHE_SIZE"] = "8K" };
+        var status = Json(Zccache(new(tiny), "status", "--json"));
+        Assert.Equal(8 * 1024, status.GetProperty("budget_bytes").GetInt64());
+        Assert.True(status.GetProperty("size_bytes").GetInt64() > 8 * 1024, status.ToString());
+
+        var trim = Json(Zccache(new(tiny), "trim", "--json"));
+        Assert.True(trim.GetProperty("size_after_bytes").GetInt64() <= 8 * 1024 / 10 * 9);
+        Assert.True(trim.GetProperty("entries_removed").GetInt32() >= 1);
+        int kept = trim.GetProperty("entries_kept").GetInt32();
+        _ws.Delete("app/obj");
+        var warm = _ws.Build("app/app.csproj");
+        Assert.True(warm.Succeeded, warm.Output);
+        Assert.Equal(4L, warm.Stats!.Compilations);
+        Assert.InRange(warm.Stats.Hits, 0, kept); // a hit needs its entry and its manifest, both evictable
+
+        // A build trims too, when it starts (at most once a minute per cache).
+        File.SetLastWriteTimeUtc(Path.Join(_ws.CacheDir, "v1", "last-trim"), DateTime.UtcNow.AddMinutes(-5));
+        foreach (string meta in Directory.EnumerateFiles(Path.Join(_ws.CacheDir, "v1", "entries"), "meta", SearchOption.AllDirectories))
+            File.SetLastWriteTimeUtc(meta, DateTime.UtcNow.AddMinutes(-5)); // older than the grace period
+        _ws.Delete("app/obj");
+        var trimmed = _ws.Build("app/app.csproj", "-p:ZccacheCacheSize=8K", "-v:n");
+        Assert.True(trimmed.Succeeded, trimmed.Output);
+        Assert.Contains("zccache: trimmed the cache from", trimmed.Output);
+
+        Assert.Equal(0, Zccache(new(), "clear").ExitCode);
+        Assert.Equal(0, Json(Zccache(new(), "status", "--json")).GetProperty("entries").GetInt32());
+    }
+
+    [Fact]
     public void Two_builds_at_once_in_sessions_A_and_B_count_only_their_own()
     {
         App("a");

@@ -5,7 +5,7 @@ namespace Zccache.Core.Commands;
 
 /// <summary>
 /// The <c>zccache</c> command line: its own commands (<c>session-start</c>, <c>session-stats</c>,
-/// <c>session-end</c>, <c>status</c>, <c>analyze</c>), or else the launcher form
+/// <c>session-end</c>, <c>status</c>, <c>trim</c>, <c>clear</c>, <c>analyze</c>), or else the launcher form
 /// <c>zccache &lt;compiler&gt; [args…]</c>. No compiler is called like one of the commands.
 /// </summary>
 public static class CommandLine
@@ -17,8 +17,10 @@ public static class CommandLine
           zccache session-stats <id> [--json]
           zccache session-end <id> [--json]
           zccache status [--json]
+          zccache trim [--size <20G>] [--json]           down to the budget (ZCCACHE_CACHE_SIZE), least recently used first
+          zccache clear                                  remove every entry (sessions stay)
           zccache analyze <journal.jsonl> [--json]
-        environment: ZCCACHE_CACHE_DIR, ZCCACHE_SESSION_ID, ZCCACHE_PROJECT, ZCCACHE_DISABLE=1
+        environment: ZCCACHE_CACHE_DIR, ZCCACHE_CACHE_SIZE, ZCCACHE_SESSION_ID, ZCCACHE_PROJECT, ZCCACHE_DISABLE=1
         """;
 
     public static int Run(IReadOnlyList<string> args, Stream stdout, Stream stderr)
@@ -32,6 +34,8 @@ public static class CommandLine
             "session-stats" => SessionCommands.Stats(rest, output),
             "session-end" => SessionCommands.End(rest, output),
             "status" => StatusCommand.Run(rest, output),
+            "trim" => CacheCommands.Trim(rest, output),
+            "clear" => CacheCommands.Clear(rest, output),
             "analyze" => AnalyzeCommand.Run(rest, output),
             "--help" or "-h" or "help" => output.Out(Help),
             "--version" => output.Out("zccache " + typeof(CommandLine).Assembly.GetName().Version),

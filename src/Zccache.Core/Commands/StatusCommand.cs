@@ -13,6 +13,9 @@ public static class StatusCommand
         bool json = Output.Flag(args, "--json");
         if (args.Count > 0) return output.Error(Diagnostics.ZcCodes.BadArguments, $"unexpected '{args[0]}'. usage: zccache status [--json]", 2);
         var layout = new CacheLayout(CacheLayout.DefaultRoot());
+        long budget;
+        try { budget = CacheBudget.Resolve(null, layout.Root); }
+        catch (FormatException e) { return output.Error(Diagnostics.ZcCodes.BadArguments, "ZCCACHE_CACHE_SIZE: " + e.Message, 2); }
 
         long entries = 0, bytes = 0;
         if (Directory.Exists(layout.Store))
@@ -43,7 +46,7 @@ public static class StatusCommand
                 w.WriteString("cache_dir", layout.Root);
                 w.WriteNumber("entries", entries);
                 w.WriteNumber("size_bytes", bytes);
-                w.WriteNull("budget_bytes");
+                w.WriteNumber("budget_bytes", budget);
                 w.WriteStartObject("lifetime");
                 w.WriteNumber("sessions", lifetime.Sessions);
                 w.WriteNumber("compilations", lifetime.Compilations);
@@ -60,7 +63,7 @@ public static class StatusCommand
         text.Append(c, $"cache dir      {layout.Root}\n");
         text.Append(c, $"entries        {entries}\n");
         text.Append(c, $"size           {(bytes / 1048576.0).ToString("0.0", c)} MiB\n");
-        text.Append("budget         none (no eviction yet)\n");
+        text.Append(c, $"budget         {CacheBudget.Format(budget)}{(bytes > budget ? " (over: trimmed at the next build, or run zccache trim)" : "")}\n");
         text.Append(c, $"sessions       {lifetime.Sessions}\n");
         text.Append(c, $"compilations   {lifetime.Compilations} ({lifetime.Hits} hits, {lifetime.Misses} misses, {lifetime.NonCacheable} non-cacheable, {lifetime.ErrorsCached} cached errors)\n");
         text.Append(c, $"time saved     {(lifetime.TimeSavedMs / 1000.0).ToString("0.0", c)} s\n");

@@ -51,6 +51,7 @@ public static class Launcher
         SessionRecorder? session = cache.IsEnabled ? JoinSession(cache.Layout!, diagnostics) : null;
 
         CompileResult result = cache.Compile(invocation, session);
+        if (result.Outcome is { Kind: Sessions.OutcomeKind.Miss, Bytes: > 0 }) TrimIfDue(cache.Layout!);
         stdout.Write(result.Stdout);
         stdout.Flush();
         stderr.Write(result.Stderr);
@@ -61,6 +62,13 @@ public static class Launcher
             Say(stderr, $"warning {ZcCodes.SessionIoError}: the session folder cannot be written ({fault}); this compile is not counted.");
         stderr.Flush();
         return result.ExitCode;
+    }
+
+    /// <summary>A launcher that stored something keeps the cache in its budget, at most every ten minutes per cache.</summary>
+    private static void TrimIfDue(CacheLayout layout)
+    {
+        try { Eviction.TrimIfDue(layout, CacheBudget.Resolve(null, layout.Root), TimeSpan.FromMinutes(10)); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException) { } // the compile is done; trimming waits
     }
 
     private static SessionRecorder? JoinSession(CacheLayout layout, List<Diagnostic> diagnostics)

@@ -29,6 +29,7 @@ public sealed class LocalStore(CacheLayout layout)
         catch (DirectoryNotFoundException) { return null; }
         var manifest = Manifest.FromBytes(bytes);
         if (manifest is null) AtomicFile.TryDelete(path);
+        else MarkUsed(path);
         return manifest;
     }
 
@@ -45,10 +46,12 @@ public sealed class LocalStore(CacheLayout layout)
     public CacheEntry? Read(string artifactKey)
     {
         string dir = Layout.EntryDir(artifactKey);
+        string metaPath = Path.Join(dir, MetaFile);
         byte[] metaBytes;
-        try { metaBytes = File.ReadAllBytes(Path.Join(dir, MetaFile)); }
+        try { metaBytes = File.ReadAllBytes(metaPath); }
         catch (FileNotFoundException) { return null; }
         catch (DirectoryNotFoundException) { return null; }
+        MarkUsed(metaPath);
 
         EntryMeta meta = ParseMeta(metaBytes) ?? throw Corrupt(artifactKey, dir, "meta does not verify");
         var files = new Dictionary<string, byte[]>();
@@ -59,7 +62,11 @@ public sealed class LocalStore(CacheLayout layout)
             if (!isOutput && name is not ("stdout" or "stderr")) throw Corrupt(artifactKey, dir, $"unknown file {name}");
             byte[] data;
             try { data = File.ReadAllBytes(Path.Join(dir, name)); }
-            catch (FileNotFoundException) { throw Corrupt(artifactKey, dir, $"{name} is missing"); }
+            catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+            {
+                if (!Directory.Exists(dir)) return null; // evicted while we read it: a miss, not a corruption
+                throw Corrupt(artifactKey, dir, $"{name} is missing");
+            }
             if (data.LongLength != info.Size || ContentHash.Of(data).Hex != info.Sha256)
                 throw Corrupt(artifactKey, dir, $"{name} does not match its digest");
             if (isOutput) outputs.Add(new EntryOutput(name[OutputPrefix.Length..], data) { PathInStore = Path.Join(dir, name) });
@@ -127,6 +134,24 @@ public sealed class LocalStore(CacheLayout layout)
 
     public void Remove(string artifactKey) => TryDeleteDirectory(Layout.EntryDir(artifactKey));
 
+    /// <summary>An entry's last use, for LRU eviction: its meta file's mtime (one utimensat per read).</summary>
+    private static void MarkUsed(string metaPath)
+    {
+        try { File.SetLastWriteTimeUtc(metaPath, DateTime.UtcNow); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+    }
+
+    /// <summary>Removes a folder so that no reader sees part of it: renamed away first, then deleted. False when it was not there.</summary>
+    internal static bool RemoveDirectory(string path)
+    {
+        string doomed = path + ".deleting." + Guid.NewGuid().ToString("N");
+        try { Directory.Move(path, doomed); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return false; }
+        try { Directory.Delete(doomed, recursive: true); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+        return true;
+    }
+
     /// <summary>Removes staging leftovers of crashed publishers (older than an hour).</summary>
     public void CleanStaging(TimeSpan olderThan)
     {
@@ -152,14 +177,8 @@ public sealed class LocalStore(CacheLayout layout)
         return ContentHash.Of(body).Hex == digest ? EntryMeta.Parse(Encoding.UTF8.GetString(body)) : null;
     }
 
-    private static void TryDeleteDirectory(string path)
-    {
-        // Rename first so a concurrent reader never sees a half-deleted entry under its key.
-        string doomed = path + ".deleting." + Guid.NewGuid().ToString("N");
-        try { Directory.Move(path, doomed); Directory.Delete(doomed, recursive: true); }
-        catch (IOException) { }
-        catch (UnauthorizedAccessException) { }
-    }
+    // Rename first so a concurrent reader never sees a half-deleted entry under its key.
+    private static void TryDeleteDirectory(string path) => RemoveDirectory(path);
 
     private sealed record EntryFile(long Size, string Sha256);
 

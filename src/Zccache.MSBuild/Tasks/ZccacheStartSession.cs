@@ -21,6 +21,9 @@ public sealed class ZccacheStartSession : ZccacheTask
     /// <summary>ZccacheProfile: per-phase timings in the journal.</summary>
     public bool Profile { get; set; }
 
+    /// <summary>ZccacheCacheSize: the budget the cache is trimmed to (at most once a minute, when a build starts).</summary>
+    public string CacheSize { get; set; } = "";
+
     /// <summary>One item: the session id, with <c>BuildId</c> and <c>Explicit</c> metadata. Empty when the cache cannot be used.</summary>
     [Output] public ITaskItem? Session { get; set; }
 
@@ -50,6 +53,7 @@ public sealed class ZccacheStartSession : ZccacheTask
             folder.EnsureCreated(Environment.ProcessId, isExplicit, Directory.GetCurrentDirectory(), journal, Profile);
             SessionFolder.ReapAbandoned(layout, SessionManager.Process.IdleTimeout, SessionManager.IsProcessAlive);
             new LocalStore(layout).CleanStaging(TimeSpan.FromHours(1));
+            TrimCache(layout);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -63,5 +67,19 @@ public sealed class ZccacheStartSession : ZccacheTask
         Session = item;
         Log.LogMessage(MessageImportance.Normal, "zccache: {0} session {1} in {2}", isExplicit ? "joined" : "started", id, layout.Root);
         return true;
+    }
+
+    private void TrimCache(CacheLayout layout)
+    {
+        long budget;
+        try { budget = CacheBudget.Resolve(CacheSize, layout.Root); }
+        catch (FormatException e)
+        {
+            Warn(ZcCodes.BadProperty, $"ZccacheCacheSize: {e.Message} Using the default.");
+            budget = CacheBudget.Default(layout.Root);
+        }
+        if (Eviction.TrimIfDue(layout, budget, TimeSpan.FromMinutes(1)) is { EntriesRemoved: > 0 } trimmed)
+            Log.LogMessage(MessageImportance.Normal, "zccache: trimmed the cache from {0} to {1} (budget {2}): {3} entries removed",
+                CacheBudget.Format(trimmed.SizeBefore), CacheBudget.Format(trimmed.SizeAfter), CacheBudget.Format(budget), trimmed.EntriesRemoved);
     }
 }

@@ -1,0 +1,142 @@
+using Zccache.Core.Storage;
+
+namespace Zccache.Core.Tests;
+
+public class EvictionTests : IDisposable
+{
+    private readonly TempDir _dir = new();
+    private readonly CacheLayout _layout;
+    private readonly LocalStore _store;
+
+    public EvictionTests()
+    {
+        _layout = new CacheLayout(_dir["cache"]);
+        _layout.EnsureCreated();
+        _store = new LocalStore(_layout);
+    }
+
+    public void Dispose() => _dir.Dispose();
+
+    private static string Key(int i) => i.ToString("x64");
+
+    /// <summary>An entry of about 10 KB, last used <paramref name="minutesAgo"/> minutes ago.</summary>
+    private void Entry(int i, int minutesAgo)
+    {
+        _store.Publish(Key(i), new CacheEntry { Outputs = [new("object", new byte[10_000])], ExitCode = 0 });
+        File.SetLastWriteTimeUtc(Path.Join(_layout.EntryDir(Key(i)), "meta"), DateTime.UtcNow.AddMinutes(-minutesAgo));
+    }
+
+    private static long EntrySize => 10_000 + 300;
+
+    [Theory]
+    [InlineData("20G", 20L << 30)]
+    [InlineData("512M", 512L << 20)]
+    [InlineData("64k", 64L << 10)]
+    [InlineData("1.5GiB", 3L << 29)]
+    [InlineData("1048576", 1048576)]
+    public void Sizes_are_read_with_their_units(string text, long bytes) => Assert.Equal(bytes, CacheBudget.Parse(text));
+
+    [Theory]
+    [InlineData("abc")]
+    [InlineData("-1G")]
+    [InlineData("0")]
+    [InlineData("G")]
+    public void A_value_that_is_not_a_size_is_refused(string text) => Assert.Throws<FormatException>(() => CacheBudget.Parse(text));
+
+    [Fact]
+    public void The_default_budget_is_a_share_of_the_disk_within_bounds() =>
+        Assert.InRange(CacheBudget.Default(_layout.Root), CacheBudget.MinDefault, CacheBudget.MaxDefault);
+
+    [Fact]
+    public void Trimming_removes_the_least_recently_used_entries_down_to_ninety_percent()
+    {
+        for (int i = 0; i < 6; i++) Entry(i, minutesAgo: 60 - i); // 0 is the oldest
+        long budget = 4 * EntrySize;
+        var r = Eviction.Trim(_layout, budget);
+        Assert.True(r.SizeAfter <= budget / 10 * 9, $"{r.SizeAfter} > {budget / 10 * 9}");
+        Assert.Equal(3, r.EntriesRemoved);
+        Assert.All(new[] { 0, 1, 2 }, i => Assert.Null(_store.Read(Key(i))));
+        Assert.All(new[] { 3, 4, 5 }, i => Assert.NotNull(_store.Read(Key(i))));
+    }
+
+    [Fact]
+    public void A_read_makes_an_entry_recent()
+    {
+        for (int i = 0; i < 4; i++) Entry(i, minutesAgo: 60 - i);
+        Assert.NotNull(_store.Read(Key(0))); // the oldest, used now
+        Eviction.Trim(_layout, 3 * EntrySize, grace: TimeSpan.Zero);
+        Assert.NotNull(_store.Read(Key(0)));
+        Assert.Null(_store.Read(Key(1)));
+    }
+
+    [Fact]
+    public void Entries_used_within_the_grace_period_are_never_removed()
+    {
+        for (int i = 0; i < 4; i++) Entry(i, minutesAgo: 0);
+        var r = Eviction.Trim(_layout, EntrySize);
+        Assert.Equal(0, r.EntriesRemoved);
+        Assert.All(Enumerable.Range(0, 4), i => Assert.NotNull(_store.Read(Key(i))));
+    }
+
+    [Fact]
+    public void Readers_racing_an_evictor_see_whole_entries_or_none()
+    {
+        for (int i = 0; i < 40; i++) Entry(i, minutesAgo: 60);
+        int found = 0, missing = 0;
+        var readers = Enumerable.Range(0, 4).Select(_ => Task.Run(() =>
+        {
+            for (int round = 0; round < 20; round++)
+            for (int i = 0; i < 40; i++)
+            {
+                var e = _store.Read(Key(i)); // a CorruptEntryException would fail the test
+                if (e is null) Interlocked.Increment(ref missing);
+                else { Assert.Equal(10_000, e.Output("object")!.Data.Length); Interlocked.Increment(ref found); }
+            }
+        })).ToArray();
+        var evictor = Task.Run(() =>
+        {
+            for (int round = 0; round < 20; round++)
+            {
+                foreach (string meta in Directory.EnumerateFiles(_layout.Entries, "meta", SearchOption.AllDirectories))
+                    try { File.SetLastWriteTimeUtc(meta, DateTime.UtcNow.AddHours(-1)); } catch (IOException) { }
+                Eviction.Trim(_layout, 20 * EntrySize, grace: TimeSpan.Zero);
+            }
+        });
+        Task.WaitAll([.. readers, evictor]);
+        Assert.True(found > 0);
+    }
+
+    [Fact]
+    public void Trimming_when_due_waits_for_its_interval()
+    {
+        for (int i = 0; i < 4; i++) Entry(i, minutesAgo: 60);
+        Assert.NotNull(Eviction.TrimIfDue(_layout, EntrySize, TimeSpan.FromMinutes(1)));
+        Entry(9, minutesAgo: 60);
+        Assert.Null(Eviction.TrimIfDue(_layout, EntrySize, TimeSpan.FromMinutes(1))); // trimmed a moment ago
+        File.SetLastWriteTimeUtc(Path.Join(_layout.Store, "last-trim"), DateTime.UtcNow.AddMinutes(-2));
+        Assert.Equal(1, Eviction.TrimIfDue(_layout, EntrySize, TimeSpan.FromMinutes(1))!.EntriesRemoved);
+    }
+
+    [Fact]
+    public void Clear_removes_entries_and_manifests_but_keeps_sessions()
+    {
+        Entry(1, 0);
+        _store.AddToManifest(Key(2), new ManifestResult(Key(1), []));
+        Directory.CreateDirectory(Path.Join(_layout.Sessions, "keep"));
+        Eviction.Clear(_layout);
+        Assert.Null(_store.Read(Key(1)));
+        Assert.Null(_store.ReadManifest(Key(2)));
+        Assert.True(Directory.Exists(Path.Join(_layout.Sessions, "keep")));
+    }
+
+    [Fact]
+    public void An_interrupted_removal_is_finished_by_the_next_trim()
+    {
+        Entry(1, 60);
+        string doomed = _layout.EntryDir(Key(1)) + ".deleting.abc";
+        Directory.Move(_layout.EntryDir(Key(1)), doomed);
+        Directory.SetLastWriteTimeUtc(doomed, DateTime.UtcNow.AddHours(-1));
+        Eviction.Trim(_layout, 1L << 30);
+        Assert.False(Directory.Exists(doomed));
+    }
+}
