@@ -106,6 +106,37 @@ public sealed class LauncherTests(PackageFeed feed) : IDisposable
     }
 
     [Fact]
+    public void A_launcher_killed_at_any_point_of_a_publication_never_leaves_a_servable_torn_entry()
+    {
+        // A source that takes g++ a while, so the kills land before, during and after the store.
+        Source("big.cpp", "#include <map>\n#include <string>\n#include <vector>\n#include <sstream>\n"
+            + "std::string f(int n) { std::map<int, std::vector<std::string>> m; std::ostringstream o; for (int i = 0; i < n; i++) m[i % 7].push_back(std::to_string(i)); for (auto &[k, v] : m) o << k << v.size(); return o.str(); }\n");
+        var random = new Random(1234);
+        for (int round = 0; round < 12; round++)
+        {
+            string[] args = ["g++", "-c", "-O2", $"-DROUND={round}", "big.cpp", "-o", $"k{round}.o"];
+            var start = new ProcessStartInfo(feed.Launcher) { WorkingDirectory = _ws["src"], RedirectStandardOutput = true, RedirectStandardError = true };
+            foreach (string a in args) start.ArgumentList.Add(a);
+            start.Environment["ZCCACHE_CACHE_DIR"] = _ws.CacheDir;
+            using var p = Process.Start(start)!;
+            Thread.Sleep(random.Next(50, 900));
+            try { Process.Start("kill", ["-9", p.Id.ToString()])!.WaitForExit(); } catch (InvalidOperationException) { }
+            p.WaitForExit();
+        }
+        // Every key again, for real: each is a hit of a whole entry or a miss that compiles; never a corrupt entry.
+        for (int round = 0; round < 12; round++)
+        {
+            string[] args = ["g++", "-c", "-O2", $"-DROUND={round}", "big.cpp", "-o", $"k{round}.o"];
+            var r = Zccache(args);
+            Assert.True(r.ExitCode == 0, r.Err);
+            Assert.DoesNotContain("ZC1003", r.Err);
+            var plain = Exec("g++", "-c", "-O2", $"-DROUND={round}", "big.cpp", "-o", $"plain{round}.o");
+            Assert.Equal(0, plain.ExitCode);
+            Assert.Equal(File.ReadAllBytes(_ws[$"src/plain{round}.o"]), File.ReadAllBytes(_ws[$"src/k{round}.o"]));
+        }
+    }
+
+    [Fact]
     public void No_compiler_is_a_usage_error()
     {
         var r = Zccache();

@@ -173,6 +173,21 @@ public sealed class SessionReportTests(PackageFeed feed) : IDisposable
     }
 
     [Fact]
+    public void Three_builds_at_once_on_one_cache_each_count_their_own_and_lose_nothing()
+    {
+        string[] apps = ["one", "two", "three"];
+        foreach (string app in apps) App(app);
+        BuildResult[] Parallel() => [.. apps.Select(app => Task.Run(() => _ws.Build($"{app}/app.csproj"))).ToArray().Select(t => t.Result)];
+        var cold = Parallel();
+        Assert.All(cold, r => Assert.True(r.Succeeded, r.Output));
+        Assert.All(cold, r => Assert.Equal((4L, 4L), (r.Stats!.Compilations, r.Stats.Misses)));
+        Assert.Equal(3, cold.Select(r => r.Stats!.SessionId).Distinct().Count());
+        foreach (string app in apps) _ws.Delete(app + "/obj");
+        var warm = Parallel();
+        Assert.All(warm, r => Assert.Equal((4L, 4L), (r.Stats!.Compilations, r.Stats.Hits)));
+    }
+
+    [Fact]
     public void Two_builds_at_once_in_sessions_A_and_B_count_only_their_own()
     {
         App("a");

@@ -94,7 +94,7 @@ public sealed class Workspace : IDisposable
 
     public BuildResult Run(string[] args, Dictionary<string, string?> env, bool withStats = true)
     {
-        string stats = Path.Join(Root, $"stats-{++_builds}.json");
+        string stats = Path.Join(Root, $"stats-{Interlocked.Increment(ref _builds)}.json");
         var environment = new Dictionary<string, string?>
         {
             ["ZCCACHE_CACHE_DIR"] = CacheDir,
