@@ -272,6 +272,27 @@ public sealed class ClCompileBuildTests(PackageFeed feed) : IDisposable
     }
 
     [Fact]
+    public void Two_checkouts_at_different_paths_share_entries_through_a_base_directory()
+    {
+        foreach (string checkout in new[] { "first", "second" })
+        {
+            NativeSources.WriteLibrary(_ws, checkout + "/app/native");
+            _ws.Project(checkout + "/app/app.csproj", NativeSources.Items(), "<ZccacheObjectDirectory>$(MSBuildProjectDirectory)/obj/zc/</ZccacheObjectDirectory>");
+        }
+        var first = _ws.Run(["build", "first/app/app.csproj"], new() { ["ZCCACHE_BASEDIR"] = _ws["first"] });
+        Assert.True(first.Succeeded, first.Output);
+        Assert.Equal(4L, first.Stats!.Misses);
+        var second = _ws.Run(["build", "second/app/app.csproj"], new() { ["ZCCACHE_BASEDIR"] = _ws["second"] });
+        Assert.True(second.Succeeded, second.Output);
+        Assert.Equal((4L, 4L), (second.Stats!.Compilations, second.Stats.Hits));
+        Assert.Equal(_ws.Objects("first/app/obj/zc"), _ws.Objects("second/app/obj/zc"));
+        // Without it, a third checkout shares nothing.
+        NativeSources.WriteLibrary(_ws, "third/app/native");
+        _ws.Project("third/app/app.csproj", NativeSources.Items());
+        Assert.Equal(4L, _ws.Build("third/app/app.csproj").Stats!.Misses);
+    }
+
+    [Fact]
     public void Emscripten_compiles_are_cached_too()
     {
         App(properties: "<ZccacheCC>emcc</ZccacheCC><ZccacheCXX>em++</ZccacheCXX>");

@@ -21,6 +21,8 @@ public sealed record CacheableCompile
     public string? DependencyFile { get; init; }
     /// <summary>The arguments that make the compiler also write its dependency list to a given path (added when the user did not ask).</summary>
     public required Func<string, IEnumerable<string>> DependencyArguments { get; init; }
+    /// <summary>The base directory this compile's key, manifest and depfile are written relative to; null: none.</summary>
+    public Paths.BaseDir? BaseDir { get; init; }
     /// <summary>True for C-family sources: <c>__DATE__</c>/<c>__TIME__</c> make the output differ run to run.</summary>
     public bool TimeMacrosMatter { get; init; }
 }

@@ -12,6 +12,8 @@ public sealed record CompileInvocation
     public required string WorkingDirectory { get; init; }
     /// <summary>The environment the compiler runs with; null means this process's environment.</summary>
     public IReadOnlyDictionary<string, string>? Environment { get; init; }
+    /// <summary>Paths under it are keyed relative to it (gcc, clang and emcc calls); null: none.</summary>
+    public Paths.BaseDir? BaseDir { get; init; }
 
     public string? GetEnvironmentVariable(string name) =>
         Environment is null ? System.Environment.GetEnvironmentVariable(name)

@@ -164,6 +164,18 @@ public static class GccCommandLine
             depOptions.Add("object=" + outputPath);
         }
 
+        // With a base directory, the compiler is asked to write paths under it relative ("." for the
+        // base) into debug info and __FILE__, so two checkouts produce the same object. Not when the
+        // user maps prefixes already (theirs win).
+        var baseDir = invocation.BaseDir;
+        if (baseDir is not null && !args.Any(a => a.StartsWith("-ffile-prefix-map", StringComparison.Ordinal)
+                || a.StartsWith("-fdebug-prefix-map", StringComparison.Ordinal) || a.StartsWith("-fmacro-prefix-map", StringComparison.Ordinal)))
+        {
+            string map = $"-ffile-prefix-map={baseDir.Root}=.";
+            args = [.. args, map];
+            flags.Add(map);
+        }
+
         bool conflict = macroOps.Select(op => MacroName(op[2..])).GroupBy(n => n).Any(g => g.Count() > 1);
         var context = new CompileContext
         {
@@ -198,6 +210,7 @@ public static class GccCommandLine
             DependencyFile = userDepfile,
             DependencyArguments = path => ["-MD", "-MF", path],
             TimeMacrosMatter = true,
+            BaseDir = baseDir,
         }, null);
     }
 

@@ -14,10 +14,12 @@ public readonly record struct ContextKey(string Hex)
     /// <summary>Bump when the encoding or anything that feeds it changes meaning.</summary>
     public const string Version = "zccache.msbuild/context-key/v1";
 
-    public static ContextKey Compute(CompileContext context, string compilerIdentity, IEnumerable<KeyValuePair<string, string>> extra)
+    /// <param name="baseDir">When set, every field is written with the base directory as a marker (see <see cref="Paths.BaseDir"/>).</param>
+    public static ContextKey Compute(CompileContext context, string compilerIdentity, IEnumerable<KeyValuePair<string, string>> extra, Paths.BaseDir? baseDir = null)
     {
         using var hash = Hashing.Sha256.Create();
-        var w = new KeyWriter(hash);
+        var w = new KeyWriter(hash, baseDir);
+        if (baseDir is not null) w.Field("base-dir", "relative");
         w.Field("version", Version);
         w.Field("compiler", compilerIdentity);
         w.Field("source", context.SourceFile);
@@ -49,12 +51,12 @@ public readonly record struct ContextKey(string Hex)
 
     public override string ToString() => Hex;
 
-    private readonly struct KeyWriter(Hashing.Sha256.Incremental hash)
+    private readonly struct KeyWriter(Hashing.Sha256.Incremental hash, Paths.BaseDir? baseDir = null)
     {
         public void Field(string tag, string value)
         {
             Bytes(Encoding.UTF8.GetBytes(tag));
-            Bytes(Encoding.UTF8.GetBytes(value));
+            Bytes(Encoding.UTF8.GetBytes(baseDir?.Rewrite(value) ?? value));
         }
 
         public void List(string tag, IEnumerable<string> values)
@@ -64,7 +66,7 @@ public readonly record struct ContextKey(string Hex)
             Span<byte> count = stackalloc byte[8];
             BitConverter.TryWriteBytes(count, (long)items.Count);
             hash.Append(count);
-            foreach (string item in items) Bytes(Encoding.UTF8.GetBytes(item));
+            foreach (string item in items) Bytes(Encoding.UTF8.GetBytes(baseDir?.Rewrite(item) ?? item));
         }
 
         private void Bytes(byte[] data)

@@ -92,7 +92,7 @@ public sealed class CompileCache
         string identity = CompilerIdentity.Identify(compilerPath, _memo, _store.Layout) ?? "path:" + compilerPath;
         // The name matters as much as the binary: clang++ and clang, em++ and emcc are one file each.
         ContextKey key = ContextKey.Compute(compile.Context, identity,
-            [.. compile.KeyExtras, new("compiler-name", Path.GetFileName(invocation.Compiler))]);
+            [.. compile.KeyExtras, new("compiler-name", Path.GetFileName(invocation.Compiler))], compile.BaseDir);
         session?.AddContext(key);
         long keyed = Stopwatch.GetTimestamp();
 
@@ -149,13 +149,15 @@ public sealed class CompileCache
         var inputs = Inputs();
         foreach (ManifestResult result in manifest.Results)
         {
-            var differs = result.Dependencies.FirstOrDefault(d => !((d.Stamp is { } stamp && inputs.StillHas(d.Path, stamp)) || CurrentDigest(d.Path, invocation, inputs) == d.Sha256));
+            var baseDir = compile.BaseDir;
+            string Here(string recorded) => baseDir?.Expand(recorded) ?? recorded;
+            var differs = result.Dependencies.FirstOrDefault(d => !((d.Stamp is { } stamp && inputs.StillHas(Here(d.Path), stamp)) || CurrentDigest(Here(d.Path), invocation, inputs) == d.Sha256));
             if (differs is not null)
             {
-                changed ??= differs.Path; // the newest result's first changed input explains the miss best
+                changed ??= Here(differs.Path); // the newest result's first changed input explains the miss best
                 continue;
             }
-            if (result.Absent.Any(g => g.Names.Any(n => inputs.Exists(g.Directory, n)))) { reason = "include_shadowed"; continue; }
+            if (result.Absent.Any(g => g.Names.Any(n => inputs.Exists(Here(g.Directory), n)))) { reason = "include_shadowed"; continue; }
             CacheEntry? entry = _store.Read(result.ArtifactKey);
             if (entry is null) { reason = "no_artifact_for_key"; continue; }
             bool complete = compile.Outputs.All(o => entry.Output(o.Name) is not null);
@@ -164,7 +166,9 @@ public sealed class CompileCache
             long found = Stopwatch.GetTimestamp();
             foreach (CompileOutput output in compile.Outputs)
             {
-                if (entry.Output(output.Name) is { } stored) FileDelivery.Deliver(output.Path, stored.Data, stored.PathInStore);
+                if (entry.Output(output.Name) is { } stored && compile.BaseDir is { } dir && output.Name == "depfile")
+                    FileDelivery.Deliver(output.Path, Encoding.UTF8.GetBytes(dir.Expand(Encoding.UTF8.GetString(stored.Data))), null);
+                else if (entry.Output(output.Name) is { } plain) FileDelivery.Deliver(output.Path, plain.Data, plain.PathInStore);
                 else if (File.Exists(output.Path)) File.Delete(output.Path); // a failed compile leaves no output
             }
 
@@ -268,7 +272,7 @@ public sealed class CompileCache
             string path = Path.GetFullPath(dep, invocation.WorkingDirectory);
             if (inputs.Get(path) is not { } facts) return outcome with { Reason = "no_dependency_info" };
             usesTimeMacros |= facts.UsesTimeMacros;
-            dependencies.Add(new RecordedDependency(path, facts.Hash.Hex) { Stamp = facts.SettledStamp });
+            dependencies.Add(new RecordedDependency(compile.BaseDir?.Rewrite(path) ?? path, facts.Hash.Hex) { Stamp = facts.SettledStamp });
         }
         if (dependencies.Count == 0) return outcome with { Reason = "no_dependency_info" };
         foreach (var (name, value) in DepFile.ParseEnvDeps(depText))
@@ -285,7 +289,10 @@ public sealed class CompileCache
             foreach (CompileOutput output in compile.Outputs)
             {
                 if (!File.Exists(output.Path)) return outcome with { Reason = "no_output" };
-                outputs.Add(new EntryOutput(output.Name, File.ReadAllBytes(output.Path)));
+                byte[] data = File.ReadAllBytes(output.Path);
+                // A depfile names its inputs: under a base directory it is stored with the marker, as the manifest is.
+                if (compile.BaseDir is { } dir && output.Name == "depfile") data = Encoding.UTF8.GetBytes(dir.Rewrite(Encoding.UTF8.GetString(data)));
+                outputs.Add(new EntryOutput(output.Name, data));
             }
         }
         else if (FailedBecauseOfTheOutput(compile, run)) return outcome with { Reason = "output_not_writable" };
@@ -299,8 +306,10 @@ public sealed class CompileCache
             CompileDurationNs = run.DurationNs,
         };
         string artifactKey = key.Derive("artifact", dependencies.SelectMany(d => new[] { d.Path, d.Sha256 }));
-        var absent = AbsentGroup.From(ShadowCandidates.For(compile.Context, dependencies.Select(d => d.Path).Where(p => !p.StartsWith(EnvPrefix, StringComparison.Ordinal)))
-            .Where(p => !inputs.Exists(Path.GetDirectoryName(p)!, Path.GetFileName(p))));
+        string Here(string recorded) => compile.BaseDir?.Expand(recorded) ?? recorded;
+        var absent = AbsentGroup.From(ShadowCandidates.For(compile.Context, dependencies.Select(d => Here(d.Path)).Where(p => !p.StartsWith(EnvPrefix, StringComparison.Ordinal)))
+            .Where(p => !inputs.Exists(Path.GetDirectoryName(p)!, Path.GetFileName(p)))
+            .Select(p => compile.BaseDir?.Rewrite(p) ?? p));
         bool published = _store!.Publish(artifactKey, entry);
         _store.AddToManifest(key.Hex, new ManifestResult(artifactKey, dependencies) { Absent = absent });
         return outcome with { Bytes = published ? entry.TotalBytes : 0 };

@@ -12,7 +12,7 @@ namespace Zccache.Core.Pipeline;
 /// output and standard error are the compiler's own (a hit replays them); zccache's own warnings
 /// follow on standard error, prefixed <c>zccache:</c>. Configured by the environment:
 /// <c>ZCCACHE_CACHE_DIR</c>, <c>ZCCACHE_SESSION_ID</c> (count into that session),
-/// <c>ZCCACHE_PROJECT</c> (the project the compile is counted for), <c>ZCCACHE_DISABLE=1</c>.
+/// <c>ZCCACHE_PROJECT</c> (the project the compile is counted for), <c>ZCCACHE_BASEDIR</c>, <c>ZCCACHE_DISABLE=1</c>.
 /// </summary>
 public static class Launcher
 {
@@ -39,6 +39,7 @@ public static class Launcher
             Compiler = argv[first],
             Arguments = argv.Skip(first + 1).ToList(),
             WorkingDirectory = Environment.CurrentDirectory,
+            BaseDir = Paths.BaseDir.From(Environment.GetEnvironmentVariable("ZCCACHE_BASEDIR")),
         };
 
         // rustc -vV and cargo's --print probes compile nothing: run them as they are, stdin included, uncounted.

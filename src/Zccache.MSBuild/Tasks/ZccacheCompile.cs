@@ -31,6 +31,9 @@ public sealed class ZccacheCompile : ZccacheTask
     /// </summary>
     public string StatsFile { get; set; } = "";
 
+    /// <summary>ZccacheBaseDir: paths under it are keyed relative to it, so checkouts at different paths share entries.</summary>
+    public string BaseDir { get; set; } = "";
+
     /// <summary>How many compiles run at once; empty means the processor count.</summary>
     public string Parallelism { get; set; } = "";
 
@@ -57,6 +60,7 @@ public sealed class ZccacheCompile : ZccacheTask
         foreach (Diagnostic d in cache.StartupDiagnostics) Report(d);
         SessionRecorder? session = Enabled && cache.IsEnabled ? JoinSession(cache) : null;
 
+        var baseDir = Core.Paths.BaseDir.From(BaseDir);
         var objects = new ITaskItem[items.Count];
         var reported = new ConcurrentDictionary<string, bool>();
         var options = new ParallelOptions { MaxDegreeOfParallelism = ParseParallelism() };
@@ -68,6 +72,7 @@ public sealed class ZccacheCompile : ZccacheTask
                 Compiler = compile.IsC ? Or(CC, "gcc") : Or(CXX, "g++"),
                 Arguments = compile.Arguments,
                 WorkingDirectory = projectDir,
+                BaseDir = baseDir,
             };
             CompileResult result;
             try

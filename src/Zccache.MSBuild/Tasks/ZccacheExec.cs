@@ -79,6 +79,7 @@ public class ZccacheExec : ZccacheTask
             WorkingDirectory = Path.GetFullPath(WorkingDirectoryOrCurrent()),
             Environment = Environment(command),
         };
+        invocation = invocation with { BaseDir = Core.Paths.BaseDir.From(invocation.GetEnvironmentVariable("ZCCACHE_BASEDIR")) };
 
         bool disabled = System.Environment.GetEnvironmentVariable("ZCCACHE_DISABLE") is "1" or "true";
         CompileCache cache = disabled ? CompileCache.Disabled() : CompileCache.Open(CacheRoot);

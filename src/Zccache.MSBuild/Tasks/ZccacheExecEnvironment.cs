@@ -19,6 +19,8 @@ public sealed class ZccacheExecEnvironment : ZccacheTask
     [Required] public string ProjectFile { get; set; } = "";
     public string GlobalProperties { get; set; } = "";
     public string SessionId { get; set; } = "";
+    /// <summary>ZccacheBaseDir, handed on as ZCCACHE_BASEDIR; empty: not set.</summary>
+    public string BaseDir { get; set; } = "";
     /// <summary>The launcher (<c>$(ZccacheLauncher)</c>); empty: no RUSTC_WRAPPER or CMake launchers.</summary>
     public string Launcher { get; set; } = "";
 
@@ -51,6 +53,7 @@ public sealed class ZccacheExecEnvironment : ZccacheTask
             ("ZCCACHE_CACHE_DIR", CacheRoot),
             ("ZCCACHE_PROJECT", ProjectFile),
         };
+        if (!string.IsNullOrWhiteSpace(BaseDir)) wanted.Add(("ZCCACHE_BASEDIR", Path.GetFullPath(BaseDir)));
         if (!string.IsNullOrEmpty(Launcher) && File.Exists(Launcher))
         {
             MakeExecutable(Launcher);
