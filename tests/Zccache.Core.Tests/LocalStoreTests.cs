@@ -155,3 +155,68 @@ public class LocalStoreTests
             Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(layout.Root));
     }
 }
+
+public class RemoteFormatTests
+{
+    private static CacheEntry Entry() => new()
+    {
+        Outputs = [new("object", [1, 2, 3]), new("depfile", "a.o: a.c\n"u8.ToArray())], Stdout = [7], Stderr = "warn\n"u8.ToArray(),
+        ExitCode = 0, CompileDurationNs = 99,
+    };
+
+    [Fact]
+    public void A_bundle_round_trips_and_any_flipped_byte_is_refused()
+    {
+        byte[] packed = EntryBundle.Pack(Entry());
+        var back = EntryBundle.Unpack(packed)!;
+        Assert.Equal(new byte[] { 1, 2, 3 }, back.Output("object")!.Data);
+        Assert.Equal("warn\n"u8.ToArray(), back.Stderr);
+        Assert.Equal(99, back.CompileDurationNs);
+        for (int i = 0; i < packed.Length; i++)
+        {
+            byte[] flipped = (byte[])packed.Clone();
+            flipped[i] ^= 0x20;
+            var e = EntryBundle.Unpack(flipped);
+            Assert.True(e is null || (e.Output("object")!.Data.SequenceEqual(new byte[] { 1, 2, 3 }) && e.Stderr.SequenceEqual("warn\n"u8.ToArray())),
+                $"byte {i}: a changed bundle must be refused or decode to the same entry");
+        }
+        Assert.Null(EntryBundle.Unpack([1, 2, 3]));
+    }
+
+    [Theory]
+    [InlineData(null, null, null, false)]
+    [InlineData(null, "pull_request", null, true)]
+    [InlineData(null, null, "PullRequest", true)]
+    [InlineData("false", "pull_request", null, false)]
+    [InlineData("true", null, null, true)]
+    public void Remotes_are_read_only_by_default_in_pull_requests(string? readOnly, string? githubEvent, string? azureReason, bool expected)
+    {
+        var env = new Dictionary<string, string?> { ["GITHUB_EVENT_NAME"] = githubEvent, ["BUILD_REASON"] = azureReason };
+        var remote = Storage.Remote.RemoteStore.From("http://127.0.0.1:1/cache", readOnly, n => env.GetValueOrDefault(n))!;
+        Assert.Equal(expected, remote.ReadOnly);
+    }
+
+    [Theory]
+    [InlineData("ftp://host/x")]
+    [InlineData("http://host/x|layout=weird")]
+    [InlineData("redis://host:6379")]
+    public void A_remote_url_that_cannot_be_used_is_refused(string url) =>
+        Assert.Throws<FormatException>(() => Storage.Remote.RemoteStore.From(url, null, _ => null));
+
+    [Fact]
+    public void Credentials_never_appear_in_messages() =>
+        Assert.Equal("https://***@cache.example/zc", Storage.Remote.RemoteStore.Redacted("https://user:secret@cache.example/zc|bearer-token=abc"));
+
+    [Fact]
+    public void An_unreachable_remote_fails_fast_once_and_then_stays_off()
+    {
+        var remote = Storage.Remote.RemoteStore.From("http://127.0.0.1:1/cache", "false", _ => null)!;
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        Assert.Null(remote.Get("m", new string('a', 64)));
+        Assert.NotNull(remote.Failure);
+        Assert.Equal("ZC1008", remote.TakeFailureDiagnostic()!.Code);
+        Assert.Null(remote.TakeFailureDiagnostic());
+        Assert.Null(remote.Get("m", new string('b', 64)));
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(10));
+    }
+}

@@ -5,7 +5,7 @@ namespace Zccache.Testing;
 
 /// <summary>The finalized stats a build wrote to its stats file.</summary>
 public sealed record Stats(string SessionId, long Compilations, long Hits, long Misses, long NonCacheable, long Errors, long ErrorsCached,
-    long UniqueSources, long BytesRead, long BytesWritten, double? HitRate)
+    long UniqueSources, long BytesRead, long BytesWritten, double? HitRate, long RemoteHits)
 {
     public static Stats Read(string path)
     {
@@ -14,7 +14,7 @@ public sealed record Stats(string SessionId, long Compilations, long Hits, long 
         var rate = e.GetProperty("hit_rate");
         return new Stats(e.GetProperty("session_id").GetString()!, L("compilations"), L("hits"), L("misses"), L("non_cacheable"),
             L("errors"), L("errors_cached"), L("unique_sources"), L("bytes_read"), L("bytes_written"),
-            rate.ValueKind == JsonValueKind.Null ? null : rate.GetDouble());
+            rate.ValueKind == JsonValueKind.Null ? null : rate.GetDouble(), L("remote_hits"));
     }
 }
 
@@ -109,6 +109,12 @@ public sealed class Workspace : IDisposable
             ["CMAKE_C_COMPILER_LAUNCHER"] = null,
             ["CMAKE_CXX_COMPILER_LAUNCHER"] = null,
             ["ZCCACHE_JOURNAL"] = null,
+            ["ZCCACHE_REMOTE"] = null,
+            ["ZCCACHE_REMOTE_READ_ONLY"] = null,
+            ["ZCCACHE_BASEDIR"] = null,
+            ["ZCCACHE_CACHE_SIZE"] = null,
+            ["GITHUB_EVENT_NAME"] = null,
+            ["BUILD_REASON"] = null,
             ["ZCCACHE_PROFILE"] = null,
             ["ZCCACHE_CI_SUMMARY"] = null,
             ["GITHUB_ACTIONS"] = null,

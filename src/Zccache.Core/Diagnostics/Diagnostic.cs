@@ -19,6 +19,8 @@ public static class ZcCodes
     public const string SessionIoError = "ZC1004";
     /// <summary>The stats file could not be written.</summary>
     public const string StatsFileError = "ZC1005";
+    /// <summary>The remote cache failed (unreachable, timed out, refused): the build goes on with the local cache only.</summary>
+    public const string RemoteUnavailable = "ZC1008";
     /// <summary>The CI summary (GitHub step summary, Azure DevOps summary file) cannot be written.</summary>
     public const string CiSummaryError = "ZC1007";
     /// <summary>The zccache launcher shipped in the package cannot be run (not executable): cargo and CMake under Exec run uncached.</summary>

@@ -6,6 +6,7 @@ using Zccache.Core.Diagnostics;
 using Zccache.Core.Hashing;
 using Zccache.Core.Sessions;
 using Zccache.Core.Storage;
+using Zccache.Core.Storage.Remote;
 
 namespace Zccache.Core.Pipeline;
 
@@ -21,6 +22,7 @@ public sealed class CompileCache
     private readonly FileHashMemo _memo;
     private readonly DirectoryListingMemo _listings = DirectoryListingMemo.Shared;
     private readonly InputSnapshot? _snapshot;
+    private RemoteStore? _remote;
 
     private CompileCache(LocalStore? store, FileHashMemo memo, IReadOnlyList<Diagnostic> startup, bool snapshotInputs)
     {
@@ -40,7 +42,7 @@ public sealed class CompileCache
     /// With <paramref name="snapshotInputs"/>, the instance serves one batch whose inputs do not change while it runs
     /// (see <see cref="InputSnapshot"/>): each file and include folder is looked at once for the whole batch.
     /// </summary>
-    public static CompileCache Open(string root, FileHashMemo? memo = null, bool snapshotInputs = false, bool probe = true)
+    public static CompileCache Open(string root, FileHashMemo? memo = null, bool snapshotInputs = false, bool probe = true, RemoteStore? remote = null)
     {
         var layout = new CacheLayout(root);
         try
@@ -54,7 +56,7 @@ public sealed class CompileCache
                 File.WriteAllBytes(file, [1]);
                 File.Delete(file);
             }
-            return new CompileCache(new LocalStore(layout), memo ?? FileHashMemo.Shared, [], snapshotInputs);
+            return new CompileCache(new LocalStore(layout), memo ?? FileHashMemo.Shared, [], snapshotInputs) { _remote = remote };
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
         {
@@ -67,6 +69,13 @@ public sealed class CompileCache
     public static CompileCache Disabled() => new(null, FileHashMemo.Shared, [], false);
 
     public CompileResult Compile(CompileInvocation invocation, SessionRecorder? session = null)
+    {
+        var result = CompileCore(invocation, session);
+        // A remote that failed during this compile is said once per process, then left alone.
+        return _remote?.TakeFailureDiagnostic() is { } d ? result with { Diagnostics = [.. result.Diagnostics, d] } : result;
+    }
+
+    private CompileResult CompileCore(CompileInvocation invocation, SessionRecorder? session)
     {
         long started = Stopwatch.GetTimestamp();
         var diagnostics = new List<Diagnostic>();
@@ -142,12 +151,24 @@ public sealed class CompileCache
         long started, long keyed, SessionRecorder? session)
     {
         Manifest? manifest = _store!.ReadManifest(key.Hex);
-        if (manifest is null) return (null, "context_not_found", null);
+        var local = TryResults(manifest?.Results ?? [], fromRemote: false);
+        if (local.Hit is not null || _remote is null) return manifest is null ? (null, "context_not_found", null) : local;
 
-        string reason = "input_changed";
+        // Local first, then the remote: its manifest's results not tried yet, their entries fetched and backfilled.
+        Manifest? remote = _remote.Get("m", key.Hex) is { } blob && EntryBundle.Decompress(blob) is { } bytes ? Manifest.FromBytes(bytes) : null;
+        if (remote is null) return manifest is null ? (null, "context_not_found", null) : local;
+        var tried = manifest?.Results.Select(r => r.ArtifactKey).ToHashSet() ?? [];
+        var fresh = remote.Results.Where(r => !tried.Contains(r.ArtifactKey)).ToList();
+        foreach (var r in fresh.AsEnumerable().Reverse()) _store.AddToManifest(key.Hex, r);
+        var viaRemote = TryResults(fresh, fromRemote: true);
+        return viaRemote.Hit is not null || manifest is null ? viaRemote : local;
+
+        (CompileResult? Hit, string MissReason, string? ChangedInput) TryResults(IReadOnlyList<ManifestResult> results, bool fromRemote)
+        {
+        string reason = results.Count == 0 ? "context_not_found" : "input_changed";
         string? changed = null;
         var inputs = Inputs();
-        foreach (ManifestResult result in manifest.Results)
+        foreach (ManifestResult result in results)
         {
             var baseDir = compile.BaseDir;
             string Here(string recorded) => baseDir?.Expand(recorded) ?? recorded;
@@ -158,7 +179,14 @@ public sealed class CompileCache
                 continue;
             }
             if (result.Absent.Any(g => g.Names.Any(n => inputs.Exists(Here(g.Directory), n)))) { reason = "include_shadowed"; continue; }
+            bool remoteEntry = false;
             CacheEntry? entry = _store.Read(result.ArtifactKey);
+            if (entry is null && _remote is not null && _remote.Get("e", result.ArtifactKey) is { } bundle && EntryBundle.Unpack(bundle) is { } fetched)
+            {
+                _store.Publish(result.ArtifactKey, fetched); // backfill: later hits are local
+                entry = _store.Read(result.ArtifactKey);
+                remoteEntry = entry is not null;
+            }
             if (entry is null) { reason = "no_artifact_for_key"; continue; }
             bool complete = compile.Outputs.All(o => entry.Output(o.Name) is not null);
             if (entry.ExitCode == 0 && !complete) { _store.Remove(result.ArtifactKey); reason = "no_artifact_for_key"; continue; }
@@ -184,11 +212,13 @@ public sealed class CompileCache
                 Bytes = entry.TotalBytes,
                 ExitCode = entry.ExitCode,
                 Phases = new Phases(Elapsed(started, keyed), Elapsed(keyed, found), 0, 0, Elapsed(found, delivered)),
+                Remote = remoteEntry || fromRemote,
             };
             Record(session, outcome, invocation);
             return (new CompileResult { ExitCode = entry.ExitCode, Stdout = entry.Stdout, Stderr = entry.Stderr, Outcome = outcome }, "", null);
         }
         return (null, reason, reason == "input_changed" ? changed : null);
+        }
     }
 
     /// <summary>
@@ -312,6 +342,11 @@ public sealed class CompileCache
             .Select(p => compile.BaseDir?.Rewrite(p) ?? p));
         bool published = _store!.Publish(artifactKey, entry);
         _store.AddToManifest(key.Hex, new ManifestResult(artifactKey, dependencies) { Absent = absent });
+        if (_remote is { ReadOnly: false } && _store.ReadManifest(key.Hex) is { } merged)
+        {
+            _remote.Put("e", artifactKey, EntryBundle.Pack(entry));
+            _remote.Put("m", key.Hex, EntryBundle.Compress(merged.ToBytes()));
+        }
         return outcome with { Bytes = published ? entry.TotalBytes : 0 };
     }
 

@@ -47,8 +47,12 @@ public static class Launcher
             return CompilerProcess.RunInheritingStreams(query, invocation.Arguments, invocation.WorkingDirectory);
 
         bool disabled = Environment.GetEnvironmentVariable("ZCCACHE_DISABLE") is "1" or "true";
-        var cache = disabled ? CompileCache.Disabled() : CompileCache.Open(CacheLayout.DefaultRoot(), probe: false);
-        var diagnostics = new List<Diagnostic>(cache.StartupDiagnostics);
+        var diagnostics = new List<Diagnostic>();
+        Storage.Remote.RemoteStore? remote = null;
+        try { remote = disabled ? null : Storage.Remote.RemoteStore.FromEnvironment(Environment.GetEnvironmentVariable); }
+        catch (FormatException e) { diagnostics.Add(new Diagnostic(ZcCodes.BadProperty, $"ZCCACHE_REMOTE: {e.Message} Going on with the local cache only.")); }
+        var cache = disabled ? CompileCache.Disabled() : CompileCache.Open(CacheLayout.DefaultRoot(), probe: false, remote: remote);
+        diagnostics.AddRange(cache.StartupDiagnostics);
         SessionRecorder? session = cache.IsEnabled ? JoinSession(cache.Layout!, diagnostics) : null;
 
         CompileResult result = cache.Compile(invocation, session);

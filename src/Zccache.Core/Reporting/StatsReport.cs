@@ -20,9 +20,10 @@ public static class StatsReport
         string rate = s.HitRate is { } r ? string.Format(c, " ({0:0.0}% hit rate)", r * 100) : "";
         string errors = s.ErrorsCached > 0 ? $", {s.ErrorsCached} cached error{(s.ErrorsCached == 1 ? "" : "s")}" : "";
         string failed = s.Errors > 0 ? $", {s.Errors} failed" : "";
-        return string.Format(c, "{0} compilation{1}, {2} hit{3}, {4} miss{5}, {6} non-cacheable{7}{8}{9}, saved {10:0.0} s",
+        string remote = s.RemoteHits > 0 ? $" ({s.RemoteHits} remote)" : "";
+        return string.Format(c, "{0} compilation{1}, {2} hit{3}{11}, {4} miss{5}, {6} non-cacheable{7}{8}{9}, saved {10:0.0} s",
             s.Compilations, s.Compilations == 1 ? "" : "s", s.Hits, s.Hits == 1 ? "" : "s", s.Misses, s.Misses == 1 ? "" : "es",
-            s.NonCacheable, errors, failed, rate, s.TimeSavedMs / 1000.0);
+            s.NonCacheable, errors, failed, rate, s.TimeSavedMs / 1000.0, remote);
     }
 
     /// <summary>The stats file: the finalized stats with the documented snake_case field names.</summary>

@@ -36,6 +36,8 @@ public sealed record CompileOutcome
     /// <summary>For non-cacheable compiles: the reason's code; for misses: why it missed.</summary>
     [JsonPropertyName("reason")] public string? Reason { get; init; }
     [JsonPropertyName("ts")] public DateTimeOffset Timestamp { get; init; } = DateTimeOffset.UtcNow;
+    /// <summary>For hits: served from the remote cache.</summary>
+    [JsonPropertyName("remote")] public bool Remote { get; init; }
 
     // ---- for the journal only (not in the session's outcome files) ----
     /// <summary>The call as made: compiler, arguments, working directory.</summary>
@@ -66,6 +68,7 @@ public sealed record CompileOutcome
             w.WriteNumber("exit_code", ExitCode);
             if (Reason is not null) w.WriteString("reason", Reason);
             w.WriteString("ts", Timestamp);
+            if (Remote) w.WriteBoolean("remote", true);
             w.WriteEndObject();
         }
         return [.. buffer.WrittenSpan, (byte)'\n'];
@@ -77,7 +80,10 @@ public sealed record CompileOutcome
         var source = Paths.NormalizedPath.From(Source ?? "/unknown");
         switch (Kind)
         {
-            case OutcomeKind.Hit: tracker.RecordHit(source, OriginalNs, LatencyNs, Bytes); break;
+            case OutcomeKind.Hit:
+                tracker.RecordHit(source, OriginalNs, LatencyNs, Bytes);
+                if (Remote) tracker.RecordRemoteHit();
+                break;
             case OutcomeKind.CachedError: tracker.RecordCachedError(source, OriginalNs, LatencyNs, Bytes); break;
             case OutcomeKind.Miss: tracker.RecordMiss(source, Bytes); break;
             case OutcomeKind.NonCacheable: tracker.RecordNonCacheable(); break;

@@ -14,6 +14,8 @@ public sealed record FinalizedSessionStats
     [JsonPropertyName("errors")] public long Errors { get; init; }
     [JsonPropertyName("errors_cached")] public long ErrorsCached { get; init; }
     [JsonPropertyName("time_saved_ms")] public long TimeSavedMs { get; init; }
+    /// <summary>Hits served from the remote cache (included in <see cref="Hits"/>); the rest were local.</summary>
+    [JsonPropertyName("remote_hits")] public long RemoteHits { get; init; }
     [JsonPropertyName("unique_sources")] public long UniqueSources { get; init; }
     [JsonPropertyName("bytes_read")] public long BytesRead { get; init; }
     [JsonPropertyName("bytes_written")] public long BytesWritten { get; init; }

@@ -58,7 +58,11 @@ public static class Journal
                     w.WriteString("non_cacheable_reason", o.Reason ?? "");
                     break;
             }
-            if (o.Kind is OutcomeKind.Hit or OutcomeKind.CachedError) w.WriteNumber("original_ns", o.OriginalNs);
+            if (o.Kind is OutcomeKind.Hit or OutcomeKind.CachedError)
+            {
+                w.WriteNumber("original_ns", o.OriginalNs);
+                w.WriteBoolean("remote", o.Remote);
+            }
             w.WriteNumber("bytes", o.Bytes);
             if (o.Invocation is { } inv)
             {

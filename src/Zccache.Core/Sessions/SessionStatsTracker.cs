@@ -31,6 +31,11 @@ public sealed class SessionStatsTracker
         Served(source, originalCompileNs, hitLatencyNs, bytes);
     }
 
+    /// <summary>Hits whose entry (or manifest) came from the remote cache; counted in <see cref="Hits"/> too.</summary>
+    public long RemoteHits { get; private set; }
+
+    public void RecordRemoteHit() => RemoteHits++;
+
     public void RecordMiss(NormalizedPath source, long bytes)
     {
         Compilations++;
@@ -76,6 +81,7 @@ public sealed class SessionStatsTracker
         NonCacheable = NonCacheable,
         Errors = Errors,
         ErrorsCached = ErrorsCached,
+        RemoteHits = RemoteHits,
         TimeSavedMs = TimeSavedNs / 1_000_000,
         UniqueSources = Sources.Count,
         BytesRead = BytesRead,

@@ -34,6 +34,10 @@ public sealed class ZccacheCompile : ZccacheTask
     /// <summary>ZccacheBaseDir: paths under it are keyed relative to it, so checkouts at different paths share entries.</summary>
     public string BaseDir { get; set; } = "";
 
+    /// <summary>ZccacheRemote and ZccacheRemoteReadOnly: the shared remote cache behind the local one.</summary>
+    public string Remote { get; set; } = "";
+    public string RemoteReadOnly { get; set; } = "";
+
     /// <summary>How many compiles run at once; empty means the processor count.</summary>
     public string Parallelism { get; set; } = "";
 
@@ -56,7 +60,7 @@ public sealed class ZccacheCompile : ZccacheTask
         }
         if (Log.HasLoggedErrors) return false;
 
-        CompileCache cache = Enabled ? CompileCache.Open(CacheRoot, snapshotInputs: true) : CompileCache.Disabled();
+        CompileCache cache = Enabled ? CompileCache.Open(CacheRoot, snapshotInputs: true, remote: OpenRemote(Remote, RemoteReadOnly)) : CompileCache.Disabled();
         foreach (Diagnostic d in cache.StartupDiagnostics) Report(d);
         SessionRecorder? session = Enabled && cache.IsEnabled ? JoinSession(cache) : null;
 

@@ -82,7 +82,8 @@ public class ZccacheExec : ZccacheTask
         invocation = invocation with { BaseDir = Core.Paths.BaseDir.From(invocation.GetEnvironmentVariable("ZCCACHE_BASEDIR")) };
 
         bool disabled = System.Environment.GetEnvironmentVariable("ZCCACHE_DISABLE") is "1" or "true";
-        CompileCache cache = disabled ? CompileCache.Disabled() : CompileCache.Open(CacheRoot);
+        CompileCache cache = disabled ? CompileCache.Disabled()
+            : CompileCache.Open(CacheRoot, remote: OpenRemote(invocation.GetEnvironmentVariable("ZCCACHE_REMOTE"), invocation.GetEnvironmentVariable("ZCCACHE_REMOTE_READ_ONLY")));
         foreach (var d in cache.StartupDiagnostics) Report(d);
         SessionRecorder? session = cache.IsEnabled ? Join(cache.Layout!) : null;
 

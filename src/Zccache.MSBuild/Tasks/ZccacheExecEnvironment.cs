@@ -19,6 +19,9 @@ public sealed class ZccacheExecEnvironment : ZccacheTask
     [Required] public string ProjectFile { get; set; } = "";
     public string GlobalProperties { get; set; } = "";
     public string SessionId { get; set; } = "";
+    /// <summary>ZccacheRemote and ZccacheRemoteReadOnly, handed on as ZCCACHE_REMOTE and ZCCACHE_REMOTE_READ_ONLY.</summary>
+    public string Remote { get; set; } = "";
+    public string RemoteReadOnly { get; set; } = "";
     /// <summary>ZccacheBaseDir, handed on as ZCCACHE_BASEDIR; empty: not set.</summary>
     public string BaseDir { get; set; } = "";
     /// <summary>The launcher (<c>$(ZccacheLauncher)</c>); empty: no RUSTC_WRAPPER or CMake launchers.</summary>
@@ -54,6 +57,8 @@ public sealed class ZccacheExecEnvironment : ZccacheTask
             ("ZCCACHE_PROJECT", ProjectFile),
         };
         if (!string.IsNullOrWhiteSpace(BaseDir)) wanted.Add(("ZCCACHE_BASEDIR", Path.GetFullPath(BaseDir)));
+        if (!string.IsNullOrWhiteSpace(Remote)) wanted.Add(("ZCCACHE_REMOTE", Remote));
+        if (!string.IsNullOrWhiteSpace(RemoteReadOnly)) wanted.Add(("ZCCACHE_REMOTE_READ_ONLY", RemoteReadOnly));
         if (!string.IsNullOrEmpty(Launcher) && File.Exists(Launcher))
         {
             MakeExecutable(Launcher);

@@ -21,6 +21,17 @@ public abstract class ZccacheTask : Microsoft.Build.Utilities.Task
 
     protected void Warn(string code, string message) => Report(new Diagnostic(code, message));
 
+    /// <summary>The remote cache the properties name, or null; a URL that cannot be used is a ZC2002 warning.</summary>
+    protected Core.Storage.Remote.RemoteStore? OpenRemote(string? url, string? readOnly)
+    {
+        try { return Core.Storage.Remote.RemoteStore.From(url, readOnly, Environment.GetEnvironmentVariable); }
+        catch (FormatException e)
+        {
+            Warn(Core.Diagnostics.ZcCodes.BadProperty, $"ZccacheRemote: {e.Message} Going on with the local cache only.");
+            return null;
+        }
+    }
+
     /// <summary>One compile's line at normal verbosity: "zccache: hit native/a.c (0.4 ms)".</summary>
     protected void LogOutcome(string source, Core.Sessions.CompileOutcome o)
     {

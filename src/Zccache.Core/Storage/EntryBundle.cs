@@ -1,0 +1,87 @@
+using System.Text;
+
+namespace Zccache.Core.Storage;
+
+/// <summary>
+/// A cache entry as one blob, for a remote store: the files with their names, the exit code and
+/// the compile's duration, closed by the SHA-256 of everything before it, then zstd-compressed.
+/// A bundle that does not decompress, parse or verify is refused (null): a remote is never trusted.
+/// </summary>
+public static class EntryBundle
+{
+    private static readonly byte[] Magic = "ZCEB1\n"u8.ToArray();
+
+    public static byte[] Pack(CacheEntry entry)
+    {
+        var body = new MemoryStream();
+        using (var w = new BinaryWriter(body, Encoding.UTF8, leaveOpen: true))
+        {
+            w.Write(Magic);
+            w.Write(entry.ExitCode);
+            w.Write(entry.CompileDurationNs);
+            w.Write(entry.Outputs.Count + 2);
+            foreach (var o in entry.Outputs) File(w, "out." + o.Name, o.Data);
+            File(w, "stdout", entry.Stdout);
+            File(w, "stderr", entry.Stderr);
+        }
+        body.Write(Hashing.Sha256.Hash(body.GetBuffer().AsSpan(0, (int)body.Length)));
+        return Compress(body.GetBuffer().AsSpan(0, (int)body.Length));
+    }
+
+    /// <summary>zstd, level 3: what every remote transfer is.</summary>
+    public static byte[] Compress(ReadOnlySpan<byte> data)
+    {
+        using var zstd = new ZstdSharp.Compressor(3);
+        return zstd.Wrap(data).ToArray();
+    }
+
+    /// <summary>Null when the bytes are not zstd.</summary>
+    public static byte[]? Decompress(byte[] compressed)
+    {
+        try
+        {
+            using var zstd = new ZstdSharp.Decompressor();
+            return zstd.Unwrap(compressed).ToArray();
+        }
+        catch (Exception e) when (e is ZstdSharp.ZstdException or ArgumentException or InvalidOperationException) { return null; }
+    }
+
+    public static CacheEntry? Unpack(byte[] compressed)
+    {
+        if (Decompress(compressed) is not { } bytes) return null;
+        if (bytes.Length < Magic.Length + 32 || !bytes.AsSpan(0, Magic.Length).SequenceEqual(Magic)) return null;
+        var body = bytes.AsSpan(0, bytes.Length - 32);
+        if (!Hashing.Sha256.Hash(body).AsSpan().SequenceEqual(bytes.AsSpan(bytes.Length - 32))) return null;
+        try
+        {
+            using var r = new BinaryReader(new MemoryStream(bytes, Magic.Length, body.Length - Magic.Length), Encoding.UTF8);
+            int exit = r.ReadInt32();
+            long duration = r.ReadInt64();
+            int count = r.ReadInt32();
+            if (count is < 2 or > 64) return null;
+            var outputs = new List<EntryOutput>();
+            byte[] stdout = [], stderr = [];
+            for (int i = 0; i < count; i++)
+            {
+                string name = r.ReadString();
+                int length = r.ReadInt32();
+                if (length < 0) return null;
+                byte[] data = r.ReadBytes(length);
+                if (data.Length != length) return null;
+                if (name == "stdout") stdout = data;
+                else if (name == "stderr") stderr = data;
+                else if (name.StartsWith("out.", StringComparison.Ordinal) && EntryOutput.IsValidName(name[4..])) outputs.Add(new EntryOutput(name[4..], data));
+                else return null;
+            }
+            return new CacheEntry { Outputs = outputs, Stdout = stdout, Stderr = stderr, ExitCode = exit, CompileDurationNs = duration };
+        }
+        catch (Exception e) when (e is EndOfStreamException or IOException or FormatException) { return null; }
+    }
+
+    private static void File(BinaryWriter w, string name, byte[] data)
+    {
+        w.Write(name);
+        w.Write(data.Length);
+        w.Write(data);
+    }
+}

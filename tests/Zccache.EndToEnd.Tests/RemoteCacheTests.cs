@@ -1,0 +1,108 @@
+namespace Zccache.EndToEnd.Tests;
+
+/// <summary>A shared remote cache on a real nginx (WebDAV): two machines' worth of local caches, one remote.</summary>
+[Collection(BuildCollection.Name)]
+public sealed class RemoteCacheTests(PackageFeed feed) : IDisposable
+{
+    private readonly Workspace _ws = new(feed, "remote");
+    private WebDavServer? _server;
+
+    public void Dispose()
+    {
+        _server?.Dispose();
+        _ws.Dispose();
+    }
+
+    private WebDavServer Server() => _server ??= new WebDavServer(_ws["nginx"]);
+
+    private BuildResult Build(string cacheDir, Dictionary<string, string?>? more = null)
+    {
+        var env = new Dictionary<string, string?> { ["ZCCACHE_CACHE_DIR"] = _ws[cacheDir], ["ZCCACHE_REMOTE"] = Server().Url };
+        foreach (var (k, v) in more ?? []) env[k] = v;
+        return _ws.Run(["build", "app/app.csproj"], env);
+    }
+
+    private void App()
+    {
+        NativeSources.WriteLibrary(_ws, "app/native");
+        _ws.Project("app/app.csproj", NativeSources.Items());
+    }
+
+    [Fact]
+    public void A_second_local_cache_is_served_entirely_from_the_remote_with_identical_objects()
+    {
+        App();
+        var first = Build("cache-one");
+        Assert.True(first.Succeeded, first.Output);
+        Assert.Equal((4L, 4L, 0L), (first.Stats!.Compilations, first.Stats.Misses, first.Stats.RemoteHits));
+        Assert.Equal(8, Server().Count); // an entry and a manifest per source
+        var objects = _ws.Objects("app/obj/Debug/net10.0/zccache");
+
+        _ws.Delete("app/obj");
+        var second = Build("cache-two"); // an empty local cache: another machine
+        Assert.True(second.Succeeded, second.Output);
+        Assert.Equal((4L, 4L, 4L), (second.Stats!.Compilations, second.Stats.Hits, second.Stats.RemoteHits));
+        Assert.Contains("4 hits (4 remote)", second.Output);
+        Assert.Equal(objects, _ws.Objects("app/obj/Debug/net10.0/zccache"));
+
+        // Backfilled: the next build is served by the local cache alone.
+        _ws.Delete("app/obj");
+        var third = Build("cache-two");
+        Assert.Equal((4L, 0L), (third.Stats!.Hits, third.Stats.RemoteHits));
+    }
+
+    [Fact]
+    public void Pull_request_builds_read_but_never_write()
+    {
+        App();
+        var pr = Build("cache-pr", new() { ["GITHUB_EVENT_NAME"] = "pull_request" });
+        Assert.True(pr.Succeeded, pr.Output);
+        Assert.Equal(4L, pr.Stats!.Misses);
+        Assert.Equal(0, Server().Count);
+        // Forced read-write.
+        _ws.Delete("app/obj");
+        var rw = Build("cache-rw", new() { ["GITHUB_EVENT_NAME"] = "pull_request", ["ZCCACHE_REMOTE_READ_ONLY"] = "false" });
+        Assert.True(rw.Succeeded, rw.Output);
+        Assert.Equal(8, Server().Count);
+    }
+
+    [Fact]
+    public void A_remote_killed_mid_build_gives_one_warning_and_the_build_passes()
+    {
+        App();
+        var server = Server();
+        var build = Task.Run(() => Build("cache-lost"));
+        // Killed once the first compile has stored its entry there.
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (server.Count == 0 && !build.IsCompleted && waited.Elapsed < TimeSpan.FromMinutes(2)) Thread.Sleep(20);
+        server.Stop();
+        var r = build.Result;
+        Assert.True(r.Succeeded, r.Output);
+        Assert.Equal(4L, r.Stats!.Misses);
+        // Said once per project (the console logger repeats warnings in its closing list: count distinct lines).
+        Assert.Single(r.Output.Split('\n').Select(l => l.Trim()).Where(l => l.Contains("warning ZC1008")).Distinct());
+
+        // And a build with the remote gone from the start.
+        _ws.Delete("app/obj");
+        var gone = Build("cache-gone");
+        Assert.True(gone.Succeeded, gone.Output);
+        Assert.Contains("warning ZC1008", gone.Output);
+    }
+
+    [Fact]
+    public void A_corrupt_value_on_the_remote_is_refused_and_the_compile_runs()
+    {
+        App();
+        Assert.True(Build("cache-a").Succeeded);
+        foreach (string f in Directory.GetFiles(Path.Join(Server().Root, "data", "cache"), "*", SearchOption.AllDirectories))
+        {
+            byte[] bytes = File.ReadAllBytes(f);
+            bytes[^3] ^= 0x55;
+            File.WriteAllBytes(f, bytes);
+        }
+        _ws.Delete("app/obj");
+        var r = Build("cache-b");
+        Assert.True(r.Succeeded, r.Output);
+        Assert.Equal((4L, 0L), (r.Stats!.Misses, r.Stats.RemoteHits));
+    }
+}
