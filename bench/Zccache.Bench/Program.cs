@@ -4,8 +4,9 @@ using System.Text.Json;
 using Zccache.Bench;
 using Zccache.Testing;
 
-// Usage: dotnet run --project bench/Zccache.Bench -c Release [-- <sources>]
-int sources = args.Length > 0 ? int.Parse(args[0]) : 200;
+// Usage: dotnet run --project bench/Zccache.Bench -c Release [-- <sources>] [--remote]
+int sources = args.FirstOrDefault(a => a.All(char.IsAsciiDigit)) is { } n ? int.Parse(n) : 200;
+bool remoteRuns = args.Contains("--remote");
 Console.WriteLine($"Zccache.MSBuild benchmark: {sources} generated C++ sources (-O2, -std=c++17), {Environment.ProcessorCount} cores");
 using var feed = PackageFeed.For("bench");
 using var ws = new Workspace(feed, "bench");
@@ -16,6 +17,25 @@ ws.Project("app/app.csproj", """
     </ItemGroup>
     """);
 Check(Dotnet.Run(ws.Root, ["restore", "app/app.csproj"], Env()), "restore");
+
+if (remoteRuns)
+{
+    // A warm build served from the remote only (an empty local cache: a new CI machine), next to a
+    // local warm build and a cold one, against a real nginx (WebDAV) on this machine.
+    using var nginx = new WebDavServer(ws["nginx"]);
+    var remote = new Dictionary<string, string?> { ["ZCCACHE_REMOTE"] = nginx.Url };
+    var remoteRows = new List<Row>
+    {
+        Measure("cold (empty local cache and remote)", clearCache: true, extraEnv: remote),
+        Measure("warm, local cache", clearCache: false, extraEnv: remote),
+        Measure("warm, remote only (empty local cache)", clearCache: true, extraEnv: remote),
+    };
+    Console.WriteLine();
+    Console.WriteLine("| run | wall (s) | hits | remote hits | misses | bytes read | bytes written | hit cost mean (ms) | hit cost p50 (ms) | hit cost p95 (ms) |");
+    Console.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+    foreach (var r in remoteRows) Console.WriteLine(r.RemoteMarkdown());
+    return;
+}
 
 // Bare and cold alternate twice and the faster of each pair counts: one slow run on a busy
 // machine should not decide the comparison.
@@ -59,7 +79,10 @@ Row Measure(string name, bool clearCache, string? property = null, Dictionary<st
     var hitCosts = result.Stats is null ? [] : HitLatencies(result.Stats.SessionId);
     Console.WriteLine($"  {name}: {wall:0.00} s");
     long compilations = property?.Contains("NoSources") == true ? 0 : result.Stats?.Compilations ?? sources;
-    return new Row(name, wall, compilations, result.Stats?.Hits ?? 0, result.Stats?.Misses ?? 0, hitCosts);
+    return new Row(name, wall, compilations, result.Stats?.Hits ?? 0, result.Stats?.Misses ?? 0, hitCosts)
+    {
+        RemoteHits = result.Stats?.RemoteHits ?? 0, BytesRead = result.Stats?.BytesRead ?? 0, BytesWritten = result.Stats?.BytesWritten ?? 0,
+    };
 }
 
 List<double> HitLatencies(string sessionId)
@@ -91,6 +114,14 @@ static void Check(ProcessOutput r, string what)
 
 sealed record Row(string Name, double Wall, long Compilations, long Hits, long Misses, List<double> HitCosts)
 {
+    public long RemoteHits { get; init; }
+    public long BytesRead { get; init; }
+    public long BytesWritten { get; init; }
+
+    public string RemoteMarkdown() => string.Format(CultureInfo.InvariantCulture,
+        "| {0} | {1:0.00} | {2} | {3} | {4} | {5} | {6} | {7} | {8} | {9} |", Name, Wall, Hits, RemoteHits, Misses, BytesRead, BytesWritten,
+        Fmt(HitMean), Fmt(HitMedian), Fmt(Percentile(0.95)));
+
     public double HitMean => HitCosts.Count == 0 ? double.NaN : HitCosts.Average();
     public double HitMedian => Percentile(0.5);
     private double Percentile(double p) => HitCosts.Count == 0 ? double.NaN : HitCosts[(int)Math.Min(HitCosts.Count - 1, Math.Floor(p * HitCosts.Count))];
