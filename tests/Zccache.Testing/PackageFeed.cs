@@ -21,8 +21,13 @@ public sealed class PackageFeed : IDisposable
         Packages = Path.Join(Root, "packages");
         Version = $"0.0.0-{purpose}." + DateTime.UtcNow.ToString("yyyyMMddHHmmss");
         Directory.CreateDirectory(Feed);
-        var r = Dotnet.Run(RepoRoot, ["pack", Path.Join(RepoRoot, "src", "Zccache.MSBuild"), "-c", "Release", "-o", Feed, "-p:Version=" + Version, "-nologo"], new());
-        if (r.ExitCode != 0) throw new InvalidOperationException("packing Zccache.MSBuild failed:\n" + r.Output);
+        // dotnet test runs test assemblies in parallel, and each packs: one pack at a time, as
+        // they share the projects' obj/ folders (two NativeAOT publishes at once corrupt each other).
+        using (AcquirePackLock())
+        {
+            var r = Dotnet.Run(RepoRoot, ["pack", Path.Join(RepoRoot, "src", "Zccache.MSBuild"), "-c", "Release", "-o", Feed, "-p:Version=" + Version, "-nologo"], new());
+            if (r.ExitCode != 0) throw new InvalidOperationException("packing Zccache.MSBuild failed:\n" + r.Output);
+        }
     }
 
     public string Root { get; }
@@ -58,6 +63,16 @@ public sealed class PackageFeed : IDisposable
     public void Dispose()
     {
         try { Directory.Delete(Root, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+
+    private static FileStream AcquirePackLock()
+    {
+        string path = Path.Join(RepoRoot, "src", ".pack.lock");
+        for (var waited = System.Diagnostics.Stopwatch.StartNew(); ; Thread.Sleep(200))
+        {
+            try { return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None); }
+            catch (IOException) when (waited.Elapsed < TimeSpan.FromMinutes(15)) { }
+        }
     }
 
     private static string FindRepoRoot()
