@@ -20,9 +20,9 @@ public static class EntryBundle
             w.Write(entry.ExitCode);
             w.Write(entry.CompileDurationNs);
             w.Write(entry.Outputs.Count + 2);
-            foreach (var o in entry.Outputs) File(w, "out." + o.Name, o.Data);
-            File(w, "stdout", entry.Stdout);
-            File(w, "stderr", entry.Stderr);
+            foreach (var o in entry.Outputs) Write(w, "out." + o.Name, o.Data);
+            Write(w, "stdout", entry.Stdout);
+            Write(w, "stderr", entry.Stderr);
         }
         body.Write(Hashing.Sha256.Hash(body.GetBuffer().AsSpan(0, (int)body.Length)));
         return Compress(body.GetBuffer().AsSpan(0, (int)body.Length));
@@ -78,7 +78,7 @@ public static class EntryBundle
         catch (Exception e) when (e is EndOfStreamException or IOException or FormatException) { return null; }
     }
 
-    private static void File(BinaryWriter w, string name, byte[] data)
+    private static void Write(BinaryWriter w, string name, byte[] data)
     {
         w.Write(name);
         w.Write(data.Length);
