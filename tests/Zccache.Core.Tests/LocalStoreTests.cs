@@ -199,7 +199,6 @@ public class RemoteFormatTests
     [Theory]
     [InlineData("ftp://host/x")]
     [InlineData("http://host/x|layout=weird")]
-    [InlineData("redis://host:6379")]
     public void A_remote_url_that_cannot_be_used_is_refused(string url) =>
         Assert.Throws<FormatException>(() => Storage.Remote.RemoteStore.From(url, null, _ => null));
 

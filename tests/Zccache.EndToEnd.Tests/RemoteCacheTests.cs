@@ -1,11 +1,11 @@
 namespace Zccache.EndToEnd.Tests;
 
-/// <summary>A shared remote cache on a real nginx (WebDAV): two machines' worth of local caches, one remote.</summary>
+/// <summary>A shared remote cache on real servers (nginx with WebDAV, redis-server): two machines' worth of local caches, one remote.</summary>
 [Collection(BuildCollection.Name)]
 public sealed class RemoteCacheTests(PackageFeed feed) : IDisposable
 {
     private readonly Workspace _ws = new(feed, "remote");
-    private WebDavServer? _server;
+    private LocalServer? _server;
 
     public void Dispose()
     {
@@ -13,7 +13,9 @@ public sealed class RemoteCacheTests(PackageFeed feed) : IDisposable
         _ws.Dispose();
     }
 
-    private WebDavServer Server() => _server ??= new WebDavServer(_ws["nginx"]);
+    private string _kind = "http";
+
+    private LocalServer Server() => _server ??= _kind == "redis" ? new RedisServer(_ws["redis"]) : new WebDavServer(_ws["nginx"]);
 
     private BuildResult Build(string cacheDir, Dictionary<string, string?>? more = null)
     {
@@ -28,9 +30,12 @@ public sealed class RemoteCacheTests(PackageFeed feed) : IDisposable
         _ws.Project("app/app.csproj", NativeSources.Items());
     }
 
-    [Fact]
-    public void A_second_local_cache_is_served_entirely_from_the_remote_with_identical_objects()
+    [Theory]
+    [InlineData("http")]
+    [InlineData("redis")]
+    public void A_second_local_cache_is_served_entirely_from_the_remote_with_identical_objects(string kind)
     {
+        _kind = kind;
         App();
         var first = Build("cache-one");
         Assert.True(first.Succeeded, first.Output);
@@ -66,9 +71,12 @@ public sealed class RemoteCacheTests(PackageFeed feed) : IDisposable
         Assert.Equal(8, Server().Count);
     }
 
-    [Fact]
-    public void A_remote_killed_mid_build_gives_one_warning_and_the_build_passes()
+    [Theory]
+    [InlineData("http")]
+    [InlineData("redis")]
+    public void A_remote_killed_mid_build_gives_one_warning_and_the_build_passes(string kind)
     {
+        _kind = kind;
         App();
         var server = Server();
         var build = Task.Run(() => Build("cache-lost"));
@@ -94,7 +102,7 @@ public sealed class RemoteCacheTests(PackageFeed feed) : IDisposable
     {
         App();
         Assert.True(Build("cache-a").Succeeded);
-        foreach (string f in Directory.GetFiles(Path.Join(Server().Root, "data", "cache"), "*", SearchOption.AllDirectories))
+        foreach (string f in ((WebDavServer)Server()).Files)
         {
             byte[] bytes = File.ReadAllBytes(f);
             bytes[^3] ^= 0x55;

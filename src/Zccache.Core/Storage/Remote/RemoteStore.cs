@@ -57,7 +57,7 @@ public abstract class RemoteStore
 
     private static bool IsRemoteFault(Exception e) =>
         e is RemoteUnavailableException or IOException or TimeoutException or OperationCanceledException or HttpRequestException
-            or InvalidOperationException;
+            or InvalidOperationException or StackExchange.Redis.RedisException;
 
     /// <summary>The URL without credentials, for messages.</summary>
     public static string Redacted(string url)
@@ -70,8 +70,8 @@ public abstract class RemoteStore
     }
 
     /// <summary>
-    /// The remote named by <c>ZccacheRemote</c> / <c>ZCCACHE_REMOTE</c>:
-    /// <c>http(s)://host/path[|layout=subdirs|flat|bazel][|bearer-token=…]</c> (ccache's syntax).
+    /// The remote named by <c>ZccacheRemote</c> / <c>ZCCACHE_REMOTE</c>: <c>redis://host:port[/db]</c>,
+    /// or <c>http(s)://host/path[|layout=subdirs|flat|bazel][|bearer-token=…]</c> (ccache's syntax).
     /// Read-only when <paramref name="readOnly"/> says so, or by default in a pull-request build.
     /// </summary>
     public static RemoteStore? FromEnvironment(Func<string, string?> env) => From(env("ZCCACHE_REMOTE"), env("ZCCACHE_REMOTE_READ_ONLY"), env);
@@ -86,8 +86,9 @@ public abstract class RemoteStore
             _ => env("GITHUB_EVENT_NAME") is "pull_request" or "pull_request_target" || string.Equals(env("BUILD_REASON"), "PullRequest", StringComparison.OrdinalIgnoreCase),
         };
         url = url.Trim();
+        if (url.StartsWith("redis://", StringComparison.OrdinalIgnoreCase)) return new RedisRemote(url) { Url = url, ReadOnly = ro };
         if (url.StartsWith("http://", StringComparison.OrdinalIgnoreCase) || url.StartsWith("https://", StringComparison.OrdinalIgnoreCase))
             return new HttpRemote(url, env("ZCCACHE_REMOTE_TOKEN")) { Url = url, ReadOnly = ro };
-        throw new FormatException($"'{Redacted(url)}' is not a remote cache URL (http(s)://host/path; Redis is not supported yet).");
+        throw new FormatException($"'{Redacted(url)}' is not a remote cache URL (redis://host:port or http(s)://host/path).");
     }
 }

@@ -1,0 +1,124 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace Zccache.Testing;
+
+/// <summary>
+/// A real server (nginx, redis-server) the tests start on 127.0.0.1 and a free port, as one
+/// foreground process, and kill on <see cref="Stop"/> or dispose: the remote cache they share.
+/// </summary>
+public abstract class LocalServer : IDisposable
+{
+    private Process? _process;
+
+    protected LocalServer(string root)
+    {
+        Root = root;
+        Directory.CreateDirectory(root);
+        Port = FreePort();
+    }
+
+    public string Root { get; }
+    public int Port { get; }
+    public abstract string Url { get; }
+    /// <summary>How many values the remote holds.</summary>
+    public abstract int Count { get; }
+
+    protected void Start(string executable, IEnumerable<string> args)
+    {
+        var start = new ProcessStartInfo(executable) { RedirectStandardError = true, RedirectStandardOutput = true, WorkingDirectory = Root };
+        foreach (string a in args) start.ArgumentList.Add(a);
+        _process = Process.Start(start) ?? throw new InvalidOperationException($"{executable} did not start");
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+        for (int i = 0; i < 200 && !Listening(); i++) Thread.Sleep(50);
+        if (!Listening()) throw new InvalidOperationException($"{executable} is not listening on {Port}");
+    }
+
+    public void Stop()
+    {
+        if (_process is { HasExited: false } p) { p.Kill(); p.WaitForExit(); }
+    }
+
+    public void Dispose() => Stop();
+
+    private bool Listening()
+    {
+        try { using var c = new TcpClient(); c.Connect(IPAddress.Loopback, Port); return true; }
+        catch (SocketException) { return false; }
+    }
+
+    private static int FreePort()
+    {
+        var l = new TcpListener(IPAddress.Loopback, 0);
+        l.Start();
+        int port = ((IPEndPoint)l.LocalEndpoint).Port;
+        l.Stop();
+        return port;
+    }
+}
+
+/// <summary>nginx with WebDAV PUT serving a temporary folder.</summary>
+public sealed class WebDavServer : LocalServer
+{
+    public WebDavServer(string root) : base(root)
+    {
+        Directory.CreateDirectory(Path.Join(root, "data"));
+        string conf = Path.Join(root, "nginx.conf");
+        File.WriteAllText(conf, $$"""
+            daemon off;
+            master_process off;
+            pid {{root}}/nginx.pid;
+            error_log {{root}}/error.log;
+            events { worker_connections 64; }
+            http {
+              access_log off;
+              client_body_temp_path {{root}}/body;
+              client_max_body_size 200m;
+              server {
+                listen 127.0.0.1:{{Port}};
+                location /cache/ {
+                  root {{root}}/data;
+                  dav_methods PUT DELETE;
+                  create_full_put_path on;
+                }
+              }
+            }
+            """);
+        Start("nginx", ["-c", conf, "-p", root]);
+    }
+
+    public override string Url => $"http://127.0.0.1:{Port}/cache";
+
+    public override int Count =>
+        Directory.Exists(Path.Join(Root, "data", "cache")) ? Directory.GetFiles(Path.Join(Root, "data", "cache"), "*", SearchOption.AllDirectories).Length : 0;
+
+    /// <summary>Every value's file, for tests that damage them.</summary>
+    public string[] Files => Directory.GetFiles(Path.Join(Root, "data", "cache"), "*", SearchOption.AllDirectories);
+}
+
+/// <summary>redis-server without persistence.</summary>
+public sealed class RedisServer : LocalServer
+{
+    public RedisServer(string root) : base(root) =>
+        Start("redis-server", ["--port", Port.ToString(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", root]);
+
+    public override string Url => $"redis://127.0.0.1:{Port}";
+
+    /// <summary>DBSIZE, asked in Redis's own protocol.</summary>
+    public override int Count
+    {
+        get
+        {
+            using var c = new TcpClient();
+            c.Connect(IPAddress.Loopback, Port);
+            using var s = c.GetStream();
+            s.Write("*1\r\n$6\r\nDBSIZE\r\n"u8);
+            var buffer = new byte[64];
+            int n = s.Read(buffer);
+            string reply = System.Text.Encoding.ASCII.GetString(buffer, 0, n);
+            return reply.StartsWith(':') ? int.Parse(reply[1..].Trim()) : throw new InvalidOperationException(reply);
+        }
+    }
+}
