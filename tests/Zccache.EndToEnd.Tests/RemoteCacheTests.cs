@@ -19,7 +19,8 @@ public sealed class RemoteCacheTests(PackageFeed feed) : IDisposable
 
     private BuildResult Build(string cacheDir, Dictionary<string, string?>? more = null)
     {
-        var env = new Dictionary<string, string?> { ["ZCCACHE_CACHE_DIR"] = _ws[cacheDir], ["ZCCACHE_REMOTE"] = Server().Url };
+        string url = _kind == "bazel" ? Server().Url + "|layout=bazel" : Server().Url;
+        var env = new Dictionary<string, string?> { ["ZCCACHE_CACHE_DIR"] = _ws[cacheDir], ["ZCCACHE_REMOTE"] = url };
         foreach (var (k, v) in more ?? []) env[k] = v;
         return _ws.Run(["build", "app/app.csproj"], env);
     }
@@ -32,6 +33,7 @@ public sealed class RemoteCacheTests(PackageFeed feed) : IDisposable
 
     [Theory]
     [InlineData("http")]
+    [InlineData("bazel")] // bazel-remote's layout: values in /cas/<their sha256>, pointers in /ac/<key>
     [InlineData("redis")]
     public void A_second_local_cache_is_served_entirely_from_the_remote_with_identical_objects(string kind)
     {
@@ -40,7 +42,7 @@ public sealed class RemoteCacheTests(PackageFeed feed) : IDisposable
         var first = Build("cache-one");
         Assert.True(first.Succeeded, first.Output);
         Assert.Equal((4L, 4L, 0L), (first.Stats!.Compilations, first.Stats.Misses, first.Stats.RemoteHits));
-        Assert.Equal(8, Server().Count); // an entry and a manifest per source
+        Assert.Equal(kind == "bazel" ? 16 : 8, Server().Count); // an entry and a manifest per source (and their pointers)
         var objects = _ws.Objects("app/obj/Debug/net10.0/zccache");
 
         _ws.Delete("app/obj");
