@@ -23,6 +23,12 @@ public sealed record CacheableCompile
     public required Func<string, IEnumerable<string>> DependencyArguments { get; init; }
     /// <summary>The base directory this compile's key, manifest and depfile are written relative to; null: none.</summary>
     public Paths.BaseDir? BaseDir { get; init; }
+    /// <summary>A path, or text naming paths (a depfile), as keys, manifests and entries record it: with the base directory as its marker.</summary>
+    public string Recorded(string text) => BaseDir?.Rewrite(text) ?? text;
+
+    /// <summary>A recorded path, or text naming paths, as it is in this checkout.</summary>
+    public string Here(string recorded) => BaseDir?.Expand(recorded) ?? recorded;
+
     /// <summary>True for C-family sources: <c>__DATE__</c>/<c>__TIME__</c> make the output differ run to run.</summary>
     public bool TimeMacrosMatter { get; init; }
 }

@@ -151,39 +151,41 @@ public sealed class CompileCache
         long started, long keyed, SessionRecorder? session)
     {
         Manifest? manifest = _store!.ReadManifest(key.Hex);
-        var local = TryResults(manifest?.Results ?? [], fromRemote: false);
-        if (local.Hit is not null || _remote is null) return manifest is null ? (null, "context_not_found", null) : local;
+        var local = TryResults(manifest?.Results ?? [], fromRemote: false, invocation, key, compile, started, keyed, session);
+        if (local.Hit is not null || _remote is null) return local;
 
         // Local first, then the remote: its manifest's results not tried yet, their entries fetched and backfilled.
         Manifest? remote = _remote.Get("m", key.Hex) is { } blob && EntryBundle.Decompress(blob) is { } bytes ? Manifest.FromBytes(bytes) : null;
-        if (remote is null) return manifest is null ? (null, "context_not_found", null) : local;
+        if (remote is null) return local;
         var tried = manifest?.Results.Select(r => r.ArtifactKey).ToHashSet() ?? [];
         var fresh = remote.Results.Where(r => !tried.Contains(r.ArtifactKey)).ToList();
-        foreach (var r in fresh.AsEnumerable().Reverse()) _store.AddToManifest(key.Hex, r);
-        var viaRemote = TryResults(fresh, fromRemote: true);
+        if (fresh.Count > 0) _store.AddToManifest(key.Hex, fresh);
+        var viaRemote = TryResults(fresh, fromRemote: true, invocation, key, compile, started, keyed, session);
         return viaRemote.Hit is not null || manifest is null ? viaRemote : local;
+    }
 
-        (CompileResult? Hit, string MissReason, string? ChangedInput) TryResults(IReadOnlyList<ManifestResult> results, bool fromRemote)
-        {
+    /// <summary>The first of <paramref name="results"/> whose inputs still hold, delivered; else why none did.</summary>
+    private (CompileResult? Hit, string MissReason, string? ChangedInput) TryResults(IReadOnlyList<ManifestResult> results, bool fromRemote,
+        CompileInvocation invocation, ContextKey key, CacheableCompile compile, long started, long keyed, SessionRecorder? session)
+    {
         string reason = results.Count == 0 ? "context_not_found" : "input_changed";
         string? changed = null;
         var inputs = Inputs();
         foreach (ManifestResult result in results)
         {
-            var baseDir = compile.BaseDir;
-            string Here(string recorded) => baseDir?.Expand(recorded) ?? recorded;
-            var differs = result.Dependencies.FirstOrDefault(d => !((d.Stamp is { } stamp && inputs.StillHas(Here(d.Path), stamp)) || CurrentDigest(Here(d.Path), invocation, inputs) == d.Sha256));
+            var differs = result.Dependencies.FirstOrDefault(d => !((d.Stamp is { } stamp && inputs.StillHas(compile.Here(d.Path), stamp))
+                || CurrentDigest(compile.Here(d.Path), invocation, inputs) == d.Sha256));
             if (differs is not null)
             {
-                changed ??= Here(differs.Path); // the newest result's first changed input explains the miss best
+                changed ??= compile.Here(differs.Path); // the newest result's first changed input explains the miss best
                 continue;
             }
-            if (result.Absent.Any(g => g.Names.Any(n => inputs.Exists(Here(g.Directory), n)))) { reason = "include_shadowed"; continue; }
+            if (result.Absent.Any(g => g.Names.Any(n => inputs.Exists(compile.Here(g.Directory), n)))) { reason = "include_shadowed"; continue; }
             bool remoteEntry = false;
-            CacheEntry? entry = _store.Read(result.ArtifactKey);
+            CacheEntry? entry = _store!.Read(result.ArtifactKey);
             if (entry is null && _remote is not null && _remote.Get("e", result.ArtifactKey) is { } bundle && EntryBundle.Unpack(bundle) is { } fetched)
             {
-                _store.Publish(result.ArtifactKey, fetched); // backfill: later hits are local
+                _store.Publish(result.ArtifactKey, fetched); // backfill: later hits are local, and the local store verifies it
                 entry = _store.Read(result.ArtifactKey);
                 remoteEntry = entry is not null;
             }
@@ -194,20 +196,22 @@ public sealed class CompileCache
             long found = Stopwatch.GetTimestamp();
             foreach (CompileOutput output in compile.Outputs)
             {
-                if (entry.Output(output.Name) is { } stored && compile.BaseDir is { } dir && output.Name == "depfile")
-                    FileDelivery.Deliver(output.Path, Encoding.UTF8.GetBytes(dir.Expand(Encoding.UTF8.GetString(stored.Data))), null);
-                else if (entry.Output(output.Name) is { } plain) FileDelivery.Deliver(output.Path, plain.Data, plain.PathInStore);
-                else if (File.Exists(output.Path)) File.Delete(output.Path); // a failed compile leaves no output
+                if (entry.Output(output.Name) is not { } stored)
+                {
+                    if (File.Exists(output.Path)) File.Delete(output.Path); // a failed compile leaves no output
+                }
+                else if (compile.BaseDir is not null && output.Name == "depfile") // a depfile names paths: this checkout's
+                    FileDelivery.Deliver(output.Path, Encoding.UTF8.GetBytes(compile.Here(Encoding.UTF8.GetString(stored.Data))), null);
+                else FileDelivery.Deliver(output.Path, stored.Data, stored.PathInStore);
             }
 
             long delivered = Stopwatch.GetTimestamp();
-            long latency = Elapsed(started, delivered);
             var outcome = new CompileOutcome
             {
                 Kind = entry.ExitCode == 0 ? OutcomeKind.Hit : OutcomeKind.CachedError,
                 Source = compile.Context.SourceFile.Value,
                 ContextKey = key.Hex,
-                LatencyNs = latency,
+                LatencyNs = Elapsed(started, delivered),
                 OriginalNs = entry.CompileDurationNs,
                 Bytes = entry.TotalBytes,
                 ExitCode = entry.ExitCode,
@@ -218,7 +222,6 @@ public sealed class CompileCache
             return (new CompileResult { ExitCode = entry.ExitCode, Stdout = entry.Stdout, Stderr = entry.Stderr, Outcome = outcome }, "", null);
         }
         return (null, reason, reason == "input_changed" ? changed : null);
-        }
     }
 
     /// <summary>
@@ -302,7 +305,7 @@ public sealed class CompileCache
             string path = Path.GetFullPath(dep, invocation.WorkingDirectory);
             if (inputs.Get(path) is not { } facts) return outcome with { Reason = "no_dependency_info" };
             usesTimeMacros |= facts.UsesTimeMacros;
-            dependencies.Add(new RecordedDependency(compile.BaseDir?.Rewrite(path) ?? path, facts.Hash.Hex) { Stamp = facts.SettledStamp });
+            dependencies.Add(new RecordedDependency(compile.Recorded(path), facts.Hash.Hex) { Stamp = facts.SettledStamp });
         }
         if (dependencies.Count == 0) return outcome with { Reason = "no_dependency_info" };
         foreach (var (name, value) in DepFile.ParseEnvDeps(depText))
@@ -321,7 +324,7 @@ public sealed class CompileCache
                 if (!File.Exists(output.Path)) return outcome with { Reason = "no_output" };
                 byte[] data = File.ReadAllBytes(output.Path);
                 // A depfile names its inputs: under a base directory it is stored with the marker, as the manifest is.
-                if (compile.BaseDir is { } dir && output.Name == "depfile") data = Encoding.UTF8.GetBytes(dir.Rewrite(Encoding.UTF8.GetString(data)));
+                if (compile.BaseDir is not null && output.Name == "depfile") data = Encoding.UTF8.GetBytes(compile.Recorded(Encoding.UTF8.GetString(data)));
                 outputs.Add(new EntryOutput(output.Name, data));
             }
         }
@@ -336,13 +339,12 @@ public sealed class CompileCache
             CompileDurationNs = run.DurationNs,
         };
         string artifactKey = key.Derive("artifact", dependencies.SelectMany(d => new[] { d.Path, d.Sha256 }));
-        string Here(string recorded) => compile.BaseDir?.Expand(recorded) ?? recorded;
-        var absent = AbsentGroup.From(ShadowCandidates.For(compile.Context, dependencies.Select(d => Here(d.Path)).Where(p => !p.StartsWith(EnvPrefix, StringComparison.Ordinal)))
+        var absent = AbsentGroup.From(ShadowCandidates.For(compile.Context, dependencies.Select(d => compile.Here(d.Path)).Where(p => !p.StartsWith(EnvPrefix, StringComparison.Ordinal)))
             .Where(p => !inputs.Exists(Path.GetDirectoryName(p)!, Path.GetFileName(p)))
-            .Select(p => compile.BaseDir?.Rewrite(p) ?? p));
+            .Select(compile.Recorded));
         bool published = _store!.Publish(artifactKey, entry);
-        _store.AddToManifest(key.Hex, new ManifestResult(artifactKey, dependencies) { Absent = absent });
-        if (_remote is { ReadOnly: false } && _store.ReadManifest(key.Hex) is { } merged)
+        Manifest merged = _store.AddToManifest(key.Hex, new ManifestResult(artifactKey, dependencies) { Absent = absent });
+        if (_remote is { ReadOnly: false })
         {
             _remote.Put("e", artifactKey, EntryBundle.Pack(entry));
             _remote.Put("m", key.Hex, EntryBundle.Compress(merged.ToBytes()));

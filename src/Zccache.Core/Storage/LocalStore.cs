@@ -33,11 +33,16 @@ public sealed class LocalStore(CacheLayout layout)
         return manifest;
     }
 
-    /// <summary>Adds a result to the context's manifest. Last writer wins; a lost update only costs a later miss.</summary>
-    public void AddToManifest(string contextKey, ManifestResult result)
+    /// <summary>
+    /// Adds results (newest first) to the context's manifest, in one read and one write, and returns
+    /// the manifest written. Last writer wins; a lost update only costs a later miss.
+    /// </summary>
+    public Manifest AddToManifest(string contextKey, params IReadOnlyList<ManifestResult> results)
     {
-        var manifest = (ReadManifest(contextKey) ?? new Manifest([])).With(result);
+        var manifest = ReadManifest(contextKey) ?? new Manifest([]);
+        for (int i = results.Count - 1; i >= 0; i--) manifest = manifest.With(results[i]);
         AtomicFile.Write(Layout.ManifestFile(contextKey), manifest.ToBytes());
+        return manifest;
     }
 
     // ---- entries ---------------------------------------------------------------------------
