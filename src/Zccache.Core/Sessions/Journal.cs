@@ -86,12 +86,6 @@ public static class Journal
         return [.. buffer.WrittenSpan, (byte)'\n'];
     }
 
-    /// <summary>Appends one line (one write on a file opened for appending, so lines of concurrent writers do not mix).</summary>
-    public static void Append(string path, byte[] line)
-    {
-        string? dir = Path.GetDirectoryName(path);
-        if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
-        using var f = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.None);
-        f.Write(line);
-    }
+    /// <summary>Appends one line as one record: lines of concurrent threads and processes never mix (see <see cref="Storage.AppendOnlyFile"/>).</summary>
+    public static void Append(string path, byte[] line) => Storage.AppendOnlyFile.Append(path, line);
 }
