@@ -1,3 +1,4 @@
+using Microsoft.Build.Framework;
 using Zccache.Core.Diagnostics;
 using Zccache.Core.Sessions;
 
@@ -7,6 +8,10 @@ namespace Zccache.MSBuild.Tasks;
 public sealed class ZccacheBeginProject : ZccacheProjectTask
 {
     public string StatsFile { get; set; } = "";
+    /// <summary>The session is explicit (it stays open after the build).</summary>
+    public bool Explicit { get; set; }
+    /// <summary>ZccacheCiSummary, for a build that ends where no target of ours runs (see <see cref="BuildEndBackstop"/>).</summary>
+    public string CiSummary { get; set; } = "";
 
     public override bool Execute()
     {
@@ -15,6 +20,7 @@ public sealed class ZccacheBeginProject : ZccacheProjectTask
         {
             string? stats = string.IsNullOrWhiteSpace(StatsFile) ? null : Path.GetFullPath(StatsFile, Path.GetDirectoryName(ProjectFile)!);
             folder.Build(BuildId).MarkStarted(InstanceKey, new ProjectMarker(ProjectFile, stats));
+            if (BuildEngine is IBuildEngine4 engine) BuildEndBackstop.Register(engine, folder, BuildId, Explicit, CiSummary);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -27,45 +27,23 @@ public sealed class ZccacheEndProject : ZccacheProjectTask
         {
             BuildScope build = folder.Build(BuildId);
             build.MarkFinished(InstanceKey);
-            if (!build.AllFinished(SolutionProjectsUsingZccache()) || !build.TryClaimSummary()) return true;
+            if (!build.AllFinished(SolutionProjectsUsingZccache())) return true;
+            if (BuildEnd.TryFinish(folder, build, Explicit, CiSummary, Environment.GetEnvironmentVariable) is not { } end) return true;
 
-            var report = folder.Aggregate();
-            var total = report.Total;
-            if (!Explicit)
-            {
-                total = folder.End(total);
-                SessionManager.Process.End(folder.Id);
-                // The session ends here: its CI summary too (an explicit one's comes with `zccache session-end`).
-                PublishCiSummary(report with { Total = total }, folder.Path);
-            }
-            Summarize(total, report.PerProject);
-            foreach (string statsFile in build.Started().Select(m => m.StatsFile).OfType<string>().Distinct())
-                WriteStatsFile(statsFile, total);
+            foreach (string line in end.CiOutputLines) Log.LogMessage(MessageImportance.High, "{0}", line);
+            foreach (var d in end.Diagnostics) Report(d);
+            // The terminal logger hides High-importance messages below detailed verbosity, but it shows
+            // the text of a High message of the form "<ProjectName> -> <text>" on the project's result
+            // line (that is how it shows a project's output path), failed or not. The console logger shows it as is.
+            Log.LogMessage(MessageImportance.High, "{0} -> {1}", Path.GetFileNameWithoutExtension(ProjectFile), end.SummaryLine(Explicit));
+            foreach (var (project, stats) in end.PerProject)
+                Log.LogMessage(MessageImportance.Normal, "{0}", StatsReport.ProjectLine(project, stats));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             Warn(ZcCodes.SessionIoError, $"the session folder cannot be read ({e.Message}); no summary for this build.");
         }
         return true;
-    }
-
-    private void PublishCiSummary(SessionReport report, string sessionDir)
-    {
-        var result = Core.Reporting.CiSummary.Publish(report, Environment.GetEnvironmentVariable, CiSummary, sessionDir);
-        foreach (string line in result.OutputLines) Log.LogMessage(MessageImportance.High, "{0}", line);
-        foreach (var d in result.Diagnostics) Report(d);
-    }
-
-    private void Summarize(FinalizedSessionStats total, IReadOnlyList<(string Project, FinalizedSessionStats Stats)> perProject)
-    {
-        // The terminal logger hides High-importance messages below detailed verbosity, but it shows
-        // the text of a High message of the form "<ProjectName> -> <text>" on the project's result
-        // line (that is how it shows a project's output path). The console logger shows it as is.
-        string projectName = Path.GetFileNameWithoutExtension(ProjectFile);
-        string line = StatsReport.SummaryLine(total) + (Explicit ? $" [session {total.SessionId}]" : "");
-        Log.LogMessage(MessageImportance.High, "{0} -> {1}", projectName, line);
-        foreach (var (project, stats) in perProject)
-            Log.LogMessage(MessageImportance.Normal, "{0}", StatsReport.ProjectLine(project, stats));
     }
 
     /// <summary>
