@@ -203,6 +203,19 @@ public sealed class ExecBuildTests(PackageFeed feed) : IDisposable
         Assert.True(warm.Succeeded, warm.Output);
         Assert.Equal((3L, 3L, 0L, 0L), Counts(warm));
         Assert.Equal(objects, _ws.Objects("app/cmake-build"));
+
+        // Configured again from scratch: CMake's try_compile checks run in fresh random folders and are counted as
+        // configure checks (never stored: they could never hit); the project's own compiles are all hits.
+        _ws.Delete("app/cmake-build");
+        var again = _ws.Build("app/app.csproj", "-p:ZccacheJournal=again.jsonl");
+        Assert.True(again.Succeeded, again.Output);
+        Assert.Equal((3L, 0L), (again.Stats!.Hits, again.Stats.Misses));
+        var lines = File.ReadAllLines(_ws["again.jsonl"]).Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement).ToList();
+        Assert.Equal(again.Stats.Compilations, lines.Count);
+        var checks = lines.Where(l => l.TryGetProperty("non_cacheable_reason", out var r) && r.GetString() == "configure_check").ToList();
+        Assert.NotEmpty(checks);
+        Assert.All(checks, l => Assert.Contains("CMakeScratch", l.GetProperty("cwd").GetString() + string.Join(" ", l.GetProperty("args").EnumerateArray())));
+        Assert.Equal(objects, _ws.Objects("app/cmake-build"));
     }
 
     /// <summary>A library crate using three of Debian's packaged crates, built offline from /usr/share/cargo/registry.</summary>

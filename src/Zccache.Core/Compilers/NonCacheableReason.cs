@@ -33,6 +33,8 @@ public enum NonCacheableReason
     MissingInput,
     /// <summary>The command needs a shell (pipes, <c>&amp;&amp;</c>, redirections, variables): run by the shell as written.</summary>
     ShellSyntax,
+    /// <summary>A build system's configure-time probe in a throw-away folder (CMake's <c>try_compile</c>): it can never hit again.</summary>
+    ConfigureCheck,
 }
 
 /// <summary>A reason with the detail that explains it (the option, the file).</summary>

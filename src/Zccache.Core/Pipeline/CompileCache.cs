@@ -142,6 +142,7 @@ public sealed class CompileCache
     /// <summary>The compiler's command-line reader makes the plan, or says why the call cannot be cached.</summary>
     private (CacheableCompile? Compile, NonCacheable? Why) Plan(CompileInvocation invocation)
     {
+        if (ConfigureCheck.Folder(invocation) is { } scratch) return (null, new NonCacheable(NonCacheableReason.ConfigureCheck, scratch));
         if (GccCommandLine.IsGccFamily(invocation.Compiler)) return GccCommandLine.Parse(invocation);
         if (RustcCommandLine.IsRustc(invocation.Compiler)) return RustcCommandLine.Parse(invocation, _memo);
         return (null, new NonCacheable(NonCacheableReason.UnknownCompiler, invocation.Compiler));
