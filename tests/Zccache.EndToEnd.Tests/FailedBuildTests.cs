@@ -125,4 +125,24 @@ public sealed class FailedBuildTests(PackageFeed feed) : IDisposable
         Assert.Contains("zccache: 8 compilations, 0 hits, 8 misses", r.SummaryLines[0]);
         AssertEnded(r, summary, 8);
     }
+
+    [Fact]
+    public void A_cancelled_build_still_ends_its_session()
+    {
+        // A compiler that signals when it runs, then takes long enough to be interrupted (Ctrl+C is SIGINT).
+        string started = _ws["compiler-started"];
+        _ws.Write("slowcc", $"#!/bin/sh\ntouch '{started}'\nsleep 6\nexec gcc \"$@\"\n");
+        File.SetUnixFileMode(_ws["slowcc"], (UnixFileMode)0b111_101_101);
+        _ws.Write("app/native/a.c", "int a(void) { return 1; }\n");
+        _ws.Project("app/app.csproj", """<ItemGroup><ClCompile Include="native/a.c" /></ItemGroup>""");
+        var r = _ws.Run(["build", "app/app.csproj", "-p:ZccacheCC=" + _ws["slowcc"]], new(), whileRunning: p =>
+        {
+            for (var waited = System.Diagnostics.Stopwatch.StartNew(); !File.Exists(started) && waited.Elapsed < TimeSpan.FromMinutes(2);) Thread.Sleep(100);
+            Assert.Equal(0, Dotnet.Run(_ws.Root, ["-INT", p.Id.ToString()], new(), "kill").ExitCode);
+        });
+        Assert.False(r.Succeeded, r.Output);
+        string sessions = Path.Join(_ws.CacheDir, "sessions");
+        string session = Assert.Single(Directory.GetDirectories(sessions));
+        Assert.True(File.Exists(Path.Join(session, "final.json")), r.Output);
+    }
 }

@@ -87,8 +87,12 @@ public sealed record ProcessOutput(int ExitCode, string Output);
 
 public static class Dotnet
 {
-    /// <summary>Runs dotnet with the given environment changes (null value removes a variable); stdout and stderr together.</summary>
-    public static ProcessOutput Run(string cwd, IEnumerable<string> args, Dictionary<string, string?> env, string executable = "dotnet")
+    /// <summary>
+    /// Runs dotnet with the given environment changes (null value removes a variable); stdout and stderr together.
+    /// <paramref name="whileRunning"/> is called once the process runs (to signal it, say).
+    /// </summary>
+    public static ProcessOutput Run(string cwd, IEnumerable<string> args, Dictionary<string, string?> env, string executable = "dotnet",
+        Action<Process>? whileRunning = null)
     {
         var start = new ProcessStartInfo(executable) { WorkingDirectory = cwd, RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (string a in args) start.ArgumentList.Add(a);
@@ -106,6 +110,7 @@ public static class Dotnet
         p.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (output) output.AppendLine(e.Data); };
         p.BeginOutputReadLine();
         p.BeginErrorReadLine();
+        whileRunning?.Invoke(p);
         if (!p.WaitForExit(TimeSpan.FromMinutes(10))) { p.Kill(entireProcessTree: true); throw new TimeoutException(string.Join(' ', args)); }
         p.WaitForExit();
         lock (output) return new ProcessOutput(p.ExitCode, output.ToString());

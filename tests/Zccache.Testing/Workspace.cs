@@ -92,7 +92,7 @@ public sealed class Workspace : IDisposable
     /// <summary>Runs <c>dotnet build</c> (or another command) here with the stats file set; returns output and stats.</summary>
     public BuildResult Build(string target, params string[] extra) => Run(["build", target, .. extra], new());
 
-    public BuildResult Run(string[] args, Dictionary<string, string?> env, bool withStats = true)
+    public BuildResult Run(string[] args, Dictionary<string, string?> env, bool withStats = true, Action<System.Diagnostics.Process>? whileRunning = null)
     {
         string stats = Path.Join(Root, $"stats-{Interlocked.Increment(ref _builds)}.json");
         var environment = new Dictionary<string, string?>
@@ -126,7 +126,7 @@ public sealed class Workspace : IDisposable
         };
         foreach (var (k, v) in env) environment[k] = v;
         string[] all = withStats ? [.. args, "-nologo", "-p:ZccacheStatsFile=" + stats] : [.. args, "-nologo"];
-        var r = Dotnet.Run(Root, all, environment);
+        var r = Dotnet.Run(Root, all, environment, whileRunning: whileRunning);
         return new BuildResult(r.ExitCode, r.Output, File.Exists(stats) ? Stats.Read(stats) : null);
     }
 
