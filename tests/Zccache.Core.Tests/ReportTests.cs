@@ -17,14 +17,18 @@ public class ReportTests : IDisposable
     private static FinalizedSessionStats Stats(long hits, long misses, long nonCacheable, long saved) => new()
     {
         SessionId = "6f1c2b8e-0c1d-4a5e-9f00-1234567890ab", DurationMs = 12_345, Compilations = hits + misses + nonCacheable,
-        Hits = hits, Misses = misses, NonCacheable = nonCacheable, ErrorsCached = 1, TimeSavedMs = saved, UniqueSources = 7,
+        Hits = hits, Misses = misses, NonCacheable = nonCacheable, ErrorsCached = 1, TimeSavedMs = saved, WallTimeSavedMs = saved / 2, UpToDate = 3, UniqueSources = 7,
         BytesRead = 1000, BytesWritten = 2000,
     };
 
     private static SessionReport Report() => new(
         Stats(38, 2, 1, 31_200),
         [("/src/app/app.csproj", Stats(30, 1, 0, 25_000)), ("/src/lib/lib|pipe.csproj", Stats(8, 1, 1, 6_200))],
-        [new("/src/app/native/a.c", "miss", "input_changed", 2), new("/src/lib/native/b.c", "non_cacheable", "time_macros", 1)]);
+        [new("/src/app/native/a.c", "miss", "input_changed", 2), new("/src/lib/native/b.c", "non_cacheable", "time_macros", 1)])
+    {
+        Reasons = [new("miss", "input_changed", 2), new("non_cacheable", "time_macros", 1)],
+        SlowestMisses = [new("/src/app/native/a.c", "input_changed", 2_400), new("/src/app/native/a.c", "input_changed", 2_100)],
+    };
 
     [Fact]
     public void The_markdown_summary_matches_its_golden_file() =>

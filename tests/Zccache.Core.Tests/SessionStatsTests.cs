@@ -103,7 +103,7 @@ public class SessionStatsTests
         using var doc = System.Text.Json.JsonDocument.Parse(json);
         var names = doc.RootElement.EnumerateObject().Select(p => p.Name).ToArray();
         Assert.Equal(new[] { "session_id", "duration_ms", "compilations", "hits", "misses", "non_cacheable", "errors", "errors_cached",
-            "time_saved_ms", "remote_hits", "unique_sources", "bytes_read", "bytes_written", "hit_rate" }, names);
+            "time_saved_ms", "wall_time_saved_ms", "up_to_date", "remote_hits", "unique_sources", "bytes_read", "bytes_written", "hit_rate" }, names);
         Assert.Equal(1.0, doc.RootElement.GetProperty("hit_rate").GetDouble());
         Assert.Equal("0f8fad5b-d9cb-469f-a165-70867728950e", doc.RootElement.GetProperty("session_id").GetString());
     }
@@ -111,8 +111,27 @@ public class SessionStatsTests
     [Fact]
     public void Summary_line_reads_like_the_example()
     {
-        var s = new FinalizedSessionStats { Compilations = 40, Hits = 38, Misses = 2, TimeSavedMs = 31_200 };
-        Assert.Equal("zccache: 40 compilations, 38 hits, 2 misses, 0 non-cacheable (95.0% hit rate), saved 31.2 s", Reporting.StatsReport.SummaryLine(s));
+        var s = new FinalizedSessionStats { Compilations = 40, Hits = 38, Misses = 2, TimeSavedMs = 31_200, WallTimeSavedMs = 15_600 };
+        Assert.Equal("zccache: 40 compilations, 38 hits, 2 misses, 0 non-cacheable (95.0% hit rate), saved 31.2 s of compile time (~15.6 s wall)",
+            Reporting.StatsReport.SummaryLine(s));
+        Assert.Equal("zccache: 0 compilations, 0 hits, 0 misses, 0 non-cacheable, 50 up to date, saved 0.0 s of compile time (~0.0 s wall)",
+            Reporting.StatsReport.SummaryLine(new FinalizedSessionStats { UpToDate = 50 }));
+    }
+
+    [Fact]
+    public void Up_to_date_is_not_a_compilation_and_saves_nothing_and_wall_time_follows_parallelism()
+    {
+        var t = new SessionStatsTracker();
+        t.RecordHit(P("/a.c"), 400_000_000, 0, 5, parallelism: 4);
+        t.RecordHit(P("/b.c"), 300_000_000, 100_000_000, 5);
+        t.RecordUpToDate(P("/c.c"));
+        t.RecordMiss(P("/d.c"), 10);
+        var s = t.Finalize(SessionId.New(), TimeSpan.FromSeconds(1));
+        Assert.Equal((3L, 2L, 1L, 1L), (s.Compilations, s.Hits, s.Misses, s.UpToDate));
+        Assert.Equal(s.Compilations, s.Hits + s.Misses + s.NonCacheable + s.ErrorsCached);
+        Assert.Equal(600, s.TimeSavedMs);       // 400 + (300 - 100)
+        Assert.Equal(300, s.WallTimeSavedMs);   // 400 / 4 + 200 / 1
+        Assert.Equal(4, s.UniqueSources);
     }
 
     [Fact]

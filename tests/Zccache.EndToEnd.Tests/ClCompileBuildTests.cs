@@ -72,7 +72,8 @@ public sealed class ClCompileBuildTests(PackageFeed feed) : IDisposable
         File.AppendAllText(_ws["app/native/include/config.h"], "\n#define CONFIG_EDITED 1\n");
         var r = _ws.Build("app/app.csproj", "-v:n");
         Assert.True(r.Succeeded, r.Output);
-        Assert.Equal((4L, 2L, 2L), (r.Stats!.Compilations, r.Stats.Hits, r.Stats.Misses));
+        // The other two are up to date: not looked up, not compiled.
+        Assert.Equal((2L, 0L, 2L, 2L), (r.Stats!.Compilations, r.Stats.Hits, r.Stats.Misses, r.Stats.UpToDate));
         Assert.Contains("miss (input_changed) native/src/table.c", r.Output.Replace('\\', '/'), StringComparison.Ordinal);
     }
 
@@ -83,8 +84,11 @@ public sealed class ClCompileBuildTests(PackageFeed feed) : IDisposable
         Assert.True(_ws.Build("app/app.csproj").Succeeded);
         var before = Directory.EnumerateFiles(_ws[ObjDir], "*.o", SearchOption.AllDirectories).ToDictionary(f => f, File.GetLastWriteTimeUtc);
         var again = _ws.Build("app/app.csproj");
-        Assert.Equal(4, again.Stats!.Hits);
-        foreach (var (file, mtime) in before) Assert.Equal(mtime, File.GetLastWriteTimeUtc(file));
+        Assert.Equal((0L, 4L), (again.Stats!.Hits, again.Stats.UpToDate));
+        File.Delete(_ws["app/obj/Debug/net10.0/zccache.objects"]); // without the up-to-date record every object is a hit, delivered…
+        var hits = _ws.Build("app/app.csproj");
+        Assert.Equal(4, hits.Stats!.Hits);
+        foreach (var (file, mtime) in before) Assert.Equal(mtime, File.GetLastWriteTimeUtc(file)); // …but identical objects are left as they are
 
         var bad = _ws.Build("app/app.csproj", "-p:ZccacheParallelism=lots");
         Assert.True(bad.Succeeded, bad.Output);
@@ -96,10 +100,10 @@ public sealed class ClCompileBuildTests(PackageFeed feed) : IDisposable
     {
         App(defines: "FOO=$(FooValue)", properties: "<FooValue>1</FooValue>");
         Assert.Equal(4, _ws.Build("app/app.csproj").Stats!.Misses);
-        Assert.Equal(4, _ws.Build("app/app.csproj").Stats!.Hits);
+        Assert.Equal(4, _ws.Build("app/app.csproj").Stats!.UpToDate);
         var changed = _ws.Build("app/app.csproj", "-p:FooValue=2");
         Assert.True(changed.Succeeded, changed.Output);
-        Assert.Equal((0L, 4L), (changed.Stats!.Hits, changed.Stats.Misses));
+        Assert.Equal((0L, 4L, 0L), (changed.Stats!.Hits, changed.Stats.Misses, changed.Stats.UpToDate));
     }
 
     [Fact]
@@ -108,11 +112,11 @@ public sealed class ClCompileBuildTests(PackageFeed feed) : IDisposable
         App(dirs: "native/override;native/include");
         Directory.CreateDirectory(_ws["app/native/override"]);
         Assert.Equal(4, _ws.Build("app/app.csproj").Stats!.Misses);
-        Assert.Equal(4, _ws.Build("app/app.csproj").Stats!.Hits);
+        Assert.Equal(4, _ws.Build("app/app.csproj").Stats!.UpToDate);
         _ws.Write("app/native/override/config.h", "#pragma once\n#define FOO_OVERRIDDEN 1\n#define TABLE_SIZE 7\n");
         var r = _ws.Build("app/app.csproj", "-v:n");
         Assert.True(r.Succeeded, r.Output);
-        Assert.Equal((2L, 2L), (r.Stats!.Hits, r.Stats.Misses));
+        Assert.Equal((0L, 2L, 2L), (r.Stats!.Hits, r.Stats.Misses, r.Stats.UpToDate));
         Assert.Contains("miss (include_shadowed)", r.Output);
     }
 
@@ -130,7 +134,8 @@ public sealed class ClCompileBuildTests(PackageFeed feed) : IDisposable
             Assert.Contains("native/bad.c(1,27): error : 'undeclared_name' undeclared", r.Output.Replace('‘', '\'').Replace('’', '\''));
         }
         Assert.Equal((2L, 0L, 2L, 1L, 0L), (first.Stats!.Compilations, first.Stats.Hits, first.Stats.Misses, first.Stats.Errors, first.Stats.ErrorsCached));
-        Assert.Equal((2L, 1L, 0L, 0L, 1L), (second.Stats!.Compilations, second.Stats.Hits, second.Stats.Misses, second.Stats.Errors, second.Stats.ErrorsCached));
+        // good.c is up to date; a failed compile is never up to date (it left no object): its failure is replayed.
+        Assert.Equal((1L, 0L, 0L, 0L, 1L, 1L), (second.Stats!.Compilations, second.Stats.Hits, second.Stats.Misses, second.Stats.Errors, second.Stats.ErrorsCached, second.Stats.UpToDate));
         Assert.Contains("hit (cached error) native/bad.c", second.Output);
     }
 
@@ -176,7 +181,7 @@ public sealed class ClCompileBuildTests(PackageFeed feed) : IDisposable
         _ws.Build("app/app.csproj");
         var r = _ws.Build("app/app.csproj", "-v:n");
         Assert.True(r.Succeeded, r.Output);
-        Assert.Equal((2L, 1L, 0L, 1L), (r.Stats!.Compilations, r.Stats.Hits, r.Stats.Misses, r.Stats.NonCacheable));
+        Assert.Equal((1L, 0L, 0L, 1L, 1L), (r.Stats!.Compilations, r.Stats.Hits, r.Stats.Misses, r.Stats.NonCacheable, r.Stats.UpToDate));
         Assert.Contains("not cached (time_macros) native/stamp.c", r.Output);
         Assert.True(File.Exists(_ws[ObjDir + "/native/stamp.c.o"]));
     }

@@ -6,7 +6,8 @@ namespace Zccache.Core.Reporting;
 
 /// <summary>
 /// A session as Markdown, for CI job summaries (GitHub's step summary, Azure DevOps' build summary):
-/// the totals, one row per project, and the top misses with their reasons. Kept under a size limit
+/// a chart of hits, misses, up to date and non-cacheable (Mermaid), the totals and one row per project, why compiles
+/// were not served (reasons with counts), the slowest misses, and the top misses by source. Kept under a size limit
 /// (GitHub refuses a step summary over 1 MiB) by showing fewer miss rows.
 /// </summary>
 public static class MarkdownSummary
@@ -18,13 +19,27 @@ public static class MarkdownSummary
     {
         var head = new StringBuilder();
         var t = report.Total;
-        head.Append("### zccache: ").Append(t.Compilations).Append(" compilations, ")
-            .Append(Rate(t)).Append(" hit rate, saved ").Append(Seconds(t.TimeSavedMs)).Append('\n').Append('\n');
-        head.Append("| | compilations | hits | misses | non-cacheable | cached errors | hit rate | time saved |\n");
-        head.Append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+        head.Append("### zccache: ").Append(t.Compilations).Append(" compilations, ").Append(Rate(t)).Append(" hit rate, ")
+            .Append(StatsReport.Saved(t)).Append("\n\n");
+        Chart(head, t);
+        head.Append("| | compilations | hits | misses | non-cacheable | cached errors | up to date | hit rate | compile time saved |\n");
+        head.Append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
         head.Append(Row("**total**", t));
         foreach (var (project, stats) in report.PerProject) head.Append(Row(Cell(Path.GetFileName(project)), stats));
-        head.Append('\n').Append("Session `").Append(t.SessionId).Append("`, ").Append(Seconds(t.DurationMs)).Append(".\n");
+        head.Append('\n').Append("Session `").Append(t.SessionId).Append("`, ").Append(Seconds(t.DurationMs)).Append('.');
+        if (t.RemoteHits > 0) head.Append(' ').Append(t.RemoteHits).Append(" of the hits came from the remote cache.");
+        head.Append('\n');
+
+        if (report.Reasons.Count > 0)
+        {
+            head.Append("\n#### Why compiles were not served\n\n| outcome | reason | count |\n| --- | --- | ---: |\n");
+            foreach (var r in report.Reasons.Take(MaxMissRows)) head.Append(CultureInfo.InvariantCulture, $"| {r.Outcome} | {Cell(r.Reason)} | {r.Count} |\n");
+        }
+        if (report.SlowestMisses.Count > 0)
+        {
+            head.Append("\n#### Slowest misses\n\n| source | reason | compile time |\n| --- | --- | ---: |\n");
+            foreach (var m in report.SlowestMisses) head.Append(CultureInfo.InvariantCulture, $"| {Cell(m.Source)} | {Cell(m.Reason)} | {Seconds(m.DurationMs)} |\n");
+        }
 
         if (report.Misses.Count == 0) return head.ToString();
         var misses = new StringBuilder("\n#### Top misses\n\n| source | outcome | reason | count |\n| --- | --- | --- | ---: |\n");
@@ -40,9 +55,19 @@ public static class MarkdownSummary
         return head.Append(misses).ToString();
     }
 
+    /// <summary>A pie of what happened to the build's sources (GitHub renders Mermaid in step summaries; elsewhere it reads as text).</summary>
+    private static void Chart(StringBuilder md, FinalizedSessionStats t)
+    {
+        (string Label, long Count)[] slices = [("hits", t.Hits), ("misses", t.Misses), ("up to date", t.UpToDate), ("non-cacheable", t.NonCacheable), ("cached errors", t.ErrorsCached)];
+        if (slices.All(s => s.Count == 0)) return;
+        md.Append("```mermaid\npie showData title Sources\n");
+        foreach (var (label, count) in slices.Where(s => s.Count > 0)) md.Append("    \"").Append(label).Append("\" : ").Append(count).Append('\n');
+        md.Append("```\n\n");
+    }
+
     private static string Row(string name, FinalizedSessionStats s) =>
         string.Create(CultureInfo.InvariantCulture,
-            $"| {name} | {s.Compilations} | {s.Hits} | {s.Misses} | {s.NonCacheable} | {s.ErrorsCached} | {Rate(s)} | {Seconds(s.TimeSavedMs)} |\n");
+            $"| {name} | {s.Compilations} | {s.Hits} | {s.Misses} | {s.NonCacheable} | {s.ErrorsCached} | {s.UpToDate} | {Rate(s)} | {Seconds(s.TimeSavedMs)} |\n");
 
     private static string Rate(FinalizedSessionStats s) =>
         s.HitRate is { } r ? (r * 100).ToString("0.0", CultureInfo.InvariantCulture) + "%" : "–";

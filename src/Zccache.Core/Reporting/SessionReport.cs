@@ -5,16 +5,40 @@ namespace Zccache.Core.Reporting;
 /// <summary>Why compiles were not served, counted: a reason and a source, with how often.</summary>
 public sealed record MissCount(string Source, string Outcome, string Reason, int Count);
 
+/// <summary>How often one reason made compiles miss (outcome <c>miss</c>) or run uncached (<c>non_cacheable</c>).</summary>
+public sealed record ReasonCount(string Outcome, string Reason, int Count);
+
+/// <summary>A miss that took long: where a reviewer looks first.</summary>
+public sealed record SlowMiss(string Source, string Reason, long DurationMs);
+
 /// <summary>What a session did, for every report: totals, one line per project, and its misses by reason.</summary>
 public sealed record SessionReport(
     FinalizedSessionStats Total,
     IReadOnlyList<(string Project, FinalizedSessionStats Stats)> PerProject,
     IReadOnlyList<MissCount> Misses)
 {
+    /// <summary>Miss and non-cacheable reasons with their counts, most frequent first.</summary>
+    public IReadOnlyList<ReasonCount> Reasons { get; init; } = [];
+    /// <summary>The slowest misses (compiles that ran), slowest first.</summary>
+    public IReadOnlyList<SlowMiss> SlowestMisses { get; init; } = [];
+
     /// <summary>Misses and non-cacheable compiles grouped by source and reason, most frequent first.</summary>
     public static List<MissCount> MissesOf(IEnumerable<CompileOutcome> outcomes) =>
         [.. outcomes.Where(o => o.Kind is OutcomeKind.Miss or OutcomeKind.NonCacheable)
             .GroupBy(o => (Source: o.Source ?? "(unknown source)", o.KindName, Reason: o.Reason ?? ""))
             .Select(g => new MissCount(g.Key.Source, g.Key.KindName, g.Key.Reason, g.Count()))
             .OrderByDescending(m => m.Count).ThenBy(m => m.Source, StringComparer.Ordinal).ThenBy(m => m.Reason, StringComparer.Ordinal)];
+
+    /// <summary>Everything a report needs from a session's outcomes.</summary>
+    public static SessionReport Of(FinalizedSessionStats total, IReadOnlyList<(string, FinalizedSessionStats)> perProject, IReadOnlyCollection<CompileOutcome> outcomes) =>
+        new(total, perProject, MissesOf(outcomes))
+        {
+            Reasons = [.. outcomes.Where(o => o.Kind is OutcomeKind.Miss or OutcomeKind.NonCacheable)
+                .GroupBy(o => (o.KindName, Reason: o.Reason ?? ""))
+                .Select(g => new ReasonCount(g.Key.KindName, g.Key.Reason, g.Count()))
+                .OrderByDescending(r => r.Count).ThenBy(r => r.Outcome, StringComparer.Ordinal).ThenBy(r => r.Reason, StringComparer.Ordinal)],
+            SlowestMisses = [.. outcomes.Where(o => o.Kind == OutcomeKind.Miss)
+                .OrderByDescending(o => o.LatencyNs).ThenBy(o => o.Source, StringComparer.Ordinal).Take(10)
+                .Select(o => new SlowMiss(o.Source ?? "(unknown source)", o.Reason ?? "", o.LatencyNs / 1_000_000))],
+        };
 }

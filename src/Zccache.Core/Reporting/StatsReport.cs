@@ -8,7 +8,7 @@ namespace Zccache.Core.Reporting;
 public static class StatsReport
 {
 
-    /// <summary>e.g. "zccache: 40 compilations, 38 hits, 2 misses, 0 non-cacheable (95.0% hit rate), saved 31.2 s".</summary>
+    /// <summary>e.g. "zccache: 40 compilations, 38 hits, 2 misses, 0 non-cacheable (95.0% hit rate), saved 31.2 s of compile time (~15.6 s wall)".</summary>
     public static string SummaryLine(FinalizedSessionStats s) => "zccache: " + Counts(s);
 
     /// <summary>One line per project, for normal verbosity.</summary>
@@ -21,10 +21,15 @@ public static class StatsReport
         string errors = s.ErrorsCached > 0 ? $", {s.ErrorsCached} cached error{(s.ErrorsCached == 1 ? "" : "s")}" : "";
         string failed = s.Errors > 0 ? $", {s.Errors} failed" : "";
         string remote = s.RemoteHits > 0 ? $" ({s.RemoteHits} remote)" : "";
-        return string.Format(c, "{0} compilation{1}, {2} hit{3}{11}, {4} miss{5}, {6} non-cacheable{7}{8}{9}, saved {10:0.0} s",
+        string upToDate = s.UpToDate > 0 ? $", {s.UpToDate} up to date" : "";
+        return string.Format(c, "{0} compilation{1}, {2} hit{3}{11}, {4} miss{5}, {6} non-cacheable{7}{8}{9}{12}, {13}",
             s.Compilations, s.Compilations == 1 ? "" : "s", s.Hits, s.Hits == 1 ? "" : "s", s.Misses, s.Misses == 1 ? "" : "es",
-            s.NonCacheable, errors, failed, rate, s.TimeSavedMs / 1000.0, remote);
+            s.NonCacheable, errors, failed, rate, 0, remote, upToDate, Saved(s));
     }
+
+    /// <summary>"saved 31.2 s of compile time (~15.6 s wall)": the compile time the hits avoided, and what it is worth in wall time.</summary>
+    public static string Saved(FinalizedSessionStats s) =>
+        string.Format(CultureInfo.InvariantCulture, "saved {0:0.0} s of compile time (~{1:0.0} s wall)", s.TimeSavedMs / 1000.0, s.WallTimeSavedMs / 1000.0);
 
     /// <summary>The stats file: the finalized stats with the documented snake_case field names.</summary>
     public static string Json(FinalizedSessionStats s) => JsonSerializer.Serialize(s, Storage.CoreJson.Indented.FinalizedSessionStats);

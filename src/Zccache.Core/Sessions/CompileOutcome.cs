@@ -2,8 +2,9 @@ using System.Text.Json.Serialization;
 
 namespace Zccache.Core.Sessions;
 
-/// <summary>How a compile went, as the session counts it.</summary>
-public enum OutcomeKind { Hit, Miss, NonCacheable, CachedError }
+/// <summary>How a compile went, as the session counts it. <see cref="UpToDate"/>: the object was in place and nothing it was made
+/// from had changed, so nothing was looked up, delivered or compiled (not a compilation, not a hit).</summary>
+public enum OutcomeKind { Hit, Miss, NonCacheable, CachedError, UpToDate }
 
 /// <summary>A compile's time by phase, in nanoseconds: key (parse, compiler identity, key), lookup (manifest, inputs, entry), compile, store, deliver.</summary>
 public readonly record struct Phases(long KeyNs, long LookupNs, long CompileNs, long StoreNs, long DeliverNs);
@@ -38,6 +39,8 @@ public sealed record CompileOutcome
     [JsonPropertyName("ts")] public DateTimeOffset Timestamp { get; init; } = DateTimeOffset.UtcNow;
     /// <summary>For hits: served from the remote cache.</summary>
     [JsonPropertyName("remote")] public bool Remote { get; init; }
+    /// <summary>How many compiles the caller ran at once (ZccacheParallelism for ClCompile; 1 when unknown, as for launchers).</summary>
+    [JsonPropertyName("parallelism")] public int Parallelism { get; init; } = 1;
 
     // ---- for the journal only (not in the session's outcome files) ----
     /// <summary>The call as made: compiler, arguments, working directory.</summary>
@@ -69,6 +72,7 @@ public sealed record CompileOutcome
             if (Reason is not null) w.WriteString("reason", Reason);
             w.WriteString("ts", Timestamp);
             if (Remote) w.WriteBoolean("remote", true);
+            if (Parallelism != 1) w.WriteNumber("parallelism", Parallelism);
             w.WriteEndObject();
         }
         return [.. buffer.WrittenSpan, (byte)'\n'];
@@ -81,10 +85,11 @@ public sealed record CompileOutcome
         switch (Kind)
         {
             case OutcomeKind.Hit:
-                tracker.RecordHit(source, OriginalNs, LatencyNs, Bytes);
+                tracker.RecordHit(source, OriginalNs, LatencyNs, Bytes, Parallelism);
                 if (Remote) tracker.RecordRemoteHit();
                 break;
-            case OutcomeKind.CachedError: tracker.RecordCachedError(source, OriginalNs, LatencyNs, Bytes); break;
+            case OutcomeKind.CachedError: tracker.RecordCachedError(source, OriginalNs, LatencyNs, Bytes, Parallelism); break;
+            case OutcomeKind.UpToDate: tracker.RecordUpToDate(source); break;
             case OutcomeKind.Miss: tracker.RecordMiss(source, Bytes); break;
             case OutcomeKind.NonCacheable: tracker.RecordNonCacheable(); break;
         }

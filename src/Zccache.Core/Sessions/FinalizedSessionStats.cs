@@ -13,7 +13,12 @@ public sealed record FinalizedSessionStats
     [JsonPropertyName("non_cacheable")] public long NonCacheable { get; init; }
     [JsonPropertyName("errors")] public long Errors { get; init; }
     [JsonPropertyName("errors_cached")] public long ErrorsCached { get; init; }
+    /// <summary>Compile time the hits avoided (summed over compiles that ran in parallel).</summary>
     [JsonPropertyName("time_saved_ms")] public long TimeSavedMs { get; init; }
+    /// <summary>An estimate of the build's wall time that compile time is worth: each hit's saving divided by its caller's parallelism.</summary>
+    [JsonPropertyName("wall_time_saved_ms")] public long WallTimeSavedMs { get; init; }
+    /// <summary>Objects that were up to date: nothing looked up, delivered or compiled. Not in <see cref="Compilations"/>.</summary>
+    [JsonPropertyName("up_to_date")] public long UpToDate { get; init; }
     /// <summary>Hits served from the remote cache (included in <see cref="Hits"/>); the rest were local.</summary>
     [JsonPropertyName("remote_hits")] public long RemoteHits { get; init; }
     [JsonPropertyName("unique_sources")] public long UniqueSources { get; init; }

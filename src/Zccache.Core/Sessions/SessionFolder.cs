@@ -86,10 +86,7 @@ public sealed class SessionFolder
             if (!perProject.TryGetValue(project, out var t)) perProject[project] = t = new SessionStatsTracker();
             o.ApplyTo(t);
         }
-        return new Reporting.SessionReport(
-            total.Finalize(Id, duration),
-            [.. perProject.Select(p => (p.Key, p.Value.Finalize(Id, duration)))],
-            Reporting.SessionReport.MissesOf(outcomes));
+        return Reporting.SessionReport.Of(total.Finalize(Id, duration), [.. perProject.Select(p => (p.Key, p.Value.Finalize(Id, duration)))], outcomes);
     }
 
     /// <summary>

@@ -6,16 +6,19 @@ namespace Zccache.Core.Sessions;
 /// Where a compile reports to: the in-process <see cref="SessionManager"/> (contexts, live
 /// counters) and the session's folder on disk (what the session's end adds up).
 /// </summary>
-public sealed class SessionRecorder(SessionManager manager, SessionFolder folder, string? project)
+public sealed class SessionRecorder(SessionManager manager, SessionFolder folder, string? project, int parallelism = 1)
 {
     public SessionFolder Folder => folder;
 
-    /// <summary>Joins session <paramref name="id"/> in this process, counting for <paramref name="project"/>. Throws for a disk problem.</summary>
-    public static SessionRecorder Join(Storage.CacheLayout layout, SessionId id, string? project, string workingDir)
+    /// <summary>
+    /// Joins session <paramref name="id"/> in this process, counting for <paramref name="project"/>, whose compiles run
+    /// <paramref name="parallelism"/> at once (what a hit's saving is worth in wall time). Throws for a disk problem.
+    /// </summary>
+    public static SessionRecorder Join(Storage.CacheLayout layout, SessionId id, string? project, string workingDir, int parallelism = 1)
     {
         var folder = new SessionFolder(layout, id);
         SessionManager.Process.Create(new SessionConfig { ClientPid = Environment.ProcessId, WorkingDir = workingDir, TrackStats = true }, id);
-        return new SessionRecorder(SessionManager.Process, folder, project);
+        return new SessionRecorder(SessionManager.Process, folder, project, parallelism);
     }
 
     /// <summary>Set when an outcome could not be written to the session folder (the build's counts will be short).</summary>
@@ -36,7 +39,7 @@ public sealed class SessionRecorder(SessionManager manager, SessionFolder folder
     /// <summary>Counts the outcome. Never throws for a disk problem: a session fault must not fail a compile.</summary>
     public void Record(CompileOutcome outcome)
     {
-        outcome = outcome with { Project = project };
+        outcome = outcome with { Project = project, Parallelism = Math.Max(1, parallelism) };
         manager.Mutate(folder.Id, s =>
         {
             if (s.StatsTracker is { } tracker) outcome.ApplyTo(tracker);

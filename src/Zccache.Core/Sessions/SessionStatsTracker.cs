@@ -16,7 +16,15 @@ public sealed class SessionStatsTracker
     public long Errors { get; private set; }
     /// <summary>Failed compiles replayed from the cache.</summary>
     public long ErrorsCached { get; private set; }
+    /// <summary>Compile time the hits avoided: the original compiles' durations minus what the hits cost, summed.</summary>
     public long TimeSavedNs { get; private set; }
+    /// <summary>
+    /// The wall time that compile time is worth for the builds' parallelism: each hit's saving divided by the number of
+    /// compiles its caller ran at once (an estimate; a launcher's caller's parallelism is unknown and counts as 1).
+    /// </summary>
+    public long WallTimeSavedNs { get; private set; }
+    /// <summary>Objects found up to date (nothing looked up or compiled); not compilations.</summary>
+    public long UpToDate { get; private set; }
     public HashSet<NormalizedPath> Sources { get; private set; } = [];
     public long BytesRead { get; private set; }
     public long BytesWritten { get; private set; }
@@ -25,10 +33,17 @@ public sealed class SessionStatsTracker
     /// A hit. The time saved is what the original compile took minus what this hit cost,
     /// never negative: a hit that costs more than the compile saved nothing.
     /// </summary>
-    public void RecordHit(NormalizedPath source, long originalCompileNs, long hitLatencyNs, long bytes)
+    public void RecordHit(NormalizedPath source, long originalCompileNs, long hitLatencyNs, long bytes, int parallelism = 1)
     {
         Hits++;
-        Served(source, originalCompileNs, hitLatencyNs, bytes);
+        Served(source, originalCompileNs, hitLatencyNs, bytes, parallelism);
+    }
+
+    /// <summary>An object that was up to date: it saves nothing (an incremental build would have skipped it too).</summary>
+    public void RecordUpToDate(NormalizedPath source)
+    {
+        UpToDate++;
+        Sources.Add(source);
     }
 
     /// <summary>Hits whose entry (or manifest) came from the remote cache; counted in <see cref="Hits"/> too.</summary>
@@ -57,16 +72,18 @@ public sealed class SessionStatsTracker
     /// A failed compile replayed from the cache. Like zccache it is its own bucket (not a hit, so
     /// the hit rate speaks of successful compiles only), but its saved time and bytes are counted.
     /// </summary>
-    public void RecordCachedError(NormalizedPath source, long originalCompileNs, long hitLatencyNs, long bytes)
+    public void RecordCachedError(NormalizedPath source, long originalCompileNs, long hitLatencyNs, long bytes, int parallelism = 1)
     {
         ErrorsCached++;
-        Served(source, originalCompileNs, hitLatencyNs, bytes);
+        Served(source, originalCompileNs, hitLatencyNs, bytes, parallelism);
     }
 
-    private void Served(NormalizedPath source, long originalCompileNs, long hitLatencyNs, long bytes)
+    private void Served(NormalizedPath source, long originalCompileNs, long hitLatencyNs, long bytes, int parallelism)
     {
         Compilations++;
-        TimeSavedNs += Math.Max(0, originalCompileNs - hitLatencyNs);
+        long saved = Math.Max(0, originalCompileNs - hitLatencyNs);
+        TimeSavedNs += saved;
+        WallTimeSavedNs += saved / Math.Max(1, parallelism);
         Sources.Add(source);
         BytesRead += bytes;
     }
@@ -83,6 +100,8 @@ public sealed class SessionStatsTracker
         ErrorsCached = ErrorsCached,
         RemoteHits = RemoteHits,
         TimeSavedMs = TimeSavedNs / 1_000_000,
+        WallTimeSavedMs = WallTimeSavedNs / 1_000_000,
+        UpToDate = UpToDate,
         UniqueSources = Sources.Count,
         BytesRead = BytesRead,
         BytesWritten = BytesWritten,

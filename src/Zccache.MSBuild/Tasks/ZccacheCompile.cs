@@ -38,6 +38,12 @@ public sealed class ZccacheCompile : ZccacheTask
     public string Remote { get; set; } = "";
     public string RemoteReadOnly { get; set; } = "";
 
+    /// <summary>
+    /// Where this project instance keeps what produced each object (<see cref="ObjectLedger"/>): an object whose inputs
+    /// have not changed since is up to date, with no lookup and no compile. Empty: every item goes through the cache.
+    /// </summary>
+    public string StateFile { get; set; } = "";
+
     /// <summary>How many compiles run at once; empty means the processor count.</summary>
     public string Parallelism { get; set; } = "";
 
@@ -62,12 +68,14 @@ public sealed class ZccacheCompile : ZccacheTask
 
         CompileCache cache = Enabled ? CompileCache.Open(CacheRoot, snapshotInputs: true, remote: OpenRemote(Remote, RemoteReadOnly)) : CompileCache.Disabled();
         foreach (Diagnostic d in cache.StartupDiagnostics) Report(d);
-        SessionRecorder? session = Enabled && cache.IsEnabled ? JoinSession(cache) : null;
+        int parallelism = ParseParallelism();
+        SessionRecorder? session = Enabled && cache.IsEnabled ? JoinSession(cache, Math.Min(parallelism, Math.Max(1, items.Count))) : null;
+        ObjectLedger? ledger = cache.IsEnabled && !string.IsNullOrWhiteSpace(StateFile) ? ObjectLedger.Load(Path.GetFullPath(StateFile, projectDir)) : null;
 
         var baseDir = Core.Paths.BaseDir.From(BaseDir);
         var objects = new ITaskItem[items.Count];
         var reported = new ConcurrentDictionary<string, bool>();
-        var options = new ParallelOptions { MaxDegreeOfParallelism = ParseParallelism() };
+        var options = new ParallelOptions { MaxDegreeOfParallelism = parallelism };
         Parallel.For(0, items.Count, options, i =>
         {
             var (item, compile) = items[i];
@@ -82,7 +90,10 @@ public sealed class ZccacheCompile : ZccacheTask
             try
             {
                 Directory.CreateDirectory(Path.GetDirectoryName(compile.ObjectFile)!);
-                result = cache.Compile(invocation, session);
+                result = cache.UpToDate(invocation, ledger?.Find(compile.ObjectFile), session) ?? cache.Compile(invocation, session);
+                if (result.Outcome.Kind != OutcomeKind.UpToDate)
+                    ledger?.Set(compile.ObjectFile, result.Inputs is { } inputs && result.Outcome.ContextKey is { } key && Core.Hashing.FileStamp.Read(compile.ObjectFile) is { } stamp
+                        ? new ObjectRecord(key, stamp, inputs) : null);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.ComponentModel.Win32Exception)
             {
@@ -106,6 +117,7 @@ public sealed class ZccacheCompile : ZccacheTask
             objects[i] = obj;
         });
         Objects = [.. objects.Where(o => o is not null)];
+        ledger?.Save();
         if (session?.Fault is { } fault)
             Warn(ZcCodes.SessionIoError, $"the session folder cannot be written ({fault}); the build summary will miss some compiles.");
         else if (session is not null && !string.IsNullOrWhiteSpace(StatsFile))
@@ -113,12 +125,12 @@ public sealed class ZccacheCompile : ZccacheTask
         return !Log.HasLoggedErrors;
     }
 
-    private SessionRecorder? JoinSession(CompileCache cache)
+    private SessionRecorder? JoinSession(CompileCache cache, int parallelism)
     {
         if (!Zccache.Core.Sessions.SessionId.TryParse(SessionId, out var id)) return null;
         try
         {
-            return SessionRecorder.Join(cache.Layout!, id, ProjectFile, ProjectDirectoryOrCwd());
+            return SessionRecorder.Join(cache.Layout!, id, ProjectFile, ProjectDirectoryOrCwd(), parallelism);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -35,6 +35,11 @@ public abstract class ZccacheTask : Microsoft.Build.Utilities.Task
     /// <summary>One compile's line at normal verbosity: "zccache: hit native/a.c (0.4 ms)".</summary>
     protected void LogOutcome(string source, Core.Sessions.CompileOutcome o)
     {
+        if (o.Kind == Core.Sessions.OutcomeKind.UpToDate)
+        {
+            Log.LogMessage(MessageImportance.Low, "zccache: up to date {0}", source); // -v:d; there can be thousands
+            return;
+        }
         string what = o.Kind switch
         {
             Core.Sessions.OutcomeKind.Hit => "hit",
