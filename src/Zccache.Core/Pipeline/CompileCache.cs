@@ -155,7 +155,7 @@ public sealed class CompileCache
         if (local.Hit is not null || _remote is null) return local;
 
         // Local first, then the remote: its manifest's results not tried yet, their entries fetched and backfilled.
-        Manifest? remote = _remote.Get("m", key.Hex) is { } blob && EntryBundle.Decompress(blob) is { } bytes ? Manifest.FromBytes(bytes) : null;
+        Manifest? remote = RemoteManifest(key.Hex);
         if (remote is null) return local;
         var tried = manifest?.Results.Select(r => r.ArtifactKey).ToHashSet() ?? [];
         var fresh = remote.Results.Where(r => !tried.Contains(r.ArtifactKey)).ToList();
@@ -163,6 +163,30 @@ public sealed class CompileCache
         var viaRemote = TryResults(fresh, fromRemote: true, invocation, key, compile, started, keyed, session);
         return viaRemote.Hit is not null || manifest is null ? viaRemote : local;
     }
+
+    /// <summary>
+    /// The remote's manifest of <paramref name="contextKey"/>, or null. A value that does not verify
+    /// or describes another context is refused (<see cref="CorruptEntryException"/>): never used, never backfilled.
+    /// </summary>
+    private Manifest? RemoteManifest(string contextKey)
+    {
+        if (_remote?.Get("m", contextKey) is not { } blob) return null;
+        string? corruption = "does not decompress";
+        Manifest? manifest = EntryBundle.Decompress(blob) is { } bytes ? Manifest.FromBytes(bytes, contextKey, out corruption) : null;
+        return manifest ?? (corruption is null ? null : throw RemoteCorrupt("manifest", contextKey, corruption));
+    }
+
+    /// <summary>The remote's entry of <paramref name="artifactKey"/>, or null; refused as <see cref="RemoteManifest"/> is.</summary>
+    private CacheEntry? RemoteEntry(string artifactKey)
+    {
+        if (_remote?.Get("e", artifactKey) is not { } bundle) return null;
+        return EntryBundle.Unpack(bundle, artifactKey, out string? corruption)
+            ?? (corruption is null ? null : throw RemoteCorrupt("entry", artifactKey, corruption));
+    }
+
+    // The next miss overwrites the value on the remote (unless read-only): the remote heals too.
+    private CorruptEntryException RemoteCorrupt(string kind, string key, string why) =>
+        new($"the remote cache's {kind} {key} is corrupt ({why}) and was refused");
 
     /// <summary>The first of <paramref name="results"/> whose inputs still hold, delivered; else why none did.</summary>
     private (CompileResult? Hit, string MissReason, string? ChangedInput) TryResults(IReadOnlyList<ManifestResult> results, bool fromRemote,
@@ -183,7 +207,7 @@ public sealed class CompileCache
             if (result.Absent.Any(g => g.Names.Any(n => inputs.Exists(compile.Here(g.Directory), n)))) { reason = "include_shadowed"; continue; }
             bool remoteEntry = false;
             CacheEntry? entry = _store!.Read(result.ArtifactKey);
-            if (entry is null && _remote is not null && _remote.Get("e", result.ArtifactKey) is { } bundle && EntryBundle.Unpack(bundle) is { } fetched)
+            if (entry is null && RemoteEntry(result.ArtifactKey) is { } fetched)
             {
                 _store.Publish(result.ArtifactKey, fetched); // backfill: later hits are local, and the local store verifies it
                 entry = _store.Read(result.ArtifactKey);
@@ -346,8 +370,8 @@ public sealed class CompileCache
         Manifest merged = _store.AddToManifest(key.Hex, new ManifestResult(artifactKey, dependencies) { Absent = absent });
         if (_remote is { ReadOnly: false })
         {
-            _remote.Put("e", artifactKey, EntryBundle.Pack(entry));
-            _remote.Put("m", key.Hex, EntryBundle.Compress(merged.ToBytes()));
+            _remote.Put("e", artifactKey, EntryBundle.Pack(artifactKey, entry));
+            _remote.Put("m", key.Hex, EntryBundle.Compress(merged.ToBytes(key.Hex)));
         }
         return outcome with { Bytes = published ? entry.TotalBytes : 0 };
     }
