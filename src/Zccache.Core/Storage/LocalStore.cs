@@ -229,12 +229,51 @@ public sealed class LocalStore(CacheLayout layout)
         return true;
     }
 
-    /// <summary>Removes staging leftovers of crashed publishers (older than an hour).</summary>
-    public void CleanStaging(TimeSpan olderThan)
+    /// <summary>
+    /// Collects what killed processes left behind: publications in staging, private depfiles
+    /// (<c>deps.&lt;pid&gt;.*.d</c>), probes, and half-written files (<c>*.&lt;pid&gt;.*.tmp</c>) beside
+    /// manifests and in the store. A leftover goes when the process its name holds is not running (and
+    /// it is two minutes old: a process in another pid namespace may share the cache), or when it is
+    /// older than <paramref name="olderThan"/>.
+    /// </summary>
+    public int CleanStaging(TimeSpan olderThan)
     {
-        if (!Directory.Exists(Layout.Staging)) return;
-        foreach (string dir in Directory.EnumerateDirectories(Layout.Staging))
-            if (DateTime.UtcNow - Directory.GetLastWriteTimeUtc(dir) > olderThan) RemoveDirectory(dir);
+        int removed = 0;
+        var now = DateTime.UtcNow;
+        bool Abandoned(FileSystemInfo leftover)
+        {
+            var age = now - leftover.LastWriteTimeUtc;
+            if (age > olderThan) return true;
+            return age > TimeSpan.FromMinutes(2) && OwnerPid(leftover.Name) is { } pid && !Sessions.SessionManager.IsProcessAlive(pid);
+        }
+        void Collect(string folder, string pattern, SearchOption depth)
+        {
+            if (!Directory.Exists(folder)) return;
+            try
+            {
+                foreach (var leftover in new DirectoryInfo(folder).EnumerateFileSystemInfos(pattern, depth))
+                {
+                    if (!Abandoned(leftover)) continue;
+                    RemovePath(leftover.FullName);
+                    removed++;
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { } // collected next time
+        }
+        Collect(Layout.Staging, "*", SearchOption.TopDirectoryOnly);
+        Collect(Layout.Manifests, "*.tmp", SearchOption.AllDirectories);
+        Collect(Layout.Store, "*.tmp", SearchOption.TopDirectoryOnly);
+        Collect(Layout.Tools, "*.tmp", SearchOption.AllDirectories);
+        return removed;
+    }
+
+    /// <summary>The process id in a leftover's name (<c>&lt;key&gt;.&lt;pid&gt;.&lt;guid&gt;</c>, <c>deps.&lt;pid&gt;.&lt;guid&gt;.d</c>, <c>&lt;file&gt;.&lt;pid&gt;.&lt;guid&gt;.tmp</c>).</summary>
+    private static int? OwnerPid(string name)
+    {
+        string[] parts = name.Split('.');
+        for (int i = parts.Length - 2; i >= 1; i--)
+            if (parts[i + 1].Length == 32 && int.TryParse(parts[i], out int pid)) return pid;
+        return null;
     }
 
     // ---- helpers ---------------------------------------------------------------------------
