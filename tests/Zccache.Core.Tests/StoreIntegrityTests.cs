@@ -188,3 +188,109 @@ public sealed class StoreIntegrityTests : IDisposable
         Assert.Equal(Bare("b.c"), Object("b.c"));
     }
 }
+
+/// <summary>Remotes that lie or hang: signed values, a remote that answers nothing.</summary>
+public sealed class RemoteTrustTests : IDisposable
+{
+    private readonly TempDir _dir = new();
+    private readonly RedisServer _redis;
+
+    public RemoteTrustTests() => _redis = new RedisServer(Path.Join(_dir.Path, "redis"));
+
+    public void Dispose()
+    {
+        _redis.Dispose();
+        _dir.Dispose();
+    }
+
+    private RemoteStore Remote(string? signingKey, string readOnly = "false") =>
+        RemoteStore.From(_redis.Url, readOnly, n => n == "ZCCACHE_REMOTE_SIGNING_KEY" ? signingKey : null)!;
+
+    private static readonly string Key = new('a', 64);
+
+    [Fact]
+    public void Hmac_is_the_standard_one()
+    {
+        byte[] key = "a shared secret"u8.ToArray(), longKey = new byte[100], message = "zccache:e1234\0value"u8.ToArray();
+        Assert.Equal(System.Security.Cryptography.HMACSHA256.HashData(key, message), Hmac.Sha256Of(key, message));
+        Assert.Equal(System.Security.Cryptography.HMACSHA256.HashData(longKey, message), Hmac.Sha256Of(longKey, message));
+    }
+
+    [Fact]
+    public void With_a_signing_key_only_values_signed_with_it_are_served()
+    {
+        byte[] value = [1, 2, 3];
+        Remote("secret").Put("e", Key, value);
+        Assert.Equal(value, Remote("secret").Get("e", Key));
+        Assert.Equal(value, Remote(null).Get("e", Key)); // a reader that checks nothing still gets the value
+
+        // A writer without the secret (or with another) cannot make a signed reader take its value.
+        Remote(null).Put("e", Key, [6, 6, 6]);
+        Assert.Contains("not signed", Assert.Throws<CorruptEntryException>(() => Remote("secret").Get("e", Key)).Message);
+        Remote("guess").Put("e", Key, [6, 6, 6]);
+        Assert.Contains("not signed with this signing key", Assert.Throws<CorruptEntryException>(() => Remote("secret").Get("e", Key)).Message);
+        // Nor replay a signed value under another key: the name is signed with the bytes.
+        Remote("secret").Put("e", new string('b', 64), [6, 6, 6]);
+        RawSet("zccache:e" + Key, RawGet("zccache:e" + new string('b', 64)));
+        Assert.Throws<CorruptEntryException>(() => Remote("secret").Get("e", Key));
+    }
+
+    [Fact]
+    public void A_forged_manifest_and_entry_from_a_writer_without_the_key_are_refused_by_a_signed_reader()
+    {
+        File.SetLastWriteTimeUtc(_dir.Write("src/b.c", "int b(void) { return 2; }\n"), DateTime.UtcNow.AddMinutes(-1));
+        var invocation = new CompileInvocation { Compiler = "gcc", Arguments = ["-c", "b.c", "-o", "b.o"], WorkingDirectory = _dir["src"] };
+        var honest = CompileCache.Open(_dir["cache-one"], new FileHashMemo(), remote: Remote("secret")).Compile(invocation);
+        byte[] good = File.ReadAllBytes(_dir["src/b.o"]);
+
+        // Bound to the right keys and naming b.c's real digest, but the object is another: only a signature tells them apart.
+        string context = honest.Outcome.ContextKey!, evil = new('e', 64);
+        var manifest = new LocalStore(new CacheLayout(_dir["cache-one"])).ReadManifest(context)!;
+        var unsigned = Remote(null);
+        unsigned.Put("e", evil, EntryBundle.Pack(evil, new CacheEntry { Outputs = [new("object", [6, 6, 6])] }));
+        unsigned.Put("m", context, EntryBundle.Compress(new Manifest([manifest.Results[0] with { ArtifactKey = evil }]).ToBytes(context)));
+
+        File.Delete(_dir["src/b.o"]);
+        var reader = CompileCache.Open(_dir["cache-two"], new FileHashMemo(), remote: Remote("secret", readOnly: "true")).Compile(invocation);
+        Assert.Equal(OutcomeKind.Miss, reader.Outcome.Kind);
+        Assert.Contains(reader.Diagnostics, d => d.Code == ZcCodes.CorruptEntry);
+        Assert.Equal(good, File.ReadAllBytes(_dir["src/b.o"]));
+    }
+
+    private byte[] RawGet(string name)
+    {
+        using var mux = StackExchange.Redis.ConnectionMultiplexer.Connect($"127.0.0.1:{_redis.Port}");
+        return (byte[])mux.GetDatabase().StringGet(name)!;
+    }
+
+    private void RawSet(string name, byte[] value)
+    {
+        using var mux = StackExchange.Redis.ConnectionMultiplexer.Connect($"127.0.0.1:{_redis.Port}");
+        mux.GetDatabase().StringSet(name, value);
+    }
+
+    [Fact]
+    public void A_hung_remote_costs_one_timeout_per_session_not_per_process()
+    {
+        string session = Path.Join(_dir.Path, "cache", "sessions", Guid.NewGuid().ToString());
+        _redis.Pause();
+        var first = Remote(null);
+        first.JoinSession(session);
+        Assert.Null(first.Get("m", Key)); // times out
+        Assert.NotNull(first.TakeFailureDiagnostic());
+
+        // Every other process of the session leaves it alone, silently.
+        var second = Remote(null);
+        second.JoinSession(session);
+        Assert.Null(second.Get("m", Key));
+        Assert.Equal("it failed earlier in this session", second.Failure);
+        Assert.Null(second.TakeFailureDiagnostic());
+
+        // Another session tries again.
+        _redis.Resume();
+        var other = Remote(null);
+        other.JoinSession(Path.Join(_dir.Path, "cache", "sessions", Guid.NewGuid().ToString()));
+        Assert.Null(other.Get("m", Key));
+        Assert.Null(other.Failure);
+    }
+}

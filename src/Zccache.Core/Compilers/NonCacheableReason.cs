@@ -33,6 +33,8 @@ public enum NonCacheableReason
     MissingInput,
     /// <summary>The command needs a shell (pipes, <c>&amp;&amp;</c>, redirections, variables): run by the shell as written.</summary>
     ShellSyntax,
+    /// <summary>The command line, response files expanded, is longer than gcc can hand its subprocesses (see <see cref="CompilerProcess.MaxExpandedCommandLine"/>).</summary>
+    CommandLineTooLong,
 }
 
 /// <summary>A reason with the detail that explains it (the option, the file).</summary>

@@ -53,10 +53,13 @@ public sealed class CompileCache
                 // Say once, up front, that the cache cannot be written (a launcher skips this: a
                 // process per compile, whose store failures are ZC1002 warnings anyway).
                 string file = Path.Join(layout.Staging, $"probe.{Environment.ProcessId}.{Guid.NewGuid():N}");
-                File.WriteAllBytes(file, [1]);
+                using (var f = AtomicFile.CreateNew(file)) f.WriteByte(1);
                 File.Delete(file);
             }
-            return new CompileCache(new LocalStore(layout), memo ?? FileHashMemo.Shared, [], snapshotInputs) { _remote = remote };
+            Diagnostic[] open = layout.RootIsOpenToOthers()
+                ? [new Diagnostic(ZcCodes.CacheOpenToOthers, $"the cache directory '{layout.Root}' can be written by other users, who could replace what it serves; make it yours alone (chmod 700).")]
+                : [];
+            return new CompileCache(new LocalStore(layout), memo ?? FileHashMemo.Shared, open, snapshotInputs) { _remote = remote };
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
         {
@@ -70,6 +73,7 @@ public sealed class CompileCache
 
     public CompileResult Compile(CompileInvocation invocation, SessionRecorder? session = null)
     {
+        if (session is not null) _remote?.JoinSession(session.Folder.Path); // a failed remote is skipped by the whole session
         var result = CompileCore(invocation, session);
         // A remote that failed during this compile is said once per process, then left alone.
         return _remote?.TakeFailureDiagnostic() is { } d ? result with { Diagnostics = [.. result.Diagnostics, d] } : result;
@@ -94,9 +98,13 @@ public sealed class CompileCache
         }
 
         if (_store is null) return RunPlain(compilerPath, invocation, null, session: null, diagnostics);
+        // A call that cannot run is never served: it fails as it would without the cache.
+        if (!CompilerProcess.IsExecutable(compilerPath)) return RunPlain(compilerPath, invocation, null, session, diagnostics);
 
         var (compile, why) = Plan(invocation);
         if (compile is null) return RunPlain(compilerPath, invocation, why, session, diagnostics);
+        if (!CompilerProcess.FitsCommandLine(compile.Arguments))
+            return RunPlain(compilerPath, invocation, new NonCacheable(NonCacheableReason.CommandLineTooLong, ""), session, diagnostics);
 
         string identity = CompilerIdentity.Identify(compilerPath, _memo, _store.Layout) ?? "path:" + compilerPath;
         // The name matters as much as the binary: clang++ and clang, em++ and emcc are one file each.
@@ -271,6 +279,7 @@ public sealed class CompileCache
             : null;
         var args = privateDepfile is null ? compile.Arguments.ToList() : [.. compile.Arguments, .. compile.DependencyArguments(privateDepfile)];
         ProcessResult run = CompilerProcess.Run(compilerPath, args, invocation.WorkingDirectory, invocation.Environment);
+        if (run.StartError is not null) return Plain(run, null, session, invocation, diagnostics); // nothing ran: nothing to store
 
         // Our depfile's name is unique: if the compiler's errors name it, the cache's disk failed it
         // (full, read-only), not the user's code.
@@ -402,15 +411,19 @@ public sealed class CompileCache
     /// <summary>The batch's snapshot, or a fresh look for this compile alone.</summary>
     private InputSnapshot Inputs() => _snapshot ?? new InputSnapshot(_memo, _listings);
 
-    private CompileResult RunPlain(string compilerPath, CompileInvocation invocation, NonCacheable? why, SessionRecorder? session, List<Diagnostic> diagnostics)
+    private CompileResult RunPlain(string compilerPath, CompileInvocation invocation, NonCacheable? why, SessionRecorder? session, List<Diagnostic> diagnostics) =>
+        Plain(CompilerProcess.Run(compilerPath, invocation.Arguments, invocation.WorkingDirectory, invocation.Environment), why, session, invocation, diagnostics);
+
+    private static CompileResult Plain(ProcessResult run, NonCacheable? why, SessionRecorder? session, CompileInvocation invocation, List<Diagnostic> diagnostics)
     {
-        ProcessResult run = CompilerProcess.Run(compilerPath, invocation.Arguments, invocation.WorkingDirectory, invocation.Environment);
+        if (run.StartError is { } error)
+            diagnostics.Add(new Diagnostic(ZcCodes.CompilerNotRunnable, $"the compiler '{invocation.Compiler}' cannot be run: {error}.", IsError: true));
         var outcome = new CompileOutcome
         {
             Kind = OutcomeKind.NonCacheable,
             LatencyNs = run.DurationNs,
             ExitCode = run.ExitCode,
-            Reason = why?.Code ?? "cache_disabled",
+            Reason = run.StartError is not null ? "compiler_not_runnable" : why?.Code ?? "cache_disabled",
             Phases = new Phases(0, 0, run.DurationNs, 0, 0),
         };
         Record(session, outcome, invocation);

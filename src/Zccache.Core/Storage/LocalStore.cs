@@ -144,14 +144,14 @@ public sealed class LocalStore(CacheLayout layout)
         string final = Layout.EntryDir(artifactKey);
         if (Directory.Exists(final)) return false;
         string staging = Path.Join(Layout.Staging, $"{artifactKey}.{Environment.ProcessId}.{Guid.NewGuid():N}");
-        Directory.CreateDirectory(staging);
+        AtomicFile.CreateFolder(staging);
         try
         {
             var files = new SortedDictionary<string, EntryFile>(StringComparer.Ordinal);
             void Put(string name, byte[]? data)
             {
                 if (data is null) return;
-                File.WriteAllBytes(Path.Join(staging, name), data);
+                using (var f = AtomicFile.CreateNew(Path.Join(staging, name))) f.Write(data);
                 files[name] = new EntryFile(data.LongLength, ContentHash.Of(data).Hex);
             }
             foreach (EntryOutput output in entry.Outputs)
@@ -163,7 +163,7 @@ public sealed class LocalStore(CacheLayout layout)
             Put("stderr", entry.Stderr);
             byte[] body = new EntryMeta(artifactKey, entry.ExitCode, entry.CompileDurationNs, files).ToBytes();
             byte[] metaBytes = [.. Encoding.ASCII.GetBytes(ContentHash.Of(body).Hex + "\n"), .. body];
-            using (var f = new FileStream(Path.Join(staging, MetaFile), FileMode.CreateNew))
+            using (var f = AtomicFile.CreateNew(Path.Join(staging, MetaFile)))
             {
                 f.Write(metaBytes);
                 f.Flush(flushToDisk: true);
@@ -203,11 +203,11 @@ public sealed class LocalStore(CacheLayout layout)
     /// <summary>Creates a folder, replacing a file that took its place (a damaged store heals on the next write).</summary>
     internal static void EnsureFolder(string dir)
     {
-        try { Directory.CreateDirectory(dir); }
+        try { AtomicFile.CreateFolder(dir); }
         catch (IOException) when (File.Exists(dir))
         {
             AtomicFile.TryDelete(dir);
-            Directory.CreateDirectory(dir);
+            AtomicFile.CreateFolder(dir);
         }
     }
 
