@@ -193,7 +193,7 @@ public sealed class CompileCache
     }
 
     // The next miss overwrites the value on the remote (unless read-only): the remote heals too.
-    private CorruptEntryException RemoteCorrupt(string kind, string key, string why) =>
+    private static CorruptEntryException RemoteCorrupt(string kind, string key, string why) =>
         new($"the remote cache's {kind} {key} is corrupt ({why}) and was refused");
 
     /// <summary>The first of <paramref name="results"/> whose inputs still hold, delivered; else why none did.</summary>
