@@ -106,6 +106,33 @@ public sealed class LauncherReliabilityTests(PackageFeed feed) : IDisposable
         Assert.Equal(File.ReadAllBytes(_ws["src/plain.o"]), File.ReadAllBytes(_ws["src/ok.o"]));
     }
 
+    [Fact]
+    public void What_a_launcher_killed_with_SIGKILL_leaves_is_collected_by_the_next_trim()
+    {
+        Source("ok.c", "int ok(void) { return 0; }\n");
+        // A compiler that lingers after writing its outputs: the launcher is killed while it waits.
+        string gcc = _ws.Write("src/slow/gcc", "#!/bin/sh\n/usr/bin/gcc \"$@\" && sleep 3\n");
+        File.SetUnixFileMode(gcc, (UnixFileMode)0b111_101_101);
+        string staging = Path.Join(_ws.CacheDir, "v1", "staging");
+        var start = new ProcessStartInfo(feed.Launcher) { WorkingDirectory = _ws["src"], RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (string a in new[] { "slow/gcc", "-c", "ok.c", "-o", "ok.o" }) start.ArgumentList.Add(a);
+        start.Environment["ZCCACHE_CACHE_DIR"] = _ws.CacheDir;
+        start.Environment.Remove("ZCCACHE_SESSION_ID");
+        using var launcher = Process.Start(start)!;
+        var waited = Stopwatch.StartNew();
+        while (!(Directory.Exists(staging) && Directory.GetFiles(staging, "deps.*.d").Any(f => new FileInfo(f).Length > 0)) && waited.Elapsed < TimeSpan.FromSeconds(30))
+            Thread.Sleep(20);
+        Process.Start("kill", ["-9", launcher.Id.ToString()])!.WaitForExit();
+        launcher.WaitForExit();
+        string[] leftovers = Directory.GetFileSystemEntries(staging);
+        Assert.NotEmpty(leftovers);
+
+        // Two minutes on (the grace for a process of another pid namespace), a trim collects them.
+        foreach (string f in leftovers) File.SetLastWriteTimeUtc(f, DateTime.UtcNow.AddMinutes(-3));
+        Assert.Equal(0, Zccache("trim").ExitCode);
+        Assert.Empty(Directory.GetFileSystemEntries(staging));
+    }
+
     private static UnixFileMode Mode(string path) => File.GetUnixFileMode(path);
 
     [Fact]
