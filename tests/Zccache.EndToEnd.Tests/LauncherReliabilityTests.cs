@@ -133,6 +133,32 @@ public sealed class LauncherReliabilityTests(PackageFeed feed) : IDisposable
         Assert.Empty(Directory.GetFileSystemEntries(staging));
     }
 
+    [Theory]
+    [InlineData("e")]
+    [InlineData("m")]
+    public void A_remote_value_swapped_to_another_key_is_refused_by_the_launcher(string kind)
+    {
+        var server = new WebDavServer(_ws["nginx"]);
+        _server = server;
+        Source("a.c", "int a(void) { return 1; }\n");
+        Source("b.c", "int b(void) { return 2; }\n");
+        var one = new Dictionary<string, string> { ["ZCCACHE_REMOTE"] = server.Url, ["ZCCACHE_CACHE_DIR"] = _ws["cache-one"] };
+        foreach (string s in new[] { "a", "b" }) Assert.Equal(0, Exec(feed.Launcher, ["gcc", "-c", $"{s}.c", "-o", $"{s}.o"], one).ExitCode);
+        byte[] objectOfB = File.ReadAllBytes(_ws["src/b.o"]);
+        // The two values of this kind trade places: each is whole and valid, under the other's key.
+        var files = server.Files.Where(f => Path.GetFileName(Path.GetDirectoryName(f)!).StartsWith(kind, StringComparison.Ordinal)).ToArray();
+        Assert.Equal(2, files.Length);
+        byte[] first = File.ReadAllBytes(files[0]);
+        File.Copy(files[1], files[0], overwrite: true);
+        File.WriteAllBytes(files[1], first);
+
+        _ws.Delete("src/b.o");
+        var two = Exec(feed.Launcher, ["gcc", "-c", "b.c", "-o", "b.o"], new() { ["ZCCACHE_REMOTE"] = server.Url, ["ZCCACHE_CACHE_DIR"] = _ws["cache-two"] });
+        Assert.Equal(0, two.ExitCode);
+        Assert.Contains("warning ZC1003", two.Err);
+        Assert.Equal(objectOfB, File.ReadAllBytes(_ws["src/b.o"]));
+    }
+
     private static UnixFileMode Mode(string path) => File.GetUnixFileMode(path);
 
     [Fact]
