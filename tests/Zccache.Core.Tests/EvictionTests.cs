@@ -139,4 +139,45 @@ public class EvictionTests : IDisposable
         Eviction.Trim(_layout, 1L << 30);
         Assert.False(Directory.Exists(doomed));
     }
+
+    [Fact]
+    public void What_a_killed_process_left_is_collected_by_the_next_trim_and_a_live_ones_is_kept()
+    {
+        // A process killed with SIGKILL, and this one (alive).
+        using var victim = System.Diagnostics.Process.Start("sleep", "60");
+        victim.Kill();
+        victim.WaitForExit();
+        var leftovers = new List<string>();
+        string[] Made(int pid)
+        {
+            string guid = Guid.NewGuid().ToString("N");
+            string publication = Path.Join(_layout.Staging, $"{Key(1)}.{pid}.{guid}");
+            Directory.CreateDirectory(publication);
+            File.WriteAllText(Path.Join(publication, "out.object"), "x");
+            string depfile = Path.Join(_layout.Staging, $"deps.{pid}.{guid}.d");
+            string manifestTemp = $"{_layout.ManifestFile(Key(2))}.{pid}.{guid}.tmp";
+            Directory.CreateDirectory(Path.GetDirectoryName(manifestTemp)!);
+            File.WriteAllText(depfile, "a.o: a.c\n");
+            File.WriteAllText(manifestTemp, "half");
+            foreach (string p in new[] { publication, depfile, manifestTemp })
+                File.SetLastWriteTimeUtc(p, DateTime.UtcNow.AddMinutes(-5));
+            return [publication, depfile, manifestTemp];
+        }
+        string[] dead = Made(victim.Id), alive = Made(Environment.ProcessId);
+
+        Eviction.Trim(_layout, 1L << 30);
+        Assert.All(dead, p => Assert.False(Path.Exists(p), p));
+        Assert.All(alive, p => Assert.True(Path.Exists(p), p));
+
+        // An hour on, nothing in staging is anyone's.
+        foreach (string p in alive) File.SetLastWriteTimeUtc(p, DateTime.UtcNow.AddHours(-2));
+        Eviction.Trim(_layout, 1L << 30);
+        Assert.All(alive, p => Assert.False(Path.Exists(p), p));
+    }
+
+    [Theory]
+    [InlineData(100L << 30, 0, 50L << 30)]
+    [InlineData(1L << 30, 3L << 30, 2L << 30)] // a nearly full disk: the cache gives back half of what it holds
+    public void The_cache_keeps_to_half_of_the_space_left_to_it(long free, long cache, long cap) =>
+        Assert.Equal(cap, CacheBudget.DiskCap(free, cache));
 }

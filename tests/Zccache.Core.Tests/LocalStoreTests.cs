@@ -130,8 +130,8 @@ public class LocalStoreTests
         {
             Absent = AbsentGroup.From(["/p/inc1/a b.h", "/p/inc1/stdio.h", "/p/inc0/x.h"]),
         }]);
-        byte[] bytes = m.ToBytes();
-        var back = Manifest.FromBytes(bytes)!;
+        byte[] bytes = m.ToBytes(Key);
+        var back = Manifest.FromBytes(bytes, Key, out _)!;
         Assert.Equal(m.Results[0].ArtifactKey, back.Results[0].ArtifactKey);
         Assert.Equal(m.Results[0].Dependencies, back.Results[0].Dependencies);
         Assert.Equal(new[] { ("/p/inc1", "a b.h,stdio.h"), ("/p/inc0", "x.h") },
@@ -140,9 +140,44 @@ public class LocalStoreTests
         {
             byte[] flipped = (byte[])bytes.Clone();
             flipped[i] ^= 0x10;
-            Assert.Null(Manifest.FromBytes(flipped));
+            Assert.Null(Manifest.FromBytes(flipped, Key, out string? why));
+            Assert.NotNull(why);
         }
-        Assert.Null(Manifest.FromBytes(bytes[..^1]));
+        Assert.Null(Manifest.FromBytes(bytes[..^1], Key, out _));
+    }
+
+    [Fact]
+    public void An_entry_or_a_manifest_under_another_key_is_refused_and_removed()
+    {
+        var (dir, store) = NewStore();
+        using var _ = dir;
+        string other = new('b', 64);
+        store.Publish(Key, Entry());
+        Directory.CreateDirectory(Path.GetDirectoryName(store.Layout.EntryDir(other))!);
+        Directory.Move(store.Layout.EntryDir(Key), store.Layout.EntryDir(other));
+        Assert.Contains("published for key " + Key, Assert.Throws<CorruptEntryException>(() => store.Read(other)).Message);
+        Assert.False(Directory.Exists(store.Layout.EntryDir(other)));
+
+        store.AddToManifest(Key, new ManifestResult(new string('1', 64), []));
+        Directory.CreateDirectory(Path.GetDirectoryName(store.Layout.ManifestFile(other))!);
+        File.Copy(store.Layout.ManifestFile(Key), store.Layout.ManifestFile(other));
+        Assert.Contains("describes context " + Key, Assert.Throws<CorruptEntryException>(() => store.ReadManifest(other)).Message);
+        Assert.False(File.Exists(store.Layout.ManifestFile(other)));
+        Assert.NotNull(store.ReadManifest(Key));
+    }
+
+    [Fact]
+    public void An_entry_of_an_earlier_format_is_a_miss_and_is_replaced()
+    {
+        var (dir, store) = NewStore();
+        using var _ = dir;
+        store.Publish(Key, Entry());
+        string meta = Path.Join(store.Layout.EntryDir(Key), "meta");
+        byte[] body = "zccache-entry 2\nexit_code 0\nduration_ns 1\n"u8.ToArray();
+        File.WriteAllBytes(meta, [.. System.Text.Encoding.ASCII.GetBytes(Hashing.ContentHash.Of(body).Hex + "\n"), .. body]);
+        Assert.Null(store.Read(Key));
+        Assert.True(store.Publish(Key, Entry()));
+        Assert.NotNull(store.Read(Key));
     }
 
     [Fact]
@@ -167,8 +202,8 @@ public class RemoteFormatTests
     [Fact]
     public void A_bundle_round_trips_and_any_flipped_byte_is_refused()
     {
-        byte[] packed = EntryBundle.Pack(Entry());
-        var back = EntryBundle.Unpack(packed)!;
+        byte[] packed = EntryBundle.Pack(Key, Entry());
+        var back = EntryBundle.Unpack(packed, Key, out _)!;
         Assert.Equal(new byte[] { 1, 2, 3 }, back.Output("object")!.Data);
         Assert.Equal("warn\n"u8.ToArray(), back.Stderr);
         Assert.Equal(99, back.CompileDurationNs);
@@ -176,11 +211,34 @@ public class RemoteFormatTests
         {
             byte[] flipped = (byte[])packed.Clone();
             flipped[i] ^= 0x20;
-            var e = EntryBundle.Unpack(flipped);
+            var e = EntryBundle.Unpack(flipped, Key, out _);
             Assert.True(e is null || (e.Output("object")!.Data.SequenceEqual(new byte[] { 1, 2, 3 }) && e.Stderr.SequenceEqual("warn\n"u8.ToArray())),
                 $"byte {i}: a changed bundle must be refused or decode to the same entry");
         }
-        Assert.Null(EntryBundle.Unpack([1, 2, 3]));
+        Assert.Null(EntryBundle.Unpack([1, 2, 3], Key, out string? why));
+        Assert.NotNull(why);
+    }
+
+    private static readonly string Key = new('e', 64);
+
+    [Fact]
+    public void A_bundle_or_a_manifest_read_under_another_key_is_refused()
+    {
+        string other = new('f', 64);
+        Assert.Null(EntryBundle.Unpack(EntryBundle.Pack(Key, Entry()), other, out string? why));
+        Assert.Contains(Key, why);
+        byte[] manifest = EntryBundle.Compress(new Manifest([new ManifestResult(new string('1', 64), [])]).ToBytes(Key));
+        Assert.Null(Manifest.FromBytes(EntryBundle.Decompress(manifest)!, other, out why));
+        Assert.Contains(Key, why);
+    }
+
+    [Fact]
+    public void Values_of_an_earlier_format_are_misses_not_corruptions()
+    {
+        Assert.Null(EntryBundle.Unpack(EntryBundle.Compress("ZCEB1\nwhatever was in it"u8), Key, out string? why));
+        Assert.Null(why);
+        Assert.Null(Manifest.FromBytes("ZCMF2\nwhatever was in it"u8.ToArray(), Key, out why));
+        Assert.Null(why);
     }
 
     [Theory]

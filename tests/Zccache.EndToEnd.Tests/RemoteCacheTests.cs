@@ -115,4 +115,33 @@ public sealed class RemoteCacheTests(PackageFeed feed) : IDisposable
         Assert.True(r.Succeeded, r.Output);
         Assert.Equal((4L, 0L), (r.Stats!.Misses, r.Stats.RemoteHits));
     }
+
+    [Theory]
+    [InlineData("e")]
+    [InlineData("m")]
+    public void Values_rotated_between_keys_on_the_remote_are_refused_and_the_objects_stay_right(string kind)
+    {
+        App();
+        var first = Build("cache-a");
+        Assert.True(first.Succeeded, first.Output);
+        var objects = _ws.Objects("app/obj/Debug/net10.0/zccache");
+        // Each entry (or manifest) file gets the next one's bytes: every value is valid, under the wrong key.
+        var files = ((WebDavServer)Server()).Files.Where(f => Path.GetFileName(Path.GetDirectoryName(f)!).StartsWith(kind, StringComparison.Ordinal)).Order().ToArray();
+        Assert.Equal(4, files.Length);
+        var values = files.Select(File.ReadAllBytes).ToArray();
+        for (int i = 0; i < files.Length; i++) File.WriteAllBytes(files[i], values[(i + 1) % files.Length]);
+
+        _ws.Delete("app/obj");
+        var r = Build("cache-b");
+        Assert.True(r.Succeeded, r.Output);
+        Assert.Equal((4L, 0L), (r.Stats!.Misses, r.Stats.RemoteHits));
+        Assert.Contains("warning ZC1003", r.Output);
+        Assert.Equal(objects, _ws.Objects("app/obj/Debug/net10.0/zccache"));
+
+        // The misses wrote the right values back: a third machine is served, correctly.
+        _ws.Delete("app/obj");
+        var third = Build("cache-c");
+        Assert.Equal((4L, 4L), (third.Stats!.Hits, third.Stats.RemoteHits));
+        Assert.Equal(objects, _ws.Objects("app/obj/Debug/net10.0/zccache"));
+    }
 }

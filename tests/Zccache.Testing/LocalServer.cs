@@ -41,7 +41,23 @@ public abstract class LocalServer : IDisposable
         if (_process is { HasExited: false } p) { p.Kill(); p.WaitForExit(); }
     }
 
-    public void Dispose() => Stop();
+    /// <summary>SIGSTOP: the server keeps its connections but answers nothing (a hung remote); <see cref="Resume"/> undoes it.</summary>
+    public void Pause() => Signal("STOP");
+
+    public void Resume() => Signal("CONT");
+
+    private void Signal(string signal)
+    {
+        if (_process is not { HasExited: false } p) return;
+        using var kill = Process.Start("kill", ["-" + signal, p.Id.ToString()])!;
+        kill.WaitForExit();
+    }
+
+    public void Dispose()
+    {
+        Resume();
+        Stop();
+    }
 
     private bool Listening()
     {

@@ -111,6 +111,7 @@ public sealed class Workspace : IDisposable
             ["ZCCACHE_JOURNAL"] = null,
             ["ZCCACHE_REMOTE"] = null,
             ["ZCCACHE_REMOTE_READ_ONLY"] = null,
+            ["ZCCACHE_REMOTE_SIGNING_KEY"] = null,
             ["ZCCACHE_BASEDIR"] = null,
             ["ZCCACHE_CACHE_SIZE"] = null,
             ["GITHUB_EVENT_NAME"] = null,

@@ -35,6 +35,8 @@ public enum NonCacheableReason
     ShellSyntax,
     /// <summary>A build system's configure-time probe in a throw-away folder (CMake's <c>try_compile</c>): it can never hit again.</summary>
     ConfigureCheck,
+    /// <summary>The command line, response files expanded, is longer than gcc can hand its subprocesses (see <see cref="CompilerProcess.MaxExpandedCommandLine"/>).</summary>
+    CommandLineTooLong,
 }
 
 /// <summary>A reason with the detail that explains it (the option, the file).</summary>

@@ -21,6 +21,8 @@ public static class ZcCodes
     public const string StatsFileError = "ZC1005";
     /// <summary>The remote cache failed (unreachable, timed out, refused): the build goes on with the local cache only.</summary>
     public const string RemoteUnavailable = "ZC1008";
+    /// <summary>Other users can write in the cache directory: they could replace what it serves.</summary>
+    public const string CacheOpenToOthers = "ZC1009";
     /// <summary>The CI summary (GitHub step summary, Azure DevOps summary file) cannot be written.</summary>
     public const string CiSummaryError = "ZC1007";
     /// <summary>The zccache launcher shipped in the package cannot be run (not executable): cargo and CMake under Exec run uncached.</summary>
@@ -45,4 +47,6 @@ public static class ZcCodes
     public const string NoCompiler = "ZC3003";
     /// <summary>The launcher's arguments are not valid UTF-8 and this platform cannot pass them on unchanged.</summary>
     public const string UnpassableArguments = "ZC3004";
+    /// <summary>The compiler exists but cannot be run (not executable, argument list too long): exit 126, as a shell gives.</summary>
+    public const string CompilerNotRunnable = "ZC3005";
 }

@@ -53,10 +53,13 @@ public sealed class CompileCache
                 // Say once, up front, that the cache cannot be written (a launcher skips this: a
                 // process per compile, whose store failures are ZC1002 warnings anyway).
                 string file = Path.Join(layout.Staging, $"probe.{Environment.ProcessId}.{Guid.NewGuid():N}");
-                File.WriteAllBytes(file, [1]);
+                using (var f = AtomicFile.CreateNew(file)) f.WriteByte(1);
                 File.Delete(file);
             }
-            return new CompileCache(new LocalStore(layout), memo ?? FileHashMemo.Shared, [], snapshotInputs) { _remote = remote };
+            Diagnostic[] open = layout.RootIsOpenToOthers()
+                ? [new Diagnostic(ZcCodes.CacheOpenToOthers, $"the cache directory '{layout.Root}' can be written by other users, who could replace what it serves; make it yours alone (chmod 700).")]
+                : [];
+            return new CompileCache(new LocalStore(layout), memo ?? FileHashMemo.Shared, open, snapshotInputs) { _remote = remote };
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
         {
@@ -70,6 +73,7 @@ public sealed class CompileCache
 
     public CompileResult Compile(CompileInvocation invocation, SessionRecorder? session = null)
     {
+        if (session is not null) _remote?.JoinSession(session.Folder.Path); // a failed remote is skipped by the whole session
         var result = CompileCore(invocation, session);
         // A remote that failed during this compile is said once per process, then left alone.
         return _remote?.TakeFailureDiagnostic() is { } d ? result with { Diagnostics = [.. result.Diagnostics, d] } : result;
@@ -94,9 +98,13 @@ public sealed class CompileCache
         }
 
         if (_store is null) return RunPlain(compilerPath, invocation, null, session: null, diagnostics);
+        // A call that cannot run is never served: it fails as it would without the cache.
+        if (!CompilerProcess.IsExecutable(compilerPath)) return RunPlain(compilerPath, invocation, null, session, diagnostics);
 
         var (compile, why) = Plan(invocation);
         if (compile is null) return RunPlain(compilerPath, invocation, why, session, diagnostics);
+        if (!CompilerProcess.FitsCommandLine(compile.Arguments))
+            return RunPlain(compilerPath, invocation, new NonCacheable(NonCacheableReason.CommandLineTooLong, ""), session, diagnostics);
 
         ContextKey key = Key(invocation, compilerPath, compile);
         session?.AddContext(key);
@@ -205,7 +213,7 @@ public sealed class CompileCache
         if (local.Hit is not null || _remote is null) return local;
 
         // Local first, then the remote: its manifest's results not tried yet, their entries fetched and backfilled.
-        Manifest? remote = _remote.Get("m", key.Hex) is { } blob && EntryBundle.Decompress(blob) is { } bytes ? Manifest.FromBytes(bytes) : null;
+        Manifest? remote = RemoteManifest(key.Hex);
         if (remote is null) return local;
         var tried = manifest?.Results.Select(r => r.ArtifactKey).ToHashSet() ?? [];
         var fresh = remote.Results.Where(r => !tried.Contains(r.ArtifactKey)).ToList();
@@ -213,6 +221,30 @@ public sealed class CompileCache
         var viaRemote = TryResults(fresh, fromRemote: true, invocation, key, compile, started, keyed, session);
         return viaRemote.Hit is not null || manifest is null ? viaRemote : local;
     }
+
+    /// <summary>
+    /// The remote's manifest of <paramref name="contextKey"/>, or null. A value that does not verify
+    /// or describes another context is refused (<see cref="CorruptEntryException"/>): never used, never backfilled.
+    /// </summary>
+    private Manifest? RemoteManifest(string contextKey)
+    {
+        if (_remote?.Get("m", contextKey) is not { } blob) return null;
+        string? corruption = "does not decompress";
+        Manifest? manifest = EntryBundle.Decompress(blob) is { } bytes ? Manifest.FromBytes(bytes, contextKey, out corruption) : null;
+        return manifest ?? (corruption is null ? null : throw RemoteCorrupt("manifest", contextKey, corruption));
+    }
+
+    /// <summary>The remote's entry of <paramref name="artifactKey"/>, or null; refused as <see cref="RemoteManifest"/> is.</summary>
+    private CacheEntry? RemoteEntry(string artifactKey)
+    {
+        if (_remote?.Get("e", artifactKey) is not { } bundle) return null;
+        return EntryBundle.Unpack(bundle, artifactKey, out string? corruption)
+            ?? (corruption is null ? null : throw RemoteCorrupt("entry", artifactKey, corruption));
+    }
+
+    // The next miss overwrites the value on the remote (unless read-only): the remote heals too.
+    private static CorruptEntryException RemoteCorrupt(string kind, string key, string why) =>
+        new($"the remote cache's {kind} {key} is corrupt ({why}) and was refused");
 
     /// <summary>The first of <paramref name="results"/> whose inputs still hold, delivered; else why none did.</summary>
     private (CompileResult? Hit, string MissReason, string? ChangedInput) TryResults(IReadOnlyList<ManifestResult> results, bool fromRemote,
@@ -233,7 +265,7 @@ public sealed class CompileCache
             if (result.Absent.Any(g => g.Names.Any(n => inputs.Exists(compile.Here(g.Directory), n)))) { reason = "include_shadowed"; continue; }
             bool remoteEntry = false;
             CacheEntry? entry = _store!.Read(result.ArtifactKey);
-            if (entry is null && _remote is not null && _remote.Get("e", result.ArtifactKey) is { } bundle && EntryBundle.Unpack(bundle) is { } fetched)
+            if (entry is null && RemoteEntry(result.ArtifactKey) is { } fetched)
             {
                 _store.Publish(result.ArtifactKey, fetched); // backfill: later hits are local, and the local store verifies it
                 entry = _store.Read(result.ArtifactKey);
@@ -301,6 +333,7 @@ public sealed class CompileCache
             : null;
         var args = privateDepfile is null ? compile.Arguments.ToList() : [.. compile.Arguments, .. compile.DependencyArguments(privateDepfile)];
         ProcessResult run = CompilerProcess.Run(compilerPath, args, invocation.WorkingDirectory, invocation.Environment);
+        if (run.StartError is not null) return Plain(run, null, session, invocation, diagnostics); // nothing ran: nothing to store
 
         // Our depfile's name is unique: if the compiler's errors name it, the cache's disk failed it
         // (full, read-only), not the user's code.
@@ -403,8 +436,8 @@ public sealed class CompileCache
         Manifest merged = _store.AddToManifest(key.Hex, stored);
         if (_remote is { ReadOnly: false })
         {
-            _remote.Put("e", artifactKey, EntryBundle.Pack(entry));
-            _remote.Put("m", key.Hex, EntryBundle.Compress(merged.ToBytes()));
+            _remote.Put("e", artifactKey, EntryBundle.Pack(artifactKey, entry));
+            _remote.Put("m", key.Hex, EntryBundle.Compress(merged.ToBytes(key.Hex)));
         }
         return (outcome with { Bytes = published ? entry.TotalBytes : 0 }, stored);
     }
@@ -435,15 +468,19 @@ public sealed class CompileCache
     /// <summary>The batch's snapshot, or a fresh look for this compile alone.</summary>
     private InputSnapshot Inputs() => _snapshot ?? new InputSnapshot(_memo, _listings);
 
-    private CompileResult RunPlain(string compilerPath, CompileInvocation invocation, NonCacheable? why, SessionRecorder? session, List<Diagnostic> diagnostics)
+    private CompileResult RunPlain(string compilerPath, CompileInvocation invocation, NonCacheable? why, SessionRecorder? session, List<Diagnostic> diagnostics) =>
+        Plain(CompilerProcess.Run(compilerPath, invocation.Arguments, invocation.WorkingDirectory, invocation.Environment), why, session, invocation, diagnostics);
+
+    private static CompileResult Plain(ProcessResult run, NonCacheable? why, SessionRecorder? session, CompileInvocation invocation, List<Diagnostic> diagnostics)
     {
-        ProcessResult run = CompilerProcess.Run(compilerPath, invocation.Arguments, invocation.WorkingDirectory, invocation.Environment);
+        if (run.StartError is { } error)
+            diagnostics.Add(new Diagnostic(ZcCodes.CompilerNotRunnable, $"the compiler '{invocation.Compiler}' cannot be run: {error}.", IsError: true));
         var outcome = new CompileOutcome
         {
             Kind = OutcomeKind.NonCacheable,
             LatencyNs = run.DurationNs,
             ExitCode = run.ExitCode,
-            Reason = why?.Code ?? "cache_disabled",
+            Reason = run.StartError is not null ? "compiler_not_runnable" : why?.Code ?? "cache_disabled",
             Phases = new Phases(0, 0, run.DurationNs, 0, 0),
         };
         Record(session, outcome, invocation);

@@ -38,6 +38,6 @@ public static class StatsReport
     {
         string? dir = Path.GetDirectoryName(Path.GetFullPath(path));
         if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
-        Storage.AtomicFile.Write(path, System.Text.Encoding.UTF8.GetBytes(Json(s) + "\n"));
+        Storage.AtomicFile.Write(path, System.Text.Encoding.UTF8.GetBytes(Json(s) + "\n"), ownerOnly: false);
     }
 }

@@ -1,22 +1,49 @@
 namespace Zccache.Core.Storage;
 
-/// <summary>The two ways the cache writes a file so no reader ever sees half of it, and how it drops one.</summary>
+/// <summary>
+/// The ways the cache writes a file so no reader ever sees half of it, and how it drops one. What
+/// the cache writes is its owner's alone, whatever the umask: folders 0700, files 0600 (another
+/// local user who could write in the cache could plant an object for every build to link).
+/// </summary>
 public static class AtomicFile
 {
-    /// <summary>Writes through a temporary file and one rename: readers see the old file or the new one.</summary>
-    public static void Write(string path, ReadOnlySpan<byte> data)
+    private const UnixFileMode OwnerOnlyFile = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+    public const UnixFileMode OwnerOnlyFolder = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+
+    /// <summary>
+    /// Writes through a temporary file and one rename: readers see the old file or the new one.
+    /// Owner-only unless <paramref name="ownerOnly"/> is false (a file for the user, such as the stats file).
+    /// </summary>
+    public static void Write(string path, ReadOnlySpan<byte> data, bool ownerOnly = true)
     {
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        string dir = Path.GetDirectoryName(path)!;
+        if (ownerOnly) CreateFolder(dir);
+        else Directory.CreateDirectory(dir);
         string temp = $"{path}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
         try
         {
-            using (var f = new FileStream(temp, FileMode.CreateNew)) f.Write(data);
+            using (var f = CreateNew(temp, ownerOnly)) f.Write(data);
             File.Move(temp, path, overwrite: true);
         }
         finally
         {
             TryDelete(temp);
         }
+    }
+
+    /// <summary>A new file (never an existing one), owner-only unless <paramref name="ownerOnly"/> is false.</summary>
+    public static FileStream CreateNew(string path, bool ownerOnly = true)
+    {
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+        if (ownerOnly && !OperatingSystem.IsWindows()) options.UnixCreateMode = OwnerOnlyFile;
+        return new FileStream(path, options);
+    }
+
+    /// <summary>Creates a folder and its missing parents, owner-only (an existing one is left as it is).</summary>
+    public static void CreateFolder(string path)
+    {
+        if (OperatingSystem.IsWindows()) Directory.CreateDirectory(path);
+        else Directory.CreateDirectory(path, OwnerOnlyFolder);
     }
 
     /// <summary>Deletes a file if it can; a leftover is harmless (staging is cleaned later).</summary>
@@ -30,7 +57,7 @@ public static class AtomicFile
     {
         try
         {
-            using var f = new FileStream(path, FileMode.CreateNew);
+            using var f = CreateNew(path);
             f.Write(data);
             return true;
         }

@@ -4,7 +4,9 @@ namespace Zccache.Core.Storage;
 
 /// <summary>
 /// How big the cache may grow: <c>ZccacheCacheSize</c> / <c>ZCCACHE_CACHE_SIZE</c> ("20G", "512M",
-/// "64K" or bytes), else a tenth of the disk the cache is on, between 1 GiB and 20 GiB.
+/// "64K" or bytes), else a tenth of the disk the cache is on, between 1 GiB and 20 GiB. Whatever the
+/// budget, the cache keeps to half of the space left to it (the disk's free space plus its own size):
+/// a cache that filled the disk would fail every later write (ZC1002) and the build's own outputs.
 /// </summary>
 public static class CacheBudget
 {
@@ -41,6 +43,16 @@ public static class CacheBudget
         {
             return 5L << 30;
         }
+    }
+
+    /// <summary>Half of the space the cache may use: what is free on its disk plus what it holds already.</summary>
+    public static long DiskCap(long freeBytes, long cacheBytes) => freeBytes / 2 + cacheBytes / 2;
+
+    /// <summary><see cref="DiskCap(long, long)"/> for the disk the cache is on; no cap when the disk cannot be asked.</summary>
+    public static long DiskCap(string cacheRoot, long cacheBytes)
+    {
+        try { return DiskCap(new DriveInfo(cacheRoot).AvailableFreeSpace, cacheBytes); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException) { return long.MaxValue; }
     }
 
     public static string Format(long bytes) =>

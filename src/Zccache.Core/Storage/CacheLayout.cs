@@ -43,17 +43,23 @@ public sealed class CacheLayout
     private static string Checked(string key) =>
         ContentHash.IsValidHex(key) ? key : throw new InvalidDataException($"not a cache key: '{key}'");
 
-    /// <summary>Creates the root (owner-only on Unix) and the store folders.</summary>
+    /// <summary>
+    /// Creates the root (owner-only) and the store folders: owner-only whatever the umask, and made
+    /// so again when they are not (a folder another user can write is one they can plant entries in).
+    /// A store folder that has become a file is replaced.
+    /// </summary>
     public void EnsureCreated()
     {
-        if (!Directory.Exists(Root))
+        AtomicFile.CreateFolder(Root);
+        foreach (string dir in new[] { Store, Entries, Manifests, Staging, Sessions })
         {
-            if (OperatingSystem.IsWindows()) Directory.CreateDirectory(Root);
-            else Directory.CreateDirectory(Root, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            LocalStore.EnsureFolder(dir);
+            if (OperatingSystem.IsWindows()) continue;
+            if ((File.GetUnixFileMode(dir) & ~AtomicFile.OwnerOnlyFolder) != 0) File.SetUnixFileMode(dir, AtomicFile.OwnerOnlyFolder);
         }
-        Directory.CreateDirectory(Entries);
-        Directory.CreateDirectory(Manifests);
-        Directory.CreateDirectory(Staging);
-        Directory.CreateDirectory(Sessions);
     }
+
+    /// <summary>True when users other than the owner can write in the root (it existed so, or was made so): they could replace the store.</summary>
+    public bool RootIsOpenToOthers() =>
+        !OperatingSystem.IsWindows() && (File.GetUnixFileMode(Root) & (UnixFileMode.GroupWrite | UnixFileMode.OtherWrite)) != 0;
 }

@@ -3,20 +3,24 @@ using System.Text;
 namespace Zccache.Core.Storage;
 
 /// <summary>
-/// A cache entry as one blob, for a remote store: the files with their names, the exit code and
-/// the compile's duration, closed by the SHA-256 of everything before it, then zstd-compressed.
-/// A bundle that does not decompress, parse or verify is refused (null): a remote is never trusted.
+/// A cache entry as one blob, for a remote store: the artifact key it is stored under, the files
+/// with their names, the exit code and the compile's duration, closed by the SHA-256 of everything
+/// before it, then zstd-compressed. A bundle that does not decompress, parse or verify, or that
+/// belongs to another key, is refused: a remote is never trusted.
 /// </summary>
 public static class EntryBundle
 {
-    private static readonly byte[] Magic = "ZCEB1\n"u8.ToArray();
+    private static readonly byte[] Magic = "ZCEB2\n"u8.ToArray();
+    // Earlier formats: a miss, never an error.
+    private static readonly byte[] Family = "ZCEB"u8.ToArray();
 
-    public static byte[] Pack(CacheEntry entry)
+    public static byte[] Pack(string artifactKey, CacheEntry entry)
     {
         var body = new MemoryStream();
         using (var w = new BinaryWriter(body, Encoding.UTF8, leaveOpen: true))
         {
             w.Write(Magic);
+            w.Write(Convert.FromHexString(artifactKey));
             w.Write(entry.ExitCode);
             w.Write(entry.CompileDurationNs);
             w.Write(entry.Outputs.Count + 2);
@@ -46,15 +50,30 @@ public static class EntryBundle
         catch (Exception e) when (e is ZstdSharp.ZstdException or ArgumentException or InvalidOperationException) { return null; }
     }
 
-    public static CacheEntry? Unpack(byte[] compressed)
+    /// <summary>
+    /// The entry of <paramref name="artifactKey"/>; null with <paramref name="corruption"/> saying why
+    /// when the bundle is not a whole, intact entry of that key, and null alone for an earlier format.
+    /// </summary>
+    public static CacheEntry? Unpack(byte[] compressed, string artifactKey, out string? corruption)
     {
+        corruption = "does not decompress";
         if (Decompress(compressed) is not { } bytes) return null;
-        if (bytes.Length < Magic.Length + 32 || !bytes.AsSpan(0, Magic.Length).SequenceEqual(Magic)) return null;
+        corruption = null;
+        if (bytes.Length >= Magic.Length && bytes.AsSpan(0, Family.Length).SequenceEqual(Family) && !bytes.AsSpan(0, Magic.Length).SequenceEqual(Magic)
+            && bytes[Magic.Length - 1] == (byte)'\n')
+            return null;
+        corruption = "not an entry";
+        if (bytes.Length < Magic.Length + 32 + 32 || !bytes.AsSpan(0, Magic.Length).SequenceEqual(Magic)) return null;
         var body = bytes.AsSpan(0, bytes.Length - 32);
+        corruption = "does not match its digest";
         if (!Hashing.Sha256.Hash(body).AsSpan().SequenceEqual(bytes.AsSpan(bytes.Length - 32))) return null;
+        string boundTo = Hashing.Hex.Lower(bytes.AsSpan(Magic.Length, 32));
+        corruption = $"it was stored for key {boundTo}";
+        if (boundTo != artifactKey) return null;
+        corruption = "cannot be parsed";
         try
         {
-            using var r = new BinaryReader(new MemoryStream(bytes, Magic.Length, body.Length - Magic.Length), Encoding.UTF8);
+            using var r = new BinaryReader(new MemoryStream(bytes, Magic.Length + 32, body.Length - Magic.Length - 32), Encoding.UTF8);
             int exit = r.ReadInt32();
             long duration = r.ReadInt64();
             int count = r.ReadInt32();
@@ -73,6 +92,7 @@ public static class EntryBundle
                 else if (name.StartsWith("out.", StringComparison.Ordinal) && EntryOutput.IsValidName(name[4..])) outputs.Add(new EntryOutput(name[4..], data));
                 else return null;
             }
+            corruption = null;
             return new CacheEntry { Outputs = outputs, Stdout = stdout, Stderr = stderr, ExitCode = exit, CompileDurationNs = duration };
         }
         catch (Exception e) when (e is EndOfStreamException or IOException or FormatException) { return null; }

@@ -18,6 +18,7 @@ public static class Eviction
 
     public static TrimResult Trim(CacheLayout layout, long budget, TimeSpan? grace = null)
     {
+        new LocalStore(layout).CleanStaging(TimeSpan.FromHours(1)); // what killed processes left
         // Entries (folders) and manifests (files) are evicted alike, by last use.
         var entries = new List<(string Path, long Size, DateTime LastUse, bool IsManifest)>();
         long total = SizeOf(layout.Tools);
@@ -60,6 +61,7 @@ public static class Eviction
         }
 
         long before = total;
+        budget = Math.Min(budget, CacheBudget.DiskCap(layout.Root, total));
         int removed = 0;
         long target = budget / 10 * 9;
         DateTime protectedSince = DateTime.UtcNow - (grace ?? DefaultGrace);

@@ -3,13 +3,16 @@ using Zccache.Core.Hashing;
 
 namespace Zccache.Core.Storage;
 
-/// <summary>A stored entry that failed verification; it has been removed.</summary>
-public sealed class CorruptEntryException(string key, string why) : Exception($"cache entry {key} is corrupt ({why}) and was removed");
+/// <summary>A stored value (entry, manifest, remote bundle) that failed verification; a local one has been removed.</summary>
+public sealed class CorruptEntryException(string message) : Exception(message);
 
 /// <summary>
 /// The content-addressed local store. An entry is a folder of files plus a <c>meta</c> file that
-/// lists each file's size and SHA-256 and starts with the SHA-256 of the rest of itself. Entries are
-/// written to staging and published with one rename, so a reader sees all of an entry or none.
+/// names the key the entry was published under, lists each file's size and SHA-256, and starts with
+/// the SHA-256 of the rest of itself. Entries are written to staging and published with one rename,
+/// so a reader sees all of an entry or none. Whatever does not verify — a changed byte, a value
+/// under another key, a missing meta, a folder where a file belongs — is removed and reported, and
+/// the next miss writes it again.
 /// </summary>
 public sealed class LocalStore(CacheLayout layout)
 {
@@ -20,17 +23,26 @@ public sealed class LocalStore(CacheLayout layout)
 
     // ---- manifests -------------------------------------------------------------------------
 
+    /// <summary>The context's manifest, or null. Throws <see cref="CorruptEntryException"/> after removing a corrupt one.</summary>
     public Manifest? ReadManifest(string contextKey)
     {
         string path = Layout.ManifestFile(contextKey);
         byte[] bytes;
         try { bytes = File.ReadAllBytes(path); }
-        catch (FileNotFoundException) { return null; }
-        catch (DirectoryNotFoundException) { return null; }
-        var manifest = Manifest.FromBytes(bytes);
-        if (manifest is null) AtomicFile.TryDelete(path);
-        else MarkUsed(path);
-        return manifest;
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException) { return null; }
+        catch (UnauthorizedAccessException) when (Directory.Exists(path))
+        {
+            RemovePath(path);
+            throw new CorruptEntryException($"cache manifest {contextKey} is corrupt (it is a folder) and was removed");
+        }
+        var manifest = Manifest.FromBytes(bytes, contextKey, out string? corruption);
+        if (manifest is not null)
+        {
+            MarkUsed(path);
+            return manifest;
+        }
+        AtomicFile.TryDelete(path); // an earlier format is a miss; anything else is reported
+        return corruption is null ? null : throw new CorruptEntryException($"cache manifest {contextKey} is corrupt ({corruption}) and was removed");
     }
 
     /// <summary>
@@ -39,9 +51,20 @@ public sealed class LocalStore(CacheLayout layout)
     /// </summary>
     public Manifest AddToManifest(string contextKey, params IReadOnlyList<ManifestResult> results)
     {
-        var manifest = ReadManifest(contextKey) ?? new Manifest([]);
+        Manifest? current;
+        try { current = ReadManifest(contextKey); }
+        catch (CorruptEntryException) { current = null; } // removed: start afresh
+        var manifest = current ?? new Manifest([]);
         for (int i = results.Count - 1; i >= 0; i--) manifest = manifest.With(results[i]);
-        AtomicFile.Write(Layout.ManifestFile(contextKey), manifest.ToBytes());
+        string path = Layout.ManifestFile(contextKey);
+        byte[] bytes = manifest.ToBytes(contextKey);
+        try { AtomicFile.Write(path, bytes); }
+        catch (IOException) when (File.Exists(Path.GetDirectoryName(path)) || Directory.Exists(path))
+        {
+            // A file where the shard folder belongs, or a folder where the manifest does: replace it.
+            RemovePath(Directory.Exists(path) ? path : Path.GetDirectoryName(path)!);
+            AtomicFile.Write(path, bytes);
+        }
         return manifest;
     }
 
@@ -54,11 +77,21 @@ public sealed class LocalStore(CacheLayout layout)
         string metaPath = Path.Join(dir, MetaFile);
         byte[] metaBytes;
         try { metaBytes = File.ReadAllBytes(metaPath); }
-        catch (FileNotFoundException) { return null; }
-        catch (DirectoryNotFoundException) { return null; }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException)
+        {
+            if (BrokenShape(dir, metaPath) is { } why) throw Corrupt(artifactKey, dir, why);
+            if (e is UnauthorizedAccessException) throw;
+            return null;
+        }
         MarkUsed(metaPath);
 
-        EntryMeta meta = ParseMeta(metaBytes) ?? throw Corrupt(artifactKey, dir, "meta does not verify");
+        EntryMeta? parsed = ParseMeta(metaBytes, artifactKey, out string? corruption);
+        if (parsed is null && corruption is null)
+        {
+            RemovePath(dir); // an earlier format: a miss, written again in this one
+            return null;
+        }
+        EntryMeta meta = parsed ?? throw Corrupt(artifactKey, dir, corruption!);
         var files = new Dictionary<string, byte[]>();
         var outputs = new List<EntryOutput>();
         foreach (var (name, info) in meta.Files)
@@ -66,15 +99,17 @@ public sealed class LocalStore(CacheLayout layout)
             bool isOutput = name.StartsWith(OutputPrefix, StringComparison.Ordinal) && EntryOutput.IsValidName(name[OutputPrefix.Length..]);
             if (!isOutput && name is not ("stdout" or "stderr")) throw Corrupt(artifactKey, dir, $"unknown file {name}");
             byte[] data;
-            try { data = File.ReadAllBytes(Path.Join(dir, name)); }
+            string path = Path.Join(dir, name);
+            try { data = File.ReadAllBytes(path); }
             catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
             {
                 if (!Directory.Exists(dir)) return null; // evicted while we read it: a miss, not a corruption
                 throw Corrupt(artifactKey, dir, $"{name} is missing");
             }
+            catch (UnauthorizedAccessException) when (Directory.Exists(path)) { throw Corrupt(artifactKey, dir, $"{name} is a folder"); }
             if (data.LongLength != info.Size || ContentHash.Of(data).Hex != info.Sha256)
                 throw Corrupt(artifactKey, dir, $"{name} does not match its digest");
-            if (isOutput) outputs.Add(new EntryOutput(name[OutputPrefix.Length..], data) { PathInStore = Path.Join(dir, name) });
+            if (isOutput) outputs.Add(new EntryOutput(name[OutputPrefix.Length..], data) { PathInStore = path });
             else files[name] = data;
         }
         return new CacheEntry
@@ -88,6 +123,19 @@ public sealed class LocalStore(CacheLayout layout)
     }
 
     /// <summary>
+    /// Why an entry whose meta cannot be read is broken, or null when it is simply absent. A
+    /// published entry always has its meta (the folder is renamed into place whole), so a folder
+    /// without one, or a file or folder of the wrong kind, is damage, never a publication in progress.
+    /// </summary>
+    private static string? BrokenShape(string dir, string metaPath)
+    {
+        if (File.Exists(dir)) return "its folder is a file";
+        if (Directory.Exists(metaPath)) return "meta is a folder";
+        if (Directory.Exists(dir) && !File.Exists(metaPath)) return "meta is missing";
+        return null;
+    }
+
+    /// <summary>
     /// Publishes an entry under <paramref name="artifactKey"/>. Returns false when another
     /// publisher got there first: the first complete publication wins and ours is discarded.
     /// </summary>
@@ -96,14 +144,14 @@ public sealed class LocalStore(CacheLayout layout)
         string final = Layout.EntryDir(artifactKey);
         if (Directory.Exists(final)) return false;
         string staging = Path.Join(Layout.Staging, $"{artifactKey}.{Environment.ProcessId}.{Guid.NewGuid():N}");
-        Directory.CreateDirectory(staging);
+        AtomicFile.CreateFolder(staging);
         try
         {
             var files = new SortedDictionary<string, EntryFile>(StringComparer.Ordinal);
             void Put(string name, byte[]? data)
             {
                 if (data is null) return;
-                File.WriteAllBytes(Path.Join(staging, name), data);
+                using (var f = AtomicFile.CreateNew(Path.Join(staging, name))) f.Write(data);
                 files[name] = new EntryFile(data.LongLength, ContentHash.Of(data).Hex);
             }
             foreach (EntryOutput output in entry.Outputs)
@@ -113,14 +161,14 @@ public sealed class LocalStore(CacheLayout layout)
             }
             Put("stdout", entry.Stdout);
             Put("stderr", entry.Stderr);
-            byte[] body = new EntryMeta(entry.ExitCode, entry.CompileDurationNs, files).ToBytes();
+            byte[] body = new EntryMeta(artifactKey, entry.ExitCode, entry.CompileDurationNs, files).ToBytes();
             byte[] metaBytes = [.. Encoding.ASCII.GetBytes(ContentHash.Of(body).Hex + "\n"), .. body];
-            using (var f = new FileStream(Path.Join(staging, MetaFile), FileMode.CreateNew))
+            using (var f = AtomicFile.CreateNew(Path.Join(staging, MetaFile)))
             {
                 f.Write(metaBytes);
                 f.Flush(flushToDisk: true);
             }
-            Directory.CreateDirectory(Path.GetDirectoryName(final)!);
+            EnsureFolder(Path.GetDirectoryName(final)!);
             try
             {
                 Directory.Move(staging, final);
@@ -130,20 +178,44 @@ public sealed class LocalStore(CacheLayout layout)
             {
                 return false; // someone else published this key first
             }
+            catch (IOException) when (File.Exists(final))
+            {
+                RemovePath(final); // a file where the entry belongs: replace it
+                Directory.Move(staging, final);
+                return true;
+            }
         }
         finally
         {
-            if (Directory.Exists(staging)) TryDeleteDirectory(staging);
+            if (Directory.Exists(staging)) RemoveDirectory(staging);
         }
     }
 
-    public void Remove(string artifactKey) => TryDeleteDirectory(Layout.EntryDir(artifactKey));
+    public void Remove(string artifactKey) => RemovePath(Layout.EntryDir(artifactKey));
 
     /// <summary>An entry's last use, for LRU eviction: its meta file's mtime (one utimensat per read).</summary>
     private static void MarkUsed(string metaPath)
     {
         try { File.SetLastWriteTimeUtc(metaPath, DateTime.UtcNow); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+    }
+
+    /// <summary>Creates a folder, replacing a file that took its place (a damaged store heals on the next write).</summary>
+    internal static void EnsureFolder(string dir)
+    {
+        try { AtomicFile.CreateFolder(dir); }
+        catch (IOException) when (File.Exists(dir))
+        {
+            AtomicFile.TryDelete(dir);
+            AtomicFile.CreateFolder(dir);
+        }
+    }
+
+    /// <summary>Removes what is at <paramref name="path"/>, a file or a folder (see <see cref="RemoveDirectory"/>).</summary>
+    internal static void RemovePath(string path)
+    {
+        if (File.Exists(path)) AtomicFile.TryDelete(path);
+        else RemoveDirectory(path);
     }
 
     /// <summary>Removes a folder so that no reader sees part of it: renamed away first, then deleted. False when it was not there.</summary>
@@ -157,33 +229,82 @@ public sealed class LocalStore(CacheLayout layout)
         return true;
     }
 
-    /// <summary>Removes staging leftovers of crashed publishers (older than an hour).</summary>
-    public void CleanStaging(TimeSpan olderThan)
+    /// <summary>
+    /// Collects what killed processes left behind: publications in staging, private depfiles
+    /// (<c>deps.&lt;pid&gt;.*.d</c>), probes, and half-written files (<c>*.&lt;pid&gt;.*.tmp</c>) beside
+    /// manifests and in the store. A leftover goes when the process its name holds is not running (and
+    /// it is two minutes old: a process in another pid namespace may share the cache), or when it is
+    /// older than <paramref name="olderThan"/>.
+    /// </summary>
+    public int CleanStaging(TimeSpan olderThan)
     {
-        if (!Directory.Exists(Layout.Staging)) return;
-        foreach (string dir in Directory.EnumerateDirectories(Layout.Staging))
-            if (DateTime.UtcNow - Directory.GetLastWriteTimeUtc(dir) > olderThan) TryDeleteDirectory(dir);
+        int removed = 0;
+        var now = DateTime.UtcNow;
+        bool Abandoned(FileSystemInfo leftover)
+        {
+            var age = now - leftover.LastWriteTimeUtc;
+            if (age > olderThan) return true;
+            return age > TimeSpan.FromMinutes(2) && OwnerPid(leftover.Name) is { } pid && !Sessions.SessionManager.IsProcessAlive(pid);
+        }
+        void Collect(string folder, string pattern, SearchOption depth)
+        {
+            if (!Directory.Exists(folder)) return;
+            try
+            {
+                foreach (var leftover in new DirectoryInfo(folder).EnumerateFileSystemInfos(pattern, depth))
+                {
+                    if (!Abandoned(leftover)) continue;
+                    RemovePath(leftover.FullName);
+                    removed++;
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { } // collected next time
+        }
+        Collect(Layout.Staging, "*", SearchOption.TopDirectoryOnly);
+        Collect(Layout.Manifests, "*.tmp", SearchOption.AllDirectories);
+        Collect(Layout.Store, "*.tmp", SearchOption.TopDirectoryOnly);
+        Collect(Layout.Tools, "*.tmp", SearchOption.AllDirectories);
+        return removed;
+    }
+
+    /// <summary>The process id in a leftover's name (<c>&lt;key&gt;.&lt;pid&gt;.&lt;guid&gt;</c>, <c>deps.&lt;pid&gt;.&lt;guid&gt;.d</c>, <c>&lt;file&gt;.&lt;pid&gt;.&lt;guid&gt;.tmp</c>).</summary>
+    private static int? OwnerPid(string name)
+    {
+        string[] parts = name.Split('.');
+        for (int i = parts.Length - 2; i >= 1; i--)
+            if (parts[i + 1].Length == 32 && int.TryParse(parts[i], out int pid)) return pid;
+        return null;
     }
 
     // ---- helpers ---------------------------------------------------------------------------
 
-    private CorruptEntryException Corrupt(string key, string dir, string why)
+    private static CorruptEntryException Corrupt(string key, string dir, string why)
     {
-        TryDeleteDirectory(dir);
-        return new CorruptEntryException(key, why);
+        RemovePath(dir);
+        return new CorruptEntryException($"cache entry {key} is corrupt ({why}) and was removed");
     }
 
-    private static EntryMeta? ParseMeta(byte[] bytes)
+    /// <summary>The meta of <paramref name="artifactKey"/>; null with a reason when it does not verify, null alone for an earlier format.</summary>
+    private static EntryMeta? ParseMeta(byte[] bytes, string artifactKey, out string? corruption)
     {
+        corruption = "meta does not verify";
         int newline = Array.IndexOf(bytes, (byte)'\n');
         if (newline != 64) return null;
         string digest = Encoding.ASCII.GetString(bytes, 0, 64);
         var body = bytes.AsSpan(65);
-        return ContentHash.Of(body).Hex == digest ? EntryMeta.Parse(Encoding.UTF8.GetString(body)) : null;
+        if (ContentHash.Of(body).Hex != digest) return null;
+        string text = Encoding.UTF8.GetString(body);
+        if (!text.StartsWith(EntryMeta.Header + "\n", StringComparison.Ordinal) && text.StartsWith("zccache-entry ", StringComparison.Ordinal))
+        {
+            corruption = null;
+            return null;
+        }
+        if (EntryMeta.Parse(text) is not { } meta) return null;
+        corruption = $"it was published for key {meta.Key}";
+        if (meta.Key != artifactKey) return null;
+        corruption = null;
+        return meta;
     }
-
-    // Rename first so a concurrent reader never sees a half-deleted entry under its key.
-    private static void TryDeleteDirectory(string path) => RemoveDirectory(path);
 
     private sealed record EntryFile(long Size, string Sha256);
 
@@ -191,19 +312,21 @@ public sealed class LocalStore(CacheLayout layout)
     /// An entry's description, as a few lines of text (no JSON: its first use in a process costs
     /// tens of milliseconds, which every build's first hit would pay):
     /// <code>
-    /// zccache-entry 2
+    /// zccache-entry 3
+    /// key &lt;the artifact key it was published under&gt;
     /// exit_code 0
     /// duration_ns 812000000
     /// file out.object 6816 &lt;sha256&gt;
     /// </code>
     /// </summary>
-    private sealed record EntryMeta(int ExitCode, long DurationNs, SortedDictionary<string, EntryFile> Files)
+    private sealed record EntryMeta(string Key, int ExitCode, long DurationNs, SortedDictionary<string, EntryFile> Files)
     {
-        private const string Header = "zccache-entry 2";
+        public const string Header = "zccache-entry 3";
 
         public byte[] ToBytes()
         {
             var text = new StringBuilder().Append(Header).Append('\n')
+                .Append("key ").Append(Key).Append('\n')
                 .Append("exit_code ").Append(ExitCode).Append('\n')
                 .Append("duration_ns ").Append(DurationNs).Append('\n');
             foreach (var (name, file) in Files) text.Append("file ").Append(name).Append(' ').Append(file.Size).Append(' ').Append(file.Sha256).Append('\n');
@@ -213,17 +336,18 @@ public sealed class LocalStore(CacheLayout layout)
         public static EntryMeta? Parse(string text)
         {
             string[] lines = text.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-            if (lines.Length < 3 || lines[0] != Header) return null;
-            if (!TryValue(lines[1], "exit_code ", out string exit) || !int.TryParse(exit, out int exitCode)) return null;
-            if (!TryValue(lines[2], "duration_ns ", out string duration) || !long.TryParse(duration, out long durationNs)) return null;
+            if (lines.Length < 4 || lines[0] != Header) return null;
+            if (!TryValue(lines[1], "key ", out string key) || !ContentHash.IsValidHex(key)) return null;
+            if (!TryValue(lines[2], "exit_code ", out string exit) || !int.TryParse(exit, out int exitCode)) return null;
+            if (!TryValue(lines[3], "duration_ns ", out string duration) || !long.TryParse(duration, out long durationNs)) return null;
             var files = new SortedDictionary<string, EntryFile>(StringComparer.Ordinal);
-            foreach (string line in lines.Skip(3))
+            foreach (string line in lines.Skip(4))
             {
                 string[] parts = line.Split(' ');
                 if (parts.Length != 4 || parts[0] != "file" || !long.TryParse(parts[2], out long size) || !ContentHash.IsValidHex(parts[3])) return null;
                 files[parts[1]] = new EntryFile(size, parts[3]);
             }
-            return new EntryMeta(exitCode, durationNs, files);
+            return new EntryMeta(key, exitCode, durationNs, files);
         }
 
         private static bool TryValue(string line, string prefix, out string value)

@@ -33,22 +33,28 @@ public sealed record AbsentGroup(string Directory, List<string> Names)
 /// <summary>
 /// Direct mode's index: for a context key, the results seen so far, newest first. A lookup takes
 /// the first whose dependencies all still hash the same. Read on every lookup, so it is a compact
-/// binary file (hashes as bytes, strings length-prefixed) closed by a SHA-256 of its body.
+/// binary file (hashes as bytes, strings length-prefixed) closed by a SHA-256 of its body. The body
+/// starts with the context key it describes: a manifest read under another key is refused, so a
+/// value swapped between keys (a buggy or hostile writer, a collision in a shared bucket) is never used.
 /// </summary>
 public sealed record Manifest(List<ManifestResult> Results)
 {
     public const int MaxResults = 16;
-    private static readonly byte[] Magic = "ZCMF2\n"u8.ToArray();
+    private static readonly byte[] Magic = "ZCMF3\n"u8.ToArray();
+    // Earlier formats: a miss, never an error.
+    private static readonly byte[] Family = "ZCMF"u8.ToArray();
 
     public Manifest With(ManifestResult result) =>
         new([result, .. Results.Where(r => r.ArtifactKey != result.ArtifactKey).Take(MaxResults - 1)]);
 
-    public byte[] ToBytes()
+    /// <summary>The manifest of <paramref name="contextKey"/>, bound to that key.</summary>
+    public byte[] ToBytes(string contextKey)
     {
         var body = new MemoryStream();
         using (var w = new BinaryWriter(body, Encoding.UTF8, leaveOpen: true))
         {
             w.Write(Magic);
+            w.Write(Convert.FromHexString(contextKey));
             w.Write(Results.Count);
             foreach (var r in Results)
             {
@@ -80,15 +86,28 @@ public sealed record Manifest(List<ManifestResult> Results)
         return body.ToArray();
     }
 
-    /// <summary>Null when the bytes are not a whole, intact manifest (a corrupt one is treated as absent).</summary>
-    public static Manifest? FromBytes(byte[] bytes)
+    /// <summary>
+    /// The manifest of <paramref name="contextKey"/>; null with <paramref name="corruption"/> saying why
+    /// when the bytes are not a whole, intact manifest of that key, and null alone for an earlier format.
+    /// </summary>
+    public static Manifest? FromBytes(byte[] bytes, string contextKey, out string? corruption)
     {
-        if (bytes.Length < Magic.Length + 4 + 32 || !bytes.AsSpan(0, Magic.Length).SequenceEqual(Magic)) return null;
+        corruption = null;
+        if (bytes.Length >= Magic.Length && bytes.AsSpan(0, Family.Length).SequenceEqual(Family) && !bytes.AsSpan(0, Magic.Length).SequenceEqual(Magic)
+            && bytes[Magic.Length - 1] == (byte)'\n')
+            return null;
+        corruption = "not a manifest";
+        if (bytes.Length < Magic.Length + 32 + 4 + 32 || !bytes.AsSpan(0, Magic.Length).SequenceEqual(Magic)) return null;
         var body = bytes.AsSpan(0, bytes.Length - 32);
+        corruption = "does not match its digest";
         if (!Hashing.Sha256.Hash(body).AsSpan().SequenceEqual(bytes.AsSpan(bytes.Length - 32))) return null;
+        string boundTo = Hashing.Hex.Lower(bytes.AsSpan(Magic.Length, 32));
+        corruption = $"it describes context {boundTo}, not this one";
+        if (boundTo != contextKey) return null;
+        corruption = "cannot be parsed";
         try
         {
-            using var r = new BinaryReader(new MemoryStream(bytes, Magic.Length, body.Length - Magic.Length), Encoding.UTF8);
+            using var r = new BinaryReader(new MemoryStream(bytes, Magic.Length + 32, body.Length - Magic.Length - 32), Encoding.UTF8);
             int count = Count(r);
             var results = new List<ManifestResult>(count);
             for (int i = 0; i < count; i++)
@@ -114,6 +133,7 @@ public sealed record Manifest(List<ManifestResult> Results)
                 }
                 results.Add(new ManifestResult(artifact, dependencies) { Absent = absent });
             }
+            corruption = null;
             return new Manifest(results);
         }
         catch (Exception e) when (e is EndOfStreamException or IOException or FormatException or InvalidDataException)

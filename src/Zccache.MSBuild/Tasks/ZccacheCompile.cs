@@ -95,7 +95,7 @@ public sealed class ZccacheCompile : ZccacheTask
                     ledger?.Set(compile.ObjectFile, result.Inputs is { } inputs && result.Outcome.ContextKey is { } key && Core.Hashing.FileStamp.Read(compile.ObjectFile) is { } stamp
                         ? new ObjectRecord(key, stamp, inputs) : null);
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.ComponentModel.Win32Exception)
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
                 // Not a cache fault (those are warnings inside the pipeline): the compile itself could not run.
                 lock (objects) Log.LogError(null, null, null, item.ItemSpec, 0, 0, 0, 0, "{0} could not be compiled: {1}", item.ItemSpec, e.Message);

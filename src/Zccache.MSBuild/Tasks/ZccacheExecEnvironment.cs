@@ -91,19 +91,28 @@ public sealed class ZccacheExecEnvironment : ZccacheTask
         Saved[InstanceKey] = previousValues;
     }
 
-    /// <summary>NuGet does not keep file modes: the launcher arrives without its execute bit.</summary>
+    /// <summary>
+    /// NuGet does not keep file modes: the launcher arrives without its execute bits. Whoever may
+    /// read it may run it (0644 becomes 0755), so other users of a shared packages folder can too.
+    /// </summary>
     private void MakeExecutable(string path)
     {
         if (OperatingSystem.IsWindows()) return;
+        var mode = UnixFileMode.None;
         try
         {
-            var mode = File.GetUnixFileMode(path);
-            const UnixFileMode exec = UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute;
-            if ((mode & UnixFileMode.UserExecute) == 0) File.SetUnixFileMode(path, mode | exec);
+            mode = File.GetUnixFileMode(path);
+            var wanted = mode
+                | ((mode & UnixFileMode.UserRead) != 0 ? UnixFileMode.UserExecute : 0)
+                | ((mode & UnixFileMode.GroupRead) != 0 ? UnixFileMode.GroupExecute : 0)
+                | ((mode & UnixFileMode.OtherRead) != 0 ? UnixFileMode.OtherExecute : 0);
+            if (wanted != mode) File.SetUnixFileMode(path, wanted);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            Warn(Core.Diagnostics.ZcCodes.LauncherUnusable, $"the launcher '{path}' cannot be made executable ({e.Message}); cargo and CMake run uncached.");
+            // Another user's file that we can run anyway is fine as it is.
+            if ((mode & UnixFileMode.UserExecute) == 0 && (mode & UnixFileMode.OtherExecute) == 0)
+                Warn(Core.Diagnostics.ZcCodes.LauncherUnusable, $"the launcher '{path}' cannot be made executable ({e.Message}); cargo and CMake run uncached.");
         }
     }
 }

@@ -8,34 +8,82 @@ public sealed class RemoteUnavailableException(string message, Exception? inner 
 /// <summary>
 /// A shared cache on an existing engine, behind the local store: looked up after it, backfilling
 /// it on a hit, and written after a miss unless read-only. Values are opaque, compressed blobs
-/// (manifests and <see cref="EntryBundle"/>s) under validated hex keys. Every call is bounded by a
-/// timeout; the first failure disables the remote for the rest of the process (one ZC1008 warning).
+/// (manifests and <see cref="EntryBundle"/>s) under validated hex keys, each bound to its key.
+/// Every call is bounded by a timeout; the first failure disables the remote for the rest of the
+/// process (one ZC1008 warning) and, noted in the session's folder, for every process of the
+/// session for <see cref="SkipAfterFailure"/>: a hung remote costs one timeout per session.
+/// With a signing key (ZCCACHE_REMOTE_SIGNING_KEY), every value written is signed (HMAC-SHA256 over
+/// its name and bytes) and a value read without a valid signature is refused.
 /// </summary>
 public abstract class RemoteStore
 {
     public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(3);
+    public static readonly TimeSpan SkipAfterFailure = TimeSpan.FromMinutes(10);
 
     public required string Url { get; init; }
     public bool ReadOnly { get; init; }
+    /// <summary>The shared secret writers sign with and readers check; null: values are not signed.</summary>
+    public byte[]? SigningKey { get; init; }
 
     private volatile string? _failure;
+    private volatile string? _sessionNote;
 
     /// <summary>Why the remote was turned off in this process; null while it works.</summary>
     public string? Failure => _failure;
 
-    /// <summary>The value, or null when absent or when the remote is off.</summary>
+    /// <summary>Shares failures with the other processes of the session in <paramref name="sessionFolder"/>.</summary>
+    public void JoinSession(string sessionFolder) =>
+        _sessionNote ??= Path.Join(sessionFolder, "remote-failed." + Hashing.ContentHash.Of(System.Text.Encoding.UTF8.GetBytes(Url)).Hex[..16]);
+
+    /// <summary>The value, or null when absent or when the remote is off. Throws <see cref="CorruptEntryException"/> for a value whose signature does not verify.</summary>
     public byte[]? Get(string kind, string key)
     {
-        if (_failure is not null) return null;
-        try { return GetCore(Name(kind, key)); }
+        if (IsOff()) return null;
+        string name = Name(kind, key);
+        byte[]? value;
+        try { value = GetCore(name); }
         catch (Exception e) when (IsRemoteFault(e)) { Fail(e); return null; }
+        return value is null ? null : Verified(name, value);
     }
 
     public void Put(string kind, string key, byte[] value)
     {
-        if (ReadOnly || _failure is not null) return;
-        try { PutCore(Name(kind, key), value); }
+        if (ReadOnly || IsOff()) return;
+        string name = Name(kind, key);
+        try { PutCore(name, SigningKey is null ? value : [.. SignedMagic, .. Signature(name, value), .. value]); }
         catch (Exception e) when (IsRemoteFault(e)) { Fail(e); }
+    }
+
+    private static readonly byte[] SignedMagic = "ZCSIG1\n"u8.ToArray();
+
+    private byte[] Signature(string name, ReadOnlySpan<byte> value) =>
+        Hashing.Hmac.Sha256Of(SigningKey, [.. System.Text.Encoding.ASCII.GetBytes(name), 0, .. value]);
+
+    private byte[] Verified(string name, byte[] stored)
+    {
+        bool signed = stored.Length >= SignedMagic.Length + 32 && stored.AsSpan(0, SignedMagic.Length).SequenceEqual(SignedMagic);
+        var value = signed ? stored.AsSpan(SignedMagic.Length + 32) : stored;
+        if (SigningKey is null) return value.ToArray(); // not asked to check: the key binding still is
+        if (!signed) throw new CorruptEntryException($"the remote cache's value {name} is not signed and was refused (ZCCACHE_REMOTE_SIGNING_KEY is set)");
+        if (!System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(Signature(name, value), stored.AsSpan(SignedMagic.Length, 32)))
+            throw new CorruptEntryException($"the remote cache's value {name} is not signed with this signing key and was refused");
+        return value.ToArray();
+    }
+
+    /// <summary>Off in this process, or noted as failed by another process of the session not long ago.</summary>
+    private bool IsOff()
+    {
+        if (_failure is not null) return true;
+        if (_sessionNote is not { } note) return false;
+        try
+        {
+            var info = new FileInfo(note);
+            if (!info.Exists || DateTime.UtcNow - info.LastWriteTimeUtc > SkipAfterFailure) return false;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return false; }
+        _reported = 1; // said by the process that failed
+        _failure = "it failed earlier in this session";
+        return true;
     }
 
     /// <summary>The ZC1008 warning for a failure, once.</summary>
@@ -45,7 +93,7 @@ public abstract class RemoteStore
         return new Diagnostic(ZcCodes.RemoteUnavailable, $"the remote cache {Redacted(Url)} failed ({_failure}); going on with the local cache only.");
     }
 
-    private int _reported;
+    private volatile int _reported;
 
     protected abstract byte[]? GetCore(string name);
     protected abstract void PutCore(string name, byte[] value);
@@ -53,7 +101,13 @@ public abstract class RemoteStore
     private static string Name(string kind, string key) =>
         Hashing.ContentHash.IsValidHex(key) && kind is "m" or "e" ? $"{kind}{key}" : throw new InvalidDataException($"not a cache key: '{key}'");
 
-    private void Fail(Exception e) => _failure ??= e.Message;
+    private void Fail(Exception e)
+    {
+        _failure ??= e.Message;
+        if (_sessionNote is not { } note) return;
+        try { AtomicFile.Write(note, System.Text.Encoding.UTF8.GetBytes(e.Message + "\n")); }
+        catch (Exception io) when (io is IOException or UnauthorizedAccessException) { } // each process then finds out alone
+    }
 
     private static bool IsRemoteFault(Exception e) =>
         e is RemoteUnavailableException or IOException or TimeoutException or OperationCanceledException or HttpRequestException
@@ -86,9 +140,10 @@ public abstract class RemoteStore
             _ => env("GITHUB_EVENT_NAME") is "pull_request" or "pull_request_target" || string.Equals(env("BUILD_REASON"), "PullRequest", StringComparison.OrdinalIgnoreCase),
         };
         url = url.Trim();
-        if (url.StartsWith("redis://", StringComparison.OrdinalIgnoreCase)) return new RedisRemote(url) { Url = url, ReadOnly = ro };
+        byte[]? signingKey = env("ZCCACHE_REMOTE_SIGNING_KEY") is { Length: > 0 } secret ? System.Text.Encoding.UTF8.GetBytes(secret) : null;
+        if (url.StartsWith("redis://", StringComparison.OrdinalIgnoreCase)) return new RedisRemote(url) { Url = url, ReadOnly = ro, SigningKey = signingKey };
         if (url.StartsWith("http://", StringComparison.OrdinalIgnoreCase) || url.StartsWith("https://", StringComparison.OrdinalIgnoreCase))
-            return new HttpRemote(url, env("ZCCACHE_REMOTE_TOKEN")) { Url = url, ReadOnly = ro };
+            return new HttpRemote(url, env("ZCCACHE_REMOTE_TOKEN")) { Url = url, ReadOnly = ro, SigningKey = signingKey };
         throw new FormatException($"'{Redacted(url)}' is not a remote cache URL (redis://host:port or http(s)://host/path).");
     }
 }
