@@ -33,6 +33,10 @@ public enum NonCacheableReason
     MissingInput,
     /// <summary>The command needs a shell (pipes, <c>&amp;&amp;</c>, redirections, variables): run by the shell as written.</summary>
     ShellSyntax,
+    /// <summary>cl's <c>/Zi</c> or <c>/ZI</c>: debug information goes to a PDB shared by many compiles (<c>/Z7</c> is cached).</summary>
+    ProgramDatabase,
+    /// <summary>cl's <c>/Yc</c> or <c>/Yu</c>: a precompiled header is written or read.</summary>
+    PrecompiledHeader,
 }
 
 /// <summary>A reason with the detail that explains it (the option, the file).</summary>
