@@ -47,7 +47,9 @@ public sealed class ZccacheCompile : ZccacheTask
     public override bool Execute()
     {
         string projectDir = ProjectDirectoryOrCwd();
-        var items = new List<(ITaskItem Item, ClCompileItem Compile)>();
+        var items = new List<(ITaskItem Item, ClCompileItem Compile, string Compiler)>();
+        // cl and clang-cl compile C and C++ alike: naming one names both.
+        string cc = Or(CC, ClCommandLine.IsClFamily(CXX) ? CXX : "gcc"), cxx = Or(CXX, ClCommandLine.IsClFamily(CC) ? CC : "g++");
         foreach (ITaskItem source in Sources)
         {
             if (!File.Exists(source.GetMetadata("FullPath")))
@@ -55,7 +57,8 @@ public sealed class ZccacheCompile : ZccacheTask
                 Report(new Diagnostic(ZcCodes.SourceNotFound, $"the ClCompile source '{source.ItemSpec}' does not exist.", IsError: true));
                 continue;
             }
-            try { items.Add((source, ClCompileItem.From(source, projectDir, Path.GetFullPath(ObjectDirectory, projectDir)))); }
+            string compiler = ClCompileItem.CompilesAsC(source) ? cc : cxx;
+            try { items.Add((source, ClCompileItem.From(source, projectDir, Path.GetFullPath(ObjectDirectory, projectDir), ClCommandLine.IsClFamily(compiler)), compiler)); }
             catch (FormatException e) { Log.LogError(null, ZcCodes.BadProperty, null, source.ItemSpec, 0, 0, 0, 0, "{0}", e.Message); }
         }
         if (Log.HasLoggedErrors) return false;
@@ -70,10 +73,10 @@ public sealed class ZccacheCompile : ZccacheTask
         var options = new ParallelOptions { MaxDegreeOfParallelism = ParseParallelism() };
         Parallel.For(0, items.Count, options, i =>
         {
-            var (item, compile) = items[i];
+            var (item, compile, compiler) = items[i];
             var invocation = new CompileInvocation
             {
-                Compiler = compile.IsC ? Or(CC, "gcc") : Or(CXX, "g++"),
+                Compiler = compiler,
                 Arguments = compile.Arguments,
                 WorkingDirectory = projectDir,
                 BaseDir = baseDir,
