@@ -163,6 +163,20 @@ public class ClCompileCacheTests : IDisposable
     }
 
     [Fact]
+    public void A_source_after_double_dash_is_compiled_with_the_include_notes_still_taken()
+    {
+        Source("a.c", "#include \"a.h\"\nint f(void){ return A; }\n");
+        Source("a.h", "#define A 1\n");
+        var cache = Cache();
+        var first = Compile(cache, "/c", "/Foa.obj", "--", _dir["src/a.c"]);
+        Assert.True(first.ExitCode == 0, CompilerProcess.Text(first.Stderr));
+        Assert.Equal(OutcomeKind.Miss, first.Outcome.Kind);
+        Assert.Equal(OutcomeKind.Hit, Compile(cache, "/c", "/Foa.obj", "--", _dir["src/a.c"]).Outcome.Kind);
+        Source("a.h", "#define A 2\n");
+        Assert.Equal("input_changed", Compile(cache, "/c", "/Foa.obj", "--", _dir["src/a.c"]).Outcome.Reason);
+    }
+
+    [Fact]
     public void Linking_calls_are_not_cached()
     {
         Source("a.c", "int main(void){ return 0; }\n");

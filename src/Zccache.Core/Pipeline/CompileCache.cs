@@ -246,7 +246,10 @@ public sealed class CompileCache
         string? privateDepfile = compile.DependencyFile is null && compile.IncludeNotes is null
             ? Path.Join(_store!.Layout.Staging, $"deps.{Environment.ProcessId}.{Guid.NewGuid():N}.d")
             : null;
-        var args = compile.DependencyFile is not null ? compile.Arguments.ToList() : [.. compile.Arguments, .. compile.DependencyArguments(privateDepfile ?? "")];
+        // cl's /showIncludes goes first: after a "--" it would be read as a source.
+        var args = compile.DependencyFile is not null ? compile.Arguments.ToList()
+            : compile.IncludeNotes is not null ? [.. compile.DependencyArguments(""), .. compile.Arguments]
+            : [.. compile.Arguments, .. compile.DependencyArguments(privateDepfile!)];
         ProcessResult run = CompilerProcess.Run(compilerPath, args, invocation.WorkingDirectory, invocation.Environment);
 
         // cl reports what it read as notes in its output: they are the dependencies, and the user sees them only if asked.
