@@ -16,9 +16,10 @@ public sealed class ClCompileItem
     public required IReadOnlyList<string> Arguments { get; init; }
 
     /// <summary>Maps <paramref name="item"/>; throws <see cref="FormatException"/> for metadata that cannot be read.</summary>
-    public static ClCompileItem From(ITaskItem item, string projectDirectory, string objectDirectory, bool msvc = false)
+    /// <param name="keepProgramDatabase">cl only: compile ProgramDatabase and EditAndContinue as written (/Zi, /ZI: not cached) instead of /Z7.</param>
+    public static ClCompileItem From(ITaskItem item, string projectDirectory, string objectDirectory, bool msvc = false, bool keepProgramDatabase = false)
     {
-        if (msvc) return FromMsvc(item, projectDirectory, objectDirectory);
+        if (msvc) return FromMsvc(item, projectDirectory, objectDirectory, keepProgramDatabase);
         string source = item.GetMetadata("FullPath");
         string compileAs = item.GetMetadata("CompileAs");
         bool isC = CompilesAsC(item);
@@ -56,7 +57,7 @@ public sealed class ClCompileItem
     /// The cl form (cl.exe, clang-cl): metadata mapped as the vcxproj CL task maps it; empty metadata
     /// adds no flag (cl's own default) except ExceptionHandling, which vcxproj defaults to Sync (/EHsc).
     /// </summary>
-    private static ClCompileItem FromMsvc(ITaskItem item, string projectDirectory, string objectDirectory)
+    private static ClCompileItem FromMsvc(ITaskItem item, string projectDirectory, string objectDirectory, bool keepProgramDatabase)
     {
         string source = item.GetMetadata("FullPath");
         bool isC = CompilesAsC(item);
@@ -74,7 +75,8 @@ public sealed class ClCompileItem
         }));
         args.AddRange(Msvc(item, "DebugInformationFormat", "", new()
         {
-            ["None"] = "", ["OldStyle"] = "/Z7", ["ProgramDatabase"] = "/Zi", ["EditAndContinue"] = "/ZI",
+            // A shared compiler PDB cannot be cached: by default the debug information goes into each object (/Z7) and the link writes the PDB.
+            ["None"] = "", ["OldStyle"] = "/Z7", ["ProgramDatabase"] = keepProgramDatabase ? "/Zi" : "/Z7", ["EditAndContinue"] = keepProgramDatabase ? "/ZI" : "/Z7",
         }));
         args.AddRange(Msvc(item, "WarningLevel", "", new()
         {

@@ -100,8 +100,8 @@ public sealed class MsvcBuildTests(PackageFeed feed) : IDisposable
         _ws.Write("app/native/pch.h", "#define P 1\n");
         _ws.Project("app/app.csproj", """
             <ItemGroup>
-              <ClCompile Include="native/a.c" DebugInformationFormat="ProgramDatabase" />
-              <ClCompile Include="native/b.c" AdditionalOptions="/Ycpch.h %(AdditionalOptions)" />
+              <ClCompile Include="native/a.c" AdditionalOptions="/Zi" />
+              <ClCompile Include="native/b.c" AdditionalIncludeDirectories="native" AdditionalOptions="/Ycpch.h %(AdditionalOptions)" />
             </ItemGroup>
             """, $"<ZccacheCC>{Wrapper("cl")}</ZccacheCC>");
         var r = _ws.Build("app/app.csproj", "-v:n");

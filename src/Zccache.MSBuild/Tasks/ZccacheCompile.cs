@@ -38,6 +38,9 @@ public sealed class ZccacheCompile : ZccacheTask
     public string Remote { get; set; } = "";
     public string RemoteReadOnly { get; set; } = "";
 
+    /// <summary>ZccacheDebugInformationFormat: empty or <c>OldStyle</c> compiles cl's ProgramDatabase/EditAndContinue as /Z7 (cached); <c>AsProject</c> keeps /Zi and /ZI (not cached).</summary>
+    public string DebugInformationFormat { get; set; } = "";
+
     /// <summary>How many compiles run at once; empty means the processor count.</summary>
     public string Parallelism { get; set; } = "";
 
@@ -48,8 +51,13 @@ public sealed class ZccacheCompile : ZccacheTask
     {
         string projectDir = ProjectDirectoryOrCwd();
         var items = new List<(ITaskItem Item, ClCompileItem Compile, string Compiler)>();
-        // cl and clang-cl compile C and C++ alike: naming one names both.
-        string cc = Or(CC, ClCommandLine.IsClFamily(CXX) ? CXX : "gcc"), cxx = Or(CXX, ClCommandLine.IsClFamily(CC) ? CC : "g++");
+        bool keepProgramDatabase = DebugInformationFormat.Trim() == "AsProject";
+        if (!keepProgramDatabase && DebugInformationFormat.Trim() is not ("" or "OldStyle"))
+            Warn(ZcCodes.BadProperty, $"ZccacheDebugInformationFormat '{DebugInformationFormat}' is not OldStyle or AsProject; using OldStyle.");
+        // cl and clang-cl compile C and C++ alike: naming one names both, unless the other is not its default (gcc, g++).
+        string cc = Or(CC, "gcc"), cxx = Or(CXX, "g++");
+        if (ClCommandLine.IsClFamily(cc) && cxx == "g++") cxx = cc;
+        else if (ClCommandLine.IsClFamily(cxx) && cc == "gcc") cc = cxx;
         foreach (ITaskItem source in Sources)
         {
             if (!File.Exists(source.GetMetadata("FullPath")))
@@ -58,7 +66,7 @@ public sealed class ZccacheCompile : ZccacheTask
                 continue;
             }
             string compiler = ClCompileItem.CompilesAsC(source) ? cc : cxx;
-            try { items.Add((source, ClCompileItem.From(source, projectDir, Path.GetFullPath(ObjectDirectory, projectDir), ClCommandLine.IsClFamily(compiler)), compiler)); }
+            try { items.Add((source, ClCompileItem.From(source, projectDir, Path.GetFullPath(ObjectDirectory, projectDir), ClCommandLine.IsClFamily(compiler), keepProgramDatabase), compiler)); }
             catch (FormatException e) { Log.LogError(null, ZcCodes.BadProperty, null, source.ItemSpec, 0, 0, 0, 0, "{0}", e.Message); }
         }
         if (Log.HasLoggedErrors) return false;
