@@ -43,7 +43,7 @@ public sealed class MsvcBuildTests(PackageFeed feed) : IDisposable
         var cold = _ws.Build("app/app.csproj");
         Assert.True(cold.Succeeded, cold.Output);
         Assert.Equal((4L, 0L, 4L, 0L), (cold.Stats!.Compilations, cold.Stats.Hits, cold.Stats.Misses, cold.Stats.NonCacheable));
-        var coldObjects = _ws.Objects(ObjDir);
+        var coldObjects = _ws.Objects(ObjDir, "*.obj");
         Assert.Equal(new[] { "native/src/table.c.obj", "native/src/tokenize.cpp.obj", "native/src/util/format.cpp.obj", "native/src/util/table.c.obj" }, coldObjects.Keys);
         Assert.DoesNotContain("Note: including file", cold.Output);
 
@@ -51,7 +51,7 @@ public sealed class MsvcBuildTests(PackageFeed feed) : IDisposable
         var warm = _ws.Build("app/app.csproj");
         Assert.True(warm.Succeeded, warm.Output);
         Assert.Equal((4L, 4L, 0L, 0L), (warm.Stats!.Compilations, warm.Stats.Hits, warm.Stats.Misses, warm.Stats.NonCacheable));
-        Assert.Equal(coldObjects, _ws.Objects(ObjDir));
+        Assert.Equal(coldObjects, _ws.Objects(ObjDir, "*.obj"));
 
         // The cl command line the metadata maps to, run without any cache, gives the same bytes.
         foreach (var (relative, bytes) in coldObjects)

@@ -41,7 +41,8 @@ public sealed class MsvcDebugBuildTests(PackageFeed feed) : IDisposable
         var cold = _ws.Build("app/app.csproj");
         Assert.True(cold.Succeeded, cold.Output);
         Assert.Equal((2L, 0L, 2L, 0L), (cold.Stats!.Compilations, cold.Stats.Hits, cold.Stats.Misses, cold.Stats.NonCacheable));
-        var objects = _ws.Objects(ObjDir);
+        var objects = _ws.Objects(ObjDir, "*.obj");
+        Assert.Equal(["native/area.c.obj", "native/sides.cpp.obj"], objects.Keys);
         foreach (var (name, bytes) in objects)
         {
             Assert.Equal(0x8664, BitConverter.ToUInt16(bytes, 0)); // a COFF object for x64
@@ -56,7 +57,7 @@ public sealed class MsvcDebugBuildTests(PackageFeed feed) : IDisposable
         var warm = _ws.Build("app/app.csproj");
         Assert.True(warm.Succeeded, warm.Output);
         Assert.Equal((2L, 2L, 0L, 0L), (warm.Stats!.Compilations, warm.Stats.Hits, warm.Stats.Misses, warm.Stats.NonCacheable));
-        Assert.Equal(objects, _ws.Objects(ObjDir));
+        Assert.Equal(objects, _ws.Objects(ObjDir, "*.obj"));
         Assert.Contains("Has Debug Info: true", Tool("llvm-pdbutil-14", "dump", "-summary", _ws["app/bin/Debug/net10.0/native.pdb"]));
 
         // A header edit misses its includer only.
