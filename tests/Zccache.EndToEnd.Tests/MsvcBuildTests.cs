@@ -130,6 +130,26 @@ public sealed class MsvcBuildTests(PackageFeed feed) : IDisposable
     }
 
     [Fact]
+    public void Cl_errors_on_standard_output_are_shown_on_their_line_with_their_code()
+    {
+        // A stand-in named cl that answers as cl.exe does: the source's name, then the error, on standard output.
+        _ws.Write("bin/cl-output.txt", "bad.c\r\nnative/bad.c(3): error C2065: 'x': undeclared identifier\r\n");
+        string cl = _ws.Write("bin/cl", "#!/bin/sh\ncat \"$(dirname \"$0\")/cl-output.txt\"\nexit 2\n");
+        File.SetUnixFileMode(cl, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        _ws.Write("app/native/bad.c", "int f(void)\n{\n    return x;\n}\n");
+        _ws.Project("app/app.csproj", """<ItemGroup><ClCompile Include="native/bad.c" /></ItemGroup>""", $"<ZccacheCC>{cl}</ZccacheCC>");
+        var first = _ws.Build("app/app.csproj");
+        var second = _ws.Build("app/app.csproj", "-v:n");
+        foreach (var r in new[] { first, second })
+        {
+            Assert.False(r.Succeeded);
+            Assert.Contains("native/bad.c(3): error C2065: 'x': undeclared identifier", r.Output);
+        }
+        Assert.Equal((1L, 1L), (first.Stats!.Misses, first.Stats.Errors));
+        Assert.Equal((1L, 1L), (second.Stats!.Hits, second.Stats.ErrorsCached));
+    }
+
+    [Fact]
     public void The_launcher_serves_clang_cl_with_the_compilers_own_output()
     {
         string bin = Path.GetDirectoryName(Wrapper())!;
