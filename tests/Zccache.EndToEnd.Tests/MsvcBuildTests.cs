@@ -146,7 +146,8 @@ public sealed class MsvcBuildTests(PackageFeed feed) : IDisposable
             Assert.Contains("native/bad.c(3): error C2065: 'x': undeclared identifier", r.Output);
         }
         Assert.Equal((1L, 1L), (first.Stats!.Misses, first.Stats.Errors));
-        Assert.Equal((1L, 1L), (second.Stats!.Hits, second.Stats.ErrorsCached));
+        Assert.Equal((0L, 0L, 1L), (second.Stats!.Misses, second.Stats.Errors, second.Stats.ErrorsCached));
+        Assert.Contains("hit (cached error) native/bad.c", second.Output);
     }
 
     [Fact]
