@@ -6,27 +6,23 @@ using Zccache.Core.Compilers;
 namespace Zccache.MSBuild;
 
 /// <summary>
-/// Turns a <c>ClCompile</c> item and its vcxproj-style metadata into a gcc/clang command line.
-/// Pure mapping: the cache itself never sees MSBuild.
+/// Turns a <c>ClCompile</c> item and its vcxproj-style metadata into a gcc/clang command line, or a
+/// cl one for cl and clang-cl (<see cref="FromMsvc"/>). Pure mapping: the cache itself never sees MSBuild.
 /// </summary>
 public sealed class ClCompileItem
 {
     public required string Source { get; init; }
     public required string ObjectFile { get; init; }
-    public required bool IsC { get; init; }
     public required IReadOnlyList<string> Arguments { get; init; }
 
     /// <summary>Maps <paramref name="item"/>; throws <see cref="FormatException"/> for metadata that cannot be read.</summary>
-    public static ClCompileItem From(ITaskItem item, string projectDirectory, string objectDirectory)
+    /// <param name="keepProgramDatabase">cl only: compile ProgramDatabase and EditAndContinue as written (/Zi, /ZI: not cached) instead of /Z7.</param>
+    public static ClCompileItem From(ITaskItem item, string projectDirectory, string objectDirectory, bool msvc = false, bool keepProgramDatabase = false)
     {
+        if (msvc) return FromMsvc(item, projectDirectory, objectDirectory, keepProgramDatabase);
         string source = item.GetMetadata("FullPath");
         string compileAs = item.GetMetadata("CompileAs");
-        bool isC = compileAs switch
-        {
-            "CompileAsC" => true,
-            "CompileAsCpp" => false,
-            _ => Path.GetExtension(source) == ".c",
-        };
+        bool isC = CompilesAsC(item);
 
         var args = new List<string> { "-c" };
         if (compileAs == "CompileAsC") args.AddRange(["-x", "c"]);
@@ -44,10 +40,95 @@ public sealed class ClCompileItem
         string extra = item.GetMetadata("AdditionalOptions");
         if (!string.IsNullOrWhiteSpace(extra)) args.AddRange(CommandLineText.Split(extra));
 
-        string objectFile = ObjectPath(item, source, projectDirectory, objectDirectory);
+        string objectFile = ObjectPath(item, source, projectDirectory, objectDirectory, ".o");
         args.AddRange([source, "-o", objectFile]);
-        return new ClCompileItem { Source = source, ObjectFile = objectFile, IsC = isC, Arguments = args };
+        return new ClCompileItem { Source = source, ObjectFile = objectFile, Arguments = args };
     }
+
+    /// <summary>True when the item compiles as C (CompileAs, else the source's extension): it goes to the C compiler.</summary>
+    public static bool CompilesAsC(ITaskItem item) => item.GetMetadata("CompileAs") switch
+    {
+        "CompileAsC" => true,
+        "CompileAsCpp" => false,
+        _ => Path.GetExtension(item.GetMetadata("FullPath")) == ".c",
+    };
+
+    /// <summary>
+    /// The cl form (cl.exe, clang-cl): metadata mapped as the vcxproj CL task maps it; empty metadata
+    /// adds no flag (cl's own default) except ExceptionHandling, which vcxproj defaults to Sync (/EHsc).
+    /// </summary>
+    private static ClCompileItem FromMsvc(ITaskItem item, string projectDirectory, string objectDirectory, bool keepProgramDatabase)
+    {
+        string source = item.GetMetadata("FullPath");
+        bool isC = CompilesAsC(item);
+        var args = new List<string> { "/nologo", "/c" };
+        string compileAs = item.GetMetadata("CompileAs");
+        if (compileAs == "CompileAsC") args.Add("/TC");
+        if (compileAs == "CompileAsCpp") args.Add("/TP");
+        string standard = isC ? MsvcCStandard(item.GetMetadata("LanguageStandard_C")) : MsvcCxxStandard(item.GetMetadata("LanguageStandard"));
+        if (standard.Length > 0) args.Add("/std:" + standard);
+        args.AddRange(Msvc(item, "Optimization", "", new() { ["Disabled"] = "/Od", ["MinSpace"] = "/O1", ["MaxSpeed"] = "/O2", ["Full"] = "/Ox" }));
+        args.AddRange(Msvc(item, "ExceptionHandling", "Sync", new() { ["false"] = "", ["Async"] = "/EHa", ["Sync"] = "/EHsc", ["SyncCThrow"] = "/EHs" }));
+        args.AddRange(Msvc(item, "RuntimeLibrary", "", new()
+        {
+            ["MultiThreaded"] = "/MT", ["MultiThreadedDebug"] = "/MTd", ["MultiThreadedDLL"] = "/MD", ["MultiThreadedDebugDLL"] = "/MDd",
+        }));
+        args.AddRange(Msvc(item, "DebugInformationFormat", "", new()
+        {
+            // A shared compiler PDB cannot be cached: by default the debug information goes into each object (/Z7) and the link writes the PDB.
+            ["None"] = "", ["OldStyle"] = "/Z7", ["ProgramDatabase"] = keepProgramDatabase ? "/Zi" : "/Z7", ["EditAndContinue"] = keepProgramDatabase ? "/ZI" : "/Z7",
+        }));
+        args.AddRange(Msvc(item, "WarningLevel", "", new()
+        {
+            ["TurnOffAllWarnings"] = "/W0", ["Level1"] = "/W1", ["Level2"] = "/W2", ["Level3"] = "/W3", ["Level4"] = "/W4", ["EnableAllWarnings"] = "/Wall",
+        }));
+        args.AddRange(Msvc(item, "TreatWarningAsError", "", new() { ["true"] = "/WX", ["false"] = "" }));
+
+        foreach (string d in List(item, "PreprocessorDefinitions")) args.Add("/D" + d);
+        foreach (string u in List(item, "UndefinePreprocessorDefinitions")) args.Add("/U" + u);
+        foreach (string dir in List(item, "AdditionalIncludeDirectories")) args.Add("/I" + Path.GetFullPath(dir, projectDirectory));
+        foreach (string f in List(item, "ForcedIncludeFiles")) args.Add("/FI" + Path.GetFullPath(f, projectDirectory));
+        args.AddRange(WindowsCommandLine.Split(item.GetMetadata("AdditionalOptions")).Where(a => !a.StartsWith("%(", StringComparison.Ordinal)));
+
+        string objectFile = ObjectPath(item, source, projectDirectory, objectDirectory, ".obj");
+        args.Add("/Fo" + objectFile);
+        // A Unix path (/Users/a.c) could read as an option (/U): "--" ends the options for clang-cl.
+        if (!OperatingSystem.IsWindows()) args.Add("--");
+        args.Add(source);
+        return new ClCompileItem { Source = source, ObjectFile = objectFile, Arguments = args };
+    }
+
+    /// <summary>A vcxproj enumeration to its cl flag; empty metadata is <paramref name="fallback"/>; a cl flag itself (<c>/O2</c>) is taken as written.</summary>
+    private static IEnumerable<string> Msvc(ITaskItem item, string name, string fallback, Dictionary<string, string> flags)
+    {
+        string value = item.GetMetadata(name).Trim();
+        if (value.Length == 0) value = fallback;
+        if (value.Length == 0) return [];
+        if (flags.TryGetValue(value, out string? flag)) return flag.Length == 0 ? [] : [flag];
+        if (value.StartsWith('/') || value.StartsWith('-')) return [value];
+        throw new FormatException($"{name} '{value}' is not one of {string.Join(", ", flags.Keys)}, or a cl flag");
+    }
+
+    private static string MsvcCxxStandard(string value) => value switch
+    {
+        "" or "Default" => "",
+        "stdcpp14" => "c++14",
+        "stdcpp17" => "c++17",
+        "stdcpp20" => "c++20",
+        "stdcpp23" or "stdcpplatest" => "c++latest",
+        _ when value.StartsWith("c++") => value,
+        _ => throw new FormatException($"LanguageStandard '{value}' is not one of stdcpp14, stdcpp17, stdcpp20, stdcpp23, stdcpplatest, or a /std: value such as c++17"),
+    };
+
+    private static string MsvcCStandard(string value) => value switch
+    {
+        "" or "Default" => "",
+        "stdc11" => "c11",
+        "stdc17" => "c17",
+        "stdclatest" => "clatest",
+        _ when value.StartsWith('c') => value,
+        _ => throw new FormatException($"LanguageStandard_C '{value}' is not one of stdc11, stdc17, stdclatest, or a /std: value such as c11"),
+    };
 
     private static IEnumerable<string> List(ITaskItem item, string name) =>
         item.GetMetadata(name).Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
@@ -56,11 +137,11 @@ public sealed class ClCompileItem
     /// <summary>
     /// ObjectFileName when set (a folder if it ends with a separator), else one object per source
     /// under the object folder, mirroring the source's folder so same-named sources never collide.
-    /// The source's extension is kept (<c>a.c.o</c>, <c>a.cpp.o</c>) for the same reason.
+    /// The source's extension is kept (<c>a.c.o</c>, <c>a.cpp.obj</c>) for the same reason.
     /// </summary>
-    private static string ObjectPath(ITaskItem item, string source, string projectDirectory, string objectDirectory)
+    private static string ObjectPath(ITaskItem item, string source, string projectDirectory, string objectDirectory, string extension)
     {
-        string name = Path.GetFileName(source) + ".o";
+        string name = Path.GetFileName(source) + extension;
         string configured = item.GetMetadata("ObjectFileName");
         if (!string.IsNullOrWhiteSpace(configured))
         {

@@ -132,12 +132,12 @@ public sealed class Workspace : IDisposable
     }
 
     /// <summary>Every object file under <paramref name="relativeDir"/>, by path relative to it, with its bytes.</summary>
-    public SortedDictionary<string, byte[]> Objects(string relativeDir)
+    public SortedDictionary<string, byte[]> Objects(string relativeDir, string pattern = "*.o")
     {
         string dir = Path.Join(Root, relativeDir);
         var result = new SortedDictionary<string, byte[]>(StringComparer.Ordinal);
         if (!Directory.Exists(dir)) return result;
-        foreach (string f in Directory.EnumerateFiles(dir, "*.o", SearchOption.AllDirectories))
+        foreach (string f in Directory.EnumerateFiles(dir, pattern, SearchOption.AllDirectories))
             result[Path.GetRelativePath(dir, f)] = File.ReadAllBytes(f);
         return result;
     }

@@ -21,6 +21,8 @@ public sealed record CacheableCompile
     public string? DependencyFile { get; init; }
     /// <summary>The arguments that make the compiler also write its dependency list to a given path (added when the user did not ask).</summary>
     public required Func<string, IEnumerable<string>> DependencyArguments { get; init; }
+    /// <summary>Set when the compiler reports what it read as include notes on standard output (cl's <c>/showIncludes</c>) instead of a depfile.</summary>
+    public IncludeNotes? IncludeNotes { get; init; }
     /// <summary>The base directory this compile's key, manifest and depfile are written relative to; null: none.</summary>
     public Paths.BaseDir? BaseDir { get; init; }
     /// <summary>A path, or text naming paths (a depfile), as keys, manifests and entries record it: with the base directory as its marker.</summary>

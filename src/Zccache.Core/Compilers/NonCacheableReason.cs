@@ -37,6 +37,10 @@ public enum NonCacheableReason
     ConfigureCheck,
     /// <summary>The command line, response files expanded, is longer than gcc can hand its subprocesses (see <see cref="CompilerProcess.MaxExpandedCommandLine"/>).</summary>
     CommandLineTooLong,
+    /// <summary>cl's <c>/Zi</c> or <c>/ZI</c>: debug information goes to a PDB shared by many compiles (<c>/Z7</c> is cached).</summary>
+    ProgramDatabase,
+    /// <summary>cl's <c>/Yc</c> or <c>/Yu</c>: a precompiled header is written or read.</summary>
+    PrecompiledHeader,
 }
 
 /// <summary>A reason with the detail that explains it (the option, the file).</summary>

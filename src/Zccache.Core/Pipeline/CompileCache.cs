@@ -200,6 +200,7 @@ public sealed class CompileCache
     private (CacheableCompile? Compile, NonCacheable? Why) Plan(CompileInvocation invocation)
     {
         if (ConfigureCheck.Folder(invocation) is { } scratch) return (null, new NonCacheable(NonCacheableReason.ConfigureCheck, scratch));
+        if (ClCommandLine.IsClFamily(invocation.Compiler)) return ClCommandLine.Parse(invocation);
         if (GccCommandLine.IsGccFamily(invocation.Compiler)) return GccCommandLine.Parse(invocation);
         if (RustcCommandLine.IsRustc(invocation.Compiler)) return RustcCommandLine.Parse(invocation, _memo);
         return (null, new NonCacheable(NonCacheableReason.UnknownCompiler, invocation.Compiler));
@@ -328,12 +329,23 @@ public sealed class CompileCache
         (string Reason, string? ChangedInput, Phases Phases) miss, SessionRecorder? session, List<Diagnostic> diagnostics)
     {
         // Ask the compiler for its dependencies unless the user already does.
-        string? privateDepfile = compile.DependencyFile is null
+        string? privateDepfile = compile.DependencyFile is null && compile.IncludeNotes is null
             ? Path.Join(_store!.Layout.Staging, $"deps.{Environment.ProcessId}.{Guid.NewGuid():N}.d")
             : null;
-        var args = privateDepfile is null ? compile.Arguments.ToList() : [.. compile.Arguments, .. compile.DependencyArguments(privateDepfile)];
+        // cl's /showIncludes goes first: after a "--" it would be read as a source.
+        var args = compile.DependencyFile is not null ? compile.Arguments.ToList()
+            : compile.IncludeNotes is not null ? [.. compile.DependencyArguments(""), .. compile.Arguments]
+            : [.. compile.Arguments, .. compile.DependencyArguments(privateDepfile!)];
         ProcessResult run = CompilerProcess.Run(compilerPath, args, invocation.WorkingDirectory, invocation.Environment);
         if (run.StartError is not null) return Plain(run, null, session, invocation, diagnostics); // nothing ran: nothing to store
+
+        // cl reports what it read as notes in its output: they are the dependencies, and the user sees them only if asked.
+        List<string>? noted = null;
+        if (compile.IncludeNotes is { } notes)
+        {
+            (noted, byte[] rest) = IncludeNotes.Split(run.Stdout);
+            if (!notes.Keep) run = run with { Stdout = rest };
+        }
 
         // Our depfile's name is unique: if the compiler's errors name it, the cache's disk failed it
         // (full, read-only), not the user's code.
@@ -360,7 +372,7 @@ public sealed class CompileCache
         ManifestResult? stored = null;
         try
         {
-            (outcome, stored) = Store(invocation, compile, key, run, privateDepfile ?? compile.DependencyFile!, outcome);
+            (outcome, stored) = Store(invocation, compile, key, run, privateDepfile ?? compile.DependencyFile, noted, outcome);
         }
         catch (Exception e) when (IsCacheFault(e))
         {
@@ -380,16 +392,22 @@ public sealed class CompileCache
     }
 
     /// <summary>Stores the run as an entry and a manifest result; returns the outcome and, when it was stored, the result.</summary>
-    private (CompileOutcome, ManifestResult?) Store(CompileInvocation invocation, CacheableCompile compile, ContextKey key, ProcessResult run, string depfilePath, CompileOutcome outcome)
+    private (CompileOutcome, ManifestResult?) Store(CompileInvocation invocation, CacheableCompile compile, ContextKey key, ProcessResult run, string? depfilePath,
+        List<string>? noted, CompileOutcome outcome)
     {
-        byte[]? depBytes = File.Exists(depfilePath) ? File.ReadAllBytes(depfilePath) : null;
-        if (depBytes is null) return (outcome with { Reason = "no_dependency_info" }, null);
-        string depText = Encoding.UTF8.GetString(depBytes);
+        // The dependencies: the depfile's prerequisites, or the source and the files the include notes named.
+        string depText = "";
+        if (noted is null)
+        {
+            if (depfilePath is null || !File.Exists(depfilePath)) return (outcome with { Reason = "no_dependency_info" }, null);
+            depText = Encoding.UTF8.GetString(File.ReadAllBytes(depfilePath));
+        }
+        else if (noted.Count == 0 && IncludeNotes.MayInclude(compile.Context)) return (outcome with { Reason = "no_dependency_info" }, null);
 
         var dependencies = new List<RecordedDependency>();
         bool usesTimeMacros = false;
         var inputs = Inputs();
-        foreach (string dep in DepFile.ParsePrerequisites(depText))
+        foreach (string dep in noted is null ? DepFile.ParsePrerequisites(depText) : [compile.Context.SourceFile.Value, .. noted])
         {
             string path = Path.GetFullPath(dep, invocation.WorkingDirectory);
             if (inputs.Get(path) is not { } facts) return (outcome with { Reason = "no_dependency_info" }, null);

@@ -44,6 +44,9 @@ public sealed class ZccacheCompile : ZccacheTask
     /// </summary>
     public string StateFile { get; set; } = "";
 
+    /// <summary>ZccacheDebugInformationFormat: empty or <c>OldStyle</c> compiles cl's ProgramDatabase/EditAndContinue as /Z7 (cached); <c>AsProject</c> keeps /Zi and /ZI (not cached).</summary>
+    public string DebugInformationFormat { get; set; } = "";
+
     /// <summary>How many compiles run at once; empty means the processor count.</summary>
     public string Parallelism { get; set; } = "";
 
@@ -53,7 +56,14 @@ public sealed class ZccacheCompile : ZccacheTask
     public override bool Execute()
     {
         string projectDir = ProjectDirectoryOrCwd();
-        var items = new List<(ITaskItem Item, ClCompileItem Compile)>();
+        var items = new List<(ITaskItem Item, ClCompileItem Compile, string Compiler)>();
+        bool keepProgramDatabase = DebugInformationFormat.Trim() == "AsProject";
+        if (!keepProgramDatabase && DebugInformationFormat.Trim() is not ("" or "OldStyle"))
+            Warn(ZcCodes.BadProperty, $"ZccacheDebugInformationFormat '{DebugInformationFormat}' is not OldStyle or AsProject; using OldStyle.");
+        // cl and clang-cl compile C and C++ alike: naming one names both, unless the other is not its default (gcc, g++).
+        string cc = Or(CC, "gcc"), cxx = Or(CXX, "g++");
+        if (ClCommandLine.IsClFamily(cc) && cxx == "g++") cxx = cc;
+        else if (ClCommandLine.IsClFamily(cxx) && cc == "gcc") cc = cxx;
         foreach (ITaskItem source in Sources)
         {
             if (!File.Exists(source.GetMetadata("FullPath")))
@@ -61,7 +71,8 @@ public sealed class ZccacheCompile : ZccacheTask
                 Report(new Diagnostic(ZcCodes.SourceNotFound, $"the ClCompile source '{source.ItemSpec}' does not exist.", IsError: true));
                 continue;
             }
-            try { items.Add((source, ClCompileItem.From(source, projectDir, Path.GetFullPath(ObjectDirectory, projectDir)))); }
+            string compiler = ClCompileItem.CompilesAsC(source) ? cc : cxx;
+            try { items.Add((source, ClCompileItem.From(source, projectDir, Path.GetFullPath(ObjectDirectory, projectDir), ClCommandLine.IsClFamily(compiler), keepProgramDatabase), compiler)); }
             catch (FormatException e) { Log.LogError(null, ZcCodes.BadProperty, null, source.ItemSpec, 0, 0, 0, 0, "{0}", e.Message); }
         }
         if (Log.HasLoggedErrors) return false;
@@ -78,10 +89,10 @@ public sealed class ZccacheCompile : ZccacheTask
         var options = new ParallelOptions { MaxDegreeOfParallelism = parallelism };
         Parallel.For(0, items.Count, options, i =>
         {
-            var (item, compile) = items[i];
+            var (item, compile, compiler) = items[i];
             var invocation = new CompileInvocation
             {
-                Compiler = compile.IsC ? Or(CC, "gcc") : Or(CXX, "g++"),
+                Compiler = compiler,
                 Arguments = compile.Arguments,
                 WorkingDirectory = projectDir,
                 BaseDir = baseDir,

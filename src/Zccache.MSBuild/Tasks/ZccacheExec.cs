@@ -9,7 +9,7 @@ namespace Zccache.MSBuild.Tasks;
 
 /// <summary>
 /// A drop-in for <c>Exec</c>. A command that is one compiler call (gcc, g++, cc, c++, clang,
-/// clang++, emcc, em++ or rustc, optionally after <c>NAME=value</c> assignments) is served in
+/// clang++, emcc, em++, cl, clang-cl or rustc, optionally after <c>NAME=value</c> assignments) is served in
 /// process by the cache and counted in the build's session; any other command is handed to
 /// MSBuild's own <c>Exec</c> with the same parameters. Output, errors, warnings, ConsoleOutput and
 /// ExitCode behave as Exec's.
@@ -54,7 +54,7 @@ public class ZccacheExec : ZccacheTask
     {
         ShellCommand? command = OperatingSystem.IsWindows() ? null : ShellCommand.TryParse(Command);
         string? program = command?.Words[0] ?? ShellCommand.FirstProgram(Command);
-        bool isCompiler = program is not null && (GccCommandLine.IsGccFamily(program) || RustcCommandLine.IsRustc(program));
+        bool isCompiler = program is not null && (GccCommandLine.IsGccFamily(program) || RustcCommandLine.IsRustc(program) || ClCommandLine.IsClFamily(program));
         // What only Exec can do (a timeout, another shell) goes to Exec.
         bool toolOverridden = !string.IsNullOrEmpty(ToolExe) || !string.IsNullOrEmpty(ToolPath) || UseCommandProcessor
             || Timeout != System.Threading.Timeout.Infinite;
