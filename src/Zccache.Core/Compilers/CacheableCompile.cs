@@ -21,6 +21,13 @@ public sealed record CacheableCompile
     public string? DependencyFile { get; init; }
     /// <summary>The arguments that make the compiler also write its dependency list to a given path (added when the user did not ask).</summary>
     public required Func<string, IEnumerable<string>> DependencyArguments { get; init; }
+    /// <summary>
+    /// When the user's own dependency file is partial (<c>-MMD</c>): the arguments of a run that only
+    /// writes the full list to a given path, made after the compile. Null: the compile reports it.
+    /// </summary>
+    public Func<string, IEnumerable<string>>? DependencyScan { get; init; }
+    /// <summary>True when a failed run's messages (stderr) show the driver or environment failed, not the source: not replayed.</summary>
+    public Func<byte[], bool> IsEnvironmentFailure { get; init; } = _ => false;
     /// <summary>The base directory this compile's key, manifest and depfile are written relative to; null: none.</summary>
     public Paths.BaseDir? BaseDir { get; init; }
     /// <summary>A path, or text naming paths (a depfile), as keys, manifests and entries record it: with the base directory as its marker.</summary>

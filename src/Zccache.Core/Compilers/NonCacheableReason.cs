@@ -33,6 +33,10 @@ public enum NonCacheableReason
     MissingInput,
     /// <summary>The command needs a shell (pipes, <c>&amp;&amp;</c>, redirections, variables): run by the shell as written.</summary>
     ShellSyntax,
+    /// <summary>A source or header reads a file the compiler does not report (<c>.incbin</c>, <c>.include</c>, <c>#embed</c>).</summary>
+    HiddenInput,
+    /// <summary>An input was written while the compiler ran (mtime or ctime not before its start): what it read is unknown.</summary>
+    ChangedWhileCompiling,
 }
 
 /// <summary>A reason with the detail that explains it (the option, the file).</summary>

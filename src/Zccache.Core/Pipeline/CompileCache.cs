@@ -98,7 +98,7 @@ public sealed class CompileCache
         var (compile, why) = Plan(invocation);
         if (compile is null) return RunPlain(compilerPath, invocation, why, session, diagnostics);
 
-        string identity = CompilerIdentity.Identify(compilerPath, _memo, _store.Layout) ?? "path:" + compilerPath;
+        string identity = CompilerIdentity.Identify(compilerPath, _memo, _store.Layout, invocation) ?? "path:" + compilerPath;
         // The name matters as much as the binary: clang++ and clang, em++ and emcc are one file each.
         ContextKey key = ContextKey.Compute(compile.Context, identity,
             [.. compile.KeyExtras, new("compiler-name", Path.GetFileName(invocation.Compiler))], compile.BaseDir);
@@ -142,7 +142,7 @@ public sealed class CompileCache
     /// <summary>The compiler's command-line reader makes the plan, or says why the call cannot be cached.</summary>
     private (CacheableCompile? Compile, NonCacheable? Why) Plan(CompileInvocation invocation)
     {
-        if (GccCommandLine.IsGccFamily(invocation.Compiler)) return GccCommandLine.Parse(invocation);
+        if (GccCommandLine.IsGccFamily(invocation.Compiler)) return GccCommandLine.Parse(invocation, _memo);
         if (RustcCommandLine.IsRustc(invocation.Compiler)) return RustcCommandLine.Parse(invocation, _memo);
         return (null, new NonCacheable(NonCacheableReason.UnknownCompiler, invocation.Compiler));
     }
@@ -241,12 +241,21 @@ public sealed class CompileCache
     private CompileResult CompileAndStore(string compilerPath, CompileInvocation invocation, CacheableCompile compile, ContextKey key,
         (string Reason, string? ChangedInput, Phases Phases) miss, SessionRecorder? session, List<Diagnostic> diagnostics)
     {
-        // Ask the compiler for its dependencies unless the user already does.
+        // Ask the compiler for its dependencies unless the user already does (fully).
         string? privateDepfile = compile.DependencyFile is null
             ? Path.Join(_store!.Layout.Staging, $"deps.{Environment.ProcessId}.{Guid.NewGuid():N}.d")
             : null;
-        var args = privateDepfile is null ? compile.Arguments.ToList() : [.. compile.Arguments, .. compile.DependencyArguments(privateDepfile)];
+        var args = privateDepfile is null || compile.DependencyScan is not null
+            ? compile.Arguments.ToList() : [.. compile.Arguments, .. compile.DependencyArguments(privateDepfile)];
+        // The anchor: an input whose mtime or ctime is not older than this was (maybe) written while the compiler read it.
+        long startedNs = (DateTime.UtcNow - DateTime.UnixEpoch).Ticks * 100;
         ProcessResult run = CompilerProcess.Run(compilerPath, args, invocation.WorkingDirectory, invocation.Environment);
+        if (privateDepfile is not null && compile.DependencyScan is not null)
+        {
+            // The user's depfile is partial: a preprocessing run of the cache's own lists every input.
+            var scan = CompilerProcess.Run(compilerPath, compile.DependencyScan(privateDepfile), invocation.WorkingDirectory, invocation.Environment);
+            if (scan.ExitCode != 0) AtomicFile.TryDelete(privateDepfile);
+        }
 
         // Our depfile's name is unique: if the compiler's errors name it, the cache's disk failed it
         // (full, read-only), not the user's code.
@@ -272,7 +281,7 @@ public sealed class CompileCache
         long storing = Stopwatch.GetTimestamp();
         try
         {
-            outcome = Store(invocation, compile, key, run, privateDepfile ?? compile.DependencyFile!, outcome);
+            outcome = Store(invocation, compile, key, run, privateDepfile ?? compile.DependencyFile!, outcome, startedNs);
         }
         catch (Exception e) when (IsCacheFault(e))
         {
@@ -291,20 +300,23 @@ public sealed class CompileCache
         };
     }
 
-    private CompileOutcome Store(CompileInvocation invocation, CacheableCompile compile, ContextKey key, ProcessResult run, string depfilePath, CompileOutcome outcome)
+    private CompileOutcome Store(CompileInvocation invocation, CacheableCompile compile, ContextKey key, ProcessResult run, string depfilePath, CompileOutcome outcome,
+        long startedNs)
     {
         byte[]? depBytes = File.Exists(depfilePath) ? File.ReadAllBytes(depfilePath) : null;
         if (depBytes is null) return outcome with { Reason = "no_dependency_info" };
         string depText = Encoding.UTF8.GetString(depBytes);
 
         var dependencies = new List<RecordedDependency>();
-        bool usesTimeMacros = false;
+        bool usesTimeMacros = false, namesHiddenInput = false, changedWhileCompiling = false;
         var inputs = Inputs();
         foreach (string dep in DepFile.ParsePrerequisites(depText))
         {
             string path = Path.GetFullPath(dep, invocation.WorkingDirectory);
             if (inputs.Get(path) is not { } facts) return outcome with { Reason = "no_dependency_info" };
             usesTimeMacros |= facts.UsesTimeMacros;
+            namesHiddenInput |= facts.NamesHiddenInput;
+            changedWhileCompiling |= FileStamp.Read(path) is not { } now || now.MtimeNs >= startedNs || now.CtimeNs >= startedNs;
             dependencies.Add(new RecordedDependency(compile.Recorded(path), facts.Hash.Hex) { Stamp = facts.SettledStamp });
         }
         if (dependencies.Count == 0) return outcome with { Reason = "no_dependency_info" };
@@ -315,6 +327,10 @@ public sealed class CompileCache
         {
             return outcome with { Kind = OutcomeKind.NonCacheable, Reason = new NonCacheable(NonCacheableReason.TimeMacros, "").Code };
         }
+        if (namesHiddenInput && compile.TimeMacrosMatter)
+            return outcome with { Kind = OutcomeKind.NonCacheable, Reason = new NonCacheable(NonCacheableReason.HiddenInput, "").Code };
+        if (changedWhileCompiling)
+            return outcome with { Kind = OutcomeKind.NonCacheable, Reason = new NonCacheable(NonCacheableReason.ChangedWhileCompiling, "").Code };
 
         var outputs = new List<EntryOutput>();
         if (run.ExitCode == 0)
@@ -329,6 +345,7 @@ public sealed class CompileCache
             }
         }
         else if (FailedBecauseOfTheOutput(compile, run)) return outcome with { Reason = "output_not_writable" };
+        else if (compile.IsEnvironmentFailure(run.Stderr)) return outcome with { Reason = "environment_failure" };
 
         var entry = new CacheEntry
         {
@@ -339,8 +356,9 @@ public sealed class CompileCache
             CompileDurationNs = run.DurationNs,
         };
         string artifactKey = key.Derive("artifact", dependencies.SelectMany(d => new[] { d.Path, d.Sha256 }));
-        var absent = AbsentGroup.From(ShadowCandidates.For(compile.Context, dependencies.Select(d => compile.Here(d.Path)).Where(p => !p.StartsWith(EnvPrefix, StringComparison.Ordinal)))
-            .Where(p => !inputs.Exists(Path.GetDirectoryName(p)!, Path.GetFileName(p)))
+        var absent = AbsentGroup.From(ShadowCandidates.For(compile.Context,
+                dependencies.Select(d => compile.Here(d.Path)).Where(p => !p.StartsWith(EnvPrefix, StringComparison.Ordinal)),
+                invocation.WorkingDirectory, p => inputs.Exists(Path.GetDirectoryName(p)!, Path.GetFileName(p)))
             .Select(compile.Recorded));
         bool published = _store!.Publish(artifactKey, entry);
         Manifest merged = _store.AddToManifest(key.Hex, new ManifestResult(artifactKey, dependencies) { Absent = absent });
