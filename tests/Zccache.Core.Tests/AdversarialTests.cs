@@ -42,6 +42,7 @@ public class AdversarialTests : IDisposable
     private CompileOutcome Same(CompileCache cache, string compiler, string[] args, string[] outputs, IReadOnlyDictionary<string, string>? env = null, string cwd = "src")
     {
         var inv = Invocation(compiler, args, env, cwd);
+        foreach (string o in outputs) File.Delete(Path.Join(inv.WorkingDirectory, o));
         var bare = CompilerProcess.Run(CompilerIdentity.Resolve(compiler, inv.WorkingDirectory, inv.GetEnvironmentVariable("PATH"))!, args, inv.WorkingDirectory, env);
         var expected = outputs.Select(o => File.Exists(Path.Join(inv.WorkingDirectory, o)) ? File.ReadAllBytes(Path.Join(inv.WorkingDirectory, o)) : null).ToList();
         foreach (string o in outputs) File.Delete(Path.Join(inv.WorkingDirectory, o));
@@ -308,5 +309,89 @@ public class AdversarialTests : IDisposable
     {
         Write("a.c", "int v = 1;\n");
         Assert.Equal("unsupported_option", Same(Cache(), "clang", ["-c", "a.c", "-o", "a.o", "-g", option], ["a.o"]).Reason);
+    }
+
+    // ---- 7. Rust ----
+
+    /// <summary>The environment with rustup's proxies first on PATH, and a chosen toolchain.</summary>
+    private static Dictionary<string, string> RustEnv(string? toolchain = null)
+    {
+        var env = Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>().ToDictionary(e => (string)e.Key, e => (string)e.Value!);
+        env["PATH"] = Path.Join(Environment.GetEnvironmentVariable("HOME"), ".cargo", "bin") + ":" + env["PATH"];
+        if (toolchain is not null) env["RUSTUP_TOOLCHAIN"] = toolchain;
+        return env;
+    }
+
+    private static readonly string[] RlibArgs = ["--crate-name", "demo", "--edition=2021", "lib.rs", "--crate-type", "rlib", "--emit=dep-info,link", "--out-dir", "out"];
+
+    private CompileOutcome SameRust(CompileCache cache, string[] args, Dictionary<string, string>? env = null)
+    {
+        Directory.CreateDirectory(_dir["src/out"]);
+        return Same(cache, "rustc", args, ["out/libdemo.rlib"], env ?? RustEnv());
+    }
+
+    [Fact]
+    public void A_static_library_named_by_a_link_attribute_and_rebuilt_is_a_miss()
+    {
+        void Library(int value)
+        {
+            Write("native/val.c", $"int val(void) {{ return {value}; }}\n");
+            Assert.Equal(0, CompilerProcess.Run("/usr/bin/gcc", ["-c", "val.c", "-o", "val.o"], _dir["src/native"]).ExitCode);
+            File.Delete(_dir["src/native/libval.a"]);
+            Assert.Equal(0, CompilerProcess.Run("/usr/bin/ar", ["crsD", "libval.a", "val.o"], _dir["src/native"]).ExitCode);
+            File.SetLastWriteTimeUtc(_dir["src/native/libval.a"], DateTime.UtcNow.AddMinutes(-1));
+        }
+        Write("lib.rs", "#[link(name = \"val\", kind = \"static\")]\nextern \"C\" { fn val() -> i32; }\npub fn v() -> i32 { unsafe { val() } }\n");
+        Library(1);
+        string[] args = [.. RlibArgs, "-L", "native=native"];
+        var cache = Cache();
+        Assert.Equal(OutcomeKind.Miss, SameRust(cache, args).Kind);
+        Assert.Equal(OutcomeKind.Hit, SameRust(cache, args).Kind);
+        Library(2);
+        Assert.Equal(OutcomeKind.Miss, SameRust(cache, args).Kind);
+    }
+
+    [Fact]
+    public void A_module_that_becomes_ambiguous_is_not_replayed_as_a_success()
+    {
+        Write("lib.rs", "mod foo;\npub use foo::X;\n");
+        Write("foo.rs", "pub const X: u32 = 1;\n");
+        var cache = Cache();
+        Assert.Equal(OutcomeKind.Miss, SameRust(cache, RlibArgs).Kind);
+        Assert.Equal(OutcomeKind.Hit, SameRust(cache, RlibArgs).Kind);
+        Write("foo/mod.rs", "pub const X: u32 = 2;\n");
+        Assert.NotEqual(OutcomeKind.Hit, SameRust(cache, RlibArgs).Kind); // rustc refuses the crate (E0761)
+    }
+
+    [Fact]
+    public void Rustc_without_emit_still_writes_its_rlib()
+    {
+        Write("lib.rs", "pub fn f() -> u32 { 1 }\n");
+        string[] args = ["--crate-name", "demo", "--edition=2021", "lib.rs", "--crate-type", "rlib", "--out-dir", "out"];
+        var cache = Cache();
+        Assert.Equal(OutcomeKind.Miss, SameRust(cache, args).Kind);
+        Assert.Equal(OutcomeKind.Hit, SameRust(cache, args).Kind);
+    }
+
+    [Fact]
+    public void The_rustup_proxy_is_identified_by_the_toolchain_it_runs()
+    {
+        Write("lib.rs", "pub fn f() -> u32 { 1 }\n");
+        var cache = Cache();
+        Assert.Equal(OutcomeKind.Miss, SameRust(cache, RlibArgs, RustEnv("stable")).Kind);
+        Assert.Equal(OutcomeKind.Hit, SameRust(cache, RlibArgs, RustEnv("stable")).Kind);
+        Assert.Equal(OutcomeKind.Miss, SameRust(cache, RlibArgs, RustEnv("nightly")).Kind);
+        Assert.Equal(OutcomeKind.Hit, SameRust(cache, RlibArgs, RustEnv("nightly")).Kind);
+    }
+
+    [Fact]
+    public void A_target_json_is_keyed_by_its_content()
+    {
+        Write("lib.rs", "pub fn f() {}\n");
+        Write("my-target.json", "{\"arch\": \"x86_64\"}");
+        CacheableCompile Parse() => RustcCommandLine.Parse(Invocation("rustc", [.. RlibArgs, "--target", "my-target.json"]), new FileHashMemo()).Compile!;
+        string before = Parse().KeyExtras.Single(e => e.Key == "target-json").Value;
+        Write("my-target.json", "{\"arch\": \"aarch64\"}");
+        Assert.NotEqual(before, Parse().KeyExtras.Single(e => e.Key == "target-json").Value);
     }
 }

@@ -26,6 +26,13 @@ public sealed record CacheableCompile
     /// writes the full list to a given path, made after the compile. Null: the compile reports it.
     /// </summary>
     public Func<string, IEnumerable<string>>? DependencyScan { get; init; }
+    /// <summary>
+    /// Files the compile reads that its dependency output leaves out, found from the dependencies
+    /// (rustc: static libraries named by <c>#[link]</c>): recorded and verified like the others.
+    /// </summary>
+    public Func<IReadOnlyList<string>, IEnumerable<string>>? HiddenDependencies { get; init; }
+    /// <summary>Where a new file would change what the compiler reads (see <see cref="Contexts.ShadowCandidates"/>).</summary>
+    public Contexts.SearchModel Search { get; init; } = Contexts.SearchModel.CInclude;
     /// <summary>True when a failed run's messages (stderr) show the driver or environment failed, not the source: not replayed.</summary>
     public Func<byte[], bool> IsEnvironmentFailure { get; init; } = _ => false;
     /// <summary>The base directory this compile's key, manifest and depfile are written relative to; null: none.</summary>

@@ -6,6 +6,15 @@ using Zccache.Core.Paths;
 
 namespace Zccache.Core.Contexts;
 
+/// <summary>How a compiler finds the files it reads, for <see cref="ShadowCandidates"/>.</summary>
+public enum SearchModel
+{
+    /// <summary>The C preprocessor's include search.</summary>
+    CInclude,
+    /// <summary>rustc's module files: <c>m.rs</c> and <c>m/mod.rs</c> may not both exist.</summary>
+    RustModules,
+}
+
 /// <summary>
 /// The paths where a new header would change what the preprocessor finds. Direct mode records
 /// those that do not exist when a result is stored and re-checks them on a hit (one memoised
@@ -37,7 +46,27 @@ public static class ShadowCandidates
     private static readonly ConcurrentDictionary<string, (FileStamp Stamp, Include[] Includes)> Scanned = new(NormalizedPath.Comparer);
 
     /// <param name="exists">Whether a file exists now (through the batch's memoised listings).</param>
-    public static IEnumerable<string> For(CompileContext context, IEnumerable<string> dependencies, string workingDirectory, Func<string, bool> exists)
+    public static IEnumerable<string> For(SearchModel model, CompileContext context, IEnumerable<string> dependencies, string workingDirectory, Func<string, bool> exists) =>
+        model == SearchModel.RustModules ? RustModules(dependencies, exists) : Includes(context, dependencies, workingDirectory, exists);
+
+    /// <summary>
+    /// For each module file, its other spelling: a new <c>foo/mod.rs</c> beside <c>foo.rs</c> (or the
+    /// reverse) makes rustc refuse the crate (E0761), so it must stay absent.
+    /// </summary>
+    private static IEnumerable<string> RustModules(IEnumerable<string> dependencies, Func<string, bool> exists)
+    {
+        var absent = new HashSet<string>(NormalizedPath.Comparer);
+        foreach (string dep in dependencies.Where(d => d.EndsWith(".rs", StringComparison.Ordinal)))
+        {
+            string dir = Path.GetDirectoryName(dep)!;
+            string name = Path.GetFileNameWithoutExtension(dep);
+            string other = name == "mod" ? dir + ".rs" : Path.Join(dir, name, "mod.rs");
+            if (!exists(other)) absent.Add(other);
+        }
+        return absent;
+    }
+
+    private static IEnumerable<string> Includes(CompileContext context, IEnumerable<string> dependencies, string workingDirectory, Func<string, bool> exists)
     {
         var search = context.IncludeSearch;
         // Before the compiler's own folders, and after them.

@@ -310,9 +310,10 @@ public sealed class CompileCache
         var dependencies = new List<RecordedDependency>();
         bool usesTimeMacros = false, namesHiddenInput = false, changedWhileCompiling = false;
         var inputs = Inputs();
-        foreach (string dep in DepFile.ParsePrerequisites(depText))
+        var paths = DepFile.ParsePrerequisites(depText).Select(dep => Path.GetFullPath(dep, invocation.WorkingDirectory)).ToList();
+        if (compile.HiddenDependencies is not null) paths = [.. paths, .. compile.HiddenDependencies(paths).Except(paths)];
+        foreach (string path in paths)
         {
-            string path = Path.GetFullPath(dep, invocation.WorkingDirectory);
             if (inputs.Get(path) is not { } facts) return outcome with { Reason = "no_dependency_info" };
             usesTimeMacros |= facts.UsesTimeMacros;
             namesHiddenInput |= facts.NamesHiddenInput;
@@ -356,7 +357,7 @@ public sealed class CompileCache
             CompileDurationNs = run.DurationNs,
         };
         string artifactKey = key.Derive("artifact", dependencies.SelectMany(d => new[] { d.Path, d.Sha256 }));
-        var absent = AbsentGroup.From(ShadowCandidates.For(compile.Context,
+        var absent = AbsentGroup.From(ShadowCandidates.For(compile.Search, compile.Context,
                 dependencies.Select(d => compile.Here(d.Path)).Where(p => !p.StartsWith(EnvPrefix, StringComparison.Ordinal)),
                 invocation.WorkingDirectory, p => inputs.Exists(Path.GetDirectoryName(p)!, Path.GetFileName(p)))
             .Select(compile.Recorded));
