@@ -51,7 +51,8 @@ public static class CompilerIdentity
         if (invocation is not null && IsRustupProxy(resolvedPath, real))
         {
             // The proxy runs a toolchain chosen by files and variables: identify that toolchain's rustc.
-            if (RustupToolchain(resolvedPath, real, invocation, layout) is not { } rustc) return null;
+            // A toolchain that cannot be told must not share entries with any other: a key no other call has.
+            if (RustupToolchain(resolvedPath, real, invocation, layout) is not { } rustc) return "unidentified:" + Guid.NewGuid().ToString("N");
             files = [RealPath(rustc), .. RustcDriverLibraries(RealPath(rustc))];
         }
         else if (invocation is not null && GccCommandLine.IsGccFamily(resolvedPath) && !IsEmscripten(resolvedPath))
@@ -119,7 +120,8 @@ public static class CompilerIdentity
             foreach (string program in new[] { "cc1", "cc1plus", "as", "clang" })
             {
                 var run = CompilerProcess.Run(invoked, [.. bFolders.Select(b => "-B" + b), "-print-prog-name=" + program], invocation.WorkingDirectory, invocation.Environment);
-                if (run.ExitCode != 0) return null;
+                // A driver that cannot say (a wrapper that takes no such option) is identified by itself; the answer is kept all the same.
+                if (run.ExitCode != 0) return [];
                 found.Add(CompilerProcess.Text(run.Stdout).Trim());
             }
             return [.. found];
