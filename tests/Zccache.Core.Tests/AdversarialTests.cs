@@ -248,6 +248,37 @@ public class AdversarialTests : IDisposable
         });
     }
 
+    [Fact]
+    public void A_wrapper_script_that_runs_what_PATH_finds_is_identified_by_what_it_runs()
+    {
+        // "gcc" here is a script that runs whichever "realcc" PATH finds first: gcc or clang.
+        Write("a.c", "int f(int x) { return x * 3; }\n");
+        string bin = _dir["bin"];
+        Directory.CreateDirectory(bin);
+        string script = Path.Join(bin, "gcc");
+        File.WriteAllText(script, "#!/bin/sh\nexec realcc \"$@\"\n");
+        File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        File.SetLastWriteTimeUtc(script, DateTime.UtcNow.AddMinutes(-1));
+        Dictionary<string, string> Env(string real)
+        {
+            string dir = _dir["via-" + real];
+            if (!Directory.Exists(dir))
+            {
+                Directory.CreateDirectory(dir);
+                File.CreateSymbolicLink(Path.Join(dir, "realcc"), "/usr/bin/" + real);
+            }
+            var env = Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>().ToDictionary(e => (string)e.Key, e => (string)e.Value!);
+            env["PATH"] = $"{bin}:{dir}:/usr/bin:/bin";
+            return env;
+        }
+        var cache = Cache();
+        string[] args = ["-c", "a.c", "-o", "a.o", "-O2"];
+        Assert.Equal(OutcomeKind.Miss, Same(cache, "gcc", args, ["a.o"], Env("gcc")).Kind);
+        Assert.Equal(OutcomeKind.Hit, Same(cache, "gcc", args, ["a.o"], Env("gcc")).Kind);
+        Assert.Equal(OutcomeKind.Miss, Same(cache, "gcc", args, ["a.o"], Env("clang")).Kind);
+        Assert.Equal(OutcomeKind.Hit, Same(cache, "gcc", args, ["a.o"], Env("clang")).Kind);
+    }
+
     // ---- 5. Spellings that change the output ----
 
     [Fact]
