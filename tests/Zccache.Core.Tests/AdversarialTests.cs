@@ -212,6 +212,44 @@ public class AdversarialTests : IDisposable
         Assert.Equal(OutcomeKind.Hit, Same(cache, "gcc", args, ["a.o", "a.d"]).Kind);
     }
 
+    /// <summary>Builds p.h.gch from p.h as it is now, in the past.</summary>
+    private void Precompile(string header)
+    {
+        Assert.Equal(0, CompilerProcess.Run("/usr/bin/gcc", ["-x", "c-header", header, "-o", header + ".gch"], _dir["src"]).ExitCode);
+        File.SetLastWriteTimeUtc(_dir["src/" + header + ".gch"], DateTime.UtcNow.AddMinutes(-1));
+        File.SetLastWriteTimeUtc(_dir["src"], DateTime.UtcNow.AddMinutes(-1));
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void A_precompiled_header_that_changes_is_a_miss(bool forcedInclude)
+    {
+        // gcc reads p.h.gch instead of p.h and lists neither in its depfile.
+        Write("a.c", forcedInclude ? "int v = PV;\n" : "#include \"p.h\"\nint v = PV;\n");
+        Write("p.h", "#define PV 1\n");
+        Precompile("p.h");
+        string[] args = forcedInclude ? ["-c", "a.c", "-o", "a.o", "-include", "p.h"] : ["-c", "a.c", "-o", "a.o"];
+        StoredThenChanged(args, () =>
+        {
+            Write("p.h", "#define PV 2\n");
+            Precompile("p.h");
+        });
+    }
+
+    [Fact]
+    public void A_precompiled_header_that_appears_is_a_miss()
+    {
+        Write("a.c", "#include \"p.h\"\nint v = PV;\n");
+        Write("p.h", "#define PV 2\n");
+        Write("stale/p.h", "#define PV 1\n");
+        StoredThenChanged(["-c", "a.c", "-o", "a.o"], () =>
+        {
+            // A precompiled header built from other text: gcc uses it all the same.
+            Assert.Equal(0, CompilerProcess.Run("/usr/bin/gcc", ["-x", "c-header", "stale/p.h", "-o", "p.h.gch"], _dir["src"]).ExitCode);
+        });
+    }
+
     // ---- 4. Programs outside the compiler binary ----
 
     [Fact]

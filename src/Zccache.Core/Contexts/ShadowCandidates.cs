@@ -46,14 +46,20 @@ public static class ShadowCandidates
     private static readonly ConcurrentDictionary<string, (FileStamp Stamp, Include[] Includes)> Scanned = new(NormalizedPath.Comparer);
 
     /// <param name="exists">Whether a file exists now (through the batch's memoised listings).</param>
-    public static IEnumerable<string> For(SearchModel model, CompileContext context, IEnumerable<string> dependencies, string workingDirectory, Func<string, bool> exists) =>
-        model == SearchModel.RustModules ? RustModules(dependencies, exists) : Includes(context, dependencies, workingDirectory, exists);
+    /// <returns>
+    /// The paths that must stay absent, and files the compiler read that its dependency list leaves
+    /// out: precompiled headers (<c>x.h.gch</c>, <c>x.h.pch</c>), which gcc uses in place of the
+    /// first header without listing either.
+    /// </returns>
+    public static (IReadOnlyCollection<string> Absent, IReadOnlyCollection<string> Hidden) For(SearchModel model, CompileContext context,
+        IEnumerable<string> dependencies, string workingDirectory, Func<string, bool> exists) =>
+        model == SearchModel.RustModules ? (RustModules(dependencies, exists), []) : IncludeSearch(context, dependencies, workingDirectory, exists);
 
     /// <summary>
     /// For each module file, its other spelling: a new <c>foo/mod.rs</c> beside <c>foo.rs</c> (or the
     /// reverse) makes rustc refuse the crate (E0761), so it must stay absent.
     /// </summary>
-    private static IEnumerable<string> RustModules(IEnumerable<string> dependencies, Func<string, bool> exists)
+    private static HashSet<string> RustModules(IEnumerable<string> dependencies, Func<string, bool> exists)
     {
         var absent = new HashSet<string>(NormalizedPath.Comparer);
         foreach (string dep in dependencies.Where(d => d.EndsWith(".rs", StringComparison.Ordinal)))
@@ -66,7 +72,8 @@ public static class ShadowCandidates
         return absent;
     }
 
-    private static IEnumerable<string> Includes(CompileContext context, IEnumerable<string> dependencies, string workingDirectory, Func<string, bool> exists)
+    private static (IReadOnlyCollection<string>, IReadOnlyCollection<string>) IncludeSearch(CompileContext context, IEnumerable<string> dependencies,
+        string workingDirectory, Func<string, bool> exists)
     {
         var search = context.IncludeSearch;
         // Before the compiler's own folders, and after them.
@@ -77,31 +84,39 @@ public static class ShadowCandidates
 
         var absent = new HashSet<string>(NormalizedPath.Comparer);
         var explained = new HashSet<string>(NormalizedPath.Comparer);
+        var precompiled = new HashSet<string>(NormalizedPath.Comparer);
         var deps = dependencies.Select(d => NormalizedPath.From(d).Value).Distinct(NormalizedPath.Comparer).ToList();
 
         // Walks one name along folders; records the misses before the first hit. True when found.
-        bool Walk(IEnumerable<string> dirs, string name)
+        // Where a precompiled header may stand in (gcc looks for name.gch in each folder first), those too.
+        bool Walk(IEnumerable<string> dirs, string name, bool pch)
         {
             foreach (string dir in dirs)
             {
                 string candidate = NormalizedPath.From(name, dir).Value;
+                if (pch)
+                {
+                    foreach (string ext in new[] { ".gch", ".pch" })
+                        if (exists(candidate + ext)) precompiled.Add(candidate + ext);
+                        else absent.Add(candidate + ext);
+                }
                 if (exists(candidate)) { explained.Add(candidate); return true; }
                 absent.Add(candidate);
             }
             return false;
         }
 
-        void Resolve(IEnumerable<string> head, string name, bool quoted)
+        void Resolve(IEnumerable<string> head, string name, bool quoted, bool pch)
         {
             if (Path.IsPathRooted(name)) return; // no search
-            if (Walk(head, name)) return;
-            if (Walk(quoted ? quote.Concat(early) : early, name)) return;
-            Walk(after, name); // the compiler's own folders come first: if found there, these are extra checks only
+            if (Walk(head, name, pch)) return;
+            if (Walk(quoted ? quote.Concat(early) : early, name, pch)) return;
+            Walk(after, name, pch); // the compiler's own folders come first: if found there, these are extra checks only
         }
 
         // -include / -imacros: the working directory, then the quote chain.
         foreach (string spelled in context.CommandLineIncludes)
-            Resolve([workingDirectory], spelled, quoted: true);
+            Resolve([workingDirectory], spelled, quoted: true, pch: true);
 
         foreach (string file in deps)
         {
@@ -112,10 +127,12 @@ public static class ShadowCandidates
                     // #include_next: the chain after the folder the includer was found in (the earliest that holds it).
                     int at = chain.FindIndex(d => NormalizedPath.From(file).IsUnder(NormalizedPath.From(d)));
                     var rest = at < 0 ? after : chain.Skip(at + 1).ToList();
-                    if (!Path.IsPathRooted(include.Name)) Walk(rest, include.Name);
+                    if (!Path.IsPathRooted(include.Name)) Walk(rest, include.Name, pch: false);
                     continue;
                 }
-                Resolve(include.Quoted ? [Path.GetDirectoryName(file)!] : [], include.Name, include.Quoted);
+                // A precompiled header can only be the first header of the source itself (or a -include).
+                Resolve(include.Quoted ? [Path.GetDirectoryName(file)!] : [], include.Name, include.Quoted,
+                    pch: NormalizedPath.Comparer.Equals(file, context.SourceFile.Value));
             }
         }
 
@@ -149,7 +166,7 @@ public static class ShadowCandidates
                 }
             }
         }
-        return absent;
+        return (absent, precompiled);
     }
 
     /// <summary>The include directives and <c>__has_include</c> tests of a file, memoised by its stamp.</summary>

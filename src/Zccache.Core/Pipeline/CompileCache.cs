@@ -312,11 +312,17 @@ public sealed class CompileCache
         var inputs = Inputs();
         var paths = DepFile.ParsePrerequisites(depText).Select(dep => Path.GetFullPath(dep, invocation.WorkingDirectory)).ToList();
         if (compile.HiddenDependencies is not null) paths = [.. paths, .. compile.HiddenDependencies(paths).Except(paths)];
+        // Where a new file would be found first; and the precompiled headers used, which no depfile lists.
+        var (absentPaths, precompiled) = ShadowCandidates.For(compile.Search, compile.Context, paths, invocation.WorkingDirectory,
+            p => inputs.Exists(Path.GetDirectoryName(p)!, Path.GetFileName(p)));
+        paths = [.. paths, .. precompiled.Except(paths)];
         foreach (string path in paths)
         {
             if (inputs.Get(path) is not { } facts) return outcome with { Reason = "no_dependency_info" };
-            usesTimeMacros |= facts.UsesTimeMacros;
-            namesHiddenInput |= facts.NamesHiddenInput;
+            // A precompiled header is binary, and a fixed input: its bytes name every builtin macro, time macros included.
+            bool text = !precompiled.Contains(path);
+            usesTimeMacros |= text && facts.UsesTimeMacros;
+            namesHiddenInput |= text && facts.NamesHiddenInput;
             changedWhileCompiling |= FileStamp.Read(path) is not { } now || now.MtimeNs >= startedNs || now.CtimeNs >= startedNs;
             dependencies.Add(new RecordedDependency(compile.Recorded(path), facts.Hash.Hex) { Stamp = facts.SettledStamp });
         }
@@ -357,10 +363,7 @@ public sealed class CompileCache
             CompileDurationNs = run.DurationNs,
         };
         string artifactKey = key.Derive("artifact", dependencies.SelectMany(d => new[] { d.Path, d.Sha256 }));
-        var absent = AbsentGroup.From(ShadowCandidates.For(compile.Search, compile.Context,
-                dependencies.Select(d => compile.Here(d.Path)).Where(p => !p.StartsWith(EnvPrefix, StringComparison.Ordinal)),
-                invocation.WorkingDirectory, p => inputs.Exists(Path.GetDirectoryName(p)!, Path.GetFileName(p)))
-            .Select(compile.Recorded));
+        var absent = AbsentGroup.From(absentPaths.Select(compile.Recorded));
         bool published = _store!.Publish(artifactKey, entry);
         Manifest merged = _store.AddToManifest(key.Hex, new ManifestResult(artifactKey, dependencies) { Absent = absent });
         if (_remote is { ReadOnly: false })
