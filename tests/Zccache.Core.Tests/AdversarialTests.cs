@@ -122,6 +122,22 @@ public class AdversarialTests : IDisposable
     }
 
     [Fact]
+    public void Folders_from_CPATH_are_include_folders()
+    {
+        Write("a.c", "#include <h.h>\nint v = H;\n");
+        Write("inc2/h.h", "#define H 1\n");
+        Folder("inc1");
+        var env = Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>().ToDictionary(e => (string)e.Key, e => (string)e.Value!);
+        env["CPATH"] = _dir["src/inc1"] + ":" + _dir["src/inc2"];
+        var cache = Cache();
+        string[] args = ["-c", "a.c", "-o", "a.o"];
+        Assert.Equal(OutcomeKind.Miss, Same(cache, "gcc", args, ["a.o"], env).Kind);
+        Assert.Equal(OutcomeKind.Hit, Same(cache, "gcc", args, ["a.o"], env).Kind);
+        Write("inc1/h.h", "#define H 2\n");
+        Assert.Equal(OutcomeKind.Miss, Same(cache, "gcc", args, ["a.o"], env).Kind);
+    }
+
+    [Fact]
     public void A_header_that_has_include_did_not_find_the_first_time_is_a_miss_when_it_appears()
     {
         Write("a.c", "#if __has_include(<opt.h>)\n#include <opt.h>\n#else\n#define OPT 0\n#endif\nint v = OPT;\n");

@@ -234,6 +234,13 @@ public static class GccCommandLine
             flags.Add(map);
         }
 
+        // The include variables are folders too (CPATH after the -I folders, the others after -isystem): the
+        // search model follows them. Their values are keyed as environment; an empty element is the working directory.
+        foreach (var (name, list) in new[] { ("CPATH", search.User), ("C_INCLUDE_PATH", search.System), ("CPLUS_INCLUDE_PATH", search.System),
+                     ("OBJC_INCLUDE_PATH", search.System), ("OBJCPLUS_INCLUDE_PATH", search.System) })
+            if (invocation.GetEnvironmentVariable(name) is { Length: > 0 } value)
+                list.AddRange(value.Split(Path.PathSeparator).Select(d => Abs(d.Length == 0 ? "." : d)));
+
         bool conflict = macroOps.Select(op => MacroName(op[2..])).GroupBy(n => n).Any(g => g.Count() > 1);
         var context = new CompileContext
         {
