@@ -333,6 +333,21 @@ public class AdversarialTests : IDisposable
         Assert.Equal(OutcomeKind.Hit, Same(cache, "gcc", args, ["a.o"], Env("clang")).Kind);
     }
 
+    [Theory]
+    [InlineData("gcc", "-march=native")]
+    [InlineData("gcc", "-mtune=native")]
+    [InlineData("rustc", "-Ctarget-cpu=native")]
+    public void Native_processor_flags_key_the_host_processor(string compiler, string flag)
+    {
+        // An object for this processor must not be served to another machine sharing the cache.
+        var inv = Invocation(compiler, compiler == "gcc" ? ["-c", "a.c", flag] : [.. RlibArgs, flag]);
+        var extras = compiler == "gcc" ? GccCommandLine.Parse(inv).Compile!.KeyExtras : RustcCommandLine.Parse(inv, _memo).Compile!.KeyExtras;
+        Assert.Equal(HostCpu.Digest(), extras.Single(e => e.Key == "host-cpu").Value);
+        Assert.Matches("^[0-9a-f]{64}$", HostCpu.Digest());
+        var plain = Invocation(compiler, compiler == "gcc" ? ["-c", "a.c", "-march=x86-64"] : [.. RlibArgs]);
+        Assert.DoesNotContain((compiler == "gcc" ? GccCommandLine.Parse(plain).Compile! : RustcCommandLine.Parse(plain, _memo).Compile!).KeyExtras, e => e.Key == "host-cpu");
+    }
+
     // ---- 5. Spellings that change the output ----
 
     [Fact]

@@ -264,6 +264,11 @@ public static class GccCommandLine
             new("spelled", string.Join('\n', spelled)),
         };
         extras.AddRange(inputFiles);
+        if (args.Any(HostCpu.IsNative))
+        {
+            if (HostCpu.Digest() is not { } cpu) return (null, new NonCacheable(NonCacheableReason.UnsupportedOption, "-march=native (the processor cannot be identified)"));
+            extras.Add(new("host-cpu", cpu));
+        }
         foreach (string name in OutputEnvironment)
             if (invocation.GetEnvironmentVariable(name) is { Length: > 0 } v) extras.Add(new("env:" + name, v));
 

@@ -130,6 +130,11 @@ public static class RustcCommandLine
         }
         foreach (var (name, value) in CargoEnvironment(invocation))
             extras.Add(new("env:" + name, value));
+        if (args.Any(HostCpu.IsNative))
+        {
+            if (HostCpu.Digest() is not { } cpu) return (null, new NonCacheable(NonCacheableReason.UnsupportedOption, "-C target-cpu=native (the processor cannot be identified)"));
+            extras.Add(new("host-cpu", cpu));
+        }
         // A custom target is a JSON file: its content, not its name, decides the output.
         if (target is not null && target.EndsWith(".json", StringComparison.OrdinalIgnoreCase))
         {
