@@ -190,6 +190,22 @@ public class AdversarialTests : IDisposable
         Assert.NotEqual(OutcomeKind.Hit, Same(cache, "gcc", ["-c", "a.c", "-o", "a.o"], ["a.o"]).Kind);
     }
 
+    [Fact]
+    public void A_header_saved_between_two_compiles_of_one_batch_is_recorded_with_what_the_second_read()
+    {
+        // One MSBuild task execution looks at each input once; a header saved in the middle of it
+        // must not be recorded with its old hash beside an object built from its new text.
+        Write("a.c", "#include \"h.h\"\nint a = H;\n");
+        Write("b.c", "#include \"h.h\"\nint b = H;\n");
+        Write("h.h", "#define H 1\n");
+        var batch = CompileCache.Open(_dir["cache"], _memo, snapshotInputs: true);
+        Assert.Equal(OutcomeKind.Miss, batch.Compile(Invocation("gcc", ["-c", "a.c", "-o", "a.o"])).Outcome.Kind);
+        Write("h.h", "#define H 2\n");
+        Assert.Equal(OutcomeKind.Miss, batch.Compile(Invocation("gcc", ["-c", "b.c", "-o", "b.o"])).Outcome.Kind);
+        Write("h.h", "#define H 1\n");
+        Same(CompileCache.Open(_dir["cache"], _memo, snapshotInputs: true), "gcc", ["-c", "b.c", "-o", "b.o"], ["b.o"]);
+    }
+
     // ---- 3. Files the compiler reads that are not in its dependency output ----
 
     [Fact]

@@ -318,7 +318,9 @@ public sealed class CompileCache
         paths = [.. paths, .. precompiled.Except(paths)];
         foreach (string path in paths)
         {
-            if (inputs.Get(path) is not { } facts) return outcome with { Reason = "no_dependency_info" };
+            // Hashed now, not from the batch's snapshot: a header saved while an earlier compile of the
+            // batch ran is recorded with the content this compile read (the anchor below covers this one).
+            if (_memo.Get(path) is not { } facts) return outcome with { Reason = "no_dependency_info" };
             // A precompiled header is binary, and a fixed input: its bytes name every builtin macro, time macros included.
             bool text = !precompiled.Contains(path);
             usesTimeMacros |= text && facts.UsesTimeMacros;
