@@ -23,6 +23,14 @@ public class GccCommandLineTests
     [InlineData(NonCacheableReason.UnsupportedOption, "-c", "a.c", "-Wp,-MD,x.d")]
     [InlineData(NonCacheableReason.UnsupportedOption, "-c", "a.c", "-S")]
     [InlineData(NonCacheableReason.UnsupportedOption, "-c", "a.c", "-o")]
+    [InlineData(NonCacheableReason.UnsupportedOption, "-c", "a.c", "-I-")]
+    [InlineData(NonCacheableReason.UnsupportedOption, "-c", "a.c", "--include-barrier")]
+    [InlineData(NonCacheableReason.UnsupportedOption, "-c", "a.c", "-I=inc")]
+    [InlineData(NonCacheableReason.UnsupportedOption, "-c", "a.c", "-iwithprefix", "inc")]
+    [InlineData(NonCacheableReason.UnsupportedOption, "-c", "a.c", "-include-pch", "p.pch")]
+    [InlineData(NonCacheableReason.UnsupportedOption, "-c", "a.c", "-frecord-command-line")]
+    [InlineData(NonCacheableReason.UnsupportedOption, "-c", "a.c", "-fprofile-instr-use")]
+    [InlineData(NonCacheableReason.MissingInput, "-c", "a.c", "-fprofile-instr-use=/nonexistent.profdata")]
     [InlineData(NonCacheableReason.NotASource, "-c", "a.o")]
     [InlineData(NonCacheableReason.BadResponseFile, "-c", "@missing.rsp")]
     public void Non_cacheable_calls_say_why(NonCacheableReason reason, params string[] args)
@@ -30,6 +38,26 @@ public class GccCommandLineTests
         var (compile, why) = Parse("/w", args);
         Assert.Null(compile);
         Assert.Equal(reason, why!.Reason);
+    }
+
+    [Fact]
+    public void Joined_and_long_spellings_are_read_as_the_short_options()
+    {
+        var (c, why) = Parse("/w", "-c", "a.c", "-iquoteq", "--include-directory=u", "-isystems", "-idirafterz", "-includef.h", "--define-macro=X=1");
+        Assert.Null(why);
+        var search = c!.Context.IncludeSearch;
+        Assert.Equal(["/w/q", "/w/u", "/w/s", "/w/z"], [search.Quote.Single().Value, search.User.Single().Value, search.System.Single().Value, search.After.Single().Value]);
+        Assert.Equal(["f.h"], c.Context.CommandLineIncludes);
+        Assert.Equal(["X=1"], c.Context.Defines);
+    }
+
+    [Fact]
+    public void A_depfile_target_named_by_MT_keeps_the_object_path_out_of_the_key()
+    {
+        string Depfile(params string[] args) => Parse("/w", args).Compile!.KeyExtras.Single(e => e.Key == "depfile").Value;
+        Assert.Equal(Depfile("-c", "a.c", "-o", "b1/a.o", "-MD", "-MT", "a.o", "-MF", "b1/a.d"),
+            Depfile("-c", "a.c", "-o", "b2/a.o", "-MD", "-MT", "a.o", "-MF", "b2/a.d"));
+        Assert.NotEqual(Depfile("-c", "a.c", "-o", "b1/a.o", "-MD"), Depfile("-c", "a.c", "-o", "b2/a.o", "-MD"));
     }
 
     [Fact]
@@ -52,7 +80,10 @@ public class GccCommandLineTests
         Assert.Equal("/w/o/a.d", c!.DependencyFile);
         Assert.Equal(["object", "depfile"], c.Outputs.Select(o => o.Name));
         var (d, _) = Parse("/w", "-c", "a.c", "-o", "o/a.o", "-MMD", "-MF", "deps/a.d", "-MT", "tgt");
-        Assert.Equal("/w/deps/a.d", d!.DependencyFile);
+        // -MMD's list leaves system headers out: the cache takes its own, full one, and delivers the user's file.
+        Assert.Null(d!.DependencyFile);
+        Assert.NotNull(d.DependencyScan);
+        Assert.Equal("/w/deps/a.d", d.Outputs.Single(o => o.Name == "depfile").Path);
         Assert.Contains(d.KeyExtras, e => e.Key == "depfile" && e.Value.Contains("-MT=tgt"));
         var (e, _) = Parse("/w", "-c", "a.c");
         Assert.Null(e!.DependencyFile);

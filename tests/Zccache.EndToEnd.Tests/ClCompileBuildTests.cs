@@ -113,7 +113,9 @@ public sealed class ClCompileBuildTests(PackageFeed feed) : IDisposable
         Directory.CreateDirectory(_ws["app/native/override"]);
         Assert.Equal(4, _ws.Build("app/app.csproj").Stats!.Misses);
         Assert.Equal(4, _ws.Build("app/app.csproj").Stats!.UpToDate);
-        _ws.Write("app/native/override/config.h", "#pragma once\n#define FOO_OVERRIDDEN 1\n#define TABLE_SIZE 7\n");
+        // table.c and tokenize.cpp include "table.h", now found in override/ first. (A new override/config.h
+        // would change nothing: table.h's "config.h" is found beside it, before any -I folder.)
+        _ws.Write("app/native/override/table.h", "#pragma once\n#include \"../include/table.h\"\n#define FOO_OVERRIDDEN 1\n");
         var r = _ws.Build("app/app.csproj", "-v:n");
         Assert.True(r.Succeeded, r.Output);
         Assert.Equal((0L, 2L, 2L), (r.Stats!.Hits, r.Stats.Misses, r.Stats.UpToDate));

@@ -23,6 +23,20 @@ public sealed record CacheableCompile
     public required Func<string, IEnumerable<string>> DependencyArguments { get; init; }
     /// <summary>Set when the compiler reports what it read as include notes on standard output (cl's <c>/showIncludes</c>) instead of a depfile.</summary>
     public IncludeNotes? IncludeNotes { get; init; }
+    /// <summary>
+    /// When the user's own dependency file is partial (<c>-MMD</c>): the arguments of a run that only
+    /// writes the full list to a given path, made after the compile. Null: the compile reports it.
+    /// </summary>
+    public Func<string, IEnumerable<string>>? DependencyScan { get; init; }
+    /// <summary>
+    /// Files the compile reads that its dependency output leaves out, found from the dependencies
+    /// (rustc: static libraries named by <c>#[link]</c>): recorded and verified like the others.
+    /// </summary>
+    public Func<IReadOnlyList<string>, IEnumerable<string>>? HiddenDependencies { get; init; }
+    /// <summary>Where a new file would change what the compiler reads (see <see cref="Contexts.ShadowCandidates"/>).</summary>
+    public Contexts.SearchModel Search { get; init; } = Contexts.SearchModel.CInclude;
+    /// <summary>True when a failed run's messages (stderr) show the driver or environment failed, not the source: not replayed.</summary>
+    public Func<byte[], bool> IsEnvironmentFailure { get; init; } = _ => false;
     /// <summary>The base directory this compile's key, manifest and depfile are written relative to; null: none.</summary>
     public Paths.BaseDir? BaseDir { get; init; }
     /// <summary>A path, or text naming paths (a depfile), as keys, manifests and entries record it: with the base directory as its marker.</summary>

@@ -13,6 +13,11 @@ namespace Zccache.Core.Compilers;
 /// Hashing a compiler costs milliseconds (rustc's driver: a second), and a launcher is a new
 /// process per compile, so identities are memoised in-process and on disk under the cache root,
 /// by each file's <see cref="FileStamp"/>, as ccache's <c>compiler_check=mtime</c> does.
+/// What the driver executes counts too: a gcc-family driver (or a wrapper script) is asked once
+/// which <c>cc1</c>, <c>cc1plus</c>, <c>as</c> and <c>clang</c> it runs (<c>-print-prog-name</c>,
+/// with the call's <c>-B</c> folders and PATH), and a rustup proxy which toolchain it runs
+/// (<c>rustc --print sysroot</c>); the answers are memoised on disk by everything that decides
+/// them, so a hit starts no process.
 /// </summary>
 public static class CompilerIdentity
 {
@@ -37,11 +42,22 @@ public static class CompilerIdentity
     }
 
     /// <summary>The compiler's identity for keys: "sha256:&lt;hex&gt;[+&lt;hex&gt;…]"; null when a file cannot be read.</summary>
-    public static string? Identify(string resolvedPath, FileHashMemo memo, CacheLayout? layout = null)
+    /// <param name="invocation">The call: its PATH, environment, working directory and <c>-B</c> folders decide what the driver runs.</param>
+    public static string? Identify(string resolvedPath, FileHashMemo memo, CacheLayout? layout = null, CompileInvocation? invocation = null)
     {
         string real = RealPath(resolvedPath);
         var parts = new List<string>();
-        foreach (string file in (IEnumerable<string>)[real, .. RustcDriverLibraries(real), .. EmscriptenFiles(resolvedPath, real)])
+        IEnumerable<string> files = [real, .. RustcDriverLibraries(real), .. EmscriptenFiles(resolvedPath, real)];
+        if (invocation is not null && IsRustupProxy(resolvedPath, real))
+        {
+            // The proxy runs a toolchain chosen by files and variables: identify that toolchain's rustc.
+            // A toolchain that cannot be told must not share entries with any other: a key no other call has.
+            if (RustupToolchain(resolvedPath, real, invocation, layout) is not { } rustc) return "unidentified:" + Guid.NewGuid().ToString("N");
+            files = [RealPath(rustc), .. RustcDriverLibraries(RealPath(rustc))];
+        }
+        else if (invocation is not null && GccCommandLine.IsGccFamily(resolvedPath) && !IsEmscripten(resolvedPath))
+            files = [.. files, .. DriverPrograms(resolvedPath, real, invocation, layout)];
+        foreach (string file in files)
         {
             if (HashOf(file, memo, layout) is not { } hex) return null;
             parts.Add(hex);
@@ -67,10 +83,11 @@ public static class CompilerIdentity
         return Directory.Exists(lib) ? Directory.EnumerateFiles(lib, "librustc_driver-*").Order(StringComparer.Ordinal) : [];
     }
 
+    private static bool IsEmscripten(string invoked) => Path.GetFileNameWithoutExtension(invoked) is "emcc" or "em++";
+
     private static IEnumerable<string> EmscriptenFiles(string invoked, string real)
     {
-        string name = Path.GetFileNameWithoutExtension(invoked);
-        if (name is not ("emcc" or "em++")) return [];
+        if (!IsEmscripten(invoked)) return [];
         string root = Path.GetDirectoryName(real)!;
         var files = new List<string>();
         foreach (string f in new[] { "emscripten-version.txt", "emcc.py" })
@@ -88,6 +105,115 @@ public static class CompilerIdentity
             }
         }
         return files;
+    }
+
+    /// <summary>The programs a gcc-family driver runs for a compile, as files (the ones it would not find are left out).</summary>
+    private static IEnumerable<string> DriverPrograms(string invoked, string real, CompileInvocation invocation, CacheLayout? layout)
+    {
+        string? path = invocation.GetEnvironmentVariable("PATH");
+        var bFolders = BFolders(invocation.Arguments, invocation.WorkingDirectory);
+        string decidedBy = string.Join('\n', [invoked, Stamp(real), Stamp(invoked), path ?? "", invocation.GetEnvironmentVariable("GCC_EXEC_PREFIX") ?? "",
+            invocation.GetEnvironmentVariable("COMPILER_PATH") ?? "", .. bFolders]);
+        string[] answers = Memoised("programs", decidedBy, layout, () =>
+        {
+            var found = new List<string>();
+            foreach (string program in new[] { "cc1", "cc1plus", "as", "clang" })
+            {
+                var run = CompilerProcess.Run(invoked, [.. bFolders.Select(b => "-B" + b), "-print-prog-name=" + program], invocation.WorkingDirectory, invocation.Environment);
+                // A driver that cannot say (a wrapper that takes no such option) is identified by itself; the answer is kept all the same.
+                if (run.ExitCode != 0) return [];
+                found.Add(CompilerProcess.Text(run.Stdout).Trim());
+            }
+            return [.. found];
+        }) ?? [];
+        var files = new List<string>();
+        foreach (string answer in answers)
+        {
+            // An absolute answer is a file the driver found in its own folders; "as" alone is looked up on PATH, every time.
+            string? file = Path.IsPathRooted(answer) ? answer : answer == "as" ? Resolve(answer, invocation.WorkingDirectory, path) : null;
+            if (file is not null && File.Exists(file) && !string.Equals(RealPath(file), real, StringComparison.Ordinal)) files.Add(RealPath(file));
+        }
+        return files;
+    }
+
+    private static List<string> BFolders(IReadOnlyList<string> args, string cwd)
+    {
+        var result = new List<string>();
+        for (int i = 0; i < args.Count; i++)
+        {
+            string a = args[i];
+            if (a == "-B" && i + 1 < args.Count) result.Add(Path.GetFullPath(args[++i], cwd) + (args[i].EndsWith('/') ? "/" : ""));
+            else if (a.StartsWith("-B", StringComparison.Ordinal) && a is not ("-Bstatic" or "-Bdynamic" or "-Bsymbolic"))
+                result.Add(Path.GetFullPath(a[2..], cwd) + (a.EndsWith('/') ? "/" : ""));
+        }
+        return result;
+    }
+
+    private static bool IsRustupProxy(string invoked, string real) =>
+        RustcCommandLine.IsRustc(invoked) && Path.GetFileNameWithoutExtension(real) is "rustup" or "rustup-init";
+
+    /// <summary>
+    /// The rustc a rustup proxy runs for this call. rustup chooses by <c>+toolchain</c>,
+    /// RUSTUP_TOOLCHAIN, a <c>rust-toolchain(.toml)</c> file in the folder or above, its settings
+    /// (overrides, default) and what is installed: all of that decides the memo.
+    /// </summary>
+    private static string? RustupToolchain(string invoked, string real, CompileInvocation invocation, CacheLayout? layout)
+    {
+        string home = invocation.GetEnvironmentVariable("RUSTUP_HOME")
+            ?? Path.Join(invocation.GetEnvironmentVariable("HOME") ?? Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".rustup");
+        string plus = invocation.Arguments.Count > 0 && invocation.Arguments[0].StartsWith('+') ? invocation.Arguments[0] : "";
+        var decidedBy = new List<string> { invoked, Stamp(real), plus, home, invocation.GetEnvironmentVariable("RUSTUP_TOOLCHAIN") ?? "",
+            Stamp(Path.Join(home, "settings.toml")), DirectoryStamp(Path.Join(home, "toolchains")) };
+        for (string? dir = Path.GetFullPath(invocation.WorkingDirectory); dir is not null; dir = Path.GetDirectoryName(dir))
+            foreach (string name in new[] { "rust-toolchain", "rust-toolchain.toml" })
+                if (FileStamp.Read(Path.Join(dir, name)) is { } s) decidedBy.Add($"{dir}/{name} {s}");
+        string[]? sysroot = Memoised("rustup", string.Join('\n', decidedBy), layout, () =>
+        {
+            var run = CompilerProcess.Run(invoked, [.. plus.Length > 0 ? new[] { plus } : [], "--print", "sysroot"], invocation.WorkingDirectory, invocation.Environment);
+            string text = CompilerProcess.Text(run.Stdout).Trim();
+            return run.ExitCode == 0 && Directory.Exists(text) ? [text] : null;
+        });
+        if (sysroot is not [var root]) return null;
+        string rustc = Path.Join(root, "bin", OperatingSystem.IsWindows() ? "rustc.exe" : "rustc");
+        return File.Exists(rustc) ? rustc : null;
+    }
+
+    private static string Stamp(string file) => FileStamp.Read(file) is { } s ? $"{s.Size} {s.MtimeNs} {s.CtimeNs} {s.Inode}" : "-";
+
+    private static string DirectoryStamp(string dir)
+    {
+        try { return Directory.Exists(dir) ? Directory.GetLastWriteTimeUtc(dir).Ticks.ToString() : "-"; }
+        catch (IOException) { return "-"; }
+    }
+
+    private static readonly ConcurrentDictionary<string, string[]> Answers = new();
+
+    /// <summary>An answer that takes a process to get, memoised in-process and on disk by the text of everything that decides it.</summary>
+    private static string[]? Memoised(string kind, string decidedBy, CacheLayout? layout, Func<string[]?> ask)
+    {
+        string id = kind + "-" + ContentHash.Of(Encoding.UTF8.GetBytes(decidedBy)).Hex[..32];
+        if (Answers.TryGetValue(id, out var known)) return known;
+        string? record = layout is null ? null : Path.Join(layout.Tools, id);
+        if (record is not null)
+        {
+            try
+            {
+                string[] lines = File.ReadAllText(record).Split('\n');
+                // The first line is the whole question: a hash collision or a torn file is no answer.
+                if (lines.Length >= 2 && lines[0] == Hex.Lower(Sha256.Hash(Encoding.UTF8.GetBytes(decidedBy))) && lines[^1] == "end")
+                    return Answers[id] = lines[1..^1];
+            }
+            catch (IOException) { }
+            catch (UnauthorizedAccessException) { }
+        }
+        if (ask() is not { } answer) return null;
+        Answers[id] = answer;
+        if (record is not null)
+        {
+            try { AtomicFile.Write(record, Encoding.UTF8.GetBytes(string.Join('\n', [Hex.Lower(Sha256.Hash(Encoding.UTF8.GetBytes(decidedBy))), .. answer, "end"]))); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { } // only a memo
+        }
+        return answer;
     }
 
     private static string? HashOf(string file, FileHashMemo memo, CacheLayout? layout)

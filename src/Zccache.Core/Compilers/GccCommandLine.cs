@@ -1,4 +1,5 @@
 using Zccache.Core.Contexts;
+using Zccache.Core.Hashing;
 using Zccache.Core.Paths;
 
 namespace Zccache.Core.Compilers;
@@ -28,13 +29,49 @@ public static class GccCommandLine
     {
         "-MG", "-v", "-###", "-S", "-dM", "-dD", "-fsyntax-only", "--coverage", "-ftest-coverage", "-fprofile-arcs",
         "-ftime-report", "-fstack-usage", "-frecord-gcc-switches", "-Xpreprocessor", "-Xclang",
+        // The object would record the command line, the cache's private depfile path included.
+        "-frecord-command-line", "-grecord-command-line",
+        // Profile data from a default path; -I- changes the quote chain's shape.
+        "-fprofile-instr-use", "-I-", "-aux-info",
     };
 
     private static readonly string[] UnsupportedPrefixes =
     [
         "-save-temps", "-fprofile-use", "-fprofile-generate", "-fauto-profile", "-fcreate-profile", "-gsplit-dwarf",
         "-Wp,", "-specs", "--specs", "-fdump-", "-fcallgraph-info", "-fmodules", "-fmodule-",
+        // Include folders the search model does not follow (clang's extra chains, prefixes, overlays, frameworks, #embed).
+        "-isystem-after", "-cxx-isystem", "-iframework", "-F", "-ivfsoverlay", "-iembed-dir", "--embed-dir", "-include-pch",
+        "-fprebuilt-module-path", "-iwithprefix", "--system-header-prefix", "--no-system-header-prefix",
+        // Extra outputs.
+        "-MJ", "-ftime-trace", "-fsave-optimization-record", "-foptimization-record-file", "-fprofile-instr-generate",
+        "-fcs-profile-generate",
     ];
+
+    /// <summary>
+    /// Options that name a file the compiler reads but does not list in its dependency output:
+    /// the file's content enters the key (a missing file: not cached, the compiler says why).
+    /// </summary>
+    private static readonly string[] InputFileOptions =
+    [
+        "-fprofile-instr-use=", "-fprofile-sample-use=", "-fprofile-remapping-file=", "-fsanitize-coverage-allowlist=",
+        "-fsanitize-coverage-whitelist=", "-fsanitize-coverage-ignorelist=", "-fsanitize-coverage-blocklist=",
+        "-fsanitize-coverage-blacklist=", "-fsanitize-ignorelist=", "-fsanitize-blacklist=", "-fsanitize-system-ignorelist=",
+        "-fprofile-list=", "-fxray-always-instrument=", "-fxray-never-instrument=", "-fxray-attr-list=", "-fplugin=",
+        "-fpass-plugin=", "--config=",
+    ];
+
+    /// <summary>Long spellings gcc and clang accept for short options.</summary>
+    private static readonly Dictionary<string, string> LongAliases = new(StringComparer.Ordinal)
+    {
+        ["--include-directory"] = "-I", ["--include-directory-after"] = "-idirafter", ["--include"] = "-include",
+        ["--imacros"] = "-imacros", ["--define-macro"] = "-D", ["--undefine-macro"] = "-U", ["--output"] = "-o",
+        ["--compile"] = "-c", ["--preprocess"] = "-E", ["--include-barrier"] = "-I-", ["--dependencies"] = "-M",
+        ["--user-dependencies"] = "-MM", ["--write-dependencies"] = "-MD", ["--write-user-dependencies"] = "-MMD",
+        ["--print-missing-file-dependencies"] = "-MG", ["--language"] = "-x", ["--no-standard-includes"] = "-nostdinc",
+        ["--assemble"] = "-S", ["--save-temps"] = "-save-temps", ["--verbose"] = "-v", ["--include-prefix"] = "-iprefix",
+        ["--include-with-prefix"] = "-iwithprefix", ["--include-with-prefix-after"] = "-iwithprefix",
+        ["--include-with-prefix-before"] = "-iwithprefixbefore", ["--config"] = "--config=",
+    };
 
     /// <summary>Environment variables that change what gcc/clang produce (or the language of their messages).</summary>
     private static readonly string[] OutputEnvironment =
@@ -64,14 +101,15 @@ public static class GccCommandLine
         return CompilerNames.Any(c => name.EndsWith("-" + c, StringComparison.Ordinal) || name.Contains("-" + c + "-", StringComparison.Ordinal));
     }
 
-    public static (CacheableCompile? Compile, NonCacheable? Why) Parse(CompileInvocation invocation)
+    public static (CacheableCompile? Compile, NonCacheable? Why) Parse(CompileInvocation invocation, FileHashMemo? memo = null)
     {
+        memo ??= FileHashMemo.Shared;
         foreach (string name in SideOutputEnvironment)
             if (!string.IsNullOrEmpty(invocation.GetEnvironmentVariable(name)))
                 return (null, new NonCacheable(NonCacheableReason.UnsupportedOption, name));
 
         List<string> args;
-        try { args = ResponseFiles.Expand(invocation.Arguments, invocation.WorkingDirectory); }
+        try { args = LongToShort(ResponseFiles.Expand(invocation.Arguments, invocation.WorkingDirectory)); }
         catch (ResponseFileException e) { return (null, new NonCacheable(NonCacheableReason.BadResponseFile, e.Message)); }
 
         string cwd = invocation.WorkingDirectory;
@@ -83,6 +121,9 @@ public static class GccCommandLine
         var macroOps = new List<string>();
         var flags = new List<string>();
         var forceIncludes = new List<NormalizedPath>();
+        var commandLineIncludes = new List<string>();
+        var spelled = new List<string>(); // include folders and files as written: __FILE__ and debug info keep the spelling
+        var inputFiles = new List<KeyValuePair<string, string>>();
         var unknown = new List<string>();
         var depOptions = new List<string>();
         var sources = new List<(string Arg, string? Language)>();
@@ -103,11 +144,20 @@ public static class GccCommandLine
 
             // Split "-Ifoo" / "-I foo" forms of value-taking options.
             string? option = null, value = null;
-            foreach (string name in new[] { "-o", "-I", "-D", "-U", "-x", "-MF", "-MT", "-MQ", "-L", "-l", "-B", "-u", "-T", "-z" })
+            foreach (string name in JoinedValue)
             {
                 if (arg == name) { option = name; break; }
                 if (arg.StartsWith(name, StringComparison.Ordinal) && name.Length == 2 && !IsLongOptionStartingWith(arg, name)) { option = name; value = arg[2..]; break; }
-                if (arg.StartsWith(name, StringComparison.Ordinal) && name.Length == 3 && arg.Length > 3) { option = name; value = arg[3..]; break; }
+                if (arg.StartsWith(name, StringComparison.Ordinal) && name.Length >= 3 && arg.Length > name.Length) { option = name; value = arg[name.Length..]; break; }
+            }
+            if (InputFileOptions.FirstOrDefault(p => arg.StartsWith(p, StringComparison.Ordinal)) is { } fileOption)
+            {
+                if (arg.Length == fileOption.Length) return (null, new NonCacheable(NonCacheableReason.UnsupportedOption, arg));
+                string file = Abs(arg[fileOption.Length..]).Value;
+                if (memo.Get(file) is not { } facts) return (null, new NonCacheable(NonCacheableReason.MissingInput, arg));
+                inputFiles.Add(new("file:" + fileOption + file, facts.Hash.Hex));
+                flags.Add(arg);
+                continue;
             }
             option ??= arg;
             if (value is null && TakesValue.Contains(option))
@@ -121,22 +171,25 @@ public static class GccCommandLine
                 case "-c": compileOnly = true; break;
                 case "-E": case "-M": case "-MM": preprocessOnly = true; break;
                 case "-o": output = value; break;
-                case "-I": search.User.Add(Abs(value!)); break;
-                case "-iquote": search.Quote.Add(Abs(value!)); break;
-                case "-isystem": search.System.Add(Abs(value!)); break;
-                case "-idirafter": search.After.Add(Abs(value!)); break;
-                case "-include": forceIncludes.Add(Abs(value!)); break;
-                case "-imacros": flags.Add("-imacros=" + Abs(value!).Value); break;
+                case "-I": case "-iquote": case "-isystem": case "-idirafter":
+                    // "=dir" and "$SYSROOT/dir" are under the sysroot: not followed.
+                    if (value!.StartsWith('=') || value.StartsWith("$SYSROOT", StringComparison.Ordinal))
+                        return (null, new NonCacheable(NonCacheableReason.UnsupportedOption, option + value));
+                    (option switch { "-I" => search.User, "-iquote" => search.Quote, "-isystem" => search.System, _ => search.After }).Add(Abs(value));
+                    spelled.Add(option + value);
+                    break;
+                case "-include": forceIncludes.Add(Abs(value!)); commandLineIncludes.Add(value!); spelled.Add(option + value); break;
+                case "-imacros": flags.Add("-imacros=" + Abs(value!).Value); commandLineIncludes.Add(value!); spelled.Add(option + value); break;
                 case "-D": defines.Add(value!); macroOps.Add("-D" + value); break;
                 case "-U": undefines.Add(value!); macroOps.Add("-U" + value); break;
                 case "-x": language = value == "none" ? null : value; flags.Add("-x" + value); break;
                 case "-MD": depMD = true; break;
                 case "-MMD": depMMD = true; break;
-                case "-MF": depFile = value; depOptions.Add("-MF=" + Abs(value!).Value); break;
+                case "-MF": depFile = value; break; // where it goes, not what it says
                 case "-MT": case "-MQ": depOptions.Add(option + "=" + value); break;
                 case "-MP": depOptions.Add("-MP"); break;
                 case "-L": case "-l": case "-u": case "-T": case "-z": case "-Xlinker": break; // link-only, no effect with -c
-                case "-B": case "-isysroot": case "-iprefix": case "-iwithprefix": case "-iwithprefixbefore":
+                case "-B": case "-isysroot": case "-iprefix":
                     flags.Add(option + "=" + Abs(value!).Value); break;
                 default:
                     if (value is not null) { flags.Add(option + "=" + value); break; }
@@ -161,20 +214,32 @@ public static class GccCommandLine
         {
             userDepfile = depFile is not null ? Abs(depFile).Value : Path.ChangeExtension(outputPath, ".d");
             depOptions.Add(depMD ? "-MD" : "-MMD");
-            depOptions.Add("object=" + outputPath);
+            // The rule's target is the object unless -MT/-MQ name it.
+            if (!depOptions.Any(o => o.StartsWith("-MT=", StringComparison.Ordinal) || o.StartsWith("-MQ=", StringComparison.Ordinal)))
+                depOptions.Add("object=" + outputPath);
         }
 
         // With a base directory, the compiler is asked to write paths under it relative ("." for the
         // base) into debug info and __FILE__, so two checkouts produce the same object. Not when the
         // user maps prefixes already (theirs win).
-        var baseDir = invocation.BaseDir;
-        if (baseDir is not null && !args.Any(a => a.StartsWith("-ffile-prefix-map", StringComparison.Ordinal)
-                || a.StartsWith("-fdebug-prefix-map", StringComparison.Ordinal) || a.StartsWith("-fmacro-prefix-map", StringComparison.Ordinal)))
+        // When the user maps prefixes already, theirs win and paths are keyed as they are: nothing
+        // says their maps undo this checkout's paths.
+        var baseDir = args.Any(a => a.StartsWith("-ffile-prefix-map", StringComparison.Ordinal)
+            || a.StartsWith("-fdebug-prefix-map", StringComparison.Ordinal) || a.StartsWith("-fmacro-prefix-map", StringComparison.Ordinal))
+            ? null : invocation.BaseDir;
+        if (baseDir is not null)
         {
             string map = $"-ffile-prefix-map={baseDir.Root}=.";
             args = [.. args, map];
             flags.Add(map);
         }
+
+        // The include variables are folders too (CPATH after the -I folders, the others after -isystem): the
+        // search model follows them. Their values are keyed as environment; an empty element is the working directory.
+        foreach (var (name, list) in new[] { ("CPATH", search.User), ("C_INCLUDE_PATH", search.System), ("CPLUS_INCLUDE_PATH", search.System),
+                     ("OBJC_INCLUDE_PATH", search.System), ("OBJCPLUS_INCLUDE_PATH", search.System) })
+            if (invocation.GetEnvironmentVariable(name) is { Length: > 0 } value)
+                list.AddRange(value.Split(Path.PathSeparator).Select(d => Abs(d.Length == 0 ? "." : d)));
 
         bool conflict = macroOps.Select(op => MacroName(op[2..])).GroupBy(n => n).Any(g => g.Count() > 1);
         var context = new CompileContext
@@ -186,6 +251,7 @@ public static class GccCommandLine
             OrderedMacroOps = conflict ? macroOps : [],
             Flags = flags,
             ForceIncludes = forceIncludes,
+            CommandLineIncludes = commandLineIncludes,
             UnknownFlags = unknown,
         };
         // Besides the context, what changes the output: where it runs (debug info, __FILE__), the
@@ -195,7 +261,14 @@ public static class GccCommandLine
             new("cwd", NormalizedPath.From(cwd).Value),
             new("source-arg", sourceArg),
             new("depfile", userDepfile is null ? "" : string.Join('\n', depOptions)),
+            new("spelled", string.Join('\n', spelled)),
         };
+        extras.AddRange(inputFiles);
+        if (args.Any(HostCpu.IsNative))
+        {
+            if (HostCpu.Digest() is not { } cpu) return (null, new NonCacheable(NonCacheableReason.UnsupportedOption, "-march=native (the processor cannot be identified)"));
+            extras.Add(new("host-cpu", cpu));
+        }
         foreach (string name in OutputEnvironment)
             if (invocation.GetEnvironmentVariable(name) is { Length: > 0 } v) extras.Add(new("env:" + name, v));
 
@@ -207,11 +280,69 @@ public static class GccCommandLine
             KeyExtras = extras,
             Arguments = args,
             Outputs = outputs,
-            DependencyFile = userDepfile,
+            // -MMD leaves out system headers (-isystem folders among them): the cache takes the full
+            // list from a preprocessing run of its own, and the user gets the file they asked for.
+            DependencyFile = depMD ? userDepfile : null,
             DependencyArguments = path => ["-MD", "-MF", path],
+            DependencyScan = depMMD && !depMD ? path => [.. WithoutOutputs(args), "-M", "-MF", path] : null,
+            IsEnvironmentFailure = stderr => IsDriverFailure(stderr, Path.GetFileName(invocation.Compiler)),
             TimeMacrosMatter = true,
             BaseDir = baseDir,
         }, null);
+    }
+
+    /// <summary>The arguments without <c>-c</c>, <c>-o</c> and the dependency options: the rest preprocesses the same.</summary>
+    private static List<string> WithoutOutputs(List<string> args)
+    {
+        var result = new List<string>();
+        for (int i = 0; i < args.Count; i++)
+        {
+            string a = args[i];
+            if (a is "-c" or "-MD" or "-MMD" or "-MP") continue;
+            if (a is "-o" or "-MF" or "-MT" or "-MQ") { i++; continue; }
+            if (a.StartsWith("-o", StringComparison.Ordinal) || a.StartsWith("-MF", StringComparison.Ordinal)
+                || a.StartsWith("-MT", StringComparison.Ordinal) || a.StartsWith("-MQ", StringComparison.Ordinal)) continue;
+            result.Add(a);
+        }
+        return result;
+    }
+
+    private static readonly System.Text.RegularExpressions.Regex DriverMessage = new(
+        @"^(?:[\w.+-]*-)?(?:gcc|g\+\+|cc|c\+\+|clang|clang\+\+|emcc|em\+\+|cc1|cc1plus|cc1obj|as|collect2|ld)(?:-[\d.]+)?(?:\.exe)?: (?:fatal )?error: "
+        + @"|internal compiler error|Killed signal terminated program|unable to execute command|clang frontend command failed|cannot execute '|error trying to exec",
+        System.Text.RegularExpressions.RegexOptions.Multiline | System.Text.RegularExpressions.RegexOptions.CultureInvariant);
+
+    /// <summary>
+    /// True when a failed compile failed in the driver or its environment (a program not found,
+    /// a crash, a kill), not in the source: such a failure is not replayed from the cache.
+    /// </summary>
+    public static bool IsDriverFailure(byte[] stderr, string compilerName)
+    {
+        string text = CompilerProcess.Text(stderr);
+        if (text.Length == 0) return true; // failed without saying why: nothing to pin on the source
+        string name = System.Text.RegularExpressions.Regex.Escape(Path.GetFileName(compilerName));
+        return DriverMessage.IsMatch(text)
+            || System.Text.RegularExpressions.Regex.IsMatch(text, "^" + name + ": (?:fatal )?error: ", System.Text.RegularExpressions.RegexOptions.Multiline);
+    }
+
+    /// <summary>Options whose value may be joined (<c>-Idir</c>, <c>-isystemdir</c>) or the next argument.</summary>
+    private static readonly string[] JoinedValue =
+        ["-o", "-I", "-D", "-U", "-x", "-MF", "-MT", "-MQ", "-L", "-l", "-B", "-u", "-T", "-z", "-iquote", "-isystem", "-idirafter", "-include", "-imacros"];
+
+    /// <summary><c>--include-directory=dir</c> read as <c>-I dir</c>, and the other long spellings as their short ones.</summary>
+    private static List<string> LongToShort(List<string> args)
+    {
+        var result = new List<string>(args.Count);
+        foreach (string arg in args)
+        {
+            int eq = arg.IndexOf('=');
+            string name = eq < 0 ? arg : arg[..eq];
+            if (!arg.StartsWith("--", StringComparison.Ordinal) || !LongAliases.TryGetValue(name, out string? shortName)) { result.Add(arg); continue; }
+            if (shortName.EndsWith('=')) { result.Add(eq < 0 ? shortName : shortName + arg[(eq + 1)..]); continue; } // --config
+            result.Add(shortName);
+            if (eq >= 0) result.Add(arg[(eq + 1)..]);
+        }
+        return result;
     }
 
     private static string MacroName(string definition)

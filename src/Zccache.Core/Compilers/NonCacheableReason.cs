@@ -41,6 +41,10 @@ public enum NonCacheableReason
     ProgramDatabase,
     /// <summary>cl's <c>/Yc</c> or <c>/Yu</c>: a precompiled header is written or read.</summary>
     PrecompiledHeader,
+    /// <summary>A source or header reads a file the compiler does not report (<c>.incbin</c>, <c>.include</c>, <c>#embed</c>).</summary>
+    HiddenInput,
+    /// <summary>An input was written while the compiler ran (mtime or ctime not before its start): what it read is unknown.</summary>
+    ChangedWhileCompiling,
 }
 
 /// <summary>A reason with the detail that explains it (the option, the file).</summary>

@@ -130,6 +130,17 @@ public static class RustcCommandLine
         }
         foreach (var (name, value) in CargoEnvironment(invocation))
             extras.Add(new("env:" + name, value));
+        if (args.Any(HostCpu.IsNative))
+        {
+            if (HostCpu.Digest() is not { } cpu) return (null, new NonCacheable(NonCacheableReason.UnsupportedOption, "-C target-cpu=native (the processor cannot be identified)"));
+            extras.Add(new("host-cpu", cpu));
+        }
+        // A custom target is a JSON file: its content, not its name, decides the output.
+        if (target is not null && target.EndsWith(".json", StringComparison.OrdinalIgnoreCase))
+        {
+            if (memo.Get(Path.GetFullPath(target, cwd)) is not { } facts) return (null, new NonCacheable(NonCacheableReason.MissingInput, "--target " + target));
+            extras.Add(new("target-json", facts.Hash.Hex));
+        }
 
         outDir ??= Path.GetFullPath(cwd);
         string stem = crateName + extraFilename;
@@ -164,7 +175,23 @@ public static class RustcCommandLine
             Outputs = outputs.DistinctBy(o => o.Name).ToList(),
             DependencyFile = depInfo,
             DependencyArguments = path => ["--emit=dep-info=" + path],
+            // Emitting dep-info changes the rlib (the emit set is hashed into it): when the user did not
+            // ask for it, the compile runs as written and a second, dep-info-only run lists the inputs.
+            DependencyScan = depInfo is null ? path => [.. WithoutEmit(args), "--emit=dep-info=" + path] : null,
+            HiddenDependencies = sources => LinkAttributeLibraries(sources, linkSearch, cwd, target),
+            Search = Contexts.SearchModel.RustModules,
         }, null);
+    }
+
+    private static List<string> WithoutEmit(List<string> args)
+    {
+        var result = new List<string>();
+        for (int i = 0; i < args.Count; i++)
+        {
+            if (args[i] == "--emit") { i++; continue; }
+            if (!args[i].StartsWith("--emit=", StringComparison.Ordinal)) result.Add(args[i]);
+        }
+        return result;
     }
 
     private static (string Option, string? Value) Split(string arg)
@@ -187,6 +214,36 @@ public static class RustcCommandLine
         string name = value[(eq + 1)..];
         int colon = name.IndexOf(':');
         yield return colon < 0 ? name : name[..colon];
+    }
+
+    private static readonly System.Text.RegularExpressions.Regex LinkAttribute = new(@"#\s*\[\s*link\s*\((?<args>[^)]*)\)",
+        System.Text.RegularExpressions.RegexOptions.CultureInvariant);
+
+    /// <summary>
+    /// Static libraries named by <c>#[link(name = "…", kind = "static")]</c> in the crate's sources and
+    /// found through <c>-L</c>: rustc bundles them into the rlib but does not list them in dep-info.
+    /// </summary>
+    private static IEnumerable<string> LinkAttributeLibraries(IEnumerable<string> sources, List<string> searchPaths, string cwd, string? target)
+    {
+        var found = new HashSet<string>(StringComparer.Ordinal);
+        foreach (string source in sources.Where(s => s.EndsWith(".rs", StringComparison.Ordinal)))
+        {
+            string text;
+            try { text = File.ReadAllText(source); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { continue; }
+            if (!text.Contains("link", StringComparison.Ordinal)) continue;
+            foreach (System.Text.RegularExpressions.Match m in LinkAttribute.Matches(text))
+            {
+                string args = m.Groups["args"].Value;
+                var name = System.Text.RegularExpressions.Regex.Match(args, @"\bname\s*=\s*""([^""]+)""");
+                if (!name.Success) continue;
+                // Unless it says otherwise, look for it as static too: a kind spelled through a macro must not be missed.
+                var kind = System.Text.RegularExpressions.Regex.Match(args, @"\bkind\s*=\s*""([^""]+)""");
+                if (kind.Success && kind.Groups[1].Value is "dylib" or "framework" or "raw-dylib") continue;
+                if (FindStaticLibrary(name.Groups[1].Value, searchPaths, cwd, target) is { } lib) found.Add(lib);
+            }
+        }
+        return found;
     }
 
     private static string? FindStaticLibrary(string name, List<string> searchPaths, string cwd, string? target)

@@ -24,6 +24,11 @@ public sealed record CompileContext
     public List<string> Flags { get; init; } = [];
     /// <summary><c>-include</c> files in order.</summary>
     public List<NormalizedPath> ForceIncludes { get; init; } = [];
+    /// <summary>
+    /// <c>-include</c> and <c>-imacros</c> names as written: the preprocessor looks for them in the
+    /// working directory, then along the <c>"…"</c> chain (not part of equality: the key holds the spellings).
+    /// </summary>
+    public List<string> CommandLineIncludes { get; init; } = [];
     /// <summary>Flags the parser does not recognise, verbatim and in order.</summary>
     public List<string> UnknownFlags { get; init; } = [];
 

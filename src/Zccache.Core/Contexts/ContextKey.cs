@@ -12,7 +12,7 @@ namespace Zccache.Core.Contexts;
 public readonly record struct ContextKey(string Hex)
 {
     /// <summary>Bump when the encoding or anything that feeds it changes meaning.</summary>
-    public const string Version = "zccache.msbuild/context-key/v1";
+    public const string Version = "zccache.msbuild/context-key/v2";
 
     /// <param name="baseDir">When set, every field is written with the base directory as a marker (see <see cref="Paths.BaseDir"/>).</param>
     public static ContextKey Compute(CompileContext context, string compilerIdentity, IEnumerable<KeyValuePair<string, string>> extra, Paths.BaseDir? baseDir = null)
@@ -27,12 +27,13 @@ public readonly record struct ContextKey(string Hex)
         w.List("I", context.IncludeSearch.User.Select(p => p.Value));
         w.List("isystem", context.IncludeSearch.System.Select(p => p.Value));
         w.List("idirafter", context.IncludeSearch.After.Select(p => p.Value));
-        w.List("D", context.Defines);
-        w.List("U", context.Undefines);
-        w.List("macro-order", context.OrderedMacroOps);
+        // Macro values and unknown flags reach the output as written: no prefix map undoes a rewrite of them.
+        w.List("D", context.Defines, rewrite: false);
+        w.List("U", context.Undefines, rewrite: false);
+        w.List("macro-order", context.OrderedMacroOps, rewrite: false);
         w.List("flags", context.Flags);
         w.List("include", context.ForceIncludes.Select(p => p.Value));
-        w.List("unknown", context.UnknownFlags);
+        w.List("unknown", context.UnknownFlags, rewrite: false);
         foreach (var (name, value) in extra.OrderBy(e => e.Key, StringComparer.Ordinal))
             w.Field("extra:" + name, value);
         return new ContextKey(Hashing.Hex.Lower(hash.Finish()));
@@ -59,14 +60,14 @@ public readonly record struct ContextKey(string Hex)
             Bytes(Encoding.UTF8.GetBytes(baseDir?.Rewrite(value) ?? value));
         }
 
-        public void List(string tag, IEnumerable<string> values)
+        public void List(string tag, IEnumerable<string> values, bool rewrite = true)
         {
             var items = values.ToList();
             Bytes(Encoding.UTF8.GetBytes(tag));
             Span<byte> count = stackalloc byte[8];
             BitConverter.TryWriteBytes(count, (long)items.Count);
             hash.Append(count);
-            foreach (string item in items) Bytes(Encoding.UTF8.GetBytes(baseDir?.Rewrite(item) ?? item));
+            foreach (string item in items) Bytes(Encoding.UTF8.GetBytes((rewrite ? baseDir?.Rewrite(item) : null) ?? item));
         }
 
         private void Bytes(byte[] data)

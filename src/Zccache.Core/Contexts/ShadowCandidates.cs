@@ -1,50 +1,191 @@
+using System.Collections.Concurrent;
+using System.Text;
+using System.Text.RegularExpressions;
+using Zccache.Core.Hashing;
 using Zccache.Core.Paths;
 
 namespace Zccache.Core.Contexts;
 
+/// <summary>How a compiler finds the files it reads, for <see cref="ShadowCandidates"/>.</summary>
+public enum SearchModel
+{
+    /// <summary>The C preprocessor's include search.</summary>
+    CInclude,
+    /// <summary>rustc's module files: <c>m.rs</c> and <c>m/mod.rs</c> may not both exist.</summary>
+    RustModules,
+}
+
 /// <summary>
-/// The paths where a new header would shadow one the compiler used: for a dependency found in
-/// include directory k, the same relative path in directories searched before k. Direct mode
-/// records those that did not exist and re-checks them on lookup; that is how a header added to
-/// an earlier include directory becomes a miss (a known blind spot of plain direct mode).
+/// The paths where a new header would change what the preprocessor finds. Direct mode records
+/// those that do not exist when a result is stored and re-checks them on a hit (one memoised
+/// listing per folder), so a header that appears where it would be found first is a miss.
+/// The search is modelled as gcc and clang do it: every <c>#include</c>, <c>#include_next</c>,
+/// <c>#import</c> and <c>__has_include</c> of every file the compiler read is walked along its
+/// chain (the includer's folder for <c>"…"</c>, <c>-iquote</c>, <c>-I</c>, <c>-isystem</c>, then,
+/// after the compiler's own folders, <c>-idirafter</c>); <c>-include</c> and <c>-imacros</c> start
+/// in the working directory. Each folder before the one the name is found in must stay without
+/// it; a name found in no command-line folder (a system header, or a <c>__has_include</c> that
+/// was false) must stay absent from all of them. A dependency no directive explains (an include
+/// through a macro) gets the same check for every command-line folder it lies under (nested
+/// <c>-I inc -I inc/sub</c> included), or, outside them, for its last path parts.
+/// Not modelled: the compiler's own system folders among themselves (README: What the cache trusts).
 /// </summary>
 public static class ShadowCandidates
 {
     /// <summary>Headers outside the command line's directories (system headers): how many trailing path parts to try.</summary>
     private const int SystemSuffixParts = 3;
 
-    public static IEnumerable<string> For(CompileContext context, IEnumerable<string> dependencies)
+    private static readonly Regex Directive = new(
+        @"^[ \t]*#[ \t]*(?<kind>include_next|include|import)[ \t]*(?<open>[""<])(?<name>[^"">\r\n]+)["">]" +
+        @"|__has_include(?<next>_next)?[ \t]*\([ \t]*(?<hopen>[""<])(?<hname>[^"">\r\n]+)["">]",
+        RegexOptions.Multiline | RegexOptions.CultureInvariant);
+
+    /// <summary>An include the preprocessor may have resolved: the name as written, its form, and the file that names it.</summary>
+    private readonly record struct Include(string Name, bool Quoted, bool Next);
+
+    private static readonly ConcurrentDictionary<string, (FileStamp Stamp, Include[] Includes)> Scanned = new(NormalizedPath.Comparer);
+
+    /// <param name="exists">Whether a file exists now (through the batch's memoised listings).</param>
+    /// <returns>
+    /// The paths that must stay absent, and files the compiler read that its dependency list leaves
+    /// out: precompiled headers (<c>x.h.gch</c>, <c>x.h.pch</c>), which gcc uses in place of the
+    /// first header without listing either.
+    /// </returns>
+    public static (IReadOnlyCollection<string> Absent, IReadOnlyCollection<string> Hidden) For(SearchModel model, CompileContext context,
+        IEnumerable<string> dependencies, string workingDirectory, Func<string, bool> exists) =>
+        model == SearchModel.RustModules ? (RustModules(dependencies, exists), []) : IncludeSearch(context, dependencies, workingDirectory, exists);
+
+    /// <summary>
+    /// For each module file, its other spelling: a new <c>foo/mod.rs</c> beside <c>foo.rs</c> (or the
+    /// reverse) makes rustc refuse the crate (E0761), so it must stay absent.
+    /// </summary>
+    private static HashSet<string> RustModules(IEnumerable<string> dependencies, Func<string, bool> exists)
     {
-        var dirs = context.IncludeSearch.InSearchOrder().Distinct().ToList();
-        if (dirs.Count == 0) yield break;
-        var sourceDir = context.SourceFile.Parent;
-        var seen = new HashSet<string>(NormalizedPath.Comparer);
-        foreach (string dependency in dependencies)
+        var absent = new HashSet<string>(NormalizedPath.Comparer);
+        foreach (string dep in dependencies.Where(d => d.EndsWith(".rs", StringComparison.Ordinal)))
         {
-            var dep = NormalizedPath.From(dependency);
-            if (dep == context.SourceFile) continue;
-            int k = dirs.FindIndex(dep.IsUnder);
-            if (k >= 0)
+            string dir = Path.GetDirectoryName(dep)!;
+            string name = Path.GetFileNameWithoutExtension(dep);
+            string other = name == "mod" ? dir + ".rs" : Path.Join(dir, name, "mod.rs");
+            if (!exists(other)) absent.Add(other);
+        }
+        return absent;
+    }
+
+    private static (IReadOnlyCollection<string>, IReadOnlyCollection<string>) IncludeSearch(CompileContext context, IEnumerable<string> dependencies,
+        string workingDirectory, Func<string, bool> exists)
+    {
+        var search = context.IncludeSearch;
+        // Before the compiler's own folders, and after them.
+        var quote = search.Quote.Select(p => p.Value).ToList();
+        var early = search.User.Concat(search.System).Select(p => p.Value).Distinct(NormalizedPath.Comparer).ToList();
+        var after = search.After.Select(p => p.Value).ToList();
+        var chain = quote.Concat(early).Concat(after).ToList();
+
+        var absent = new HashSet<string>(NormalizedPath.Comparer);
+        var explained = new HashSet<string>(NormalizedPath.Comparer);
+        var precompiled = new HashSet<string>(NormalizedPath.Comparer);
+        var deps = dependencies.Select(d => NormalizedPath.From(d).Value).Distinct(NormalizedPath.Comparer).ToList();
+
+        // Walks one name along folders; records the misses before the first hit. True when found.
+        // Where a precompiled header may stand in (gcc looks for name.gch in each folder first), those too.
+        bool Walk(IEnumerable<string> dirs, string name, bool pch)
+        {
+            foreach (string dir in dirs)
             {
-                string relative = Path.GetRelativePath(dirs[k].Value, dep.Value);
-                foreach (var earlier in dirs.Take(k))
-                    if (seen.Add(Path.Join(earlier.Value, relative))) yield return Path.Join(earlier.Value, relative);
-            }
-            else if (sourceDir is { } here && dep.Parent == here)
-            {
-                // Found beside the includer: searched first for #include "…", nothing can shadow it.
-            }
-            else
-            {
-                // A system header: any command-line directory is searched before it, under the name it was included by.
-                string[] parts = dep.Value.Split(Path.DirectorySeparatorChar, StringSplitOptions.RemoveEmptyEntries);
-                for (int n = 1; n <= Math.Min(SystemSuffixParts, parts.Length - 1); n++)
+                string candidate = NormalizedPath.From(name, dir).Value;
+                if (pch)
                 {
-                    string suffix = Path.Join(parts[^n..]);
-                    foreach (var dir in dirs)
-                        if (seen.Add(Path.Join(dir.Value, suffix))) yield return Path.Join(dir.Value, suffix);
+                    foreach (string ext in new[] { ".gch", ".pch" })
+                        if (exists(candidate + ext)) precompiled.Add(candidate + ext);
+                        else absent.Add(candidate + ext);
+                }
+                if (exists(candidate)) { explained.Add(candidate); return true; }
+                absent.Add(candidate);
+            }
+            return false;
+        }
+
+        void Resolve(IEnumerable<string> head, string name, bool quoted, bool pch)
+        {
+            if (Path.IsPathRooted(name)) return; // no search
+            if (Walk(head, name, pch)) return;
+            if (Walk(quoted ? quote.Concat(early) : early, name, pch)) return;
+            Walk(after, name, pch); // the compiler's own folders come first: if found there, these are extra checks only
+        }
+
+        // -include / -imacros: the working directory, then the quote chain.
+        foreach (string spelled in context.CommandLineIncludes)
+            Resolve([workingDirectory], spelled, quoted: true, pch: true);
+
+        foreach (string file in deps)
+        {
+            foreach (var include in Includes(file))
+            {
+                if (include.Next)
+                {
+                    // #include_next: the chain after the folder the includer was found in (the earliest that holds it).
+                    int at = chain.FindIndex(d => NormalizedPath.From(file).IsUnder(NormalizedPath.From(d)));
+                    var rest = at < 0 ? after : chain.Skip(at + 1).ToList();
+                    if (!Path.IsPathRooted(include.Name)) Walk(rest, include.Name, pch: false);
+                    continue;
+                }
+                // A precompiled header can only be the first header of the source itself (or a -include).
+                Resolve(include.Quoted ? [Path.GetDirectoryName(file)!] : [], include.Name, include.Quoted,
+                    pch: NormalizedPath.Comparer.Equals(file, context.SourceFile.Value));
+            }
+        }
+
+        // Dependencies no directive explains: found through a computed include.
+        var source = context.SourceFile.Value;
+        foreach (string dep in deps)
+        {
+            if (explained.Contains(dep) || NormalizedPath.Comparer.Equals(dep, source)) continue;
+            var path = NormalizedPath.From(dep);
+            bool under = false;
+            for (int k = 0; k < chain.Count; k++)
+            {
+                if (!path.IsUnder(NormalizedPath.From(chain[k]))) continue;
+                under = true;
+                string relative = Path.GetRelativePath(chain[k], dep);
+                foreach (string earlier in chain.Take(k))
+                {
+                    string candidate = Path.Join(earlier, relative);
+                    if (!exists(candidate)) absent.Add(candidate);
+                }
+            }
+            if (under) continue;
+            string[] parts = dep.Split(Path.DirectorySeparatorChar, StringSplitOptions.RemoveEmptyEntries);
+            for (int n = 1; n <= Math.Min(SystemSuffixParts, parts.Length - 1); n++)
+            {
+                string suffix = Path.Join(parts[^n..]);
+                foreach (string dir in quote.Concat(early))
+                {
+                    string candidate = Path.Join(dir, suffix);
+                    if (!exists(candidate)) absent.Add(candidate);
                 }
             }
         }
+        return (absent, precompiled);
+    }
+
+    /// <summary>The include directives and <c>__has_include</c> tests of a file, memoised by its stamp.</summary>
+    private static Include[] Includes(string file)
+    {
+        if (FileStamp.Read(file) is not { } stamp) return [];
+        if (Scanned.TryGetValue(file, out var known) && known.Stamp == stamp) return known.Includes;
+        string text;
+        try { text = Encoding.UTF8.GetString(File.ReadAllBytes(file)); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return []; }
+        var result = new List<Include>();
+        foreach (Match m in Directive.Matches(text))
+        {
+            result.Add(m.Groups["kind"].Success
+                ? new Include(m.Groups["name"].Value, m.Groups["open"].Value == "\"", m.Groups["kind"].Value == "include_next")
+                : new Include(m.Groups["hname"].Value, m.Groups["hopen"].Value == "\"", m.Groups["next"].Success));
+        }
+        var includes = result.Distinct().ToArray();
+        if (FileHashMemo.IsSettled(stamp)) Scanned[file] = (stamp, includes);
+        return includes;
     }
 }

@@ -7,7 +7,14 @@ namespace Zccache.Core.Hashing;
 /// is the stamp the digest belongs to, when the file was old enough to trust it (see
 /// <see cref="FileHashMemo.RacyWindow"/>) and did not change while it was read; null otherwise.
 /// </summary>
-public readonly record struct FileFacts(ContentHash Hash, bool UsesTimeMacros, long Size, FileStamp? SettledStamp = null);
+public readonly record struct FileFacts(ContentHash Hash, bool UsesTimeMacros, long Size, FileStamp? SettledStamp = null)
+{
+    /// <summary>
+    /// The text names a file the compiler reads without listing it as a dependency: an assembler
+    /// <c>.incbin</c> or <c>.include</c>, or C23's <c>#embed</c>.
+    /// </summary>
+    public bool NamesHiddenInput { get; init; }
+}
 
 /// <summary>
 /// Content hashes memoised by path and <see cref="FileStamp"/> (size, mtime, ctime, inode), so a
@@ -21,6 +28,7 @@ public sealed class FileHashMemo
     public static readonly TimeSpan RacyWindow = TimeSpan.FromSeconds(2);
 
     private static readonly byte[][] TimeMacros = ["__DATE__"u8.ToArray(), "__TIME__"u8.ToArray(), "__TIMESTAMP__"u8.ToArray()];
+    private static readonly byte[][] HiddenInputs = [".incbin"u8.ToArray(), ".include"u8.ToArray(), "embed"u8.ToArray()];
 
     private readonly ConcurrentDictionary<string, (FileStamp Stamp, FileFacts Facts)> _memo = new();
 
@@ -36,7 +44,7 @@ public sealed class FileHashMemo
         catch (FileNotFoundException) { return null; }
         catch (DirectoryNotFoundException) { return null; }
 
-        var facts = new FileFacts(ContentHash.Of(bytes), UsesAny(bytes), bytes.LongLength);
+        var facts = new FileFacts(ContentHash.Of(bytes), UsesAny(bytes, TimeMacros), bytes.LongLength) { NamesHiddenInput = NamesHidden(bytes) };
         // Re-read the stamp: if the file changed while we read it, do not memoise.
         if (IsSettled(stamp.Value) && FileStamp.Read(path) == stamp)
         {
@@ -50,10 +58,20 @@ public sealed class FileHashMemo
     public static bool IsSettled(FileStamp stamp) =>
         (DateTime.UtcNow - DateTime.UnixEpoch).Ticks * 100 - stamp.MtimeNs >= RacyWindow.Ticks * 100;
 
-    private static bool UsesAny(ReadOnlySpan<byte> bytes)
+    private static bool UsesAny(ReadOnlySpan<byte> bytes, byte[][] words)
     {
-        foreach (byte[] macro in TimeMacros)
-            if (bytes.IndexOf(macro) >= 0) return true;
+        foreach (byte[] word in words)
+            if (bytes.IndexOf(word) >= 0) return true;
         return false;
+    }
+
+    /// <summary>A cheap byte scan, then a closer look: <c>.incbin</c>, <c>.include "</c>, or <c>#embed</c> as a directive.</summary>
+    private static bool NamesHidden(ReadOnlySpan<byte> bytes)
+    {
+        if (!UsesAny(bytes, HiddenInputs)) return false;
+        string text = System.Text.Encoding.Latin1.GetString(bytes);
+        return text.Contains(".incbin", StringComparison.Ordinal)
+            || System.Text.RegularExpressions.Regex.IsMatch(text, @"\.include[ \t]*\\?""")
+            || System.Text.RegularExpressions.Regex.IsMatch(text, @"^[ \t]*#[ \t]*embed\b", System.Text.RegularExpressions.RegexOptions.Multiline);
     }
 }

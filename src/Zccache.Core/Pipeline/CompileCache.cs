@@ -136,7 +136,7 @@ public sealed class CompileCache
 
     private ContextKey Key(CompileInvocation invocation, string compilerPath, CacheableCompile compile)
     {
-        string identity = CompilerIdentity.Identify(compilerPath, _memo, _store!.Layout) ?? "path:" + compilerPath;
+        string identity = CompilerIdentity.Identify(compilerPath, _memo, _store!.Layout, invocation) ?? "path:" + compilerPath;
         // The name matters as much as the binary: clang++ and clang, em++ and emcc are one file each.
         return ContextKey.Compute(compile.Context, identity,
             [.. compile.KeyExtras, new("compiler-name", Path.GetFileName(invocation.Compiler))], compile.BaseDir);
@@ -201,7 +201,7 @@ public sealed class CompileCache
     {
         if (ConfigureCheck.Folder(invocation) is { } scratch) return (null, new NonCacheable(NonCacheableReason.ConfigureCheck, scratch));
         if (ClCommandLine.IsClFamily(invocation.Compiler)) return ClCommandLine.Parse(invocation);
-        if (GccCommandLine.IsGccFamily(invocation.Compiler)) return GccCommandLine.Parse(invocation);
+        if (GccCommandLine.IsGccFamily(invocation.Compiler)) return GccCommandLine.Parse(invocation, _memo);
         if (RustcCommandLine.IsRustc(invocation.Compiler)) return RustcCommandLine.Parse(invocation, _memo);
         return (null, new NonCacheable(NonCacheableReason.UnknownCompiler, invocation.Compiler));
     }
@@ -328,16 +328,24 @@ public sealed class CompileCache
     private CompileResult CompileAndStore(string compilerPath, CompileInvocation invocation, CacheableCompile compile, ContextKey key,
         (string Reason, string? ChangedInput, Phases Phases) miss, SessionRecorder? session, List<Diagnostic> diagnostics)
     {
-        // Ask the compiler for its dependencies unless the user already does.
+        // Ask the compiler for its dependencies unless the user already does (fully): a depfile of the cache's own, or cl's include notes.
         string? privateDepfile = compile.DependencyFile is null && compile.IncludeNotes is null
             ? Path.Join(_store!.Layout.Staging, $"deps.{Environment.ProcessId}.{Guid.NewGuid():N}.d")
             : null;
         // cl's /showIncludes goes first: after a "--" it would be read as a source.
-        var args = compile.DependencyFile is not null ? compile.Arguments.ToList()
-            : compile.IncludeNotes is not null ? [.. compile.DependencyArguments(""), .. compile.Arguments]
-            : [.. compile.Arguments, .. compile.DependencyArguments(privateDepfile!)];
+        var args = compile.IncludeNotes is not null ? [.. compile.DependencyArguments(""), .. compile.Arguments]
+            : privateDepfile is null || compile.DependencyScan is not null ? compile.Arguments.ToList()
+            : [.. compile.Arguments, .. compile.DependencyArguments(privateDepfile)];
+        // The anchor: an input whose mtime or ctime is not older than this was (maybe) written while the compiler read it.
+        long startedNs = (DateTime.UtcNow - DateTime.UnixEpoch).Ticks * 100;
         ProcessResult run = CompilerProcess.Run(compilerPath, args, invocation.WorkingDirectory, invocation.Environment);
         if (run.StartError is not null) return Plain(run, null, session, invocation, diagnostics); // nothing ran: nothing to store
+        if (privateDepfile is not null && compile.DependencyScan is not null)
+        {
+            // The user's depfile is partial: a preprocessing run of the cache's own lists every input.
+            var scan = CompilerProcess.Run(compilerPath, compile.DependencyScan(privateDepfile), invocation.WorkingDirectory, invocation.Environment);
+            if (scan.ExitCode != 0) AtomicFile.TryDelete(privateDepfile);
+        }
 
         // cl reports what it read as notes in its output: they are the dependencies, and the user sees them only if asked.
         List<string>? noted = null;
@@ -372,7 +380,7 @@ public sealed class CompileCache
         ManifestResult? stored = null;
         try
         {
-            (outcome, stored) = Store(invocation, compile, key, run, privateDepfile ?? compile.DependencyFile, noted, outcome);
+            (outcome, stored) = Store(invocation, compile, key, run, privateDepfile ?? compile.DependencyFile, noted, outcome, startedNs);
         }
         catch (Exception e) when (IsCacheFault(e))
         {
@@ -393,7 +401,7 @@ public sealed class CompileCache
 
     /// <summary>Stores the run as an entry and a manifest result; returns the outcome and, when it was stored, the result.</summary>
     private (CompileOutcome, ManifestResult?) Store(CompileInvocation invocation, CacheableCompile compile, ContextKey key, ProcessResult run, string? depfilePath,
-        List<string>? noted, CompileOutcome outcome)
+        List<string>? noted, CompileOutcome outcome, long startedNs)
     {
         // The dependencies: the depfile's prerequisites, or the source and the files the include notes named.
         string depText = "";
@@ -405,13 +413,25 @@ public sealed class CompileCache
         else if (noted.Count == 0 && IncludeNotes.MayInclude(compile.Context)) return (outcome with { Reason = "no_dependency_info" }, null);
 
         var dependencies = new List<RecordedDependency>();
-        bool usesTimeMacros = false;
+        bool usesTimeMacros = false, namesHiddenInput = false, changedWhileCompiling = false;
         var inputs = Inputs();
-        foreach (string dep in noted is null ? DepFile.ParsePrerequisites(depText) : [compile.Context.SourceFile.Value, .. noted])
+        IEnumerable<string> reported = noted is null ? DepFile.ParsePrerequisites(depText) : noted.Prepend(compile.Context.SourceFile.Value);
+        var paths = reported.Select(dep => Path.GetFullPath(dep, invocation.WorkingDirectory)).Distinct().ToList();
+        if (compile.HiddenDependencies is not null) paths = [.. paths, .. compile.HiddenDependencies(paths).Except(paths)];
+        // Where a new file would be found first; and the precompiled headers used, which no depfile lists.
+        var (absentPaths, precompiled) = ShadowCandidates.For(compile.Search, compile.Context, paths, invocation.WorkingDirectory,
+            p => inputs.Exists(Path.GetDirectoryName(p)!, Path.GetFileName(p)));
+        paths = [.. paths, .. precompiled.Except(paths)];
+        foreach (string path in paths)
         {
-            string path = Path.GetFullPath(dep, invocation.WorkingDirectory);
-            if (inputs.Get(path) is not { } facts) return (outcome with { Reason = "no_dependency_info" }, null);
-            usesTimeMacros |= facts.UsesTimeMacros;
+            // Hashed now, not from the batch's snapshot: a header saved while an earlier compile of the
+            // batch ran is recorded with the content this compile read (the anchor below covers this one).
+            if (_memo.Get(path) is not { } facts) return (outcome with { Reason = "no_dependency_info" }, null);
+            // A precompiled header is binary, and a fixed input: its bytes name every builtin macro, time macros included.
+            bool text = !precompiled.Contains(path);
+            usesTimeMacros |= text && facts.UsesTimeMacros;
+            namesHiddenInput |= text && facts.NamesHiddenInput;
+            changedWhileCompiling |= FileStamp.Read(path) is not { } now || now.MtimeNs >= startedNs || now.CtimeNs >= startedNs;
             dependencies.Add(new RecordedDependency(compile.Recorded(path), facts.Hash.Hex) { Stamp = facts.SettledStamp });
         }
         if (dependencies.Count == 0) return (outcome with { Reason = "no_dependency_info" }, null);
@@ -422,6 +442,10 @@ public sealed class CompileCache
         {
             return (outcome with { Kind = OutcomeKind.NonCacheable, Reason = new NonCacheable(NonCacheableReason.TimeMacros, "").Code }, null);
         }
+        if (namesHiddenInput && compile.TimeMacrosMatter)
+            return (outcome with { Kind = OutcomeKind.NonCacheable, Reason = new NonCacheable(NonCacheableReason.HiddenInput, "").Code }, null);
+        if (changedWhileCompiling)
+            return (outcome with { Kind = OutcomeKind.NonCacheable, Reason = new NonCacheable(NonCacheableReason.ChangedWhileCompiling, "").Code }, null);
 
         var outputs = new List<EntryOutput>();
         if (run.ExitCode == 0)
@@ -436,6 +460,7 @@ public sealed class CompileCache
             }
         }
         else if (FailedBecauseOfTheOutput(compile, run)) return (outcome with { Reason = "output_not_writable" }, null);
+        else if (compile.IsEnvironmentFailure(run.Stderr)) return (outcome with { Reason = "environment_failure" }, null);
 
         var entry = new CacheEntry
         {
@@ -446,9 +471,7 @@ public sealed class CompileCache
             CompileDurationNs = run.DurationNs,
         };
         string artifactKey = key.Derive("artifact", dependencies.SelectMany(d => new[] { d.Path, d.Sha256 }));
-        var absent = AbsentGroup.From(ShadowCandidates.For(compile.Context, dependencies.Select(d => compile.Here(d.Path)).Where(p => !p.StartsWith(EnvPrefix, StringComparison.Ordinal)))
-            .Where(p => !inputs.Exists(Path.GetDirectoryName(p)!, Path.GetFileName(p)))
-            .Select(compile.Recorded));
+        var absent = AbsentGroup.From(absentPaths.Select(compile.Recorded));
         bool published = _store!.Publish(artifactKey, entry);
         var stored = new ManifestResult(artifactKey, dependencies) { Absent = absent };
         Manifest merged = _store.AddToManifest(key.Hex, stored);
