@@ -33,7 +33,8 @@ public static class AnalyzeCommand
             .Select(g => (g.Key.Source, g.Key.Reason, g.Key.Detail, Count: g.Count()))
             .OrderByDescending(m => m.Count).ThenBy(m => m.Source, StringComparer.Ordinal).Take(Top).ToList();
         var projects = entries.GroupBy(e => e.Project ?? "(no project)").OrderBy(g => g.Key, StringComparer.Ordinal)
-            .Select(g => (Project: g.Key, Hits: g.Count(e => e.Outcome is "hit" or "cached_error"), Misses: g.Count(e => e.Outcome is "miss" or "error" && e.Reason != "uncacheable_input"), All: g.Count()))
+            .Select(g => (Project: g.Key, Hits: g.Count(e => e.Outcome is "hit" or "cached_error"), Misses: g.Count(e => e.Outcome is "miss" or "error" && e.Reason != "uncacheable_input"),
+                All: g.Count(e => e.Outcome != "up_to_date"))) // up to date is not a compile
             .ToList();
         var slowest = entries.OrderByDescending(e => e.LatencyNs).Take(Top).ToList();
 
