@@ -114,10 +114,10 @@ public static class CompilerIdentity
         var bFolders = BFolders(invocation.Arguments, invocation.WorkingDirectory);
         string decidedBy = string.Join('\n', [invoked, Stamp(real), Stamp(invoked), path ?? "", invocation.GetEnvironmentVariable("GCC_EXEC_PREFIX") ?? "",
             invocation.GetEnvironmentVariable("COMPILER_PATH") ?? "", .. bFolders]);
-        string[] answers = Memoised("programs", decidedBy, layout, () =>
+        string[] answers = Memoised("programs2", decidedBy, layout, () =>
         {
             var found = new List<string>();
-            foreach (string program in new[] { "cc1", "cc1plus", "as", "clang" })
+            foreach (string program in new[] { "cc1", "cc1plus", "as", "clang", "collect2", "ld", "ld.lld", "ld.gold" })
             {
                 var run = CompilerProcess.Run(invoked, [.. bFolders.Select(b => "-B" + b), "-print-prog-name=" + program], invocation.WorkingDirectory, invocation.Environment);
                 // A driver that cannot say (a wrapper that takes no such option) is identified by itself; the answer is kept all the same.
@@ -130,7 +130,7 @@ public static class CompilerIdentity
         foreach (string answer in answers)
         {
             // An absolute answer is a file the driver found in its own folders; "as" alone is looked up on PATH, every time.
-            string? file = Path.IsPathRooted(answer) ? answer : answer == "as" ? Resolve(answer, invocation.WorkingDirectory, path) : null;
+            string? file = Path.IsPathRooted(answer) ? answer : answer is "as" or "ld" or "ld.lld" or "ld.gold" ? Resolve(answer, invocation.WorkingDirectory, path) : null;
             if (file is not null && File.Exists(file) && !string.Equals(RealPath(file), real, StringComparison.Ordinal)) files.Add(RealPath(file));
         }
         return files;

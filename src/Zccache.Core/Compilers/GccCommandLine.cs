@@ -74,7 +74,7 @@ public static class GccCommandLine
     };
 
     /// <summary>Environment variables that change what gcc/clang produce (or the language of their messages).</summary>
-    private static readonly string[] OutputEnvironment =
+    internal static readonly string[] OutputEnvironment =
     [
         "CPATH", "C_INCLUDE_PATH", "CPLUS_INCLUDE_PATH", "OBJC_INCLUDE_PATH", "OBJCPLUS_INCLUDE_PATH", "SOURCE_DATE_EPOCH",
         "GCC_EXEC_PREFIX", "COMPILER_PATH", "LIBRARY_PATH", "GCC_COMPARE_DEBUG", "CCC_OVERRIDE_OPTIONS", "SDKROOT",

@@ -13,6 +13,8 @@ public enum SearchModel
     CInclude,
     /// <summary>rustc's module files: <c>m.rs</c> and <c>m/mod.rs</c> may not both exist.</summary>
     RustModules,
+    /// <summary>A link's library search: a library in an earlier <c>-L</c> folder (see <see cref="Linking.LinkCommandLine.LibraryShadows"/>).</summary>
+    LinkerLibraries,
 }
 
 /// <summary>
@@ -53,7 +55,12 @@ public static class ShadowCandidates
     /// </returns>
     public static (IReadOnlyCollection<string> Absent, IReadOnlyCollection<string> Hidden) For(SearchModel model, CompileContext context,
         IEnumerable<string> dependencies, string workingDirectory, Func<string, bool> exists) =>
-        model == SearchModel.RustModules ? (RustModules(dependencies, exists), []) : IncludeSearch(context, dependencies, workingDirectory, exists);
+        model switch
+        {
+            SearchModel.RustModules => (RustModules(dependencies, exists), []),
+            SearchModel.LinkerLibraries => ([.. Linking.LinkCommandLine.LibraryShadows(context.Flags, workingDirectory, dependencies).Distinct().Where(p => !exists(p))], []),
+            _ => IncludeSearch(context, dependencies, workingDirectory, exists),
+        };
 
     /// <summary>
     /// For each module file, its other spelling: a new <c>foo/mod.rs</c> beside <c>foo.rs</c> (or the

@@ -201,7 +201,12 @@ public sealed class CompileCache
     {
         if (ConfigureCheck.Folder(invocation) is { } scratch) return (null, new NonCacheable(NonCacheableReason.ConfigureCheck, scratch));
         if (ClCommandLine.IsClFamily(invocation.Compiler)) return ClCommandLine.Parse(invocation);
-        if (GccCommandLine.IsGccFamily(invocation.Compiler)) return GccCommandLine.Parse(invocation, _memo);
+        if (GccCommandLine.IsGccFamily(invocation.Compiler))
+        {
+            // A call that is not a compile may be a link: the same pipeline caches it.
+            var compile = GccCommandLine.Parse(invocation, _memo);
+            return compile.Why?.Reason == NonCacheableReason.Linking ? Linking.LinkCommandLine.Parse(invocation, compile.Why) : compile;
+        }
         if (RustcCommandLine.IsRustc(invocation.Compiler)) return RustcCommandLine.Parse(invocation, _memo);
         return (null, new NonCacheable(NonCacheableReason.UnknownCompiler, invocation.Compiler));
     }
