@@ -17,7 +17,9 @@ public sealed class ClCompileItem
 
     /// <summary>Maps <paramref name="item"/>; throws <see cref="FormatException"/> for metadata that cannot be read.</summary>
     /// <param name="keepProgramDatabase">cl only: compile ProgramDatabase and EditAndContinue as written (/Zi, /ZI: not cached) instead of /Z7.</param>
-    public static ClCompileItem From(ITaskItem item, string projectDirectory, string objectDirectory, bool msvc = false, bool keepProgramDatabase = false)
+    /// <param name="positionIndependent">The objects go into a shared library: gcc and clang get <c>-fPIC</c>.</param>
+    public static ClCompileItem From(ITaskItem item, string projectDirectory, string objectDirectory, bool msvc = false, bool keepProgramDatabase = false,
+        bool positionIndependent = false)
     {
         if (msvc) return FromMsvc(item, projectDirectory, objectDirectory, keepProgramDatabase);
         string source = item.GetMetadata("FullPath");
@@ -25,6 +27,7 @@ public sealed class ClCompileItem
         bool isC = CompilesAsC(item);
 
         var args = new List<string> { "-c" };
+        if (positionIndependent) args.Add("-fPIC");
         if (compileAs == "CompileAsC") args.AddRange(["-x", "c"]);
         if (compileAs == "CompileAsCpp") args.AddRange(["-x", "c++"]);
 
@@ -130,7 +133,7 @@ public sealed class ClCompileItem
         _ => throw new FormatException($"LanguageStandard_C '{value}' is not one of stdc11, stdc17, stdclatest, or a /std: value such as c11"),
     };
 
-    private static IEnumerable<string> List(ITaskItem item, string name) =>
+    internal static IEnumerable<string> List(ITaskItem item, string name) =>
         item.GetMetadata(name).Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Where(v => !v.StartsWith("%(", StringComparison.Ordinal)); // vcxproj habit: "FOO;%(PreprocessorDefinitions)"
 

@@ -180,11 +180,22 @@ public sealed class CompileCache
         }
     }
 
-    /// <summary>What produced the outputs of a served or stored compile, as this checkout's paths: for an <see cref="ObjectLedger"/>.</summary>
-    private static ManifestResult InputsHere(CacheableCompile compile, ManifestResult result) =>
-        compile.BaseDir is null ? result : new ManifestResult(result.ArtifactKey,
-            [.. result.Dependencies.Select(d => d with { Path = compile.Here(d.Path) })])
+    /// <summary>
+    /// What produced the outputs of a served or stored compile, as this checkout's paths: for an <see cref="ObjectLedger"/>.
+    /// On a hit every input was just verified, so each gets the stamp it has now once that stamp is settled (an input
+    /// written moments before, such as an object a link reads, is trusted by stamp from the next build on).
+    /// </summary>
+    private ManifestResult InputsHere(CacheableCompile compile, ManifestResult result, bool verified)
+    {
+        var inputs = verified ? Inputs() : null;
+        return new ManifestResult(result.ArtifactKey, [.. result.Dependencies.Select(d =>
+        {
+            string path = compile.Here(d.Path);
+            var stamp = inputs?.Get(path) is { } facts && facts.Hash.Hex == d.Sha256 && facts.SettledStamp is { } now ? now : d.Stamp;
+            return d with { Path = path, Stamp = stamp };
+        })])
         { Absent = [.. result.Absent.Select(g => g with { Directory = compile.Here(g.Directory) })] };
+    }
 
     private static long Elapsed(long from, long to) => (long)Stopwatch.GetElapsedTime(from, to).TotalNanoseconds;
 
@@ -310,7 +321,7 @@ public sealed class CompileCache
             return (new CompileResult
             {
                 ExitCode = entry.ExitCode, Stdout = entry.Stdout, Stderr = entry.Stderr, Outcome = outcome,
-                Inputs = entry.ExitCode == 0 ? InputsHere(compile, result) : null,
+                Inputs = entry.ExitCode == 0 ? InputsHere(compile, result, verified: true) : null,
             }, "", null);
         }
         return (null, reason, reason == "input_changed" ? changed : null);
@@ -400,7 +411,7 @@ public sealed class CompileCache
         return new CompileResult
         {
             ExitCode = run.ExitCode, Stdout = run.Stdout, Stderr = run.Stderr, Outcome = outcome,
-            Diagnostics = diagnostics, Inputs = run.ExitCode == 0 && stored is not null ? InputsHere(compile, stored) : null,
+            Diagnostics = diagnostics, Inputs = run.ExitCode == 0 && stored is not null ? InputsHere(compile, stored, verified: false) : null,
         };
     }
 

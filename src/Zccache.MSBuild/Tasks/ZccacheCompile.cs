@@ -44,6 +44,9 @@ public sealed class ZccacheCompile : ZccacheTask
     /// </summary>
     public string StateFile { get; set; } = "";
 
+    /// <summary>The objects go into a shared library (ZccacheNativeOutput=SharedLibrary): gcc and clang compile with -fPIC.</summary>
+    public bool PositionIndependent { get; set; }
+
     /// <summary>ZccacheDebugInformationFormat: empty or <c>OldStyle</c> compiles cl's ProgramDatabase/EditAndContinue as /Z7 (cached); <c>AsProject</c> keeps /Zi and /ZI (not cached).</summary>
     public string DebugInformationFormat { get; set; } = "";
 
@@ -72,7 +75,7 @@ public sealed class ZccacheCompile : ZccacheTask
                 continue;
             }
             string compiler = ClCompileItem.CompilesAsC(source) ? cc : cxx;
-            try { items.Add((source, ClCompileItem.From(source, projectDir, Path.GetFullPath(ObjectDirectory, projectDir), ClCommandLine.IsClFamily(compiler), keepProgramDatabase), compiler)); }
+            try { items.Add((source, ClCompileItem.From(source, projectDir, Path.GetFullPath(ObjectDirectory, projectDir), ClCommandLine.IsClFamily(compiler), keepProgramDatabase, PositionIndependent), compiler)); }
             catch (FormatException e) { Log.LogError(null, ZcCodes.BadProperty, null, source.ItemSpec, 0, 0, 0, 0, "{0}", e.Message); }
         }
         if (Log.HasLoggedErrors) return false;
@@ -80,7 +83,7 @@ public sealed class ZccacheCompile : ZccacheTask
         CompileCache cache = Enabled ? CompileCache.Open(CacheRoot, snapshotInputs: true, remote: OpenRemote(Remote, RemoteReadOnly)) : CompileCache.Disabled();
         foreach (Diagnostic d in cache.StartupDiagnostics) Report(d);
         int parallelism = ParseParallelism();
-        SessionRecorder? session = Enabled && cache.IsEnabled ? JoinSession(cache, Math.Min(parallelism, Math.Max(1, items.Count))) : null;
+        SessionRecorder? session = Enabled && cache.IsEnabled ? JoinSession(cache, SessionId, ProjectFile, ProjectDirectoryOrCwd(), Math.Min(parallelism, Math.Max(1, items.Count))) : null;
         ObjectLedger? ledger = cache.IsEnabled && !string.IsNullOrWhiteSpace(StateFile) ? ObjectLedger.Load(Path.GetFullPath(StateFile, projectDir)) : null;
 
         var baseDir = Core.Paths.BaseDir.From(BaseDir);
@@ -134,20 +137,6 @@ public sealed class ZccacheCompile : ZccacheTask
         else if (session is not null && !string.IsNullOrWhiteSpace(StatsFile))
             WriteStatsFile(Path.GetFullPath(StatsFile, projectDir), session.Folder.Aggregate().Total);
         return !Log.HasLoggedErrors;
-    }
-
-    private SessionRecorder? JoinSession(CompileCache cache, int parallelism)
-    {
-        if (!Zccache.Core.Sessions.SessionId.TryParse(SessionId, out var id)) return null;
-        try
-        {
-            return SessionRecorder.Join(cache.Layout!, id, ProjectFile, ProjectDirectoryOrCwd(), parallelism);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            Warn(ZcCodes.SessionIoError, $"the session folder cannot be used ({e.Message}); compiles are cached but not counted.");
-            return null;
-        }
     }
 
     private string ProjectDirectoryOrCwd() => string.IsNullOrEmpty(ProjectDirectory) ? Directory.GetCurrentDirectory() : ProjectDirectory;

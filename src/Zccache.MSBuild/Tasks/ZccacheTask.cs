@@ -51,6 +51,18 @@ public abstract class ZccacheTask : Microsoft.Build.Utilities.Task
             (o.LatencyNs / 1e6).ToString("0.0", System.Globalization.CultureInfo.InvariantCulture));
     }
 
+    /// <summary>Joins session <paramref name="sessionId"/> to count this task's compiles for <paramref name="projectFile"/>; null (with a ZC1004 warning) when it cannot be used.</summary>
+    protected Core.Sessions.SessionRecorder? JoinSession(Core.Pipeline.CompileCache cache, string sessionId, string projectFile, string workingDir, int parallelism = 1)
+    {
+        if (!Core.Sessions.SessionId.TryParse(sessionId, out var id)) return null;
+        try { return Core.Sessions.SessionRecorder.Join(cache.Layout!, id, projectFile, workingDir, parallelism); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Warn(ZcCodes.SessionIoError, $"the session folder cannot be used ({e.Message}); compiles are cached but not counted.");
+            return null;
+        }
+    }
+
     /// <summary>Writes a stats file; a failure is a ZC1005 warning, never a failed build.</summary>
     protected void WriteStatsFile(string path, Core.Sessions.FinalizedSessionStats stats)
     {
