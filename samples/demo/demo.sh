@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The main job: pack Zccache.MSBuild, build the demo project twice (cold, then with obj/ deleted)
-# and show the cached compiles and the session summary: ClCompile items, a ZccacheExec command,
-# and (when cargo and Debian's crates are installed) a Rust static library built by cargo.
+# The main job: pack Zccache.MSBuild, build the demo project three times (cold, with obj/ deleted, and
+# with nothing changed) and show the cached compiles and link and the session summary: ClCompile items
+# linked into libdemo.so that the C# program calls, a ZccacheExec command, and (when cargo and
+# Debian's crates are installed) a Rust static library built by cargo.
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/../.." && pwd)"
 work="$(mktemp -d "${TMPDIR:-/tmp}/zccache-demo.XXXXXX")"
@@ -31,6 +32,13 @@ echo
 echo "== rm -rf obj bin (the cargo target folder is in obj); warm build: every cacheable compile is a hit"
 rm -rf obj bin
 dotnet build -p:ZccacheDemoVersion="$version" -p:ZccacheDemoRust=$rust -v:n | grep -E "zccache: |Compiling |Build succeeded| error "
+echo
+echo "== no change: the objects are up to date (not looked up, not compiled, not hits); the link, whose objects were"
+echo "   just written, is looked up once more (a hit that leaves the library untouched), as is the ZccacheExec compile"
+dotnet build -p:ZccacheDemoVersion="$version" -p:ZccacheDemoRust=$rust | grep -E "zccache: |Build succeeded| error "
+echo
+echo "== the program calls the library it links, through P/Invoke"
+dotnet run --no-build
 echo
 echo "== the session's finalized statistics (ZccacheStatsFile)"
 cat zccache-stats.json
