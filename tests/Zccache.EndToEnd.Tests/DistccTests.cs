@@ -64,6 +64,35 @@ public sealed class DistccTests(PackageFeed feed) : IDisposable
         Assert.Equal(5, _distccd.Count);
     }
 
+    [Fact]
+    public void Exec_d_compiles_get_the_property_which_wins_over_the_environment()
+    {
+        _ws.Write("app/native/a.c", "int a(void) { return 1; }\n");
+        _ws.Write("app/native/b.c", "int b(void) { return 2; }\n");
+        _ws.Project("app/app.csproj", """
+            <Target Name="Native" BeforeTargets="Build">
+              <MakeDir Directories="$(IntermediateOutputPath)native" />
+              <ZccacheExec Command="gcc -c native/a.c -o $(IntermediateOutputPath)native/a.o" />
+              <Exec Command="&quot;$(ZccacheLauncher)&quot; gcc -c native/b.c -o $(IntermediateOutputPath)native/b.o" />
+            </Target>
+            """);
+        var env = _distccd.ClientEnvironment;
+        env["ZCCACHE_PREFIX_COMMAND"] = "no-such-wrapper-zc"; // the property below wins: no ZC1010, distcc runs
+        BuildResult Build() => _ws.Run(["build", "app/app.csproj", "-p:ZccachePrefixCommand=distcc"], env);
+
+        var cold = Build();
+        Assert.True(cold.Succeeded, cold.Output);
+        Assert.Equal((2L, 2L), (cold.Stats!.Compilations, cold.Stats.Misses));
+        Assert.DoesNotContain("ZC1010", cold.Output);
+        Assert.Equal(["a.c", "b.c"], _distccd.Compiles.Select(Path.GetFileName).Order());
+
+        _ws.Delete("app/obj");
+        var warm = Build();
+        Assert.True(warm.Succeeded, warm.Output);
+        Assert.Equal((2L, 2L), (warm.Stats!.Compilations, warm.Stats.Hits));
+        Assert.Equal(2, _distccd.Count);
+    }
+
     private sealed record Run(int ExitCode, byte[] Stdout, byte[] Stderr)
     {
         public string Err => Encoding.UTF8.GetString(Stderr);

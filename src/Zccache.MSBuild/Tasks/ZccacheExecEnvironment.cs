@@ -81,7 +81,8 @@ public sealed class ZccacheExecEnvironment : ZccacheTask
         {
             string? current = Environment.GetEnvironmentVariable(name);
             bool usersOwn = !string.IsNullOrEmpty(current) && !(Ours.TryGetValue(name, out string? mine) && mine == current);
-            if (usersOwn) continue;
+            // ZccachePrefixCommand already defaults to the environment's value: a property set apart from it wins, as everywhere.
+            if (usersOwn && name != "ZCCACHE_PREFIX_COMMAND") continue;
             previousValues[name] = current;
             Environment.SetEnvironmentVariable(name, value);
             Ours[name] = value;
