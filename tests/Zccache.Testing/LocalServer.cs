@@ -181,4 +181,12 @@ public sealed class DistccServer : LocalServer
         [.. File.ReadAllLines(LogFile).Select(l => System.Text.RegularExpressions.Regex.Match(l, @"\] compile from (.+) to ")).Where(m => m.Success).Select(m => m.Groups[1].Value)];
 
     public override int Count => Compiles.Count;
+
+    /// <summary>Stops distccd and removes its folder (its own, under the temporary folder).</summary>
+    public new void Dispose()
+    {
+        base.Dispose();
+        try { Directory.Delete(Root, recursive: true); }
+        catch (IOException) { }
+    }
 }
