@@ -38,8 +38,14 @@ public abstract class LocalServer : IDisposable
 
     public void Stop()
     {
-        if (_process is { HasExited: false } p) { p.Kill(); p.WaitForExit(); }
+        if (_process is not { HasExited: false } p) return;
+        if (StopSignal is { } signal) Signal(signal);
+        else p.Kill();
+        p.WaitForExit();
     }
+
+    /// <summary>The signal that stops the server with what it started (distccd's workers); null: SIGKILL to the one process.</summary>
+    protected virtual string? StopSignal => null;
 
     /// <summary>SIGSTOP: the server keeps its connections but answers nothing (a hung remote); <see cref="Resume"/> undoes it.</summary>
     public void Pause() => Signal("STOP");
@@ -136,5 +142,51 @@ public sealed class RedisServer : LocalServer
             string reply = System.Text.Encoding.ASCII.GetString(buffer, 0, n);
             return reply.StartsWith(':') ? int.Parse(reply[1..].Trim()) : throw new InvalidOperationException(reply);
         }
+    }
+}
+
+/// <summary>
+/// distccd on 127.0.0.1 accepting only 127.0.0.1, logging each job it runs. As root it drops to its own user, so
+/// its folder is a fresh one under the temporary folder with a log file anyone may write.
+/// </summary>
+public sealed class DistccServer : LocalServer
+{
+    public DistccServer() : base(Path.Join(Path.GetTempPath(), "zccache-distccd-" + Guid.NewGuid().ToString("N")[..8]))
+    {
+        File.WriteAllText(LogFile, "");
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(Root, (UnixFileMode)0b111_101_101);
+            File.SetUnixFileMode(LogFile, (UnixFileMode)0b110_110_110);
+        }
+        Start("distccd", ["--daemon", "--no-detach", "--allow", "127.0.0.1", "--listen", "127.0.0.1", "--port", Port.ToString(),
+            "--log-file", LogFile, "--log-level", "info"]);
+    }
+
+    public string LogFile => Path.Join(Root, "distccd.log");
+
+    // distccd runs in a process group of its own and stops its workers on SIGTERM.
+    protected override string? StopSignal => "TERM";
+
+    public override string Url => $"127.0.0.1:{Port}";
+
+    /// <summary>The environment that sends distcc's compiles here and only here: no local fallback, no local retry.</summary>
+    public Dictionary<string, string?> ClientEnvironment => new()
+    {
+        ["DISTCC_HOSTS"] = Url, ["DISTCC_FALLBACK"] = "0", ["DISTCC_SKIP_LOCAL_RETRY"] = "1", ["DISTCC_VERBOSE"] = null,
+    };
+
+    /// <summary>The source of each job distccd ran, in order ("compile from a.c to a.o").</summary>
+    public IReadOnlyList<string> Compiles =>
+        [.. File.ReadAllLines(LogFile).Select(l => System.Text.RegularExpressions.Regex.Match(l, @"\] compile from (.+) to ")).Where(m => m.Success).Select(m => m.Groups[1].Value)];
+
+    public override int Count => Compiles.Count;
+
+    /// <summary>Stops distccd and removes its folder (its own, under the temporary folder).</summary>
+    public new void Dispose()
+    {
+        base.Dispose();
+        try { Directory.Delete(Root, recursive: true); }
+        catch (IOException) { }
     }
 }

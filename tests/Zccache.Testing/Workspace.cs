@@ -113,6 +113,7 @@ public sealed class Workspace : IDisposable
             ["ZCCACHE_REMOTE_READ_ONLY"] = null,
             ["ZCCACHE_REMOTE_SIGNING_KEY"] = null,
             ["ZCCACHE_BASEDIR"] = null,
+            ["ZCCACHE_PREFIX_COMMAND"] = null,
             ["ZCCACHE_CACHE_SIZE"] = null,
             ["GITHUB_EVENT_NAME"] = null,
             ["BUILD_REASON"] = null,

@@ -14,6 +14,16 @@ public sealed record CompileInvocation
     public IReadOnlyDictionary<string, string>? Environment { get; init; }
     /// <summary>Paths under it are keyed relative to it (gcc, clang and emcc calls); null: none.</summary>
     public Paths.BaseDir? BaseDir { get; init; }
+    /// <summary>
+    /// ZccachePrefixCommand's words (<c>distcc</c>, <c>icecc</c>, any wrapper): a compile the cache runs (a miss, a
+    /// non-cacheable call) runs as <c>&lt;prefix…&gt; &lt;compiler&gt; &lt;args…&gt;</c>. Keys and the compiler's identity stay
+    /// the real compiler's; a hit never starts it. Empty: none.
+    /// </summary>
+    public IReadOnlyList<string> PrefixCommand { get; init; } = [];
+
+    /// <summary>The prefix command's words, split as a shell splits a command line; none for empty text.</summary>
+    public static IReadOnlyList<string> SplitPrefix(string? text) =>
+        string.IsNullOrWhiteSpace(text) ? [] : CommandLineText.Split(text);
 
     public string? GetEnvironmentVariable(string name) =>
         Environment is null ? System.Environment.GetEnvironmentVariable(name)

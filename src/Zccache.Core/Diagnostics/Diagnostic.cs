@@ -27,6 +27,8 @@ public static class ZcCodes
     public const string CiSummaryError = "ZC1007";
     /// <summary>The zccache launcher shipped in the package cannot be run (not executable): cargo and CMake under Exec run uncached.</summary>
     public const string LauncherUnusable = "ZC1006";
+    /// <summary>The prefix command (ZccachePrefixCommand: distcc, icecc) cannot be started: compiles run locally without it.</summary>
+    public const string PrefixNotRunnable = "ZC1010";
     /// <summary>ZccacheSessionId / ZCCACHE_SESSION_ID is not a UUID: a new session is started instead.</summary>
     public const string BadSessionId = "ZC2001";
     /// <summary>A property has a value that cannot be used (e.g. ZccacheParallelism): the default is used.</summary>

@@ -354,11 +354,11 @@ public sealed class CompileCache
             : [.. compile.Arguments, .. compile.DependencyArguments(privateDepfile)];
         // The anchor: an input whose mtime or ctime is not older than this was (maybe) written while the compiler read it.
         long startedNs = (DateTime.UtcNow - DateTime.UnixEpoch).Ticks * 100;
-        ProcessResult run = CompilerProcess.Run(compilerPath, args, invocation.WorkingDirectory, invocation.Environment);
+        ProcessResult run = RunCompiler(compilerPath, args, invocation, diagnostics);
         if (run.StartError is not null) return Plain(run, null, session, invocation, diagnostics); // nothing ran: nothing to store
         if (privateDepfile is not null && compile.DependencyScan is not null)
         {
-            // The user's depfile is partial: a preprocessing run of the cache's own lists every input.
+            // The user's depfile is partial: a preprocessing run of the cache's own lists every input (here, never through the prefix).
             var scan = CompilerProcess.Run(compilerPath, compile.DependencyScan(privateDepfile), invocation.WorkingDirectory, invocation.Environment);
             if (scan.ExitCode != 0) AtomicFile.TryDelete(privateDepfile);
         }
@@ -477,6 +477,8 @@ public sealed class CompileCache
         }
         else if (FailedBecauseOfTheOutput(compile, run)) return (outcome with { Reason = "output_not_writable" }, null);
         else if (compile.IsEnvironmentFailure(run.Stderr)) return (outcome with { Reason = "environment_failure" }, null);
+        // Through a prefix, the wrapper's own failures (distcc: no host reachable) cannot be told from the code's: not replayed.
+        else if (invocation.PrefixCommand.Count > 0) return (outcome with { Reason = "environment_failure" }, null);
 
         var entry = new CacheEntry
         {
@@ -526,7 +528,27 @@ public sealed class CompileCache
     private InputSnapshot Inputs() => _snapshot ?? new InputSnapshot(_memo, _listings);
 
     private CompileResult RunPlain(string compilerPath, CompileInvocation invocation, NonCacheable? why, SessionRecorder? session, List<Diagnostic> diagnostics) =>
-        Plain(CompilerProcess.Run(compilerPath, invocation.Arguments, invocation.WorkingDirectory, invocation.Environment), why, session, invocation, diagnostics);
+        Plain(RunCompiler(compilerPath, invocation.Arguments, invocation, diagnostics), why, session, invocation, diagnostics);
+
+    private int _prefixWarned;
+
+    /// <summary>
+    /// Runs the compiler, through the invocation's prefix command when it has one (<c>distcc gcc …</c>). A prefix that
+    /// cannot be started is not the compile's fault: said once per cache instance (ZC1010), and the compiler runs here.
+    /// </summary>
+    private ProcessResult RunCompiler(string compilerPath, IReadOnlyList<string> args, CompileInvocation invocation, List<Diagnostic> diagnostics)
+    {
+        if (invocation.PrefixCommand.Count > 0)
+        {
+            string program = invocation.PrefixCommand[0];
+            string prefix = CompilerIdentity.Resolve(program, invocation.WorkingDirectory, invocation.GetEnvironmentVariable("PATH")) ?? program;
+            ProcessResult run = CompilerProcess.Run(prefix, [.. invocation.PrefixCommand.Skip(1), compilerPath, .. args], invocation.WorkingDirectory, invocation.Environment);
+            if (run.StartError is null) return run;
+            if (Interlocked.Exchange(ref _prefixWarned, 1) == 0)
+                diagnostics.Add(new Diagnostic(ZcCodes.PrefixNotRunnable, $"the prefix command '{program}' cannot be run ({run.StartError}); compiling locally without it."));
+        }
+        return CompilerProcess.Run(compilerPath, args, invocation.WorkingDirectory, invocation.Environment);
+    }
 
     private static CompileResult Plain(ProcessResult run, NonCacheable? why, SessionRecorder? session, CompileInvocation invocation, List<Diagnostic> diagnostics)
     {

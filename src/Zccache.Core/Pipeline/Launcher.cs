@@ -12,7 +12,7 @@ namespace Zccache.Core.Pipeline;
 /// output and standard error are the compiler's own (a hit replays them); zccache's own warnings
 /// follow on standard error, prefixed <c>zccache:</c>. Configured by the environment:
 /// <c>ZCCACHE_CACHE_DIR</c>, <c>ZCCACHE_SESSION_ID</c> (count into that session),
-/// <c>ZCCACHE_PROJECT</c> (the project the compile is counted for), <c>ZCCACHE_BASEDIR</c>, <c>ZCCACHE_DISABLE=1</c>.
+/// <c>ZCCACHE_PROJECT</c> (the project the compile is counted for), <c>ZCCACHE_BASEDIR</c>, <c>ZCCACHE_PREFIX_COMMAND</c>, <c>ZCCACHE_DISABLE=1</c>.
 /// </summary>
 public static class Launcher
 {
@@ -41,12 +41,13 @@ public static class Launcher
             WorkingDirectory = Environment.CurrentDirectory,
             BaseDir = Paths.BaseDir.From(Environment.GetEnvironmentVariable("ZCCACHE_BASEDIR")),
         };
+        bool disabled = Environment.GetEnvironmentVariable("ZCCACHE_DISABLE") is "1" or "true";
+        if (!disabled) invocation = invocation with { PrefixCommand = CompileInvocation.SplitPrefix(Environment.GetEnvironmentVariable("ZCCACHE_PREFIX_COMMAND")) };
 
         // rustc -vV and cargo's --print probes compile nothing: run them as they are, stdin included, uncounted.
         if (CompileCache.IsQuery(invocation) && CompilerIdentity.Resolve(invocation.Compiler, invocation.WorkingDirectory) is { } query)
             return CompilerProcess.RunInheritingStreams(query, invocation.Arguments, invocation.WorkingDirectory);
 
-        bool disabled = Environment.GetEnvironmentVariable("ZCCACHE_DISABLE") is "1" or "true";
         var diagnostics = new List<Diagnostic>();
         Storage.Remote.RemoteStore? remote = null;
         try { remote = disabled ? null : Storage.Remote.RemoteStore.FromEnvironment(Environment.GetEnvironmentVariable); }

@@ -33,6 +33,8 @@ public sealed class ZccacheCompile : ZccacheTask
 
     /// <summary>ZccacheBaseDir: paths under it are keyed relative to it, so checkouts at different paths share entries.</summary>
     public string BaseDir { get; set; } = "";
+    /// <summary>ZccachePrefixCommand: misses run as <c>&lt;prefix&gt; &lt;compiler&gt; &lt;args&gt;</c> (distcc, icecc); empty: none.</summary>
+    public string PrefixCommand { get; set; } = "";
 
     /// <summary>ZccacheRemote and ZccacheRemoteReadOnly: the shared remote cache behind the local one.</summary>
     public string Remote { get; set; } = "";
@@ -87,6 +89,7 @@ public sealed class ZccacheCompile : ZccacheTask
         ObjectLedger? ledger = cache.IsEnabled && !string.IsNullOrWhiteSpace(StateFile) ? ObjectLedger.Load(Path.GetFullPath(StateFile, projectDir)) : null;
 
         var baseDir = Core.Paths.BaseDir.From(BaseDir);
+        IReadOnlyList<string> prefix = Enabled ? CompileInvocation.SplitPrefix(PrefixCommand) : []; // ZccacheEnabled=false: nothing of the package
         var objects = new ITaskItem[items.Count];
         var reported = new ConcurrentDictionary<string, bool>();
         var options = new ParallelOptions { MaxDegreeOfParallelism = parallelism };
@@ -99,6 +102,7 @@ public sealed class ZccacheCompile : ZccacheTask
                 Arguments = compile.Arguments,
                 WorkingDirectory = projectDir,
                 BaseDir = baseDir,
+                PrefixCommand = prefix,
             };
             CompileResult result;
             try

@@ -79,9 +79,12 @@ public class ZccacheExec : ZccacheTask
             WorkingDirectory = Path.GetFullPath(WorkingDirectoryOrCurrent()),
             Environment = Environment(command),
         };
-        invocation = invocation with { BaseDir = Core.Paths.BaseDir.From(invocation.GetEnvironmentVariable("ZCCACHE_BASEDIR")) };
-
         bool disabled = System.Environment.GetEnvironmentVariable("ZCCACHE_DISABLE") is "1" or "true";
+        invocation = invocation with
+        {
+            BaseDir = Core.Paths.BaseDir.From(invocation.GetEnvironmentVariable("ZCCACHE_BASEDIR")),
+            PrefixCommand = disabled ? [] : CompileInvocation.SplitPrefix(invocation.GetEnvironmentVariable("ZCCACHE_PREFIX_COMMAND")),
+        };
         CompileCache cache = disabled ? CompileCache.Disabled()
             : CompileCache.Open(CacheRoot, remote: OpenRemote(invocation.GetEnvironmentVariable("ZCCACHE_REMOTE"), invocation.GetEnvironmentVariable("ZCCACHE_REMOTE_READ_ONLY")));
         foreach (var d in cache.StartupDiagnostics) Report(d);

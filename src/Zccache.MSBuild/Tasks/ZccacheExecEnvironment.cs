@@ -24,6 +24,8 @@ public sealed class ZccacheExecEnvironment : ZccacheTask
     public string RemoteReadOnly { get; set; } = "";
     /// <summary>ZccacheBaseDir, handed on as ZCCACHE_BASEDIR; empty: not set.</summary>
     public string BaseDir { get; set; } = "";
+    /// <summary>ZccachePrefixCommand, handed on as ZCCACHE_PREFIX_COMMAND; empty: not set.</summary>
+    public string PrefixCommand { get; set; } = "";
     /// <summary>The launcher (<c>$(ZccacheLauncher)</c>); empty: no RUSTC_WRAPPER or CMake launchers.</summary>
     public string Launcher { get; set; } = "";
 
@@ -57,6 +59,7 @@ public sealed class ZccacheExecEnvironment : ZccacheTask
             ("ZCCACHE_PROJECT", ProjectFile),
         };
         if (!string.IsNullOrWhiteSpace(BaseDir)) wanted.Add(("ZCCACHE_BASEDIR", Path.GetFullPath(BaseDir)));
+        if (!string.IsNullOrWhiteSpace(PrefixCommand)) wanted.Add(("ZCCACHE_PREFIX_COMMAND", PrefixCommand));
         if (!string.IsNullOrWhiteSpace(Remote)) wanted.Add(("ZCCACHE_REMOTE", Remote));
         if (!string.IsNullOrWhiteSpace(RemoteReadOnly)) wanted.Add(("ZCCACHE_REMOTE_READ_ONLY", RemoteReadOnly));
         if (!string.IsNullOrEmpty(Launcher) && File.Exists(Launcher))
@@ -78,7 +81,8 @@ public sealed class ZccacheExecEnvironment : ZccacheTask
         {
             string? current = Environment.GetEnvironmentVariable(name);
             bool usersOwn = !string.IsNullOrEmpty(current) && !(Ours.TryGetValue(name, out string? mine) && mine == current);
-            if (usersOwn) continue;
+            // ZccachePrefixCommand already defaults to the environment's value: a property set apart from it wins, as everywhere.
+            if (usersOwn && name != "ZCCACHE_PREFIX_COMMAND") continue;
             previousValues[name] = current;
             Environment.SetEnvironmentVariable(name, value);
             Ours[name] = value;
