@@ -83,7 +83,11 @@ public class LinkCacheTests : IDisposable
         string[] link = ["-o", "prog", "main.o", "-Learly", "-Llate", "-lvalue"];
         var cache = Cache();
         Assert.Equal(OutcomeKind.Miss, Run(cache, link).Outcome.Kind);
+        File.Delete(_dir["src/prog"]);
         Assert.Equal(OutcomeKind.Hit, Run(cache, link).Outcome.Kind);
+        var delivered = Process.Start(new ProcessStartInfo(_dir["src/prog"]))!; // delivered executable, as ld made it
+        delivered.WaitForExit();
+        Assert.Equal(3, delivered.ExitCode);
 
         Archive("early", "value", "int value(void) { return 4; }\n");
         var shadowed = Run(cache, link);

@@ -302,6 +302,8 @@ public sealed class CompileCache
                 else if (compile.BaseDir is not null && output.Name == "depfile") // a depfile names paths: this checkout's
                     FileDelivery.Deliver(output.Path, Encoding.UTF8.GetBytes(compile.Here(Encoding.UTF8.GetString(stored.Data))), null);
                 else FileDelivery.Deliver(output.Path, stored.Data, stored.PathInStore);
+                if (output.Executable && File.Exists(output.Path) && !OperatingSystem.IsWindows())
+                    File.SetUnixFileMode(output.Path, (UnixFileMode)0b111_101_101); // the store keeps bytes, not modes
             }
 
             long delivered = Stopwatch.GetTimestamp();
