@@ -71,15 +71,31 @@ public sealed class CompileCache
     /// <summary>A cache that only runs compilers: what <c>ZccacheEnabled=false</c> gets.</summary>
     public static CompileCache Disabled() => new(null, FileHashMemo.Shared, [], false);
 
-    public CompileResult Compile(CompileInvocation invocation, SessionRecorder? session = null)
+    public CompileResult Compile(CompileInvocation invocation, SessionRecorder? session = null) => Compile(invocation, session, record: null);
+
+    /// <summary>
+    /// An incremental build's compile of <paramref name="output"/>: up to date when <paramref name="ledger"/> shows that
+    /// nothing that produced it has changed, else the full pipeline; then the ledger records what produced the new
+    /// output (or forgets it when the result cannot be trusted by stamp).
+    /// </summary>
+    public CompileResult Compile(CompileInvocation invocation, SessionRecorder? session, ObjectLedger? ledger, string output)
+    {
+        var result = Compile(invocation, session, ledger?.Find(output));
+        if (ledger is not null && result.Outcome.Kind != OutcomeKind.UpToDate)
+            ledger.Set(output, result.Inputs is { } inputs && result.Outcome.ContextKey is { } key && FileStamp.Read(output) is { } stamp
+                ? new ObjectRecord(key, stamp, inputs) : null);
+        return result;
+    }
+
+    private CompileResult Compile(CompileInvocation invocation, SessionRecorder? session, ObjectRecord? record)
     {
         if (session is not null) _remote?.JoinSession(session.Folder.Path); // a failed remote is skipped by the whole session
-        var result = CompileCore(invocation, session);
+        var result = CompileCore(invocation, session, record);
         // A remote that failed during this compile is said once per process, then left alone.
         return _remote?.TakeFailureDiagnostic() is { } d ? result with { Diagnostics = [.. result.Diagnostics, d] } : result;
     }
 
-    private CompileResult CompileCore(CompileInvocation invocation, SessionRecorder? session)
+    private CompileResult CompileCore(CompileInvocation invocation, SessionRecorder? session, ObjectRecord? record)
     {
         long started = Stopwatch.GetTimestamp();
         var diagnostics = new List<Diagnostic>();
@@ -108,6 +124,16 @@ public sealed class CompileCache
 
         ContextKey key = Key(invocation, compilerPath, compile);
         session?.AddContext(key);
+        if (record is not null && IsUpToDate(compile, key, record))
+        {
+            var upToDate = new CompileOutcome
+            {
+                Kind = OutcomeKind.UpToDate, Source = compile.Context.SourceFile.Value, ContextKey = key.Hex,
+                LatencyNs = Elapsed(started, Stopwatch.GetTimestamp()),
+            };
+            Record(session, upToDate, invocation);
+            return new CompileResult { ExitCode = 0, Outcome = upToDate };
+        }
         long keyed = Stopwatch.GetTimestamp();
 
         string missReason = "context_not_found";
@@ -143,40 +169,26 @@ public sealed class CompileCache
     }
 
     /// <summary>
-    /// An incremental build's check, before any lookup: the call's object is still the one <paramref name="record"/> says it
-    /// wrote (same stamp), the context key is the same (options, compiler), every input still has its recorded stamp,
-    /// and no path that would shadow one of them has appeared. Then nothing is looked up, delivered or compiled: the
-    /// outcome is <see cref="OutcomeKind.UpToDate"/>. Null when any of that does not hold (the call then goes through
-    /// <see cref="Compile"/>). Costs a stat per input, memoised across the batch.
+    /// An incremental build's check, before any lookup: the call's output is still the one <paramref name="record"/> says
+    /// it wrote (same stamp), the context key is the same (options, compiler), every input still has its recorded stamp,
+    /// and no path that would shadow one of them has appeared. Then nothing is looked up, delivered or compiled.
+    /// Costs a stat per input, memoised across the batch; any doubt (or a fault) sends the call through the cache.
     /// </summary>
-    public CompileResult? UpToDate(CompileInvocation invocation, ObjectRecord? record, SessionRecorder? session)
+    private bool IsUpToDate(CacheableCompile compile, ContextKey key, ObjectRecord record)
     {
-        if (record is null || _store is null) return null;
-        long started = Stopwatch.GetTimestamp();
         try
         {
-            if (CompilerIdentity.Resolve(invocation.Compiler, invocation.WorkingDirectory, invocation.GetEnvironmentVariable("PATH")) is not { } compilerPath) return null;
-            if (Plan(invocation).Compile is not { } compile || compile.Outputs.Count == 0) return null;
-            if (FileStamp.Read(compile.Outputs[0].Path) != record.ObjectStamp) return null;
-            if (compile.Outputs.Skip(1).Any(o => !File.Exists(o.Path))) return null;
+            if (key.Hex != record.ContextKey || compile.Outputs.Count == 0) return false;
+            if (FileStamp.Read(compile.Outputs[0].Path) != record.ObjectStamp) return false;
+            if (compile.Outputs.Skip(1).Any(o => !File.Exists(o.Path))) return false;
             var inputs = Inputs();
-            if (record.Inputs.Dependencies.Count == 0
-                || record.Inputs.Dependencies.Any(d => d.Path.StartsWith(EnvPrefix, StringComparison.Ordinal) || d.Stamp is not { } stamp || !inputs.StillHas(d.Path, stamp))
-                || record.Inputs.Absent.Any(g => g.Names.Any(n => inputs.Exists(g.Directory, n)))) return null;
-            ContextKey key = Key(invocation, compilerPath, compile);
-            if (key.Hex != record.ContextKey) return null;
-            session?.AddContext(key);
-            var outcome = new CompileOutcome
-            {
-                Kind = OutcomeKind.UpToDate, Source = compile.Context.SourceFile.Value, ContextKey = key.Hex,
-                LatencyNs = Elapsed(started, Stopwatch.GetTimestamp()),
-            };
-            Record(session, outcome, invocation);
-            return new CompileResult { ExitCode = 0, Outcome = outcome };
+            return record.Inputs.Dependencies.Count > 0
+                && record.Inputs.Dependencies.All(d => !d.Path.StartsWith(EnvPrefix, StringComparison.Ordinal) && d.Stamp is { } stamp && inputs.StillHas(d.Path, stamp))
+                && !record.Inputs.Absent.Any(g => g.Names.Any(n => inputs.Exists(g.Directory, n)));
         }
         catch (Exception e) when (IsCacheFault(e))
         {
-            return null; // the full pipeline decides
+            return false;
         }
     }
 

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Microsoft.Build.Framework;
 using Microsoft.Build.Utilities;
 using Zccache.Core.Compilers;
@@ -91,7 +90,6 @@ public sealed class ZccacheCompile : ZccacheTask
         var baseDir = Core.Paths.BaseDir.From(BaseDir);
         IReadOnlyList<string> prefix = Enabled ? CompileInvocation.SplitPrefix(PrefixCommand) : []; // ZccacheEnabled=false: nothing of the package
         var objects = new ITaskItem[items.Count];
-        var reported = new ConcurrentDictionary<string, bool>();
         var options = new ParallelOptions { MaxDegreeOfParallelism = parallelism };
         Parallel.For(0, items.Count, options, i =>
         {
@@ -108,10 +106,7 @@ public sealed class ZccacheCompile : ZccacheTask
             try
             {
                 Directory.CreateDirectory(Path.GetDirectoryName(compile.ObjectFile)!);
-                result = cache.UpToDate(invocation, ledger?.Find(compile.ObjectFile), session) ?? cache.Compile(invocation, session);
-                if (result.Outcome.Kind != OutcomeKind.UpToDate)
-                    ledger?.Set(compile.ObjectFile, result.Inputs is { } inputs && result.Outcome.ContextKey is { } key && Core.Hashing.FileStamp.Read(compile.ObjectFile) is { } stamp
-                        ? new ObjectRecord(key, stamp, inputs) : null);
+                result = cache.Compile(invocation, session, ledger, compile.ObjectFile);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
@@ -119,16 +114,7 @@ public sealed class ZccacheCompile : ZccacheTask
                 lock (objects) Log.LogError(null, null, null, item.ItemSpec, 0, 0, 0, 0, "{0} could not be compiled: {1}", item.ItemSpec, e.Message);
                 return;
             }
-            lock (objects)
-            {
-                foreach (Diagnostic d in result.Diagnostics)
-                    if (d.IsError || reported.TryAdd(d.Code, true)) Report(d); // a cache fault is said once per project
-                LogOutcome(item.ItemSpec, result.Outcome);
-                string output = CompilerProcess.Text(result.Stdout) + CompilerProcess.Text(result.Stderr);
-                int errors = CompilerOutputLog.Write(Log, output);
-                if (result.ExitCode != 0 && errors == 0 && result.Diagnostics.All(d => !d.IsError))
-                    Log.LogError(null, null, null, item.ItemSpec, 0, 0, 0, 0, "{0} exited with code {1}: {2}", invocation.Compiler, result.ExitCode, output.Trim());
-            }
+            lock (objects) LogResult(item.ItemSpec, item.ItemSpec, invocation, result);
             var obj = new TaskItem(compile.ObjectFile);
             obj.SetMetadata("Source", compile.Source);
             item.CopyMetadataTo(obj);

@@ -68,18 +68,9 @@ public sealed class ZccacheLink : ZccacheTask
         SessionRecorder? session = Enabled && cache.IsEnabled ? JoinSession(cache, SessionId, ProjectFile, projectDir) : null;
         ObjectLedger? ledger = cache.IsEnabled && !string.IsNullOrWhiteSpace(StateFile) ? ObjectLedger.Load(Path.GetFullPath(StateFile, projectDir)) : null;
 
-        CompileResult result = cache.UpToDate(invocation, ledger?.Find(OutputFile), session) ?? cache.Compile(invocation, session);
-        if (result.Outcome.Kind != OutcomeKind.UpToDate)
-            ledger?.Set(OutputFile, result.Inputs is { } inputs && result.Outcome.ContextKey is { } key && Core.Hashing.FileStamp.Read(OutputFile) is { } stamp
-                ? new ObjectRecord(key, stamp, inputs) : null);
+        CompileResult result = cache.Compile(invocation, session, ledger, OutputFile);
         ledger?.Save();
-
-        foreach (Diagnostic d in result.Diagnostics) Report(d);
-        LogOutcome(Path.GetFileName(OutputFile), result.Outcome);
-        string output = CompilerProcess.Text(result.Stdout) + CompilerProcess.Text(result.Stderr);
-        int errors = CompilerOutputLog.Write(Log, output);
-        if (result.ExitCode != 0 && errors == 0 && result.Diagnostics.All(d => !d.IsError))
-            Log.LogError(null, null, null, ProjectFile, 0, 0, 0, 0, "{0} exited with code {1}: {2}", invocation.Compiler, result.ExitCode, output.Trim());
+        LogResult(Path.GetFileName(OutputFile), ProjectFile, invocation, result);
         if (result.ExitCode == 0) Library = new TaskItem(OutputFile);
         return !Log.HasLoggedErrors;
     }

@@ -51,6 +51,24 @@ public abstract class ZccacheTask : Microsoft.Build.Utilities.Task
             (o.LatencyNs / 1e6).ToString("0.0", System.Globalization.CultureInfo.InvariantCulture));
     }
 
+    private readonly HashSet<string> _warnedCodes = [];
+
+    /// <summary>
+    /// What one compile or link said: the cache's diagnostics (a warning once per task, errors always), the outcome line,
+    /// and the compiler's own output as MSBuild errors and warnings; a failure that printed no error of its own is
+    /// reported against <paramref name="file"/>. Not thread-safe: parallel callers hold a lock.
+    /// </summary>
+    protected void LogResult(string name, string file, Core.Compilers.CompileInvocation invocation, Core.Pipeline.CompileResult result)
+    {
+        foreach (Diagnostic d in result.Diagnostics)
+            if (d.IsError || _warnedCodes.Add(d.Code)) Report(d);
+        LogOutcome(name, result.Outcome);
+        string output = Core.Compilers.CompilerProcess.Text(result.Stdout) + Core.Compilers.CompilerProcess.Text(result.Stderr);
+        int errors = Logging.CompilerOutputLog.Write(Log, output);
+        if (result.ExitCode != 0 && errors == 0 && result.Diagnostics.All(d => !d.IsError))
+            Log.LogError(null, null, null, file, 0, 0, 0, 0, "{0} exited with code {1}: {2}", invocation.Compiler, result.ExitCode, output.Trim());
+    }
+
     /// <summary>Joins session <paramref name="sessionId"/> to count this task's compiles for <paramref name="projectFile"/>; null (with a ZC1004 warning) when it cannot be used.</summary>
     protected Core.Sessions.SessionRecorder? JoinSession(Core.Pipeline.CompileCache cache, string sessionId, string projectFile, string workingDir, int parallelism = 1)
     {
