@@ -111,3 +111,52 @@ public class PrefixCommandTests : IDisposable
         Assert.Empty(other.Diagnostics);
     }
 }
+
+/// <summary>ZccachePrefixCommand=distcc against a real distccd on 127.0.0.1: what the user's depfile says.</summary>
+public sealed class DistccDepfileTests : IDisposable
+{
+    private readonly TempDir _dir = new();
+    private readonly Testing.DistccServer _distccd = new();
+
+    public void Dispose()
+    {
+        _distccd.Dispose();
+        _dir.Dispose();
+    }
+
+    private byte[] Depfile(string prefix, string obj, params string[] extra)
+    {
+        var cache = CompileCache.Open(_dir["cache-" + obj.Replace('/', '-')], new FileHashMemo());
+        var env = Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>().ToDictionary(e => (string)e.Key, e => (string)e.Value!);
+        foreach (var (name, value) in _distccd.ClientEnvironment)
+            if (value is null) env.Remove(name); else env[name] = value;
+        var result = cache.Compile(new CompileInvocation
+        {
+            Compiler = "gcc", Arguments = ["-c", "a.c", "-o", obj, "-MD", .. extra], WorkingDirectory = _dir["src"],
+            PrefixCommand = CompileInvocation.SplitPrefix(prefix), Environment = env,
+        });
+        Assert.True(result.ExitCode == 0, System.Text.Encoding.UTF8.GetString(result.Stderr));
+        Assert.Equal(OutcomeKind.Miss, result.Outcome.Kind);
+        return File.ReadAllBytes(_dir["src/" + Path.ChangeExtension(obj, ".d")]);
+    }
+
+    [Fact]
+    public void The_users_depfile_names_the_object_as_the_compiler_would_and_lies_where_it_would()
+    {
+        string source = _dir.Write("src/a.c", "#include \"a.h\"\nint f(void){return A;}\n");
+        _dir.Write("src/a.h", "#define A 1\n");
+        File.SetLastWriteTimeUtc(source, DateTime.UtcNow.AddMinutes(-1));
+        File.SetLastWriteTimeUtc(_dir["src/a.h"], DateTime.UtcNow.AddMinutes(-1));
+        Directory.CreateDirectory(_dir["src/obj"]);
+        string local = System.Text.Encoding.UTF8.GetString(Depfile("", "obj/local.o"));
+        Assert.StartsWith("obj/local.o:", local);
+        // Through distcc alone the rule would be "distcc.o:" in ./a.d; through the cache it is what gcc writes locally.
+        string distcc = System.Text.Encoding.UTF8.GetString(Depfile("distcc", "obj/distcc.o"));
+        Assert.Equal(local.Replace("obj/local.o:", "obj/distcc.o:"), distcc);
+        Assert.False(File.Exists(_dir["src/a.d"]));
+        Assert.Single(_distccd.Compiles);
+        // The user's own -MF and -MT are kept as they are.
+        string named = System.Text.Encoding.UTF8.GetString(Depfile("distcc", "obj/named.o", "-MF", "obj/named.d", "-MT", "custom"));
+        Assert.StartsWith("custom:", named);
+    }
+}

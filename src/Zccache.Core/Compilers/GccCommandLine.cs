@@ -210,13 +210,14 @@ public static class GccCommandLine
 
         string outputPath = Abs(output ?? Path.ChangeExtension(Path.GetFileName(sourceArg), ".o")).Value;
         string? userDepfile = null;
+        bool defaultTarget = false;
         if (depMD || depMMD)
         {
             userDepfile = depFile is not null ? Abs(depFile).Value : Path.ChangeExtension(outputPath, ".d");
             depOptions.Add(depMD ? "-MD" : "-MMD");
             // The rule's target is the object unless -MT/-MQ name it.
-            if (!depOptions.Any(o => o.StartsWith("-MT=", StringComparison.Ordinal) || o.StartsWith("-MQ=", StringComparison.Ordinal)))
-                depOptions.Add("object=" + outputPath);
+            defaultTarget = !depOptions.Any(o => o.StartsWith("-MT=", StringComparison.Ordinal) || o.StartsWith("-MQ=", StringComparison.Ordinal));
+            if (defaultTarget) depOptions.Add("object=" + outputPath);
         }
 
         // With a base directory, the compiler is asked to write paths under it relative ("." for the
@@ -271,6 +272,14 @@ public static class GccCommandLine
         }
         foreach (string name in OutputEnvironment)
             if (invocation.GetEnvironmentVariable(name) is { Length: > 0 } v) extras.Add(new("env:" + name, v));
+
+        // distcc compiles elsewhere and names the user's depfile and its rule after the source (a.d, "a.o:") unless told:
+        // a prefixed compile is told what the compiler itself would use, so the depfile is the same with or without it.
+        if (userDepfile is not null && invocation.PrefixCommand.Count > 0)
+        {
+            if (depFile is null) args = [.. args, "-MF", userDepfile];
+            if (defaultTarget) args = [.. args, "-MQ", output ?? Path.ChangeExtension(Path.GetFileName(sourceArg), ".o")];
+        }
 
         List<CompileOutput> outputs = [new("object", outputPath)];
         if (userDepfile is not null) outputs.Add(new("depfile", userDepfile));
