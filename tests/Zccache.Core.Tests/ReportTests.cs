@@ -28,6 +28,7 @@ public class ReportTests : IDisposable
     {
         Reasons = [new("miss", "input_changed", 2), new("non_cacheable", "time_macros", 1)],
         SlowestMisses = [new("/src/app/native/a.c", "input_changed", 2_400), new("/src/app/native/a.c", "input_changed", 2_100)],
+        RemoteFaults = [new("redis://127.0.0.1:6390", "It was not possible to connect to the redis server(s).")],
     };
 
     [Fact]

@@ -91,6 +91,8 @@ public sealed class RemoteCacheTests(PackageFeed feed) : IDisposable
         Assert.Equal(4L, r.Stats!.Misses);
         // Said once per project (the console logger repeats warnings in its closing list: count distinct lines).
         Assert.Single(r.Output.Split('\n').Select(l => l.Trim()).Where(l => l.Contains("warning ZC1008")).Distinct());
+        Assert.Equal(1L, r.Stats.RemoteFaults);
+        Assert.Contains("the remote cache failed, local cache only", r.Output);
 
         // And a build with the remote gone from the start.
         _ws.Delete("app/obj");

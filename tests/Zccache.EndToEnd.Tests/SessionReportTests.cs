@@ -90,6 +90,8 @@ public sealed class SessionReportTests(PackageFeed feed) : IDisposable
         var analysis = Json(Zccache(new(), "analyze", journal, "--json"));
         Assert.Equal(8, analysis.GetProperty("compiles").GetInt32());
         Assert.Equal(0.5, analysis.GetProperty("projects")[0].GetProperty("hit_rate").GetDouble());
+        var reason = Assert.Single(analysis.GetProperty("reasons").EnumerateArray());
+        Assert.Equal(("miss", "context_not_found", 4), (reason.GetProperty("outcome").GetString(), reason.GetProperty("reason").GetString(), reason.GetProperty("count").GetInt32()));
 
         var status = Json(Zccache(new(), "status", "--json"));
         Assert.Equal(4, status.GetProperty("entries").GetInt32());

@@ -5,7 +5,7 @@ namespace Zccache.Testing;
 
 /// <summary>The finalized stats a build wrote to its stats file.</summary>
 public sealed record Stats(string SessionId, long Compilations, long Hits, long Misses, long NonCacheable, long Errors, long ErrorsCached,
-    long UniqueSources, long BytesRead, long BytesWritten, double? HitRate, long RemoteHits, long UpToDate, long TimeSavedMs, long WallTimeSavedMs)
+    long UniqueSources, long BytesRead, long BytesWritten, double? HitRate, long RemoteHits, long UpToDate, long TimeSavedMs, long WallTimeSavedMs, long RemoteFaults)
 {
     public static Stats Read(string path)
     {
@@ -14,7 +14,7 @@ public sealed record Stats(string SessionId, long Compilations, long Hits, long 
         var rate = e.GetProperty("hit_rate");
         return new Stats(e.GetProperty("session_id").GetString()!, L("compilations"), L("hits"), L("misses"), L("non_cacheable"),
             L("errors"), L("errors_cached"), L("unique_sources"), L("bytes_read"), L("bytes_written"),
-            rate.ValueKind == JsonValueKind.Null ? null : rate.GetDouble(), L("remote_hits"), L("up_to_date"), L("time_saved_ms"), L("wall_time_saved_ms"));
+            rate.ValueKind == JsonValueKind.Null ? null : rate.GetDouble(), L("remote_hits"), L("up_to_date"), L("time_saved_ms"), L("wall_time_saved_ms"), L("remote_faults"));
     }
 }
 

@@ -7,7 +7,8 @@ namespace Zccache.Core.Commands;
 
 /// <summary>
 /// <c>zccache analyze &lt;journal.jsonl&gt;</c>: what a journal says about a build: the outcomes,
-/// the top misses with their reasons, hit rates per project, and the slowest compiles.
+/// why compiles were not served (each reason with its count), the top misses with their reasons, hit rates per
+/// project, and the slowest compiles.
 /// </summary>
 public static class AnalyzeCommand
 {
@@ -32,6 +33,11 @@ public static class AnalyzeCommand
             .GroupBy(e => (e.Source, e.Reason, e.Detail))
             .Select(g => (g.Key.Source, g.Key.Reason, g.Key.Detail, Count: g.Count()))
             .OrderByDescending(m => m.Count).ThenBy(m => m.Source, StringComparer.Ordinal).Take(Top).ToList();
+        // The same breakdown as the CI summary's "why compiles were not served": each reason with its count.
+        var reasons = entries.Where(e => e.Outcome is "miss" or "non_cacheable" or "error" && e.Reason is not null)
+            .GroupBy(e => e.Reason == "uncacheable_input" ? (Outcome: "non_cacheable", Reason: e.Detail ?? "") : (Outcome: "miss", Reason: e.Reason!))
+            .Select(g => (g.Key.Outcome, g.Key.Reason, Count: g.Count()))
+            .OrderByDescending(r => r.Count).ThenBy(r => r.Outcome, StringComparer.Ordinal).ThenBy(r => r.Reason, StringComparer.Ordinal).ToList();
         var projects = entries.GroupBy(e => e.Project ?? "(no project)").OrderBy(g => g.Key, StringComparer.Ordinal)
             .Select(g => (Project: g.Key, Hits: g.Count(e => e.Outcome is "hit" or "cached_error"), Misses: g.Count(e => e.Outcome is "miss" or "error" && e.Reason != "uncacheable_input"),
                 All: g.Count(e => e.Outcome != "up_to_date"))) // up to date is not a compile
@@ -47,6 +53,16 @@ public static class AnalyzeCommand
                 w.WriteStartObject("outcomes");
                 foreach (var (k, n) in outcomes) w.WriteNumber(k, n);
                 w.WriteEndObject();
+                w.WriteStartArray("reasons");
+                foreach (var r in reasons)
+                {
+                    w.WriteStartObject();
+                    w.WriteString("outcome", r.Outcome);
+                    w.WriteString("reason", r.Reason);
+                    w.WriteNumber("count", r.Count);
+                    w.WriteEndObject();
+                }
+                w.WriteEndArray();
                 w.WriteStartArray("top_misses");
                 foreach (var m in misses)
                 {
@@ -87,6 +103,8 @@ public static class AnalyzeCommand
         var text = new StringBuilder();
         text.Append(c, $"{entries.Count} compiles: {string.Join(", ", outcomes.Select(o => $"{o.Count} {o.Key}"))}\n");
         if (skipped > 0) text.Append(c, $"({skipped} unreadable lines skipped)\n");
+        text.Append("\nwhy compiles were not served:\n");
+        foreach (var r in reasons) text.Append(c, $"  {r.Count,4}  {r.Outcome,-13} {r.Reason}\n");
         text.Append("\ntop misses:\n");
         foreach (var m in misses) text.Append(c, $"  {m.Count,4}  {m.Reason}{(m.Detail is null ? "" : $" ({m.Detail})")}  {m.Source}\n");
         text.Append("\nhit rate by project:\n");

@@ -6,8 +6,8 @@ namespace Zccache.Core.Reporting;
 
 /// <summary>
 /// A session as Markdown, for CI job summaries (GitHub's step summary, Azure DevOps' build summary):
-/// a chart of hits, misses, up to date and non-cacheable (Mermaid), the totals and one row per project, why compiles
-/// were not served (reasons with counts), the slowest misses, and the top misses by source. Kept under a size limit
+/// a chart of hits, misses, up to date and non-cacheable (Mermaid), the totals and one row per project, remote cache
+/// faults, why compiles were not served (reasons with counts), the slowest misses, and the top misses by source. Kept under a size limit
 /// (GitHub refuses a step summary over 1 MiB) by showing fewer miss rows.
 /// </summary>
 public static class MarkdownSummary
@@ -29,6 +29,11 @@ public static class MarkdownSummary
         head.Append('\n').Append("Session `").Append(t.SessionId).Append("`, ").Append(Seconds(t.DurationMs)).Append('.');
         if (t.RemoteHits > 0) head.Append(' ').Append(t.RemoteHits).Append(" of the hits came from the remote cache.");
         head.Append('\n');
+        if (report.RemoteFaults.Count > 0)
+        {
+            head.Append("\n#### Remote cache faults\n\nThe build went on with the local cache only.\n\n| remote | what failed |\n| --- | --- |\n");
+            foreach (var f in report.RemoteFaults) head.Append(CultureInfo.InvariantCulture, $"| {Cell(f.Remote)} | {Cell(f.Reason)} |\n");
+        }
 
         if (report.Reasons.Count > 0)
         {

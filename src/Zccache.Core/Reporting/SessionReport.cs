@@ -8,6 +8,9 @@ public sealed record MissCount(string Source, string Outcome, string Reason, int
 /// <summary>How often one reason made compiles miss (outcome <c>miss</c>) or run uncached (<c>non_cacheable</c>).</summary>
 public sealed record ReasonCount(string Outcome, string Reason, int Count);
 
+/// <summary>A remote cache that failed during the session, and how (the URL without credentials).</summary>
+public sealed record RemoteFault(string Remote, string Reason);
+
 /// <summary>A miss that took long: where a reviewer looks first.</summary>
 public sealed record SlowMiss(string Source, string Reason, long DurationMs);
 
@@ -21,6 +24,8 @@ public sealed record SessionReport(
     public IReadOnlyList<ReasonCount> Reasons { get; init; } = [];
     /// <summary>The slowest misses (compiles that ran), slowest first.</summary>
     public IReadOnlyList<SlowMiss> SlowestMisses { get; init; } = [];
+    /// <summary>Remote caches that failed during the session.</summary>
+    public IReadOnlyList<RemoteFault> RemoteFaults { get; init; } = [];
 
     /// <summary>Misses and non-cacheable compiles grouped by source and reason, most frequent first.</summary>
     public static List<MissCount> MissesOf(IEnumerable<CompileOutcome> outcomes) =>
@@ -30,9 +35,11 @@ public sealed record SessionReport(
             .OrderByDescending(m => m.Count).ThenBy(m => m.Source, StringComparer.Ordinal).ThenBy(m => m.Reason, StringComparer.Ordinal)];
 
     /// <summary>Everything a report needs from a session's outcomes.</summary>
-    public static SessionReport Of(FinalizedSessionStats total, IReadOnlyList<(string, FinalizedSessionStats)> perProject, IReadOnlyCollection<CompileOutcome> outcomes) =>
-        new(total, perProject, MissesOf(outcomes))
+    public static SessionReport Of(FinalizedSessionStats total, IReadOnlyList<(string, FinalizedSessionStats)> perProject, IReadOnlyCollection<CompileOutcome> outcomes,
+        IReadOnlyList<RemoteFault>? remoteFaults = null) =>
+        new(total with { RemoteFaults = remoteFaults?.Count ?? 0 }, perProject, MissesOf(outcomes))
         {
+            RemoteFaults = remoteFaults ?? [],
             Reasons = [.. outcomes.Where(o => o.Kind is OutcomeKind.Miss or OutcomeKind.NonCacheable)
                 .GroupBy(o => (o.KindName, Reason: o.Reason ?? ""))
                 .Select(g => new ReasonCount(g.Key.KindName, g.Key.Reason, g.Count()))

@@ -22,9 +22,10 @@ public static class StatsReport
         string failed = s.Errors > 0 ? $", {s.Errors} failed" : "";
         string remote = s.RemoteHits > 0 ? $" ({s.RemoteHits} remote)" : "";
         string upToDate = s.UpToDate > 0 ? $", {s.UpToDate} up to date" : "";
-        return string.Format(c, "{0} compilation{1}, {2} hit{3}{11}, {4} miss{5}, {6} non-cacheable{7}{8}{9}{12}, {13}",
+        string remoteFaults = s.RemoteFaults > 0 ? "; the remote cache failed, local cache only" : "";
+        return string.Format(c, "{0} compilation{1}, {2} hit{3}{10}, {4} miss{5}, {6} non-cacheable{7}{8}{9}{11}, {12}{13}",
             s.Compilations, s.Compilations == 1 ? "" : "s", s.Hits, s.Hits == 1 ? "" : "s", s.Misses, s.Misses == 1 ? "" : "es",
-            s.NonCacheable, errors, failed, rate, 0, remote, upToDate, Saved(s));
+            s.NonCacheable, errors, failed, rate, remote, upToDate, Saved(s), remoteFaults);
     }
 
     /// <summary>"saved 31.2 s of compile time (~15.6 s wall)": the compile time the hits avoided, and what it is worth in wall time.</summary>

@@ -21,6 +21,8 @@ public sealed record FinalizedSessionStats
     [JsonPropertyName("up_to_date")] public long UpToDate { get; init; }
     /// <summary>Hits served from the remote cache (included in <see cref="Hits"/>); the rest were local.</summary>
     [JsonPropertyName("remote_hits")] public long RemoteHits { get; init; }
+    /// <summary>Remote caches that failed during the session (each then skipped: the build went on with the local cache).</summary>
+    [JsonPropertyName("remote_faults")] public long RemoteFaults { get; init; }
     [JsonPropertyName("unique_sources")] public long UniqueSources { get; init; }
     [JsonPropertyName("bytes_read")] public long BytesRead { get; init; }
     [JsonPropertyName("bytes_written")] public long BytesWritten { get; init; }

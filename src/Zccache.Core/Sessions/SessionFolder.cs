@@ -86,7 +86,24 @@ public sealed class SessionFolder
             if (!perProject.TryGetValue(project, out var t)) perProject[project] = t = new SessionStatsTracker();
             o.ApplyTo(t);
         }
-        return Reporting.SessionReport.Of(total.Finalize(Id, duration), [.. perProject.Select(p => (p.Key, p.Value.Finalize(Id, duration)))], outcomes);
+        return Reporting.SessionReport.Of(total.Finalize(Id, duration), [.. perProject.Select(p => (p.Key, p.Value.Finalize(Id, duration)))], outcomes, RemoteFaults());
+    }
+
+    /// <summary>The remote caches that failed in this session, from the notes their failures left (see <see cref="Storage.Remote.RemoteStore.JoinSession"/>).</summary>
+    public List<Reporting.RemoteFault> RemoteFaults()
+    {
+        var faults = new List<Reporting.RemoteFault>();
+        if (!Directory.Exists(Path)) return faults;
+        foreach (string note in Directory.EnumerateFiles(Path, Storage.Remote.RemoteStore.FailureNotePrefix + "*").Order(StringComparer.Ordinal))
+        {
+            try
+            {
+                string[] lines = File.ReadAllLines(note);
+                faults.Add(lines.Length >= 2 ? new(lines[0], lines[1]) : new("(remote)", lines.FirstOrDefault() ?? ""));
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+        }
+        return faults;
     }
 
     /// <summary>

@@ -31,9 +31,14 @@ public abstract class RemoteStore
     /// <summary>Why the remote was turned off in this process; null while it works.</summary>
     public string? Failure => _failure;
 
-    /// <summary>Shares failures with the other processes of the session in <paramref name="sessionFolder"/>.</summary>
+    /// <summary>
+    /// Shares failures with the other processes of the session in <paramref name="sessionFolder"/>: a failure is noted
+    /// there as <c>remote-failed.&lt;url hash&gt;</c> (the redacted URL, then what failed), which the reports read too.
+    /// </summary>
     public void JoinSession(string sessionFolder) =>
-        _sessionNote ??= Path.Join(sessionFolder, "remote-failed." + Hashing.ContentHash.Of(System.Text.Encoding.UTF8.GetBytes(Url)).Hex[..16]);
+        _sessionNote ??= Path.Join(sessionFolder, FailureNotePrefix + Hashing.ContentHash.Of(System.Text.Encoding.UTF8.GetBytes(Url)).Hex[..16]);
+
+    public const string FailureNotePrefix = "remote-failed.";
 
     /// <summary>The value, or null when absent or when the remote is off. Throws <see cref="CorruptEntryException"/> for a value whose signature does not verify.</summary>
     public byte[]? Get(string kind, string key)
@@ -105,7 +110,7 @@ public abstract class RemoteStore
     {
         _failure ??= e.Message;
         if (_sessionNote is not { } note) return;
-        try { AtomicFile.Write(note, System.Text.Encoding.UTF8.GetBytes(e.Message + "\n")); }
+        try { AtomicFile.Write(note, System.Text.Encoding.UTF8.GetBytes(Redacted(Url) + "\n" + e.Message.ReplaceLineEndings(" ") + "\n")); }
         catch (Exception io) when (io is IOException or UnauthorizedAccessException) { } // each process then finds out alone
     }
 
