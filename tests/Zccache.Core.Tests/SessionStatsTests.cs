@@ -103,7 +103,7 @@ public class SessionStatsTests
         using var doc = System.Text.Json.JsonDocument.Parse(json);
         var names = doc.RootElement.EnumerateObject().Select(p => p.Name).ToArray();
         Assert.Equal(new[] { "session_id", "duration_ms", "compilations", "hits", "misses", "non_cacheable", "errors", "errors_cached",
-            "time_saved_ms", "wall_time_saved_ms", "up_to_date", "remote_hits", "unique_sources", "bytes_read", "bytes_written", "hit_rate" }, names);
+            "time_saved_ms", "wall_time_saved_ms", "up_to_date", "remote_hits", "remote_faults", "unique_sources", "bytes_read", "bytes_written", "hit_rate" }, names);
         Assert.Equal(1.0, doc.RootElement.GetProperty("hit_rate").GetDouble());
         Assert.Equal("0f8fad5b-d9cb-469f-a165-70867728950e", doc.RootElement.GetProperty("session_id").GetString());
     }
