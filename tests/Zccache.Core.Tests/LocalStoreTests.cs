@@ -35,6 +35,31 @@ public class LocalStoreTests
     }
 
     [Fact]
+    public void An_executable_output_stays_executable_locally_and_through_a_bundle_and_is_delivered_so()
+    {
+        var (dir, store) = NewStore();
+        using var _ = dir;
+        var entry = Entry() with { Outputs = [new("output", [7, 7]) { Executable = true }, new("depfile", [1])] };
+        Assert.True(store.Publish(Key, entry));
+        var local = store.Read(Key)!;
+        Assert.True(local.Output("output")!.Executable);
+        Assert.False(local.Output("depfile")!.Executable);
+        var remote = EntryBundle.Unpack(EntryBundle.Pack(Key, local), Key, out string? _)!;
+        Assert.True(remote.Output("output")!.Executable);
+        Assert.False(remote.Output("depfile")!.Executable);
+
+        string program = dir["prog"], data = dir["data"];
+        FileDelivery.Deliver(program, [7, 7], local.Output("output")!.PathInStore, executable: true);
+        FileDelivery.Deliver(data, [1], null);
+        Assert.True(FileDelivery.IsExecutable(program));
+        Assert.False(FileDelivery.IsExecutable(data));
+        // The same bytes in place without the bit are not "already in place".
+        File.SetUnixFileMode(program, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        FileDelivery.Deliver(program, [7, 7], null, executable: true);
+        Assert.True(FileDelivery.IsExecutable(program));
+    }
+
+    [Fact]
     public void The_first_publication_wins()
     {
         var (dir, store) = NewStore();

@@ -50,8 +50,4 @@ public sealed record CacheableCompile
 }
 
 /// <summary>A file the compile writes: its name in the cache entry and its absolute path.</summary>
-public sealed record CompileOutput(string Name, string Path)
-{
-    /// <summary>A program or shared library a link writes: delivered executable (rwxr-xr-x), as the linker makes it.</summary>
-    public bool Executable { get; init; }
-}
+public sealed record CompileOutput(string Name, string Path);

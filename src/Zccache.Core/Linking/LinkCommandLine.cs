@@ -68,7 +68,7 @@ public static class LinkCommandLine
             Context = new CompileContext { SourceFile = NormalizedPath.From(outputPath), Flags = args },
             KeyExtras = extras,
             Arguments = args,
-            Outputs = [new("output", outputPath) { Executable = true }],
+            Outputs = [new("output", outputPath)],
             DependencyArguments = path => ["-Wl,--dependency-file=" + path],
             Search = SearchModel.LinkerLibraries,
             // A failed link is never replayed: "cannot find -lfoo" names no file a later lookup could check.

@@ -313,9 +313,7 @@ public sealed class CompileCache
                 }
                 else if (compile.BaseDir is not null && output.Name == "depfile") // a depfile names paths: this checkout's
                     FileDelivery.Deliver(output.Path, Encoding.UTF8.GetBytes(compile.Here(Encoding.UTF8.GetString(stored.Data))), null);
-                else FileDelivery.Deliver(output.Path, stored.Data, stored.PathInStore);
-                if (output.Executable && File.Exists(output.Path) && !OperatingSystem.IsWindows())
-                    File.SetUnixFileMode(output.Path, (UnixFileMode)0b111_101_101); // the store keeps bytes, not modes
+                else FileDelivery.Deliver(output.Path, stored.Data, stored.PathInStore, stored.Executable);
             }
 
             long delivered = Stopwatch.GetTimestamp();
@@ -486,7 +484,7 @@ public sealed class CompileCache
                 byte[] data = File.ReadAllBytes(output.Path);
                 // A depfile names its inputs: under a base directory it is stored with the marker, as the manifest is.
                 if (compile.BaseDir is not null && output.Name == "depfile") data = Encoding.UTF8.GetBytes(compile.Recorded(Encoding.UTF8.GetString(data)));
-                outputs.Add(new EntryOutput(output.Name, data));
+                outputs.Add(new EntryOutput(output.Name, data) { Executable = FileDelivery.IsExecutable(output.Path) });
             }
         }
         else if (FailedBecauseOfTheOutput(compile, run)) return (outcome with { Reason = "output_not_writable" }, null);

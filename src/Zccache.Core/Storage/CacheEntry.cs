@@ -21,6 +21,12 @@ public sealed record EntryOutput(string Name, byte[] Data)
 {
     public string? PathInStore { get; init; }
 
+    /// <summary>
+    /// The compiler or linker wrote it executable (a program, a shared library, a build script): the store keeps the
+    /// bit as the file's own mode (locally) or in the entry's name (remotely), and delivery gives it back.
+    /// </summary>
+    public bool Executable { get; init; }
+
     /// <summary>Names become file names in the store: plain characters only, never a path.</summary>
     public static bool IsValidName(string name) =>
         name.Length is > 0 and <= 200 && name[0] != '.'

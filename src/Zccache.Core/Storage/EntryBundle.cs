@@ -10,7 +10,9 @@ namespace Zccache.Core.Storage;
 /// </summary>
 public static class EntryBundle
 {
-    private static readonly byte[] Magic = "ZCEB2\n"u8.ToArray();
+    private static readonly byte[] Magic = "ZCEB3\n"u8.ToArray();
+    // An output is "out.<name>", or "exe.<name>" when it is delivered executable.
+    private const string OutputPrefix = "out.", ExecutablePrefix = "exe.";
     // Earlier formats: a miss, never an error.
     private static readonly byte[] Family = "ZCEB"u8.ToArray();
 
@@ -24,7 +26,7 @@ public static class EntryBundle
             w.Write(entry.ExitCode);
             w.Write(entry.CompileDurationNs);
             w.Write(entry.Outputs.Count + 2);
-            foreach (var o in entry.Outputs) Write(w, "out." + o.Name, o.Data);
+            foreach (var o in entry.Outputs) Write(w, (o.Executable ? ExecutablePrefix : OutputPrefix) + o.Name, o.Data);
             Write(w, "stdout", entry.Stdout);
             Write(w, "stderr", entry.Stderr);
         }
@@ -89,7 +91,8 @@ public static class EntryBundle
                 if (data.Length != length) return null;
                 if (name == "stdout") stdout = data;
                 else if (name == "stderr") stderr = data;
-                else if (name.StartsWith("out.", StringComparison.Ordinal) && EntryOutput.IsValidName(name[4..])) outputs.Add(new EntryOutput(name[4..], data));
+                else if ((name.StartsWith(OutputPrefix, StringComparison.Ordinal) || name.StartsWith(ExecutablePrefix, StringComparison.Ordinal)) && EntryOutput.IsValidName(name[4..]))
+                    outputs.Add(new EntryOutput(name[4..], data) { Executable = name.StartsWith(ExecutablePrefix, StringComparison.Ordinal) });
                 else return null;
             }
             corruption = null;

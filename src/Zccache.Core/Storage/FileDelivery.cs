@@ -10,20 +10,23 @@ namespace Zccache.Core.Storage;
 public static class FileDelivery
 {
     /// <summary>
-    /// Puts <paramref name="verifiedBytes"/> at <paramref name="destination"/>. A file already there
-    /// with exactly these bytes is left alone, mtime included, so a no-change build does not make
-    /// downstream steps (a link with Inputs/Outputs) run again.
+    /// Puts <paramref name="verifiedBytes"/> at <paramref name="destination"/>, <paramref name="executable"/> or not as
+    /// the compiler wrote it (with the user's umask, as the compiler's own file would have). A file already there with
+    /// exactly these bytes and that mode is left alone, mtime included, so a no-change build does not make downstream
+    /// steps (a link with Inputs/Outputs) run again.
     /// </summary>
-    public static void Deliver(string destination, byte[] verifiedBytes, string? storedFile)
+    public static void Deliver(string destination, byte[] verifiedBytes, string? storedFile, bool executable = false)
     {
-        if (IsAlreadyInPlace(destination, verifiedBytes)) return;
+        if (IsAlreadyInPlace(destination, verifiedBytes, executable)) return;
         string? dir = Path.GetDirectoryName(destination);
         if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
         string temp = $"{destination}.zccache.{Guid.NewGuid():N}.tmp";
         try
         {
             bool cloned = false;
-            using (var target = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))
+            var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
+            if (!OperatingSystem.IsWindows()) options.UnixCreateMode = executable ? AllExecutable : AllReadWrite; // less the umask
+            using (var target = new FileStream(temp, options))
             {
                 if (storedFile is not null && OperatingSystem.IsLinux() && !s_reflinkUnsupported)
                 {
@@ -42,12 +45,19 @@ public static class FileDelivery
         }
     }
 
-    private static bool IsAlreadyInPlace(string destination, byte[] bytes)
+    private const UnixFileMode AllReadWrite = (UnixFileMode)0b110_110_110, AllExecutable = (UnixFileMode)0b111_111_111;
+
+    /// <summary>True when <paramref name="path"/> is runnable by its owner (never on Windows, where no mode says it).</summary>
+    public static bool IsExecutable(string path) =>
+        !OperatingSystem.IsWindows() && (File.GetUnixFileMode(path) & UnixFileMode.UserExecute) != 0;
+
+    private static bool IsAlreadyInPlace(string destination, byte[] bytes, bool executable)
     {
         try
         {
             var info = new FileInfo(destination);
-            return info.Exists && info.Length == bytes.LongLength && File.ReadAllBytes(destination).AsSpan().SequenceEqual(bytes);
+            return info.Exists && info.Length == bytes.LongLength && IsExecutable(destination) == executable
+                && File.ReadAllBytes(destination).AsSpan().SequenceEqual(bytes);
         }
         catch (IOException) { return false; }
         catch (UnauthorizedAccessException) { return false; }

@@ -99,8 +99,9 @@ public sealed class LocalStore(CacheLayout layout)
             bool isOutput = name.StartsWith(OutputPrefix, StringComparison.Ordinal) && EntryOutput.IsValidName(name[OutputPrefix.Length..]);
             if (!isOutput && name is not ("stdout" or "stderr")) throw Corrupt(artifactKey, dir, $"unknown file {name}");
             byte[] data;
+            bool executable;
             string path = Path.Join(dir, name);
-            try { data = File.ReadAllBytes(path); }
+            try { (data, executable) = ReadWithMode(path); }
             catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
             {
                 if (!Directory.Exists(dir)) return null; // evicted while we read it: a miss, not a corruption
@@ -109,7 +110,7 @@ public sealed class LocalStore(CacheLayout layout)
             catch (UnauthorizedAccessException) when (Directory.Exists(path)) { throw Corrupt(artifactKey, dir, $"{name} is a folder"); }
             if (data.LongLength != info.Size || ContentHash.Of(data).Hex != info.Sha256)
                 throw Corrupt(artifactKey, dir, $"{name} does not match its digest");
-            if (isOutput) outputs.Add(new EntryOutput(name[OutputPrefix.Length..], data) { PathInStore = path });
+            if (isOutput) outputs.Add(new EntryOutput(name[OutputPrefix.Length..], data) { PathInStore = path, Executable = executable });
             else files[name] = data;
         }
         return new CacheEntry
@@ -120,6 +121,19 @@ public sealed class LocalStore(CacheLayout layout)
             ExitCode = meta.ExitCode,
             CompileDurationNs = meta.DurationNs,
         };
+    }
+
+    /// <summary>A stored file's bytes and whether it is executable, from one open (an evictor may remove it meanwhile).</summary>
+    private static (byte[] Data, bool Executable) ReadWithMode(string path)
+    {
+        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 1);
+        bool executable = !OperatingSystem.IsWindows() && (File.GetUnixFileMode(file.SafeFileHandle) & UnixFileMode.UserExecute) != 0;
+        long length = file.Length;
+        if (length > Array.MaxLength) throw new IOException($"{path} is too large");
+        byte[] data = new byte[length];
+        int read = file.ReadAtLeast(data, data.Length, throwOnEndOfStream: false);
+        if (read < data.Length) Array.Resize(ref data, read); // shorter than its digest says: corrupt, found by the caller
+        return (data, executable);
     }
 
     /// <summary>
@@ -148,16 +162,16 @@ public sealed class LocalStore(CacheLayout layout)
         try
         {
             var files = new SortedDictionary<string, EntryFile>(StringComparer.Ordinal);
-            void Put(string name, byte[]? data)
+            void Put(string name, byte[]? data, bool executable = false)
             {
                 if (data is null) return;
-                using (var f = AtomicFile.CreateNew(Path.Join(staging, name))) f.Write(data);
+                using (var f = AtomicFile.CreateNew(Path.Join(staging, name), executable: executable)) f.Write(data);
                 files[name] = new EntryFile(data.LongLength, ContentHash.Of(data).Hex);
             }
             foreach (EntryOutput output in entry.Outputs)
             {
                 if (!EntryOutput.IsValidName(output.Name)) throw new ArgumentException($"'{output.Name}' cannot name a stored file");
-                Put(OutputPrefix + output.Name, output.Data);
+                Put(OutputPrefix + output.Name, output.Data, output.Executable);
             }
             Put("stdout", entry.Stdout);
             Put("stderr", entry.Stderr);
@@ -312,7 +326,7 @@ public sealed class LocalStore(CacheLayout layout)
     /// An entry's description, as a few lines of text (no JSON: its first use in a process costs
     /// tens of milliseconds, which every build's first hit would pay):
     /// <code>
-    /// zccache-entry 3
+    /// zccache-entry 4
     /// key &lt;the artifact key it was published under&gt;
     /// exit_code 0
     /// duration_ns 812000000
@@ -321,7 +335,7 @@ public sealed class LocalStore(CacheLayout layout)
     /// </summary>
     private sealed record EntryMeta(string Key, int ExitCode, long DurationNs, SortedDictionary<string, EntryFile> Files)
     {
-        public const string Header = "zccache-entry 3";
+        public const string Header = "zccache-entry 4"; // 4: an output's file keeps its execute bit
 
         public byte[] ToBytes()
         {
