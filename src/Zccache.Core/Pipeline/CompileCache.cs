@@ -83,7 +83,7 @@ public sealed class CompileCache
         var result = Compile(invocation, session, ledger?.Find(output));
         if (ledger is not null && result.Outcome.Kind != OutcomeKind.UpToDate)
             ledger.Set(output, result.Inputs is { } inputs && result.Outcome.ContextKey is { } key && FileStamp.Read(output) is { } stamp
-                ? new ObjectRecord(key, stamp, inputs) : null);
+                ? new ObjectRecord(key, stamp, inputs.Value) : null);
         return result;
     }
 
@@ -194,20 +194,19 @@ public sealed class CompileCache
 
     /// <summary>
     /// What produced the outputs of a served or stored compile, as this checkout's paths: for an <see cref="ObjectLedger"/>.
-    /// On a hit every input was just verified, so each gets the stamp it has now once that stamp is settled (an input
-    /// written moments before, such as an object a link reads, is trusted by stamp from the next build on).
+    /// On a hit every input was just verified (in <paramref name="verified"/>): one verified by its stamp keeps it; one
+    /// verified by its content gets the stamp it has now once that stamp is settled (an input written moments before,
+    /// such as an object a link reads, is trusted by stamp from the next build on).
     /// </summary>
-    private ManifestResult InputsHere(CacheableCompile compile, ManifestResult result, bool verified)
-    {
-        var inputs = verified ? Inputs() : null;
-        return new ManifestResult(result.ArtifactKey, [.. result.Dependencies.Select(d =>
+    private static ManifestResult InputsHere(CacheableCompile compile, ManifestResult result, InputSnapshot? verified) =>
+        new(result.ArtifactKey, [.. result.Dependencies.Select(d =>
         {
             string path = compile.Here(d.Path);
-            var stamp = inputs?.Get(path) is { } facts && facts.Hash.Hex == d.Sha256 && facts.SettledStamp is { } now ? now : d.Stamp;
+            var stamp = verified is null || (d.Stamp is { } recorded && verified.StillHas(path, recorded)) ? d.Stamp
+                : verified.Get(path) is { } facts && facts.Hash.Hex == d.Sha256 && facts.SettledStamp is { } now ? now : d.Stamp;
             return d with { Path = path, Stamp = stamp };
         })])
         { Absent = [.. result.Absent.Select(g => g with { Directory = compile.Here(g.Directory) })] };
-    }
 
     private static long Elapsed(long from, long to) => (long)Stopwatch.GetElapsedTime(from, to).TotalNanoseconds;
 
@@ -333,7 +332,7 @@ public sealed class CompileCache
             return (new CompileResult
             {
                 ExitCode = entry.ExitCode, Stdout = entry.Stdout, Stderr = entry.Stderr, Outcome = outcome,
-                Inputs = entry.ExitCode == 0 ? InputsHere(compile, result, verified: true) : null,
+                Inputs = entry.ExitCode == 0 ? new(() => InputsHere(compile, result, inputs)) : null,
             }, "", null);
         }
         return (null, reason, reason == "input_changed" ? changed : null);
@@ -423,7 +422,7 @@ public sealed class CompileCache
         return new CompileResult
         {
             ExitCode = run.ExitCode, Stdout = run.Stdout, Stderr = run.Stderr, Outcome = outcome,
-            Diagnostics = diagnostics, Inputs = run.ExitCode == 0 && stored is not null ? InputsHere(compile, stored, verified: false) : null,
+            Diagnostics = diagnostics, Inputs = run.ExitCode == 0 && stored is not null ? new(() => InputsHere(compile, stored, verified: null)) : null,
         };
     }
 

@@ -11,6 +11,9 @@ public sealed record CompileResult
     public byte[] Stderr { get; init; } = [];
     public required CompileOutcome Outcome { get; init; }
     public IReadOnlyList<Diagnostic> Diagnostics { get; init; } = [];
-    /// <summary>For a successful hit or stored miss: the inputs the outputs were made from (this checkout's paths), for an <see cref="ObjectLedger"/>.</summary>
-    public Storage.ManifestResult? Inputs { get; init; }
+    /// <summary>
+    /// For a successful hit or stored miss: the inputs the outputs were made from (this checkout's paths), for an
+    /// <see cref="ObjectLedger"/>. Worked out only when asked: a launcher's hit never needs it.
+    /// </summary>
+    public Lazy<Storage.ManifestResult>? Inputs { get; init; }
 }
