@@ -65,6 +65,19 @@ public class LinkCacheTests : IDisposable
         Assert.Equal(OutcomeKind.Hit, warm.Outcome.Kind);
         Assert.Equal(bare, File.ReadAllBytes(_dir["src/libx.so"]));
 
+        // The session counts links apart: a link hit is not a compile hit, and the journal says link_hit.
+        Assert.Equal((Step.Link, Step.Link), (cold.Outcome.Step, warm.Outcome.Step));
+        var tracker = new SessionStatsTracker();
+        cold.Outcome.ApplyTo(tracker);
+        warm.Outcome.ApplyTo(tracker);
+        var stats = tracker.Finalize(SessionId.New(), TimeSpan.Zero);
+        Assert.Equal((0L, 0L, 0L, 1L, 1L, 0L), (stats.Compilations, stats.Hits, stats.Misses, stats.LinkHits, stats.LinkMisses, stats.LinkUpToDate));
+        Assert.Null(stats.HitRate);
+        Assert.Contains("\"outcome\":\"link_hit\"", System.Text.Encoding.UTF8.GetString(Journal.Line(warm.Outcome, "sid", profile: false)));
+        // The session folder's outcome line keeps the step.
+        var read = System.Text.Json.JsonSerializer.Deserialize<CompileOutcome>(warm.Outcome.ToJsonLine());
+        Assert.Equal((Step.Link, OutcomeKind.Hit), (read!.Step, read.Kind));
+
         // An object that changed is a miss; so is another library on the command line.
         Object("b", "int a(void); int b(void) { return a() + 2; }\n");
         var edited = Run(cache, link);

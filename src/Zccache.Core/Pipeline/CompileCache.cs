@@ -128,7 +128,7 @@ public sealed class CompileCache
         {
             var upToDate = new CompileOutcome
             {
-                Kind = OutcomeKind.UpToDate, Source = compile.Context.SourceFile.Value, ContextKey = key.Hex,
+                Kind = OutcomeKind.UpToDate, Step = compile.Step, Source = compile.Context.SourceFile.Value, ContextKey = key.Hex,
                 LatencyNs = Elapsed(started, Stopwatch.GetTimestamp()),
             };
             Record(session, upToDate, invocation);
@@ -322,6 +322,7 @@ public sealed class CompileCache
             var outcome = new CompileOutcome
             {
                 Kind = entry.ExitCode == 0 ? OutcomeKind.Hit : OutcomeKind.CachedError,
+                Step = compile.Step,
                 Source = compile.Context.SourceFile.Value,
                 ContextKey = key.Hex,
                 LatencyNs = Elapsed(started, delivered),
@@ -399,6 +400,7 @@ public sealed class CompileCache
         var outcome = new CompileOutcome
         {
             Kind = OutcomeKind.Miss,
+            Step = compile.Step,
             Source = compile.Context.SourceFile.Value,
             ContextKey = key.Hex,
             LatencyNs = run.DurationNs,
