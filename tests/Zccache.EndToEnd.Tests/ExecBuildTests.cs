@@ -223,14 +223,7 @@ public sealed class ExecBuildTests(PackageFeed feed) : IDisposable
     /// <summary>A library crate using three of Debian's packaged crates, built offline from /usr/share/cargo/registry.</summary>
     private void WriteCrate(string dir)
     {
-        _ws.Write(dir + "/.cargo/config.toml", """
-            [source.crates-io]
-            replace-with = "debian"
-            [source.debian]
-            directory = "/usr/share/cargo/registry"
-            [net]
-            offline = true
-            """);
+        _ws.DebianCrates(dir);
         _ws.Write(dir + "/Cargo.toml", """
             [package]
             name = "demo"

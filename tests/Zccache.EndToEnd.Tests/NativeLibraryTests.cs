@@ -146,6 +146,31 @@ public sealed class NativeLibraryTests(PackageFeed feed) : IDisposable
     }
 
     [Fact]
+    public void A_NoTargets_project_links_copies_and_packs_the_library()
+    {
+        _ws.Write("nt/c/add.c", "int add(int a, int b) { return a + b; }\n");
+        _ws.Write("nt/nt.csproj", $"""
+            <Project Sdk="Microsoft.Build.NoTargets/3.7.0">
+              <PropertyGroup>
+                <TargetFramework>net10.0</TargetFramework><NuGetAudit>false</NuGetAudit>
+                <ZccacheNativeOutput>SharedLibrary</ZccacheNativeOutput><ZccacheNativeName>ntlib</ZccacheNativeName>
+              </PropertyGroup>
+              <ItemGroup>
+                <PackageReference Include="Zccache.MSBuild" Version="{_ws.PackageVersion}" PrivateAssets="all" />
+                <ClCompile Include="c/*.c" />
+              </ItemGroup>
+            </Project>
+            """);
+        var pack = _ws.Run(["pack", "nt/nt.csproj", "-c", "Debug", "-o", _ws["packages"]], new());
+        Assert.True(pack.Succeeded, pack.Output);
+        Assert.Equal((1L, 1L), (pack.Stats!.Compilations, pack.Stats.Misses));
+        Assert.Equal((0L, 1L, 0L), pack.Stats.Links);
+        Assert.Equal(File.ReadAllBytes(_ws["nt/obj/Debug/net10.0/zccache/native/libntlib.so"]), File.ReadAllBytes(_ws["nt/bin/Debug/net10.0/libntlib.so"]));
+        using var nupkg = ZipFile.OpenRead(Directory.GetFiles(_ws["packages"], "nt.*.nupkg").Single());
+        Assert.Equal(["runtimes/linux-x64/native/libntlib.so"], nupkg.Entries.Select(e => e.FullName).Where(n => !n.StartsWith('_') && !n.StartsWith('[') && !n.StartsWith("package/") && !n.EndsWith(".nuspec")));
+    }
+
+    [Fact]
     public void An_unknown_output_type_is_a_clear_error()
     {
         NativeProject(output: "Dll");

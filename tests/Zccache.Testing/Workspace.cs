@@ -85,6 +85,16 @@ public sealed class Workspace : IDisposable
         return path;
     }
 
+    /// <summary>A <c>.cargo/config.toml</c> in <paramref name="crateDir"/> that builds offline from Debian's packaged crates (/usr/share/cargo/registry).</summary>
+    public string DebianCrates(string crateDir) => Write(crateDir + "/.cargo/config.toml", """
+        [source.crates-io]
+        replace-with = "debian"
+        [source.debian]
+        directory = "/usr/share/cargo/registry"
+        [net]
+        offline = true
+        """);
+
     /// <summary>An SDK-style project that references the package; <paramref name="body"/> goes inside &lt;Project&gt;.</summary>
     public string Project(string relative, string body, string properties = "")
     {
