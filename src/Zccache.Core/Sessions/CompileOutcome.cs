@@ -38,7 +38,7 @@ public sealed record CompileOutcome
     public string? StepName
     {
         get => Step == Step.Link ? "link" : null;
-        init => Step = value is null ? Step.Compile : Enum.Parse<Step>(value, ignoreCase: true);
+        init => Step = Enum.TryParse(value, ignoreCase: true, out Step step) ? step : Step.Compile;
     }
     [JsonPropertyName("source")] public string? Source { get; init; }
     [JsonPropertyName("project")] public string? Project { get; init; }
