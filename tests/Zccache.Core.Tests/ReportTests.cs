@@ -14,19 +14,21 @@ public class ReportTests : IDisposable
 
     private static string Golden(string name) => File.ReadAllText(Path.Join(AppContext.BaseDirectory, "Golden", name)).Replace("\r\n", "\n");
 
-    private static FinalizedSessionStats Stats(long hits, long misses, long nonCacheable, long saved) => new()
+    private static FinalizedSessionStats Stats(long hits, long misses, long nonCacheable, long saved, long linkHits = 0, long linkMisses = 0) => new()
     {
+        LinkHits = linkHits, LinkMisses = linkMisses,
         SessionId = "6f1c2b8e-0c1d-4a5e-9f00-1234567890ab", DurationMs = 12_345, Compilations = hits + misses + nonCacheable,
         Hits = hits, Misses = misses, NonCacheable = nonCacheable, ErrorsCached = 1, TimeSavedMs = saved, WallTimeSavedMs = saved / 2, UpToDate = 3, UniqueSources = 7,
         BytesRead = 1000, BytesWritten = 2000,
     };
 
     private static SessionReport Report() => new(
-        Stats(38, 2, 1, 31_200),
-        [("/src/app/app.csproj", Stats(30, 1, 0, 25_000)), ("/src/lib/lib|pipe.csproj", Stats(8, 1, 1, 6_200))],
-        [new("/src/app/native/a.c", "miss", "input_changed", 2), new("/src/lib/native/b.c", "non_cacheable", "time_macros", 1)])
+        Stats(38, 2, 1, 31_200, linkHits: 1, linkMisses: 1),
+        [("/src/app/app.csproj", Stats(30, 1, 0, 25_000, linkHits: 1)), ("/src/lib/lib|pipe.csproj", Stats(8, 1, 1, 6_200, linkMisses: 1))],
+        [new("/src/app/native/a.c", "miss", "input_changed", 2), new("/src/lib/native/b.c", "non_cacheable", "time_macros", 1),
+         new("/src/lib/obj/libb.so", "link_miss", "context_not_found", 1)])
     {
-        Reasons = [new("miss", "input_changed", 2), new("non_cacheable", "time_macros", 1)],
+        Reasons = [new("miss", "input_changed", 2), new("link_miss", "context_not_found", 1), new("non_cacheable", "time_macros", 1)],
         SlowestMisses = [new("/src/app/native/a.c", "input_changed", 2_400), new("/src/app/native/a.c", "input_changed", 2_100)],
         RemoteFaults = [new("redis://127.0.0.1:6390", "It was not possible to connect to the redis server(s).")],
     };
@@ -41,7 +43,7 @@ public class ReportTests : IDisposable
 
     [Fact]
     public void The_session_end_text_matches_its_golden_file() =>
-        Assert.Equal(Golden("session-end.txt"), SessionCommands.Text(Stats(38, 2, 1, 31_200), "ended"));
+        Assert.Equal(Golden("session-end.txt"), SessionCommands.Text(Stats(38, 2, 1, 31_200, linkHits: 1), "ended"));
 
     [Fact]
     public void A_huge_miss_list_keeps_the_summary_under_the_limit()

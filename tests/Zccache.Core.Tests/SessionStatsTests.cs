@@ -103,7 +103,8 @@ public class SessionStatsTests
         using var doc = System.Text.Json.JsonDocument.Parse(json);
         var names = doc.RootElement.EnumerateObject().Select(p => p.Name).ToArray();
         Assert.Equal(new[] { "session_id", "duration_ms", "compilations", "hits", "misses", "non_cacheable", "errors", "errors_cached",
-            "time_saved_ms", "wall_time_saved_ms", "up_to_date", "remote_hits", "remote_faults", "unique_sources", "bytes_read", "bytes_written", "hit_rate" }, names);
+            "time_saved_ms", "wall_time_saved_ms", "up_to_date", "remote_hits", "remote_faults", "unique_sources", "bytes_read", "bytes_written",
+            "link_hits", "link_misses", "link_up_to_date", "hit_rate" }, names);
         Assert.Equal(1.0, doc.RootElement.GetProperty("hit_rate").GetDouble());
         Assert.Equal("0f8fad5b-d9cb-469f-a165-70867728950e", doc.RootElement.GetProperty("session_id").GetString());
     }
@@ -116,6 +117,8 @@ public class SessionStatsTests
             Reporting.StatsReport.SummaryLine(s));
         Assert.Equal("zccache: 0 compilations, 0 hits, 0 misses, 0 non-cacheable, 50 up to date, saved 0.0 s of compile time (~0.0 s wall)",
             Reporting.StatsReport.SummaryLine(new FinalizedSessionStats { UpToDate = 50 }));
+        Assert.Equal("zccache: 2 compilations, 0 hits, 2 misses, 0 non-cacheable (0.0% hit rate); links: 1 hit, 0 misses, 0 up to date, saved 0.0 s of compile time (~0.0 s wall)",
+            Reporting.StatsReport.SummaryLine(new FinalizedSessionStats { Compilations = 2, Misses = 2, LinkHits = 1 }));
     }
 
     [Fact]

@@ -59,8 +59,9 @@ public sealed class NativeLibraryTests(PackageFeed feed) : IDisposable
         Assert.Contains("Passed!  - Failed:     0, Passed:     2", test.Output);
         Assert.True(File.Exists(_ws["native/bin/Debug/net10.0/libmylib.so"]));
         Assert.True(File.Exists(_ws["tests/bin/Debug/net10.0/libmylib.so"]));
-        // Two compiles and the link, all misses; the link is in the counts.
-        Assert.Equal((3L, 3L), (test.Stats!.Compilations, test.Stats.Misses));
+        // Two compiles, misses; the link, a link miss (counted apart from compiles).
+        Assert.Equal((2L, 2L), (test.Stats!.Compilations, test.Stats.Misses));
+        Assert.Equal((0L, 1L, 0L), test.Stats.Links);
 
         var pack = _ws.Run(["pack", "native/native.csproj", "-o", _ws["packages"]], new());
         Assert.True(pack.Succeeded, pack.Output);
@@ -74,6 +75,8 @@ public sealed class NativeLibraryTests(PackageFeed feed) : IDisposable
         NativeProject();
         var cold = _ws.Build("native/native.csproj");
         Assert.True(cold.Succeeded, cold.Output);
+        Assert.Equal((2L, 2L), (cold.Stats!.Compilations, cold.Stats.Misses));
+        Assert.Equal((0L, 1L, 0L), cold.Stats.Links);
         byte[] linked = File.ReadAllBytes(_ws[Library]);
         var mtime = File.GetLastWriteTimeUtc(_ws[Library]);
         Thread.Sleep(2100); // past the racy window: the inputs' stamps are trusted
@@ -83,11 +86,13 @@ public sealed class NativeLibraryTests(PackageFeed feed) : IDisposable
         // finds it up to date.
         var same = _ws.Build("native/native.csproj", "-v:n");
         Assert.True(same.Succeeded, same.Output);
-        Assert.Equal((0L, 2L), (same.Stats!.Misses, same.Stats.UpToDate - (same.Stats.UpToDate == 3 ? 1 : 0)));
-        Assert.Equal(3L, same.Stats.Hits + same.Stats.UpToDate); // the link: a hit, or up to date when it ran 2 s after its objects
+        Assert.Equal((0L, 2L), (same.Stats!.Compilations, same.Stats.UpToDate));
+        Assert.Equal((0L, 1L), (same.Stats.LinkMisses, same.Stats.LinkHits + same.Stats.LinkUpToDate)); // a hit, or up to date when it ran 2 s after its objects
         var still = _ws.Build("native/native.csproj", "-v:d");
         Assert.True(still.Succeeded, still.Output);
-        Assert.Equal((0L, 3L), (still.Stats!.Compilations, still.Stats.UpToDate));
+        Assert.Equal((0L, 2L), (still.Stats!.Compilations, still.Stats.UpToDate));
+        Assert.Equal((0L, 0L, 1L), still.Stats.Links);
+        Assert.Contains("links: 0 hits, 0 misses, 1 up to date", still.Output);
         Assert.Contains("zccache: up to date libmylib.so", still.Output);
         Assert.Equal(mtime, File.GetLastWriteTimeUtc(_ws[Library])); // never relinked, never touched
 
@@ -95,7 +100,8 @@ public sealed class NativeLibraryTests(PackageFeed feed) : IDisposable
         _ws.Delete("native/bin");
         var warm = _ws.Build("native/native.csproj", "-v:n");
         Assert.True(warm.Succeeded, warm.Output);
-        Assert.Equal((3L, 3L), (warm.Stats!.Compilations, warm.Stats.Hits));
+        Assert.Equal((2L, 2L), (warm.Stats!.Compilations, warm.Stats.Hits));
+        Assert.Equal((1L, 0L, 0L), warm.Stats.Links);
         Assert.Contains("zccache: hit libmylib.so", warm.Output);
         Assert.Equal(linked, File.ReadAllBytes(_ws[Library]));
         Assert.Equal(linked, File.ReadAllBytes(_ws["native/bin/Debug/net10.0/libmylib.so"]));
@@ -103,7 +109,8 @@ public sealed class NativeLibraryTests(PackageFeed feed) : IDisposable
         _ws.Write("native/c/add.c", "int add(int a, int b) { return a + b + 1; }\n");
         var edited = _ws.Build("native/native.csproj", "-v:n");
         Assert.True(edited.Succeeded, edited.Output);
-        Assert.Equal((2L, 1L), (edited.Stats!.Misses, edited.Stats.UpToDate)); // add.c and the link; scale.cpp is up to date
+        Assert.Equal((1L, 1L), (edited.Stats!.Misses, edited.Stats.UpToDate)); // add.c; scale.cpp is up to date
+        Assert.Equal((0L, 1L, 0L), edited.Stats.Links);
         Assert.Contains("zccache: miss (input_changed) libmylib.so", edited.Output);
         Assert.NotEqual(linked, File.ReadAllBytes(_ws[Library]));
 
@@ -112,6 +119,7 @@ public sealed class NativeLibraryTests(PackageFeed feed) : IDisposable
         Assert.True(more.Succeeded, more.Output);
         Assert.Contains("zccache: miss (context_not_found) libmylib.so", more.Output);
         Assert.Equal(2L, more.Stats!.UpToDate);
+        Assert.Equal((0L, 1L, 0L), more.Stats.Links);
     }
 
     [Fact]
@@ -135,6 +143,31 @@ public sealed class NativeLibraryTests(PackageFeed feed) : IDisposable
         Assert.True(program.Succeeded, program.Output);
         var run = Dotnet.Run(_ws.Root, [], new(), _ws["program/bin/Debug/net10.0/hello"]);
         Assert.Equal((0, "linked 42"), (run.ExitCode, run.Output.Trim()));
+    }
+
+    [Fact]
+    public void A_NoTargets_project_links_copies_and_packs_the_library()
+    {
+        _ws.Write("nt/c/add.c", "int add(int a, int b) { return a + b; }\n");
+        _ws.Write("nt/nt.csproj", $"""
+            <Project Sdk="Microsoft.Build.NoTargets/3.7.0">
+              <PropertyGroup>
+                <TargetFramework>net10.0</TargetFramework><NuGetAudit>false</NuGetAudit>
+                <ZccacheNativeOutput>SharedLibrary</ZccacheNativeOutput><ZccacheNativeName>ntlib</ZccacheNativeName>
+              </PropertyGroup>
+              <ItemGroup>
+                <PackageReference Include="Zccache.MSBuild" Version="{_ws.PackageVersion}" PrivateAssets="all" />
+                <ClCompile Include="c/*.c" />
+              </ItemGroup>
+            </Project>
+            """);
+        var pack = _ws.Run(["pack", "nt/nt.csproj", "-c", "Debug", "-o", _ws["packages"]], new());
+        Assert.True(pack.Succeeded, pack.Output);
+        Assert.Equal((1L, 1L), (pack.Stats!.Compilations, pack.Stats.Misses));
+        Assert.Equal((0L, 1L, 0L), pack.Stats.Links);
+        Assert.Equal(File.ReadAllBytes(_ws["nt/obj/Debug/net10.0/zccache/native/libntlib.so"]), File.ReadAllBytes(_ws["nt/bin/Debug/net10.0/libntlib.so"]));
+        using var nupkg = ZipFile.OpenRead(Directory.GetFiles(_ws["packages"], "nt.*.nupkg").Single());
+        Assert.Equal(["runtimes/linux-x64/native/libntlib.so"], nupkg.Entries.Select(e => e.FullName).Where(n => !n.StartsWith('_') && !n.StartsWith('[') && !n.StartsWith("package/") && !n.EndsWith(".nuspec")));
     }
 
     [Fact]

@@ -7,6 +7,12 @@ namespace Zccache.Testing;
 public sealed record Stats(string SessionId, long Compilations, long Hits, long Misses, long NonCacheable, long Errors, long ErrorsCached,
     long UniqueSources, long BytesRead, long BytesWritten, double? HitRate, long RemoteHits, long UpToDate, long TimeSavedMs, long WallTimeSavedMs, long RemoteFaults)
 {
+    public long LinkHits { get; init; }
+    public long LinkMisses { get; init; }
+    public long LinkUpToDate { get; init; }
+    /// <summary>(link hits, link misses, links up to date).</summary>
+    public (long, long, long) Links => (LinkHits, LinkMisses, LinkUpToDate);
+
     public static Stats Read(string path)
     {
         var e = JsonDocument.Parse(File.ReadAllText(path)).RootElement;
@@ -14,7 +20,10 @@ public sealed record Stats(string SessionId, long Compilations, long Hits, long 
         var rate = e.GetProperty("hit_rate");
         return new Stats(e.GetProperty("session_id").GetString()!, L("compilations"), L("hits"), L("misses"), L("non_cacheable"),
             L("errors"), L("errors_cached"), L("unique_sources"), L("bytes_read"), L("bytes_written"),
-            rate.ValueKind == JsonValueKind.Null ? null : rate.GetDouble(), L("remote_hits"), L("up_to_date"), L("time_saved_ms"), L("wall_time_saved_ms"), L("remote_faults"));
+            rate.ValueKind == JsonValueKind.Null ? null : rate.GetDouble(), L("remote_hits"), L("up_to_date"), L("time_saved_ms"), L("wall_time_saved_ms"), L("remote_faults"))
+        {
+            LinkHits = L("link_hits"), LinkMisses = L("link_misses"), LinkUpToDate = L("link_up_to_date"),
+        };
     }
 }
 
@@ -75,6 +84,16 @@ public sealed class Workspace : IDisposable
         File.SetLastWriteTimeUtc(path, DateTime.UtcNow.AddMinutes(-1));
         return path;
     }
+
+    /// <summary>A <c>.cargo/config.toml</c> in <paramref name="crateDir"/> that builds offline from Debian's packaged crates (/usr/share/cargo/registry).</summary>
+    public string DebianCrates(string crateDir) => Write(crateDir + "/.cargo/config.toml", """
+        [source.crates-io]
+        replace-with = "debian"
+        [source.debian]
+        directory = "/usr/share/cargo/registry"
+        [net]
+        offline = true
+        """);
 
     /// <summary>An SDK-style project that references the package; <paramref name="body"/> goes inside &lt;Project&gt;.</summary>
     public string Project(string relative, string body, string properties = "")

@@ -102,6 +102,7 @@ public static class SessionCommands
         text.Append(c, $"  non-cacheable  {s.NonCacheable}\n");
         text.Append(c, $"  cached errors  {s.ErrorsCached}\n");
         text.Append(c, $"  hit rate       {(s.HitRate is { } r ? (r * 100).ToString("0.0", c) + "%" : "-")}\n");
+        if (s.HasLinks) text.Append(c, $"  links          {StatsReport.Links(s)}\n");
         text.Append(c, $"  time saved     {(s.TimeSavedMs / 1000.0).ToString("0.0", c)} s\n");
         return text.ToString();
     }

@@ -15,6 +15,8 @@ public sealed record CacheableCompile
     public required IReadOnlyList<KeyValuePair<string, string>> KeyExtras { get; init; }
     /// <summary>The arguments to run, response files expanded.</summary>
     public required IReadOnlyList<string> Arguments { get; init; }
+    /// <summary>A compile or a link: how the session counts its outcome.</summary>
+    public Sessions.Step Step { get; init; } = Sessions.Step.Compile;
     /// <summary>The files a successful compile produces, all delivered on a hit.</summary>
     public required IReadOnlyList<CompileOutput> Outputs { get; init; }
     /// <summary>Where the compiler writes the dependency list the user asked for (absolute); null when not asked.</summary>

@@ -51,4 +51,6 @@ public static class ZcCodes
     public const string UnpassableArguments = "ZC3004";
     /// <summary>The compiler exists but cannot be run (not executable, argument list too long): exit 126, as a shell gives.</summary>
     public const string CompilerNotRunnable = "ZC3005";
+    /// <summary>A CargoCrate item names a Cargo.toml that does not exist.</summary>
+    public const string CrateNotFound = "ZC3006";
 }

@@ -66,6 +66,7 @@ public static class LinkCommandLine
         {
             // A link's "source" is what it makes; every argument, in order, is a flag (order decides symbol resolution).
             Context = new CompileContext { SourceFile = NormalizedPath.From(outputPath), Flags = args },
+            Step = Sessions.Step.Link,
             KeyExtras = extras,
             Arguments = args,
             Outputs = [new("output", outputPath)],

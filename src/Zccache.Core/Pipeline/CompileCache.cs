@@ -128,7 +128,7 @@ public sealed class CompileCache
         {
             var upToDate = new CompileOutcome
             {
-                Kind = OutcomeKind.UpToDate, Source = compile.Context.SourceFile.Value, ContextKey = key.Hex,
+                Kind = OutcomeKind.UpToDate, Step = compile.Step, Source = compile.Context.SourceFile.Value, ContextKey = key.Hex,
                 LatencyNs = Elapsed(started, Stopwatch.GetTimestamp()),
             };
             Record(session, upToDate, invocation);
@@ -319,6 +319,7 @@ public sealed class CompileCache
             var outcome = new CompileOutcome
             {
                 Kind = entry.ExitCode == 0 ? OutcomeKind.Hit : OutcomeKind.CachedError,
+                Step = compile.Step,
                 Source = compile.Context.SourceFile.Value,
                 ContextKey = key.Hex,
                 LatencyNs = Elapsed(started, delivered),
@@ -396,6 +397,7 @@ public sealed class CompileCache
         var outcome = new CompileOutcome
         {
             Kind = OutcomeKind.Miss,
+            Step = compile.Step,
             Source = compile.Context.SourceFile.Value,
             ContextKey = key.Hex,
             LatencyNs = run.DurationNs,

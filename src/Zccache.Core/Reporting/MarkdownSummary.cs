@@ -22,10 +22,13 @@ public static class MarkdownSummary
         head.Append("### zccache: ").Append(t.Compilations).Append(" compilations, ").Append(Rate(t)).Append(" hit rate, ")
             .Append(StatsReport.Saved(t)).Append("\n\n");
         Chart(head, t);
-        head.Append("| | compilations | hits | misses | non-cacheable | cached errors | up to date | hit rate | compile time saved |\n");
-        head.Append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
-        head.Append(Row("**total**", t));
-        foreach (var (project, stats) in report.PerProject) head.Append(Row(Cell(Path.GetFileName(project)), stats));
+        // Link columns only when the session linked: links are counted apart from compiles.
+        bool links = t.HasLinks;
+        head.Append("| | compilations | hits | misses | non-cacheable | cached errors | up to date | hit rate |")
+            .Append(links ? " link hits | link misses | links up to date |" : "").Append(" compile time saved |\n");
+        head.Append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |").Append(links ? " ---: | ---: | ---: |" : "").Append(" ---: |\n");
+        head.Append(Row("**total**", t, links));
+        foreach (var (project, stats) in report.PerProject) head.Append(Row(Cell(Path.GetFileName(project)), stats, links));
         head.Append('\n').Append("Session `").Append(t.SessionId).Append("`, ").Append(Seconds(t.DurationMs)).Append('.');
         if (t.RemoteHits > 0) head.Append(' ').Append(t.RemoteHits).Append(" of the hits came from the remote cache.");
         head.Append('\n');
@@ -70,9 +73,11 @@ public static class MarkdownSummary
         md.Append("```\n\n");
     }
 
-    private static string Row(string name, FinalizedSessionStats s) =>
+    private static string Row(string name, FinalizedSessionStats s, bool links) =>
         string.Create(CultureInfo.InvariantCulture,
-            $"| {name} | {s.Compilations} | {s.Hits} | {s.Misses} | {s.NonCacheable} | {s.ErrorsCached} | {s.UpToDate} | {Rate(s)} | {Seconds(s.TimeSavedMs)} |\n");
+            $"| {name} | {s.Compilations} | {s.Hits} | {s.Misses} | {s.NonCacheable} | {s.ErrorsCached} | {s.UpToDate} | {Rate(s)} |")
+        + (links ? string.Create(CultureInfo.InvariantCulture, $" {s.LinkHits} | {s.LinkMisses} | {s.LinkUpToDate} |") : "")
+        + $" {Seconds(s.TimeSavedMs)} |\n";
 
     private static string Rate(FinalizedSessionStats s) =>
         s.HitRate is { } r ? (r * 100).ToString("0.0", CultureInfo.InvariantCulture) + "%" : "–";

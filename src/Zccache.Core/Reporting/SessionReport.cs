@@ -30,8 +30,8 @@ public sealed record SessionReport(
     /// <summary>Misses and non-cacheable compiles grouped by source and reason, most frequent first.</summary>
     public static List<MissCount> MissesOf(IEnumerable<CompileOutcome> outcomes) =>
         [.. outcomes.Where(o => o.Kind is OutcomeKind.Miss or OutcomeKind.NonCacheable)
-            .GroupBy(o => (Source: o.Source ?? "(unknown source)", o.KindName, Reason: o.Reason ?? ""))
-            .Select(g => new MissCount(g.Key.Source, g.Key.KindName, g.Key.Reason, g.Count()))
+            .GroupBy(o => (Source: o.Source ?? "(unknown source)", o.ReportName, Reason: o.Reason ?? ""))
+            .Select(g => new MissCount(g.Key.Source, g.Key.ReportName, g.Key.Reason, g.Count()))
             .OrderByDescending(m => m.Count).ThenBy(m => m.Source, StringComparer.Ordinal).ThenBy(m => m.Reason, StringComparer.Ordinal)];
 
     /// <summary>Everything a report needs from a session's outcomes.</summary>
@@ -41,8 +41,8 @@ public sealed record SessionReport(
         {
             RemoteFaults = remoteFaults ?? [],
             Reasons = [.. outcomes.Where(o => o.Kind is OutcomeKind.Miss or OutcomeKind.NonCacheable)
-                .GroupBy(o => (o.KindName, Reason: o.Reason ?? ""))
-                .Select(g => new ReasonCount(g.Key.KindName, g.Key.Reason, g.Count()))
+                .GroupBy(o => (o.ReportName, Reason: o.Reason ?? ""))
+                .Select(g => new ReasonCount(g.Key.ReportName, g.Key.Reason, g.Count()))
                 .OrderByDescending(r => r.Count).ThenBy(r => r.Outcome, StringComparer.Ordinal).ThenBy(r => r.Reason, StringComparer.Ordinal)],
             SlowestMisses = [.. outcomes.Where(o => o.Kind == OutcomeKind.Miss)
                 .OrderByDescending(o => o.LatencyNs).ThenBy(o => o.Source, StringComparer.Ordinal).Take(10)

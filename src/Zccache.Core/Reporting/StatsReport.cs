@@ -23,10 +23,14 @@ public static class StatsReport
         string remote = s.RemoteHits > 0 ? $" ({s.RemoteHits} remote)" : "";
         string upToDate = s.UpToDate > 0 ? $", {s.UpToDate} up to date" : "";
         string remoteFaults = s.RemoteFaults > 0 ? "; the remote cache failed, local cache only" : "";
-        return string.Format(c, "{0} compilation{1}, {2} hit{3}{10}, {4} miss{5}, {6} non-cacheable{7}{8}{9}{11}, {12}{13}",
+        return string.Format(c, "{0} compilation{1}, {2} hit{3}{10}, {4} miss{5}, {6} non-cacheable{7}{8}{9}{11}{14}, {12}{13}",
             s.Compilations, s.Compilations == 1 ? "" : "s", s.Hits, s.Hits == 1 ? "" : "s", s.Misses, s.Misses == 1 ? "" : "es",
-            s.NonCacheable, errors, failed, rate, remote, upToDate, Saved(s), remoteFaults);
+            s.NonCacheable, errors, failed, rate, remote, upToDate, Saved(s), remoteFaults, s.HasLinks ? "; links: " + Links(s) : "");
     }
+
+    /// <summary>"1 hit, 0 misses, 0 up to date": the links, counted apart from compiles.</summary>
+    public static string Links(FinalizedSessionStats s) =>
+        $"{s.LinkHits} hit{(s.LinkHits == 1 ? "" : "s")}, {s.LinkMisses} miss{(s.LinkMisses == 1 ? "" : "es")}, {s.LinkUpToDate} up to date";
 
     /// <summary>"saved 31.2 s of compile time (~15.6 s wall)": the compile time the hits avoided, and what it is worth in wall time.</summary>
     public static string Saved(FinalizedSessionStats s) =>

@@ -6,6 +6,10 @@ namespace Zccache.Core.Sessions;
 /// from had changed, so nothing was looked up, delivered or compiled (not a compilation, not a hit).</summary>
 public enum OutcomeKind { Hit, Miss, NonCacheable, CachedError, UpToDate }
 
+/// <summary>What a cached call makes: an object (a compile) or a library or program (a link). Links are counted apart:
+/// a link hit is never a compile hit.</summary>
+public enum Step { Compile, Link }
+
 /// <summary>A compile's time by phase, in nanoseconds: key (parse, compiler identity, key), lookup (manifest, inputs, entry), compile, store, deliver.</summary>
 public readonly record struct Phases(long KeyNs, long LookupNs, long CompileNs, long StoreNs, long DeliverNs);
 
@@ -23,6 +27,18 @@ public sealed record CompileOutcome
     {
         get => Compilers.NonCacheable.ToSnake(Kind.ToString());
         init => Kind = Enum.Parse<OutcomeKind>(value.Replace("_", ""), ignoreCase: true);
+    }
+    [JsonIgnore] public Step Step { get; init; }
+
+    /// <summary>The kind as reports and the journal name it: a link's is <c>link_hit</c>, <c>link_miss</c>, …</summary>
+    [JsonIgnore] public string ReportName => Step == Step.Link ? "link_" + KindName : KindName;
+
+    /// <summary>The step as written in JSON: absent (or <c>compile</c>) for a compile, <c>link</c> for a link.</summary>
+    [JsonPropertyName("step"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? StepName
+    {
+        get => Step == Step.Link ? "link" : null;
+        init => Step = Enum.TryParse(value, ignoreCase: true, out Step step) ? step : Step.Compile;
     }
     [JsonPropertyName("source")] public string? Source { get; init; }
     [JsonPropertyName("project")] public string? Project { get; init; }
@@ -62,6 +78,7 @@ public sealed record CompileOutcome
         {
             w.WriteStartObject();
             w.WriteString("outcome", KindName);
+            if (Step == Step.Link) w.WriteString("step", "link");
             if (Source is not null) w.WriteString("source", Source);
             if (Project is not null) w.WriteString("project", Project);
             if (ContextKey is not null) w.WriteString("context_key", ContextKey);
@@ -82,6 +99,17 @@ public sealed record CompileOutcome
     public void ApplyTo(SessionStatsTracker tracker)
     {
         var source = Paths.NormalizedPath.From(Source ?? "/unknown");
+        if (Step == Step.Link)
+        {
+            switch (Kind)
+            {
+                case OutcomeKind.Hit: tracker.RecordLinkHit(OriginalNs, LatencyNs, Bytes, Parallelism); break;
+                case OutcomeKind.UpToDate: tracker.RecordLinkUpToDate(); break;
+                default: tracker.RecordLinkMiss(Bytes); break; // ran (links never replay a failure)
+            }
+            if (Kind is OutcomeKind.Miss or OutcomeKind.NonCacheable && ExitCode != 0) tracker.RecordError();
+            return;
+        }
         switch (Kind)
         {
             case OutcomeKind.Hit:

@@ -26,6 +26,15 @@ public sealed record FinalizedSessionStats
     [JsonPropertyName("unique_sources")] public long UniqueSources { get; init; }
     [JsonPropertyName("bytes_read")] public long BytesRead { get; init; }
     [JsonPropertyName("bytes_written")] public long BytesWritten { get; init; }
+    /// <summary>Links served from the cache. Links are apart from compiles: not in <see cref="Compilations"/>, <see cref="Hits"/> or the hit rate.</summary>
+    [JsonPropertyName("link_hits")] public long LinkHits { get; init; }
+    /// <summary>Links that ran.</summary>
+    [JsonPropertyName("link_misses")] public long LinkMisses { get; init; }
+    /// <summary>Links whose output was up to date: not relinked, not looked up.</summary>
+    [JsonPropertyName("link_up_to_date")] public long LinkUpToDate { get; init; }
+
+    /// <summary>True when the session linked anything (reports show link counts only then).</summary>
+    [JsonIgnore] public bool HasLinks => LinkHits + LinkMisses + LinkUpToDate > 0;
 
     /// <summary>hits / (hits + misses); null when there was neither.</summary>
     [JsonPropertyName("hit_rate")]

@@ -32,7 +32,8 @@ public static class Journal
             w.WriteString("ts", o.Timestamp);
             // A compile that ran and failed is an "error" (its kind, miss or non_cacheable, stays in miss_reason).
             bool failedRun = o.Kind is OutcomeKind.Miss or OutcomeKind.NonCacheable && o.ExitCode != 0;
-            w.WriteString("outcome", failedRun ? "error" : o.KindName);
+            // A link's outcome says so: link_hit, link_miss, link_up_to_date, link_error.
+            w.WriteString("outcome", failedRun ? (o.Step == Step.Link ? "link_error" : "error") : o.ReportName);
             w.WriteString("session_id", sessionId);
             if (o.Project is not null) w.WriteString("project", o.Project);
             if (o.Source is not null) w.WriteString("source", o.Source);

@@ -25,6 +25,12 @@ public sealed class SessionStatsTracker
     public long WallTimeSavedNs { get; private set; }
     /// <summary>Objects found up to date (nothing looked up or compiled); not compilations.</summary>
     public long UpToDate { get; private set; }
+    /// <summary>Links served from the cache; not compilations, not hits.</summary>
+    public long LinkHits { get; private set; }
+    /// <summary>Links that ran (not served from the cache).</summary>
+    public long LinkMisses { get; private set; }
+    /// <summary>Links whose output was in place with nothing it was made from changed.</summary>
+    public long LinkUpToDate { get; private set; }
     public HashSet<NormalizedPath> Sources { get; private set; } = [];
     public long BytesRead { get; private set; }
     public long BytesWritten { get; private set; }
@@ -59,6 +65,22 @@ public sealed class SessionStatsTracker
         BytesWritten += bytes;
     }
 
+    /// <summary>A link served from the cache: its saving and bytes count, but it is not a compile.</summary>
+    public void RecordLinkHit(long originalNs, long hitLatencyNs, long bytes, int parallelism = 1)
+    {
+        LinkHits++;
+        Saved(originalNs, hitLatencyNs, parallelism);
+        BytesRead += bytes;
+    }
+
+    public void RecordLinkMiss(long bytes)
+    {
+        LinkMisses++;
+        BytesWritten += bytes;
+    }
+
+    public void RecordLinkUpToDate() => LinkUpToDate++;
+
     public void RecordNonCacheable()
     {
         Compilations++;
@@ -81,11 +103,16 @@ public sealed class SessionStatsTracker
     private void Served(NormalizedPath source, long originalCompileNs, long hitLatencyNs, long bytes, int parallelism)
     {
         Compilations++;
-        long saved = Math.Max(0, originalCompileNs - hitLatencyNs);
-        TimeSavedNs += saved;
-        WallTimeSavedNs += saved / Math.Max(1, parallelism);
+        Saved(originalCompileNs, hitLatencyNs, parallelism);
         Sources.Add(source);
         BytesRead += bytes;
+    }
+
+    private void Saved(long originalNs, long hitLatencyNs, int parallelism)
+    {
+        long saved = Math.Max(0, originalNs - hitLatencyNs);
+        TimeSavedNs += saved;
+        WallTimeSavedNs += saved / Math.Max(1, parallelism);
     }
 
     public FinalizedSessionStats Finalize(SessionId id, TimeSpan duration) => new()
@@ -105,6 +132,9 @@ public sealed class SessionStatsTracker
         UniqueSources = Sources.Count,
         BytesRead = BytesRead,
         BytesWritten = BytesWritten,
+        LinkHits = LinkHits,
+        LinkMisses = LinkMisses,
+        LinkUpToDate = LinkUpToDate,
     };
 
     public SessionStatsTracker Clone()
