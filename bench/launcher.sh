@@ -1,15 +1,22 @@
 #!/usr/bin/env bash
 # The launcher's cost per hit against ccache's: the same warm compile through `zccache` (the
 # NativeAOT build shipped in the package), through ccache, and gcc alone, with hyperfine.
-# Usage: bench/launcher.sh [runs]      (needs gcc, g++, ccache, hyperfine)
+# With a baseline revision, that revision's launcher runs beside this one (before/after a change).
+# Usage: bench/launcher.sh [runs] [baseline-rev]      (needs gcc, g++, ccache, hyperfine)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs="${1:-60}"
+baseline="${2:-}"
 work="$(mktemp -d /tmp/zccache-bench-launcher.XXXXXX)"
-trap 'rm -rf "$work"' EXIT
+trap 'git worktree remove --force "$work/baseline-src" 2>/dev/null || true; rm -rf "$work"' EXIT
 
 dotnet publish src/Zccache.Cli -c Release -p:ZccacheNativeLauncher=true -o "$work/bin" -nologo -v:q >/dev/null
 zccache="$work/bin/zccache"
+if [ -n "$baseline" ]; then
+  git worktree add -q --detach "$work/baseline-src" "$baseline"
+  dotnet publish "$work/baseline-src/src/Zccache.Cli" -c Release -p:ZccacheNativeLauncher=true -o "$work/baseline-bin" -nologo -v:q >/dev/null
+  before="$work/baseline-bin/zccache"
+fi
 
 mkdir -p "$work/src"
 cat > "$work/src/small.c" <<'SRC'
@@ -30,25 +37,32 @@ std::string stl(const std::vector<std::string> &v) {
 }
 SRC
 
-export ZCCACHE_CACHE_DIR="$work/zccache" CCACHE_DIR="$work/ccache"
 unset ZCCACHE_SESSION_ID
 cd "$work/src"
-for cmd in "$zccache gcc" "ccache gcc"; do $cmd -c small.c -o small.o; done   # fill both caches
-for cmd in "$zccache g++" "ccache g++"; do $cmd -c stl.cpp -o stl.o; done
+# Each launcher gets a cache of its own (a format change between revisions would otherwise be a miss),
+# through env(1); every row, the bare compiler's too, starts through env, so each pays the same exec.
+zc="env ZCCACHE_CACHE_DIR=$work/zccache $zccache"
+zc_before="${before:+env ZCCACHE_CACHE_DIR=$work/zccache-baseline $before}"
+cc="env CCACHE_DIR=$work/ccache ccache"
+for cmd in "$zc" "$cc" ${zc_before:+"$zc_before"}; do $cmd gcc -c small.c -o small.o; $cmd g++ -c stl.cpp -o stl.o; done   # fill the caches
 
 out="$work/results.md"
-hyperfine -N -w 5 -r "$runs" --export-markdown "$work/c.md" \
-  -n "zccache (hit)" "$zccache gcc -c small.c -o small.o" \
-  -n "ccache (hit)" "ccache gcc -c small.c -o small.o" \
-  -n "gcc (no cache)" "gcc -c small.c -o small.o" >/dev/null
-hyperfine -N -w 5 -r "$runs" --export-markdown "$work/cpp.md" \
-  -n "zccache (hit)" "$zccache g++ -c stl.cpp -o stl.o" \
-  -n "ccache (hit)" "ccache g++ -c stl.cpp -o stl.o" \
-  -n "g++ (no cache)" "g++ -c stl.cpp -o stl.o" >/dev/null
+for case in "gcc small.c small.o c" "g++ stl.cpp stl.o cpp"; do
+  set -- $case
+  rows=(-n "zccache (hit)" "$zc $1 -c $2 -o $3")
+  [ -n "$zc_before" ] && rows+=(-n "zccache $baseline (hit)" "$zc_before $1 -c $2 -o $3")
+  hyperfine -N -w 5 -r "$runs" --export-markdown "$work/$4.md" --export-json "$work/$4.json" "${rows[@]}" \
+    -n "ccache (hit)" "$cc $1 -c $2 -o $3" \
+    -n "$1 (no cache)" "env $1 -c $2 -o $3" >/dev/null
+done
 hyperfine -N -w 5 -r "$runs" --export-markdown "$work/start.md" \
   -n "zccache, no compiler (start-up and usage message)" "$zccache" -i >/dev/null
+# CPU time (user + system) moves far less than wall time on a busy machine: shown beside it.
+cpu() { python3 -c 'import json,sys
+print("| command | CPU time (user + sys), mean |\n|:---|---:|")
+for r in json.load(open(sys.argv[1]))["results"]: print("| %s | %.2f ms |" % (r["command"], (r["user"] + r["system"]) * 1000))' "$1"; }
 {
-  echo "C source with 3 system headers:"; echo; cat "$work/c.md"; echo
-  echo "C++ source with 5 standard headers:"; echo; cat "$work/cpp.md"; echo
+  echo "C source with 3 system headers:"; echo; cat "$work/c.md"; echo; cpu "$work/c.json"; echo
+  echo "C++ source with 5 standard headers:"; echo; cat "$work/cpp.md"; echo; cpu "$work/cpp.json"; echo
   echo "Process start-up alone:"; echo; cat "$work/start.md"
 } | tee "$out"
