@@ -129,20 +129,24 @@ public sealed class FailedBuildTests(PackageFeed feed) : IDisposable
     [Fact]
     public void A_cancelled_build_still_ends_its_session()
     {
-        // A compiler that signals when it runs, then takes long enough to be interrupted (Ctrl+C is SIGINT).
+        // A compiler that logs each call, then takes long enough to be interrupted (Ctrl+C is SIGINT).
         string started = _ws["compiler-started"];
-        _ws.Write("slowcc", $"#!/bin/sh\ntouch '{started}'\nsleep 6\nexec gcc \"$@\"\n");
+        _ws.Write("slowcc", $"#!/bin/sh\necho \"$*\" >> '{started}'\nsleep 6\nexec gcc \"$@\"\n");
         File.SetUnixFileMode(_ws["slowcc"], (UnixFileMode)0b111_101_101);
         _ws.Write("app/native/a.c", "int a(void) { return 1; }\n");
-        _ws.Project("app/app.csproj", """<ItemGroup><ClCompile Include="native/a.c" /></ItemGroup>""");
-        var r = _ws.Run(["build", "app/app.csproj", "-p:ZccacheCC=" + _ws["slowcc"]], new(), whileRunning: p =>
+        _ws.Write("app/native/b.c", "int b(void) { return 2; }\n");
+        _ws.Project("app/app.csproj", """<ItemGroup><ClCompile Include="native/a.c;native/b.c" /></ItemGroup>""");
+        var r = _ws.Run(["build", "app/app.csproj", "-p:ZccacheCC=" + _ws["slowcc"], "-p:ZccacheParallelism=1"], new(), whileRunning: p =>
         {
-            for (var waited = System.Diagnostics.Stopwatch.StartNew(); !File.Exists(started) && waited.Elapsed < TimeSpan.FromMinutes(2);) Thread.Sleep(100);
+            bool Compiling() => File.Exists(started) && File.ReadAllLines(started).Any(l => l.Split(' ').Contains("-c"));
+            for (var waited = System.Diagnostics.Stopwatch.StartNew(); !Compiling() && waited.Elapsed < TimeSpan.FromMinutes(2);) Thread.Sleep(100);
             Assert.Equal(0, Dotnet.Run(_ws.Root, ["-INT", p.Id.ToString()], new(), "kill").ExitCode);
         });
         Assert.False(r.Succeeded, r.Output);
         string sessions = Path.Join(_ws.CacheDir, "sessions");
         string session = Assert.Single(Directory.GetDirectories(sessions));
         Assert.True(File.Exists(Path.Join(session, "final.json")), r.Output);
+        // The compile task takes the cancellation (ICancelableTask): the compile running finishes, the next never starts.
+        Assert.Single(File.ReadAllLines(started), l => l.Split(' ').Contains("-c"));
     }
 }

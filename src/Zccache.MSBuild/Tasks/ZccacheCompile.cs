@@ -12,8 +12,13 @@ namespace Zccache.MSBuild.Tasks;
 /// Compiles <c>ClCompile</c> items to objects through the cache, in parallel, and returns the
 /// objects as items. With <see cref="Enabled"/> false it compiles the same command lines plainly.
 /// </summary>
-public sealed class ZccacheCompile : ZccacheTask
+public sealed class ZccacheCompile : ZccacheTask, ICancelableTask
 {
+    private readonly CancellationTokenSource _cancel = new();
+
+    /// <summary>Ctrl+C: no new compile starts; the ones running finish (a compile is seconds at most), then the task returns.</summary>
+    public void Cancel() => _cancel.Cancel();
+
     [Required] public ITaskItem[] Sources { get; set; } = [];
     [Required] public string ObjectDirectory { get; set; } = "";
     public string ProjectDirectory { get; set; } = "";
@@ -90,8 +95,8 @@ public sealed class ZccacheCompile : ZccacheTask
         var baseDir = Core.Paths.BaseDir.From(BaseDir);
         IReadOnlyList<string> prefix = Enabled ? CompileInvocation.SplitPrefix(PrefixCommand) : []; // ZccacheEnabled=false: nothing of the package
         var objects = new ITaskItem[items.Count];
-        var options = new ParallelOptions { MaxDegreeOfParallelism = parallelism };
-        Parallel.For(0, items.Count, options, i =>
+        var options = new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = _cancel.Token };
+        void CompileItem(int i)
         {
             var (item, compile, compiler) = items[i];
             var invocation = new CompileInvocation
@@ -119,9 +124,17 @@ public sealed class ZccacheCompile : ZccacheTask
             obj.SetMetadata("Source", compile.Source);
             item.CopyMetadataTo(obj);
             objects[i] = obj;
-        });
+        }
+        bool cancelled = false;
+        try { Parallel.For(0, items.Count, options, CompileItem); }
+        catch (OperationCanceledException) { cancelled = true; }
         Objects = [.. objects.Where(o => o is not null)];
-        ledger?.Save();
+        ledger?.Save(); // what did compile is up to date next time
+        if (cancelled)
+        {
+            Log.LogMessage(MessageImportance.High, "zccache: compiling was cancelled.");
+            return false;
+        }
         if (session?.Fault is { } fault)
             Warn(ZcCodes.SessionIoError, $"the session folder cannot be written ({fault}); the build summary will miss some compiles.");
         else if (session is not null && !string.IsNullOrWhiteSpace(StatsFile))
