@@ -182,6 +182,25 @@ public sealed class ExecBuildTests(PackageFeed feed) : IDisposable
     }
 
     [Fact]
+    public void A_property_set_apart_from_an_inherited_variable_wins_for_Execd_tools()
+    {
+        _ws.Project("app/app.csproj", """
+            <Target Name="ShowEnvironment" BeforeTargets="Build">
+              <Exec Command="printenv ZCCACHE_BASEDIR ZCCACHE_REMOTE_READ_ONLY RUSTC_WRAPPER &gt; env.txt" />
+            </Target>
+            """);
+        var env = new Dictionary<string, string?> { ["ZCCACHE_BASEDIR"] = "/inherited", ["ZCCACHE_REMOTE_READ_ONLY"] = "true", ["RUSTC_WRAPPER"] = "/usr/bin/env" };
+        var r = _ws.Run(["build", "app/app.csproj", "-p:ZccacheBaseDir=" + _ws["app"], "-p:ZccacheRemoteReadOnly=false"], env);
+        Assert.True(r.Succeeded, r.Output);
+        // The package's own properties win; a tool setting of the user's (their RUSTC_WRAPPER) is kept.
+        Assert.Equal([_ws["app"], "false", "/usr/bin/env"], File.ReadAllLines(_ws["app/env.txt"]));
+
+        var inherited = _ws.Run(["build", "app/app.csproj"], env);
+        Assert.True(inherited.Succeeded, inherited.Output);
+        Assert.Equal(["/inherited", "true", "/usr/bin/env"], File.ReadAllLines(_ws["app/env.txt"]));
+    }
+
+    [Fact]
     public void CMake_through_Exec_uses_the_compiler_launchers()
     {
         Source("app/native/CMakeLists.txt", "cmake_minimum_required(VERSION 3.16)\nproject(demo C CXX)\nadd_library(demo STATIC a.c b.c c.cpp)\n");

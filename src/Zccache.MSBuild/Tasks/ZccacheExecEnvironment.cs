@@ -7,7 +7,8 @@ namespace Zccache.MSBuild.Tasks;
 /// Gives the tools a project runs through Exec (cargo, cmake, make, compilers) the build's
 /// session: sets ZCCACHE_SESSION_ID, ZCCACHE_CACHE_DIR, ZCCACHE_PROJECT, RUSTC_WRAPPER and
 /// CMAKE_C/CXX_COMPILER_LAUNCHER in this node's environment while the project builds
-/// (<c>Restore</c> puts back what was there). A variable the user has set is left alone. Exec
+/// (<c>Restore</c> puts back what was there). A variable the user has set is left alone, unless the package's
+/// property for it says otherwise (see <see cref="FromProperty"/>). Exec
 /// passes the process environment on, and its EnvironmentVariables parameter still wins.
 /// With ZccacheEnabled=false, <c>Disable</c> sets ZCCACHE_DISABLE=1 instead, which ZccacheExec
 /// and the launcher honour.
@@ -74,6 +75,14 @@ public sealed class ZccacheExecEnvironment : ZccacheTask
         return true;
     }
 
+    /// <summary>
+    /// Variables whose property defaults to the variable (ZccacheCacheDir to ZCCACHE_CACHE_DIR, …): the property already
+    /// holds the user's choice, so it is handed on even over an inherited value — a property set apart from the
+    /// environment wins for Exec'd tools as it does for ClCompile.
+    /// </summary>
+    private static readonly HashSet<string> FromProperty =
+        ["ZCCACHE_CACHE_DIR", "ZCCACHE_BASEDIR", "ZCCACHE_PREFIX_COMMAND", "ZCCACHE_REMOTE", "ZCCACHE_REMOTE_READ_ONLY"];
+
     private void SetWhereNotTheUsers(List<(string Name, string Value)> wanted)
     {
         var previousValues = new Dictionary<string, string?>();
@@ -81,8 +90,7 @@ public sealed class ZccacheExecEnvironment : ZccacheTask
         {
             string? current = Environment.GetEnvironmentVariable(name);
             bool usersOwn = !string.IsNullOrEmpty(current) && !(Ours.TryGetValue(name, out string? mine) && mine == current);
-            // ZccachePrefixCommand already defaults to the environment's value: a property set apart from it wins, as everywhere.
-            if (usersOwn && name != "ZCCACHE_PREFIX_COMMAND") continue;
+            if (usersOwn && !FromProperty.Contains(name)) continue;
             previousValues[name] = current;
             Environment.SetEnvironmentVariable(name, value);
             Ours[name] = value;
