@@ -64,14 +64,13 @@ public class RustcTests : IDisposable
     }
 
     [Theory]
-    [InlineData(NonCacheableReason.CrateType, "--crate-type", "bin")]
-    [InlineData(NonCacheableReason.CrateType, "--crate-type", "proc-macro")]
-    [InlineData(NonCacheableReason.CrateType, "--crate-type", "cdylib")]
-    [InlineData(NonCacheableReason.CrateType, "--crate-type", "dylib")]
-    [InlineData(NonCacheableReason.Incremental, "-C", "incremental=/tmp/inc")]
     [InlineData(NonCacheableReason.UnsupportedOption, "--emit=asm")]
     [InlineData(NonCacheableReason.UnsupportedOption, "-o", "x")]
-    [InlineData(NonCacheableReason.Linking, "--test")]
+    [InlineData(NonCacheableReason.UnsupportedOption, "-C", "split-debuginfo=packed")]
+    [InlineData(NonCacheableReason.UnsupportedOption, "-C", "save-temps")]
+    [InlineData(NonCacheableReason.UnsupportedOption, "-C", "link-arg=-Wl,-Map=out.map")]
+    [InlineData(NonCacheableReason.CrateType, "--crate-type", "bin", "--target", "x86_64-pc-windows-msvc")]
+    [InlineData(NonCacheableReason.UnsupportedOption, "--crate-type", "bin", "-C", "linker=rust-lld")]
     [InlineData(NonCacheableReason.MissingInput, "--extern", "dep=/nonexistent/libdep.rlib")]
     [InlineData(NonCacheableReason.MultipleSources, "src/other.rs")]
     [InlineData(NonCacheableReason.BadResponseFile, "@missing.args")]
@@ -213,5 +212,158 @@ public class RustcTests : IDisposable
         Assert.True(second.Outcome.Kind == OutcomeKind.CachedError, second.Outcome.Reason);
         Assert.Equal(first.ExitCode, second.ExitCode);
         Assert.Equal(first.Stderr, second.Stderr);
+    }
+
+    private string Deps(string file) => Path.Join(_dir["work/target/deps"], file);
+
+    [Theory]
+    [InlineData("bin", "link-bin", "demo-0123abcd")]
+    [InlineData("proc-macro", "link-proc-macro", "libdemo-0123abcd.so")]
+    [InlineData("cdylib", "link-cdylib", "libdemo-0123abcd.so")]
+    [InlineData("dylib", "link-dylib", "libdemo-0123abcd.so")]
+    public void A_linked_crate_is_a_link_step(string type, string name, string file)
+    {
+        Source("src/lib.rs", "pub fn f() {}\n");
+        var (c, why) = Parse(CargoArgs(type: type));
+        Assert.Null(why);
+        var output = Assert.Single(c!.Outputs, o => o.Name == name);
+        Assert.Equal(Deps(file), output.Path);
+        Assert.Equal("cc", c.Link!.Linker.Compiler);
+        Assert.Null(Parse(CargoArgs()).Compile!.Link); // an rlib links nothing
+        var (t, _) = Parse(CargoArgs(more: ["--test", "-C", "linker=/opt/x/bin/clang"]));
+        Assert.Equal(Deps("demo-0123abcd"), Assert.Single(t!.Outputs, o => o.Name == "link-bin").Path);
+        Assert.Equal("/opt/x/bin/clang", t.Link!.Linker.Compiler);
+    }
+
+    [Fact]
+    public void Incremental_compiles_are_cached_with_their_folder_out_of_the_key()
+    {
+        Source("src/lib.rs", "pub fn f() {}\n");
+        var one = Parse(CargoArgs(more: ["-C", "incremental=" + _dir["inc1"]])).Compile!;
+        var two = Parse(CargoArgs(more: ["-C", "incremental=" + _dir["inc2"]])).Compile!;
+        var off = Parse(CargoArgs()).Compile!;
+        Assert.Equal(one.Context.ContextKey(), two.Context.ContextKey());
+        Assert.NotEqual(one.Context.ContextKey(), off.Context.ContextKey()); // incremental output is its own entry
+    }
+
+    /// <summary>A static C library <c>lib{name}.a</c> in <paramref name="folder"/> whose function returns <paramref name="value"/>.</summary>
+    private void NativeLibrary(string folder, string name, int value)
+    {
+        string c = _dir.Write($"{folder}/{name}.c", $"int native_value(void) {{ return {value}; }}\n");
+        string o = Path.ChangeExtension(c, ".o"), a = Path.Join(Path.GetDirectoryName(c), $"lib{name}.a");
+        File.Delete(a);
+        Assert.Equal(0, CompilerProcess.Run(CompilerIdentity.Resolve("gcc", "/")!, ["-c", "-fPIC", c, "-o", o], "/").ExitCode);
+        Assert.Equal(0, CompilerProcess.Run(CompilerIdentity.Resolve("ar", "/")!, ["rcsD", a, o], "/").ExitCode);
+        File.SetLastWriteTimeUtc(a, DateTime.UtcNow.AddMinutes(-1));
+    }
+
+    private static int Run(string program) => CompilerProcess.Run(program, [], "/").ExitCode;
+
+    [Fact]
+    public void A_program_is_served_byte_identical_and_a_changed_native_library_or_a_new_one_before_it_is_a_miss()
+    {
+        Source("src/lib.rs", "extern \"C\" { fn native_value() -> i32; }\nfn main() { std::process::exit(unsafe { native_value() }) }\n");
+        NativeLibrary("work/native", "nat", 7);
+        string[] args = CargoArgs(type: "bin", more: ["-L", "native=native", "-l", "nat"]);
+        var cache = CompileCache.Open(_dir["cache"], _memo);
+        var first = Compile(cache, args);
+        Assert.True(first.Outcome.Kind == OutcomeKind.Miss, first.Outcome.Reason + Encoding.UTF8.GetString(first.Stderr));
+        string program = Deps("demo-0123abcd");
+        byte[] bytes = File.ReadAllBytes(program);
+        Assert.Equal(7, Run(program));
+        Assert.Empty(Directory.GetFiles(_dir["work/target/deps"], "*.rcgu.o")); // rustc's own objects were not left behind
+
+        Directory.Delete(_dir["work/target/deps"], recursive: true);
+        var hit = Compile(cache, args);
+        Assert.Equal(OutcomeKind.Hit, hit.Outcome.Kind);
+        Assert.Equal(bytes, File.ReadAllBytes(program));
+        Assert.Equal(7, Run(program)); // delivered executable
+
+        // The same bytes as rustc alone makes.
+        string bare = _dir["bare"];
+        Directory.CreateDirectory(bare);
+        Assert.Equal(0, CompilerProcess.Run(Rustc, [.. args.Select(a => a == _dir["work/target/deps"] ? bare : a)], _dir["work"]).ExitCode);
+        Assert.Equal(bytes, File.ReadAllBytes(Path.Join(bare, "demo-0123abcd")));
+
+        // The library the linker read changes: a miss that names it, and a program that returns the new value.
+        NativeLibrary("work/native", "nat", 9);
+        var changed = Compile(cache, args);
+        Assert.Equal(OutcomeKind.Miss, changed.Outcome.Kind);
+        Assert.Equal(_dir["work/native/libnat.a"], changed.Outcome.ChangedInput);
+        Assert.Equal(9, Run(program));
+        Assert.Equal(OutcomeKind.Hit, Compile(cache, args).Outcome.Kind);
+
+        // A shared library beside it would be the one the linker takes.
+        File.Copy(_dir["work/native/libnat.a"], _dir["work/native/libnat.so"]);
+        Assert.Equal("include_shadowed", Compile(cache, args).Outcome.Reason);
+    }
+
+    [Fact]
+    public void A_changed_linker_is_a_miss()
+    {
+        Source("src/lib.rs", "fn main() {}\n");
+        string gcc = CompilerIdentity.Resolve("gcc", "/")!;
+        string linker = _dir.Write("tools/cc", $"#!/bin/sh\nexec {gcc} \"$@\"\n");
+        File.SetUnixFileMode(linker, (UnixFileMode)0b111_101_101);
+        File.SetLastWriteTimeUtc(linker, DateTime.UtcNow.AddMinutes(-1));
+        string[] args = CargoArgs(type: "bin", more: ["-C", "linker=" + linker]);
+        var cache = CompileCache.Open(_dir["cache"], _memo);
+        Assert.Equal(OutcomeKind.Miss, Compile(cache, args).Outcome.Kind);
+        Assert.Equal(OutcomeKind.Hit, Compile(cache, args).Outcome.Kind);
+        File.WriteAllText(linker, $"#!/bin/sh\n# another linker\nexec {gcc} \"$@\"\n");
+        File.SetLastWriteTimeUtc(linker, DateTime.UtcNow.AddMinutes(-1));
+        var changed = Compile(cache, args);
+        Assert.Equal(OutcomeKind.Miss, changed.Outcome.Kind);
+        Assert.Equal("context_not_found", changed.Outcome.Reason);
+    }
+
+    [Fact]
+    public void A_failed_link_runs_again_as_written_and_is_never_replayed()
+    {
+        Source("src/lib.rs", "fn main() {}\n");
+        string[] args = CargoArgs(type: "bin", more: ["-l", "zc_no_such_library"]);
+        var cache = CompileCache.Open(_dir["cache"], _memo);
+        for (int i = 0; i < 2; i++)
+        {
+            var failed = Compile(cache, args);
+            Assert.NotEqual(0, failed.ExitCode);
+            Assert.Equal(OutcomeKind.NonCacheable, failed.Outcome.Kind);
+            Assert.Equal("link_failed", failed.Outcome.Reason);
+            string stderr = Encoding.UTF8.GetString(failed.Stderr);
+            Assert.Contains("zc_no_such_library", stderr);
+            Assert.DoesNotContain("--dependency-file", stderr); // the user's own command, not the cache's
+        }
+    }
+
+    [Fact]
+    public void A_proc_macro_and_a_cdylib_are_served_byte_identical()
+    {
+        var cache = CompileCache.Open(_dir["cache"], _memo);
+        foreach (string type in new[] { "cdylib", "proc-macro" })
+        {
+            Source("src/lib.rs", type == "cdylib" ? "#[unsafe(no_mangle)] pub extern \"C\" fn add(a: i32, b: i32) -> i32 { a + b }\n"
+                : "extern crate proc_macro;\n#[proc_macro]\npub fn same(input: proc_macro::TokenStream) -> proc_macro::TokenStream { input }\n");
+            string[] args = type == "proc-macro" ? CargoArgs(type: type, more: ["--extern", "proc_macro"]) : CargoArgs(type: type);
+            var miss = Compile(cache, args);
+            Assert.True(miss.Outcome.Kind == OutcomeKind.Miss, miss.Outcome.Reason + Encoding.UTF8.GetString(miss.Stderr));
+            byte[] bytes = File.ReadAllBytes(Deps("libdemo-0123abcd.so"));
+            Directory.Delete(_dir["work/target/deps"], recursive: true);
+            Assert.Equal(OutcomeKind.Hit, Compile(cache, args).Outcome.Kind);
+            Assert.Equal(bytes, File.ReadAllBytes(Deps("libdemo-0123abcd.so")));
+        }
+    }
+
+    [Fact]
+    public void An_incremental_compile_hits_after_its_folder_is_gone_with_identical_outputs()
+    {
+        Source("src/lib.rs", "fn main() { println!(\"hi\"); }\n");
+        var cache = CompileCache.Open(_dir["cache"], _memo);
+        var miss = Compile(cache, CargoArgs(type: "bin", more: ["-C", "incremental=" + _dir["work/target/inc"]]));
+        Assert.True(miss.Outcome.Kind == OutcomeKind.Miss, miss.Outcome.Reason + Encoding.UTF8.GetString(miss.Stderr));
+        Assert.NotEmpty(Directory.GetFileSystemEntries(_dir["work/target/inc"]));
+        byte[] bytes = File.ReadAllBytes(Deps("demo-0123abcd"));
+        Directory.Delete(_dir["work/target"], recursive: true);
+        Assert.Equal(OutcomeKind.Hit, Compile(cache, CargoArgs(type: "bin", more: ["-C", "incremental=" + _dir["work/target/inc2"]])).Outcome.Kind);
+        Assert.Equal(bytes, File.ReadAllBytes(Deps("demo-0123abcd")));
     }
 }

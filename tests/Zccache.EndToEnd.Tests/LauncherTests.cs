@@ -77,6 +77,42 @@ public sealed class LauncherTests(PackageFeed feed) : IDisposable
     }
 
     [Fact]
+    public void A_rust_program_linked_through_the_launcher_is_rustcs_own_and_follows_the_native_library_it_links()
+    {
+        Source("main.rs", "extern \"C\" { fn native_value() -> i32; }\nfn main() { std::process::exit(unsafe { native_value() }) }\n");
+        void NativeLibrary(int value)
+        {
+            Source("nat.c", $"int native_value(void) {{ return {value}; }}\n");
+            Assert.Equal(0, Exec("gcc", "-c", "nat.c", "-o", "nat.o").ExitCode);
+            _ws.Delete("src/libnat.a");
+            Assert.Equal(0, Exec("ar", "rcsD", "libnat.a", "nat.o").ExitCode);
+        }
+        NativeLibrary(7);
+        Directory.CreateDirectory(_ws["src/out"]);
+        string[] args = ["--crate-name", "prog", "--crate-type", "bin", "--edition=2021", "main.rs", "--emit=dep-info,link",
+            "-C", "debuginfo=2", "--out-dir", "out", "-L", "native=.", "-l", "nat"];
+        string program = _ws["src/out/prog"];
+        Assert.Equal(0, Exec("rustc", args).ExitCode);
+        byte[] plain = File.ReadAllBytes(program);
+
+        foreach (string round in new[] { "cold", "warm" })
+        {
+            _ws.Delete("src/out/prog");
+            var cached = Zccache(["rustc", .. args]);
+            Assert.True(cached.ExitCode == 0, $"{round}: {cached.Err}");
+            Assert.Equal(plain, File.ReadAllBytes(program));
+            Assert.Equal(7, Exec(program).ExitCode);
+        }
+        Assert.Equal(1, EntryCount());
+
+        // The library changes: the program is linked again with it, not served from before.
+        NativeLibrary(9);
+        Assert.Equal(0, Zccache(["rustc", .. args]).ExitCode);
+        Assert.Equal(9, Exec(program).ExitCode);
+        Assert.Equal(2, EntryCount());
+    }
+
+    [Fact]
     public void The_framework_dependent_launcher_behaves_the_same()
     {
         Source("warns.c", "int warns(void) { int unused; return 0; }\n");

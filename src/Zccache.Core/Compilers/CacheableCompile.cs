@@ -35,6 +35,8 @@ public sealed record CacheableCompile
     /// (rustc: static libraries named by <c>#[link]</c>): recorded and verified like the others.
     /// </summary>
     public Func<IReadOnlyList<string>, IEnumerable<string>>? HiddenDependencies { get; init; }
+    /// <summary>The link the compile ends with (rustc's linked crate types): the linker's identity and every file it read count too.</summary>
+    public Linking.LinkStep? Link { get; init; }
     /// <summary>Where a new file would change what the compiler reads (see <see cref="Contexts.ShadowCandidates"/>).</summary>
     public Contexts.SearchModel Search { get; init; } = Contexts.SearchModel.CInclude;
     /// <summary>True when a failed run's messages (stderr) show the driver or environment failed, not the source: not replayed.</summary>

@@ -8,7 +8,7 @@ namespace Zccache.Core.Compilers;
 /// <summary>
 /// Finds the compiler a name refers to (PATH search, symlinks followed) and identifies it by the
 /// content hash of its binary, plus the files where the toolchain's version really lives: for
-/// rustc the compiler library it drives (<c>librustc_driver-*.so</c>); for emcc/em++ (a script)
+/// rustc the compiler library it drives (<c>librustc_driver-*.so</c>) and the linker tools it ships (<c>rust-lld</c>); for emcc/em++ (a script)
 /// Emscripten's version file, its <c>emcc.py</c> and the clang its config names.
 /// Hashing a compiler costs milliseconds (rustc's driver: a second), and a launcher is a new
 /// process per compile, so identities are memoised in-process and on disk under the cache root,
@@ -47,13 +47,13 @@ public static class CompilerIdentity
     {
         string real = RealPath(resolvedPath);
         var parts = new List<string>();
-        IEnumerable<string> files = [real, .. RustcDriverLibraries(real), .. EmscriptenFiles(resolvedPath, real)];
+        IEnumerable<string> files = [real, .. RustcToolchainFiles(real), .. EmscriptenFiles(resolvedPath, real)];
         if (invocation is not null && IsRustupProxy(resolvedPath, real))
         {
             // The proxy runs a toolchain chosen by files and variables: identify that toolchain's rustc.
             // A toolchain that cannot be told must not share entries with any other: a key no other call has.
             if (RustupToolchain(resolvedPath, real, invocation, layout) is not { } rustc) return "unidentified:" + Guid.NewGuid().ToString("N");
-            files = [RealPath(rustc), .. RustcDriverLibraries(RealPath(rustc))];
+            files = [RealPath(rustc), .. RustcToolchainFiles(RealPath(rustc))];
         }
         else if (invocation is not null && GccCommandLine.IsGccFamily(resolvedPath) && !IsEmscripten(resolvedPath))
             files = [.. files, .. DriverPrograms(resolvedPath, real, invocation, layout)];
@@ -75,12 +75,21 @@ public static class CompilerIdentity
         return path;
     }
 
-    /// <summary>For <c>&lt;sysroot&gt;/bin/rustc</c>: <c>&lt;sysroot&gt;/lib/librustc_driver-*</c>.</summary>
-    private static IEnumerable<string> RustcDriverLibraries(string rustc)
+    /// <summary>
+    /// For <c>&lt;sysroot&gt;/bin/rustc</c>: <c>&lt;sysroot&gt;/lib/librustc_driver-*</c>, and the tools rustc runs from
+    /// <c>&lt;sysroot&gt;/lib/rustlib/*/bin</c> (its <c>rust-lld</c>, which <c>cc</c> links with through <c>-fuse-ld=lld</c>).
+    /// </summary>
+    private static IEnumerable<string> RustcToolchainFiles(string rustc)
     {
         if (!RustcCommandLine.IsRustc(rustc)) return [];
         string lib = Path.Join(Path.GetDirectoryName(Path.GetDirectoryName(rustc)), "lib");
-        return Directory.Exists(lib) ? Directory.EnumerateFiles(lib, "librustc_driver-*").Order(StringComparer.Ordinal) : [];
+        if (!Directory.Exists(lib)) return [];
+        var files = Directory.EnumerateFiles(lib, "librustc_driver-*").Order(StringComparer.Ordinal).ToList();
+        string rustlib = Path.Join(lib, "rustlib");
+        if (Directory.Exists(rustlib))
+            files.AddRange(Directory.EnumerateDirectories(rustlib).Select(target => Path.Join(target, "bin")).Where(Directory.Exists)
+                .SelectMany(bin => Directory.EnumerateFiles(bin, "*", SearchOption.AllDirectories)).Order(StringComparer.Ordinal));
+        return files;
     }
 
     private static bool IsEmscripten(string invoked) => Path.GetFileNameWithoutExtension(invoked) is "emcc" or "em++";

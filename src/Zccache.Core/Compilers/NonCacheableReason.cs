@@ -25,10 +25,10 @@ public enum NonCacheableReason
     NotASource,
     /// <summary>The compiler is not one this cache knows how to parse.</summary>
     UnknownCompiler,
-    /// <summary>A rustc crate type whose output is linked (bin, dylib, cdylib, proc-macro), or none given.</summary>
+    /// <summary>No rustc crate type given, or a linked crate type for a target whose linker cannot report what it read.</summary>
     CrateType,
-    /// <summary>An incremental compile (<c>-C incremental</c>): its state lives outside the outputs.</summary>
-    Incremental,
+    /// <summary>A compile's link failed: it runs again as written, and a failed link is never replayed.</summary>
+    LinkFailed,
     /// <summary>An input named on the command line (an <c>--extern</c> crate, a static library) does not exist.</summary>
     MissingInput,
     /// <summary>The command needs a shell (pipes, <c>&amp;&amp;</c>, redirections, variables): run by the shell as written.</summary>

@@ -6,14 +6,19 @@ namespace Zccache.Core.Compilers;
 
 /// <summary>
 /// Reads a rustc command line (as cargo writes it) into a <see cref="CacheableCompile"/>, or says
-/// why it cannot be cached. Cached: lib, rlib and staticlib crates emitting any of dep-info,
-/// metadata and link. Everything on the command line enters the key in order, with each
+/// why it cannot be cached. Cached: every crate type emitting any of dep-info, metadata and link,
+/// and <c>--test</c>. Everything on the command line enters the key in order, with each
 /// <c>--extern</c> file and bundled static library replaced by its content hash; the sources come
-/// from dep-info, and <c>env!</c> reads from its <c>env-dep</c> lines.
+/// from dep-info, and <c>env!</c> reads from its <c>env-dep</c> lines. A crate that links (bin, test,
+/// proc-macro, cdylib, dylib) is a <see cref="Linking.LinkStep"/> too: the linker's identity enters the
+/// key and every file the link read, as the linker reports it, is verified on a hit.
+/// <c>-C incremental</c> is cached with its folder out of the key (the folder is rustc's own side cache,
+/// left as it is on a hit); whether it is on stays in the key.
 /// </summary>
 public static class RustcCommandLine
 {
-    private static readonly HashSet<string> CachedCrateTypes = new(StringComparer.Ordinal) { "lib", "rlib", "staticlib" };
+    private static readonly HashSet<string> ArchiveCrateTypes = new(StringComparer.Ordinal) { "lib", "rlib", "staticlib" };
+    private static readonly HashSet<string> LinkedCrateTypes = new(StringComparer.Ordinal) { "bin", "proc-macro", "cdylib", "dylib" };
     private static readonly HashSet<string> CachedEmits = new(StringComparer.Ordinal) { "dep-info", "metadata", "link" };
 
     /// <summary>Long options whose value may be the next argument.</summary>
@@ -50,7 +55,9 @@ public static class RustcCommandLine
         catch (ResponseFileException e) { return (null, new NonCacheable(NonCacheableReason.BadResponseFile, e.Message)); }
 
         string cwd = invocation.WorkingDirectory;
-        string? crateName = null, outDir = null, extraFilename = "", target = null;
+        string? crateName = null, outDir = null, extraFilename = "", target = null, linker = null;
+        bool test = false;
+        var linkArgs = new List<string>();
         var crateTypes = new List<string>();
         var emits = new List<(string Kind, string? Path)>();
         var sources = new List<string>();
@@ -85,12 +92,27 @@ public static class RustcCommandLine
                 case "--out-dir": outDir = Path.GetFullPath(value!, cwd); break;
                 case "--target": target = value; break;
                 case "-o": case "--out-file": return (null, new NonCacheable(NonCacheableReason.UnsupportedOption, "-o"));
-                case "--test": return (null, new NonCacheable(NonCacheableReason.Linking, "--test builds an executable"));
+                case "--test": test = true; break;
                 case "-C": case "--codegen":
-                    if (value!.StartsWith("incremental", StringComparison.Ordinal))
-                        return (null, new NonCacheable(NonCacheableReason.Incremental, "-C " + value));
-                    if (value.StartsWith("extra-filename=", StringComparison.Ordinal)) extraFilename = value["extra-filename=".Length..];
+                {
+                    int eq = value!.IndexOf('=');
+                    string name = eq < 0 ? value : value[..eq], setting = eq < 0 ? "" : value[(eq + 1)..];
+                    switch (name)
+                    {
+                        // rustc's own side cache: left out of the key (a hit leaves it as it is), whether it is on stays in.
+                        case "incremental": keyArgs.Add("-C incremental"); continue;
+                        case "extra-filename": extraFilename = setting; break;
+                        case "linker": linker = setting; break;
+                        case "link-arg": linkArgs.Add(setting); break;
+                        case "link-args": linkArgs.AddRange(setting.Split(' ', StringSplitOptions.RemoveEmptyEntries)); break;
+                        // Files beside the outputs the entry would not hold, or a link the linker's report would not explain.
+                        case "save-temps" or "linker-plugin-lto" when setting is not ("no" or "n" or "off" or "false"):
+                        case "split-debuginfo" when setting is not "off":
+                        case "linker-flavor" when setting is not ("gcc" or "gnu-cc" or "gnu-lld-cc"):
+                            return (null, new NonCacheable(NonCacheableReason.UnsupportedOption, "-C " + value));
+                    }
                     break;
+                }
                 case "-L": linkSearch.Add(value!); break;
                 case "-l": staticLibs.AddRange(StaticLibrary(value!)); break;
                 case "--extern":
@@ -104,8 +126,6 @@ public static class RustcCommandLine
                     continue;
                 }
                 case "--print": return (null, new NonCacheable(NonCacheableReason.PreprocessOnly, "--print"));
-                case "-Z" when value!.StartsWith("incremental", StringComparison.Ordinal):
-                    return (null, new NonCacheable(NonCacheableReason.Incremental, "-Z " + value));
             }
             keyArgs.Add(value is null ? option : option + " " + value);
         }
@@ -113,9 +133,17 @@ public static class RustcCommandLine
         if (sources.Count == 0) return (null, new NonCacheable(NonCacheableReason.NoSource, ""));
         if (sources.Count > 1) return (null, new NonCacheable(NonCacheableReason.MultipleSources, string.Join(' ', sources)));
         if (crateName is null) return (null, new NonCacheable(NonCacheableReason.UnsupportedOption, "no --crate-name"));
+        if (test) crateTypes = ["bin"]; // the test harness is an executable, whatever the crate types say
         if (crateTypes.Count == 0) return (null, new NonCacheable(NonCacheableReason.CrateType, "none given (rustc would build a bin)"));
-        if (crateTypes.FirstOrDefault(t => !CachedCrateTypes.Contains(t)) is { } type)
+        if (crateTypes.FirstOrDefault(t => !ArchiveCrateTypes.Contains(t) && !LinkedCrateTypes.Contains(t)) is { } type)
             return (null, new NonCacheable(NonCacheableReason.CrateType, type));
+        bool links = crateTypes.Any(LinkedCrateTypes.Contains) && (emits.Count == 0 || emits.Any(e => e.Kind == "link"));
+        if (links && !ElfTarget(target))
+            return (null, new NonCacheable(NonCacheableReason.CrateType, $"{string.Join(',', crateTypes)} for {target ?? "this host"} (its linker reports no dependency file)"));
+        if (links && linker is not null && !GccCommandLine.IsGccFamily(linker))
+            return (null, new NonCacheable(NonCacheableReason.UnsupportedOption, "-C linker=" + linker + " (not a gcc-family driver)"));
+        if (linkArgs.FirstOrDefault(Linking.LinkCommandLine.HasSideEffects) is { } sideEffect)
+            return (null, new NonCacheable(NonCacheableReason.UnsupportedOption, "-C link-arg=" + sideEffect));
         if (emits.Count == 0) emits.Add(("link", null));
         if (emits.FirstOrDefault(e => !CachedEmits.Contains(e.Kind)) is { Kind: not null } emit)
             return (null, new NonCacheable(NonCacheableReason.UnsupportedOption, "--emit=" + emit.Kind));
@@ -130,6 +158,12 @@ public static class RustcCommandLine
         }
         foreach (var (name, value) in CargoEnvironment(invocation))
             extras.Add(new("env:" + name, value));
+        if (links)
+        {
+            // What the C driver reads when rustc runs it.
+            foreach (string name in GccCommandLine.OutputEnvironment)
+                if (invocation.GetEnvironmentVariable(name) is { Length: > 0 } v) extras.Add(new("env:" + name, v));
+        }
         if (args.Any(HostCpu.IsNative))
         {
             if (HostCpu.Digest() is not { } cpu) return (null, new NonCacheable(NonCacheableReason.UnsupportedOption, "-C target-cpu=native (the processor cannot be identified)"));
@@ -159,9 +193,13 @@ public static class RustcCommandLine
                     break;
                 case "link":
                     foreach (string crateType in crateTypes.Distinct())
-                        outputs.Add(crateType == "staticlib"
-                            ? new("link-staticlib", explicitPath ?? Path.Join(outDir, StaticLibName(stem, target)))
-                            : new("link-rlib", explicitPath ?? Path.Join(outDir, "lib" + stem + ".rlib")));
+                        outputs.Add(crateType switch
+                        {
+                            "staticlib" => new("link-staticlib", explicitPath ?? Path.Join(outDir, StaticLibName(stem, target))),
+                            "bin" => new("link-bin", explicitPath ?? Path.Join(outDir, stem)),
+                            "proc-macro" or "cdylib" or "dylib" => new("link-" + crateType, explicitPath ?? Path.Join(outDir, "lib" + stem + ".so")),
+                            _ => new("link-rlib", explicitPath ?? Path.Join(outDir, "lib" + stem + ".rlib")),
+                        });
                     break;
             }
         }
@@ -180,7 +218,51 @@ public static class RustcCommandLine
             DependencyScan = depInfo is null ? path => [.. WithoutEmit(args), "--emit=dep-info=" + path] : null,
             HiddenDependencies = sources => LinkAttributeLibraries(sources, linkSearch, cwd, target),
             Search = Contexts.SearchModel.RustModules,
+            Link = links ? LinkStep(invocation, linker, linkArgs, linkSearch, args, outDir, stem) : null,
+            // A link that failed names no file a later lookup could check: never replayed (it runs again as written).
+            IsEnvironmentFailure = links ? LinkFailed : _ => false,
         }, null);
+    }
+
+    /// <summary>rustc's message when the linker failed or could not be started.</summary>
+    private static bool LinkFailed(byte[] stderr)
+    {
+        string text = CompilerProcess.Text(stderr);
+        return text.Contains("linking with `", StringComparison.Ordinal) || text.Contains("could not exec the linker", StringComparison.Ordinal);
+    }
+
+    /// <summary>ELF targets, whose GNU ld, gold or lld write <c>--dependency-file</c>.</summary>
+    private static bool ElfTarget(string? target) =>
+        target is null ? OperatingSystem.IsLinux() || OperatingSystem.IsFreeBSD()
+        : target.Contains("-linux-", StringComparison.Ordinal) || target.Contains("-freebsd", StringComparison.Ordinal);
+
+    private static Linking.LinkStep LinkStep(CompileInvocation invocation, string? linker, List<string> linkArgs, List<string> linkSearch, List<string> args, string outDir, string stem)
+    {
+        string cwd = invocation.WorkingDirectory;
+        var folders = linkSearch.Select(entry => (Kind: entry.Contains('=') ? entry[..entry.IndexOf('=')] : "all", Dir: entry[(entry.IndexOf('=') + 1)..]))
+            .Where(e => e.Kind is "all" or "native").Select(e => Path.GetFullPath(e.Dir, cwd)).ToList();
+        var names = new List<string>();
+        for (int i = 0; i + 1 < args.Count; i++)
+            if (args[i] == "-l") names.Add(LibraryName(args[i + 1]));
+        foreach (string a in args.Where(a => a.StartsWith("-l", StringComparison.Ordinal) && a.Length > 2)) names.Add(LibraryName(a[2..]));
+        return new Linking.LinkStep
+        {
+            // Its link arguments (-B folders) decide which ld it runs.
+            Linker = invocation with { Compiler = linker ?? "cc", Arguments = linkArgs, PrefixCommand = [] },
+            DependencyArguments = path => ["-C", "link-arg=" + Linking.LinkCommandLine.DependencyFileOption(path)],
+            Libraries = new Linking.LibrarySearch(folders, names, NamesFromLinker: true),
+            // rustc links its codegen units (<stem>.*.rcgu.o) and files in a temporary folder (rustcXXXXXX) in the out-dir, then deletes them.
+            IsIntermediate = path => Path.GetDirectoryName(path) is { } dir
+                && ((NormalizedPath.Comparer.Equals(dir, outDir) && Path.GetFileName(path).StartsWith(stem + ".", StringComparison.Ordinal) && path.EndsWith(".rcgu.o", StringComparison.Ordinal))
+                    || (NormalizedPath.Comparer.Equals(Path.GetDirectoryName(dir), outDir) && Path.GetFileName(dir).StartsWith("rustc", StringComparison.Ordinal))),
+        };
+    }
+
+    /// <summary>The library a <c>-l [KIND[:MODIFIERS]=]NAME[:RENAME]</c> names.</summary>
+    private static string LibraryName(string value)
+    {
+        string name = value[(value.IndexOf('=') + 1)..];
+        return name.Contains(':') ? name[..name.IndexOf(':')] : name;
     }
 
     private static List<string> WithoutEmit(List<string> args)

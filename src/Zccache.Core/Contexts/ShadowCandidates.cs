@@ -58,7 +58,7 @@ public static class ShadowCandidates
         model switch
         {
             SearchModel.RustModules => (RustModules(dependencies, exists), []),
-            SearchModel.LinkerLibraries => ([.. Linking.LinkCommandLine.LibraryShadows(context.Flags, workingDirectory, dependencies).Distinct().Where(p => !exists(p))], []),
+            SearchModel.LinkerLibraries => ([.. Linking.LinkCommandLine.LibraryShadows(Linking.LibrarySearch.FromDriverArguments(context.Flags, workingDirectory), dependencies).Distinct().Where(p => !exists(p))], []),
             _ => IncludeSearch(context, dependencies, workingDirectory, exists),
         };
 

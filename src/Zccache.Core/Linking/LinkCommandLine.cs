@@ -47,9 +47,7 @@ public static class LinkCommandLine
                 return (null, new NonCacheable(NonCacheableReason.UnsupportedOption, a));
             // Extra outputs or a dependency file of the user's own: the entry would not hold everything the link writes.
             string linkerArg = a == "-Xlinker" ? value ?? "" : a.StartsWith("-Wl,", StringComparison.Ordinal) ? a : "";
-            if (linkerArg.Contains("--dependency-file", StringComparison.Ordinal) || linkerArg.Contains("-Map", StringComparison.Ordinal)
-                || linkerArg.Contains("--out-implib", StringComparison.Ordinal) || linkerArg.Contains("--print-map", StringComparison.Ordinal)
-                || linkerArg.Contains("--plugin", StringComparison.Ordinal))
+            if (HasSideEffects(linkerArg))
                 return (null, new NonCacheable(NonCacheableReason.UnsupportedOption, linkerArg));
             if (a.StartsWith('-') || value is not null) continue;
             string ext = Path.GetExtension(a);
@@ -70,37 +68,44 @@ public static class LinkCommandLine
             KeyExtras = extras,
             Arguments = args,
             Outputs = [new("output", outputPath)],
-            DependencyArguments = path => ["-Wl,--dependency-file=" + path],
+            DependencyArguments = path => [DependencyFileOption(path)],
             Search = SearchModel.LinkerLibraries,
             // A failed link is never replayed: "cannot find -lfoo" names no file a later lookup could check.
             IsEnvironmentFailure = _ => true,
         }, null);
     }
 
+    /// <summary>The linker option (through the driver) that makes it write every file it read to <paramref name="path"/>.</summary>
+    public static string DependencyFileOption(string path) => "-Wl,--dependency-file=" + path;
+
     /// <summary>
-    /// Where a new library would be found before the one the link used: for each <c>-lNAME</c>, <c>libNAME.so</c> and
+    /// True for a linker option that writes a file of its own (a map, an import library, a dependency file) or loads a
+    /// plugin: a cached entry would not hold everything the link does.
+    /// </summary>
+    public static bool HasSideEffects(string linkerArg) =>
+        linkerArg.Contains("--dependency-file", StringComparison.Ordinal) || linkerArg.Contains("-Map", StringComparison.Ordinal)
+        || linkerArg.Contains("--out-implib", StringComparison.Ordinal) || linkerArg.Contains("--print-map", StringComparison.Ordinal)
+        || linkerArg.Contains("--plugin", StringComparison.Ordinal);
+
+    /// <summary>
+    /// Where a new library would be found before the one the link used: for each name, <c>libNAME.so</c> and
     /// <c>libNAME.a</c> in every <c>-L</c> folder searched before the folder it was found in (all of them when it came
     /// from a system folder), and a <c>libNAME.so</c> beside a static <c>libNAME.a</c> the link used.
     /// </summary>
-    public static IEnumerable<string> LibraryShadows(IReadOnlyList<string> args, string workingDirectory, IEnumerable<string> dependencies)
+    public static IEnumerable<string> LibraryShadows(LibrarySearch search, IEnumerable<string> dependencies)
     {
-        var folders = new List<string>();
-        var names = new List<string>();
-        for (int i = 0; i < args.Count; i++)
-        {
-            string a = args[i];
-            if (a == "-L" && i + 1 < args.Count) folders.Add(Path.GetFullPath(args[++i], workingDirectory));
-            else if (a.StartsWith("-L", StringComparison.Ordinal) && a.Length > 2) folders.Add(Path.GetFullPath(a[2..], workingDirectory));
-            else if (a == "-l" && i + 1 < args.Count) names.Add(args[++i]);
-            else if (a.StartsWith("-l", StringComparison.Ordinal) && a.Length > 2) names.Add(a[2..]);
-        }
         var used = dependencies.ToList();
-        foreach (string name in names.Where(n => !n.StartsWith(':')))
+        var names = search.Names.Where(n => !n.StartsWith(':')).ToList();
+        if (search.NamesFromLinker)
+            names.AddRange(used.Select(Path.GetFileName).OfType<string>()
+                .Where(f => f.StartsWith("lib", StringComparison.Ordinal) && (f.EndsWith(".so", StringComparison.Ordinal) || f.EndsWith(".a", StringComparison.Ordinal)))
+                .Select(f => f[3..f.LastIndexOf('.')]));
+        foreach (string name in names.Distinct(StringComparer.Ordinal))
         {
             string shared = $"lib{name}.so", archive = $"lib{name}.a";
             string? found = used.FirstOrDefault(d => Path.GetFileName(d) == shared || Path.GetFileName(d) == archive);
             string? foundIn = found is null ? null : Path.GetDirectoryName(found);
-            foreach (string folder in folders)
+            foreach (string folder in search.Folders)
             {
                 if (foundIn is not null && NormalizedPath.Comparer.Equals(folder, foundIn)) break;
                 yield return Path.Join(folder, shared);

@@ -163,9 +163,17 @@ public sealed class CompileCache
     private ContextKey Key(CompileInvocation invocation, string compilerPath, CacheableCompile compile)
     {
         string identity = CompilerIdentity.Identify(compilerPath, _memo, _store!.Layout, invocation) ?? "path:" + compilerPath;
+        var extras = new List<KeyValuePair<string, string>>(compile.KeyExtras);
+        if (compile.Link?.Linker is { } linker)
+        {
+            // The linker the compile runs, and the ld it runs in turn. One that cannot be found fails the link, which is never stored.
+            string? linkerPath = CompilerIdentity.Resolve(linker.Compiler, linker.WorkingDirectory, linker.GetEnvironmentVariable("PATH"));
+            extras.Add(new("linker", Path.GetFileName(linker.Compiler) + " " +
+                (linkerPath is null ? "missing" : CompilerIdentity.Identify(linkerPath, _memo, _store.Layout, linker) ?? "path:" + linkerPath)));
+        }
         // The name matters as much as the binary: clang++ and clang, em++ and emcc are one file each.
         return ContextKey.Compute(compile.Context, identity,
-            [.. compile.KeyExtras, new("compiler-name", Path.GetFileName(invocation.Compiler))], compile.BaseDir);
+            [.. extras, new("compiler-name", Path.GetFileName(invocation.Compiler))], compile.BaseDir);
     }
 
     /// <summary>
@@ -364,6 +372,9 @@ public sealed class CompileCache
         var args = compile.IncludeNotes is not null ? [.. compile.DependencyArguments(""), .. compile.Arguments]
             : privateDepfile is null || compile.DependencyScan is not null ? compile.Arguments.ToList()
             : [.. compile.Arguments, .. compile.DependencyArguments(privateDepfile)];
+        // A compile that links: the linker lists what it read in a dependency file of its own.
+        string? linkDepfile = compile.Link is null ? null : Path.Join(_store!.Layout.Staging, $"link.{Environment.ProcessId}.{Guid.NewGuid():N}.d");
+        if (linkDepfile is not null) args.AddRange(compile.Link!.DependencyArguments(linkDepfile));
         // The anchor: an input whose mtime or ctime is not older than this was (maybe) written while the compiler read it.
         long startedNs = (DateTime.UtcNow - DateTime.UnixEpoch).Ticks * 100;
         ProcessResult run = RunCompiler(compilerPath, args, invocation, diagnostics);
@@ -381,6 +392,16 @@ public sealed class CompileCache
         {
             (noted, byte[] rest) = IncludeNotes.Split(run.Stdout);
             if (!notes.Keep) run = run with { Stdout = rest };
+        }
+
+        // A failed link runs again as written: the linker may not know the option the cache added (and a failed link is
+        // never stored anyway), and the user's error shows the user's command.
+        if (run.ExitCode != 0 && linkDepfile is not null
+            && (compile.IsEnvironmentFailure(run.Stderr) || CompilerProcess.Text(run.Stderr).Contains(linkDepfile, StringComparison.Ordinal)))
+        {
+            if (privateDepfile is not null) AtomicFile.TryDelete(privateDepfile);
+            AtomicFile.TryDelete(linkDepfile);
+            return RunPlain(compilerPath, invocation, new NonCacheable(NonCacheableReason.LinkFailed, ""), session, diagnostics);
         }
 
         // Our depfile's name is unique: if the compiler's errors name it, the cache's disk failed it
@@ -409,7 +430,7 @@ public sealed class CompileCache
         ManifestResult? stored = null;
         try
         {
-            (outcome, stored) = Store(invocation, compile, key, run, privateDepfile ?? compile.DependencyFile, noted, outcome, startedNs);
+            (outcome, stored) = Store(invocation, compile, key, run, privateDepfile ?? compile.DependencyFile, linkDepfile, noted, outcome, startedNs);
         }
         catch (Exception e) when (IsCacheFault(e))
         {
@@ -418,6 +439,7 @@ public sealed class CompileCache
         finally
         {
             if (privateDepfile is not null) AtomicFile.TryDelete(privateDepfile);
+            if (linkDepfile is not null) AtomicFile.TryDelete(linkDepfile);
         }
         outcome = outcome with { Phases = miss.Phases with { CompileNs = run.DurationNs, StoreNs = Elapsed(storing, Stopwatch.GetTimestamp()) } };
         Record(session, outcome, invocation);
@@ -430,7 +452,7 @@ public sealed class CompileCache
 
     /// <summary>Stores the run as an entry and a manifest result; returns the outcome and, when it was stored, the result.</summary>
     private (CompileOutcome, ManifestResult?) Store(CompileInvocation invocation, CacheableCompile compile, ContextKey key, ProcessResult run, string? depfilePath,
-        List<string>? noted, CompileOutcome outcome, long startedNs)
+        string? linkDepfile, List<string>? noted, CompileOutcome outcome, long startedNs)
     {
         // The dependencies: the depfile's prerequisites, or the source and the files the include notes named.
         string depText = "";
@@ -451,6 +473,16 @@ public sealed class CompileCache
         var (absentPaths, precompiled) = ShadowCandidates.For(compile.Search, compile.Context, paths, invocation.WorkingDirectory,
             p => inputs.Exists(Path.GetDirectoryName(p)!, Path.GetFileName(p)));
         paths = [.. paths, .. precompiled.Except(paths)];
+        if (compile.Link is { } link && run.ExitCode == 0)
+        {
+            // What the link read, as the linker reported it (the compile's own intermediates left out), and where a new library would be found first.
+            if (linkDepfile is null || !File.Exists(linkDepfile)) return (outcome with { Reason = "no_dependency_info" }, null);
+            var linked = DepFile.ParsePrerequisites(Encoding.UTF8.GetString(File.ReadAllBytes(linkDepfile)))
+                .Select(dep => Path.GetFullPath(dep, invocation.WorkingDirectory)).Where(dep => !link.IsIntermediate(dep)).Distinct().ToList();
+            paths = [.. paths, .. linked.Except(paths)];
+            absentPaths = [.. absentPaths, .. Linking.LinkCommandLine.LibraryShadows(link.Libraries, linked).Distinct()
+                .Where(p => !inputs.Exists(Path.GetDirectoryName(p)!, Path.GetFileName(p)))];
+        }
         foreach (string path in paths)
         {
             // Hashed now, not from the batch's snapshot: a header saved while an earlier compile of the
