@@ -15,7 +15,7 @@ namespace Zccache.Core.Compilers;
 /// <c>-C incremental</c> is cached with its folder out of the key (the folder is rustc's own side cache,
 /// left as it is on a hit); whether it is on stays in the key.
 /// </summary>
-public static class RustcCommandLine
+public static partial class RustcCommandLine
 {
     private static readonly HashSet<string> ArchiveCrateTypes = new(StringComparer.Ordinal) { "lib", "rlib", "staticlib" };
     private static readonly HashSet<string> LinkedCrateTypes = new(StringComparer.Ordinal) { "bin", "proc-macro", "cdylib", "dylib" };
@@ -298,8 +298,8 @@ public static class RustcCommandLine
         yield return colon < 0 ? name : name[..colon];
     }
 
-    private static readonly System.Text.RegularExpressions.Regex LinkAttribute = new(@"#\s*\[\s*link\s*\((?<args>[^)]*)\)",
-        System.Text.RegularExpressions.RegexOptions.CultureInvariant);
+    [System.Text.RegularExpressions.GeneratedRegex(@"#\s*\[\s*link\s*\((?<args>[^)]*)\)", System.Text.RegularExpressions.RegexOptions.CultureInvariant)]
+    private static partial System.Text.RegularExpressions.Regex LinkAttribute();
 
     /// <summary>
     /// Static libraries named by <c>#[link(name = "…", kind = "static")]</c> in the crate's sources and
@@ -314,7 +314,7 @@ public static class RustcCommandLine
             try { text = File.ReadAllText(source); }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException) { continue; }
             if (!text.Contains("link", StringComparison.Ordinal)) continue;
-            foreach (System.Text.RegularExpressions.Match m in LinkAttribute.Matches(text))
+            foreach (System.Text.RegularExpressions.Match m in LinkAttribute().Matches(text))
             {
                 string args = m.Groups["args"].Value;
                 var name = System.Text.RegularExpressions.Regex.Match(args, @"\bname\s*=\s*""([^""]+)""");

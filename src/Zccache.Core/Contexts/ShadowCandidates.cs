@@ -32,15 +32,16 @@ public enum SearchModel
 /// <c>-I inc -I inc/sub</c> included), or, outside them, for its last path parts.
 /// Not modelled: the compiler's own system folders among themselves (README: What the cache trusts).
 /// </summary>
-public static class ShadowCandidates
+public static partial class ShadowCandidates
 {
     /// <summary>Headers outside the command line's directories (system headers): how many trailing path parts to try.</summary>
     private const int SystemSuffixParts = 3;
 
-    private static readonly Regex Directive = new(
+    [GeneratedRegex(
         @"^[ \t]*#[ \t]*(?<kind>include_next|include|import)[ \t]*(?<open>[""<])(?<name>[^"">\r\n]+)["">]" +
         @"|__has_include(?<next>_next)?[ \t]*\([ \t]*(?<hopen>[""<])(?<hname>[^"">\r\n]+)["">]",
-        RegexOptions.Multiline | RegexOptions.CultureInvariant);
+        RegexOptions.Multiline | RegexOptions.CultureInvariant)]
+    private static partial Regex Directive();
 
     /// <summary>An include the preprocessor may have resolved: the name as written, its form, and the file that names it.</summary>
     private readonly record struct Include(string Name, bool Quoted, bool Next);
@@ -185,7 +186,7 @@ public static class ShadowCandidates
         try { text = Encoding.UTF8.GetString(File.ReadAllBytes(file)); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return []; }
         var result = new List<Include>();
-        foreach (Match m in Directive.Matches(text))
+        foreach (Match m in Directive().Matches(text))
         {
             result.Add(m.Groups["kind"].Success
                 ? new Include(m.Groups["name"].Value, m.Groups["open"].Value == "\"", m.Groups["kind"].Value == "include_next")
