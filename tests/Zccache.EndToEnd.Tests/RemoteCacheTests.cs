@@ -31,6 +31,25 @@ public sealed class RemoteCacheTests(PackageFeed feed) : IDisposable
         _ws.Project("app/app.csproj", NativeSources.Items());
     }
 
+    [Fact]
+    public void A_linked_library_is_a_link_hit_from_the_remote_on_another_machine()
+    {
+        NativeSources.WriteLibrary(_ws, "app/native");
+        _ws.Project("app/app.csproj", NativeSources.Items(), "<ZccacheNativeOutput>SharedLibrary</ZccacheNativeOutput><ZccacheNativeName>shared</ZccacheNativeName>");
+        var first = Build("cache-one");
+        Assert.True(first.Succeeded, first.Output);
+        Assert.Equal((4L, (0L, 1L, 0L)), (first.Stats!.Misses, first.Stats.Links));
+        byte[] library = File.ReadAllBytes(_ws["app/bin/Debug/net10.0/libshared.so"]);
+
+        _ws.Delete("app/obj");
+        _ws.Delete("app/bin");
+        var second = Build("cache-two"); // an empty local cache: another machine
+        Assert.True(second.Succeeded, second.Output);
+        Assert.Equal((4L, 0L, (1L, 0L, 0L)), (second.Stats!.Hits, second.Stats.Misses, second.Stats.Links));
+        Assert.Equal(library, File.ReadAllBytes(_ws["app/bin/Debug/net10.0/libshared.so"]));
+        Assert.True((File.GetUnixFileMode(_ws["app/bin/Debug/net10.0/libshared.so"]) & UnixFileMode.UserExecute) != 0);
+    }
+
     [Theory]
     [InlineData("http")]
     [InlineData("bazel")] // bazel-remote's layout: values in /cas/<their sha256>, pointers in /ac/<key>

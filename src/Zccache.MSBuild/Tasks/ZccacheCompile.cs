@@ -86,8 +86,7 @@ public sealed class ZccacheCompile : ZccacheTask, ICancelableTask
         }
         if (Log.HasLoggedErrors) return false;
 
-        CompileCache cache = Enabled ? CompileCache.Open(CacheRoot, snapshotInputs: true, remote: OpenRemote(Remote, RemoteReadOnly)) : CompileCache.Disabled();
-        foreach (Diagnostic d in cache.StartupDiagnostics) Report(d);
+        CompileCache cache = OpenCache(Enabled, Remote, RemoteReadOnly, snapshotInputs: true);
         int parallelism = ParseParallelism();
         SessionRecorder? session = Enabled && cache.IsEnabled ? JoinSession(cache, SessionId, ProjectFile, ProjectDirectoryOrCwd(), Math.Min(parallelism, Math.Max(1, items.Count))) : null;
         ObjectLedger? ledger = cache.IsEnabled && !string.IsNullOrWhiteSpace(StateFile) ? ObjectLedger.Load(Path.GetFullPath(StateFile, projectDir)) : null;

@@ -85,9 +85,7 @@ public class ZccacheExec : ZccacheTask
             BaseDir = Core.Paths.BaseDir.From(invocation.GetEnvironmentVariable("ZCCACHE_BASEDIR")),
             PrefixCommand = disabled ? [] : CompileInvocation.SplitPrefix(invocation.GetEnvironmentVariable("ZCCACHE_PREFIX_COMMAND")),
         };
-        CompileCache cache = disabled ? CompileCache.Disabled()
-            : CompileCache.Open(CacheRoot, remote: OpenRemote(invocation.GetEnvironmentVariable("ZCCACHE_REMOTE"), invocation.GetEnvironmentVariable("ZCCACHE_REMOTE_READ_ONLY")));
-        foreach (var d in cache.StartupDiagnostics) Report(d);
+        CompileCache cache = OpenCache(!disabled, invocation.GetEnvironmentVariable("ZCCACHE_REMOTE"), invocation.GetEnvironmentVariable("ZCCACHE_REMOTE_READ_ONLY"));
         SessionRecorder? session = cache.IsEnabled ? Join(cache.Layout!) : null;
 
         if (YieldDuringToolExecution) (BuildEngine as IBuildEngine3)?.Yield();

@@ -38,6 +38,9 @@ public sealed class ZccacheLink : ZccacheTask
     public string ProjectFile { get; set; } = "";
     public bool Enabled { get; set; } = true;
     public string SessionId { get; set; } = "";
+    /// <summary>ZccacheRemote and ZccacheRemoteReadOnly: links are shared through the remote cache as compiles are.</summary>
+    public string Remote { get; set; } = "";
+    public string RemoteReadOnly { get; set; } = "";
     /// <summary>Where this project keeps what produced its outputs (see <see cref="ObjectLedger"/>): no relink when nothing changed.</summary>
     public string StateFile { get; set; } = "";
 
@@ -63,8 +66,7 @@ public sealed class ZccacheLink : ZccacheTask
             WorkingDirectory = projectDir,
         };
 
-        CompileCache cache = Enabled ? CompileCache.Open(CacheRoot) : CompileCache.Disabled();
-        foreach (Diagnostic d in cache.StartupDiagnostics) Report(d);
+        CompileCache cache = OpenCache(Enabled, Remote, RemoteReadOnly);
         SessionRecorder? session = Enabled && cache.IsEnabled ? JoinSession(cache, SessionId, ProjectFile, projectDir) : null;
         ObjectLedger? ledger = cache.IsEnabled && !string.IsNullOrWhiteSpace(StateFile) ? ObjectLedger.Load(Path.GetFullPath(StateFile, projectDir)) : null;
 

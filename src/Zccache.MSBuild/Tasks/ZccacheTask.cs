@@ -21,8 +21,20 @@ public abstract class ZccacheTask : Microsoft.Build.Utilities.Task
 
     protected void Warn(string code, string message) => Report(new Diagnostic(code, message));
 
+    /// <summary>
+    /// The cache a task compiles or links through, behind it the remote <paramref name="remote"/> names, its start-up
+    /// problems reported (each a warning: the build goes on without the cache); one that only runs compilers when disabled.
+    /// </summary>
+    protected Core.Pipeline.CompileCache OpenCache(bool enabled, string? remote, string? remoteReadOnly, bool snapshotInputs = false)
+    {
+        var cache = enabled ? Core.Pipeline.CompileCache.Open(CacheRoot, snapshotInputs: snapshotInputs, remote: OpenRemote(remote, remoteReadOnly))
+            : Core.Pipeline.CompileCache.Disabled();
+        foreach (Diagnostic d in cache.StartupDiagnostics) Report(d);
+        return cache;
+    }
+
     /// <summary>The remote cache the properties name, or null; a URL that cannot be used is a ZC2002 warning.</summary>
-    protected Core.Storage.Remote.RemoteStore? OpenRemote(string? url, string? readOnly)
+    private Core.Storage.Remote.RemoteStore? OpenRemote(string? url, string? readOnly)
     {
         try { return Core.Storage.Remote.RemoteStore.From(url, readOnly, Environment.GetEnvironmentVariable); }
         catch (FormatException e)
