@@ -71,7 +71,7 @@ public abstract class LocalServer : IDisposable
         catch (SocketException) { return false; }
     }
 
-    private static int FreePort()
+    protected static int FreePort()
     {
         var l = new TcpListener(IPAddress.Loopback, 0);
         l.Start();
@@ -120,28 +120,82 @@ public sealed class WebDavServer : LocalServer
     public string[] Files => Directory.GetFiles(Path.Join(Root, "data", "cache"), "*", SearchOption.AllDirectories);
 }
 
-/// <summary>redis-server without persistence.</summary>
+/// <summary>redis-server without persistence; with <paramref name="cluster"/>, a Redis Cluster node (see <see cref="RedisCluster"/>).</summary>
 public sealed class RedisServer : LocalServer
 {
-    public RedisServer(string root) : base(root) =>
-        Start("redis-server", ["--port", Port.ToString(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", root]);
+    public RedisServer(string root, bool cluster = false) : base(root)
+    {
+        List<string> args = ["--port", Port.ToString(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", root];
+        // The bus port is a free one of its own: the default (port + 10000) may be past 65535 or taken.
+        if (cluster) args.AddRange(["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-port", FreePort().ToString(), "--cluster-node-timeout", "1000"]);
+        Start("redis-server", args);
+    }
 
     public override string Url => $"redis://127.0.0.1:{Port}";
 
-    /// <summary>DBSIZE, asked in Redis's own protocol.</summary>
-    public override int Count
+    public string EndPoint => $"127.0.0.1:{Port}";
+
+    /// <summary>DBSIZE: the values this node holds.</summary>
+    public override int Count => int.Parse(Ask("DBSIZE")[1..].Trim());
+
+    /// <summary>One command in Redis's own protocol, its reply as text ("+OK", ":4", "$n…").</summary>
+    public string Ask(params string[] command)
     {
-        get
+        using var c = new TcpClient();
+        c.Connect(IPAddress.Loopback, Port);
+        using var s = c.GetStream();
+        var request = new System.Text.StringBuilder($"*{command.Length}\r\n");
+        foreach (string word in command) request.Append($"${System.Text.Encoding.UTF8.GetByteCount(word)}\r\n{word}\r\n");
+        s.Write(System.Text.Encoding.UTF8.GetBytes(request.ToString()));
+        var reply = new System.Text.StringBuilder();
+        var buffer = new byte[4096];
+        do reply.Append(System.Text.Encoding.UTF8.GetString(buffer, 0, s.Read(buffer))); // small replies: whole once the final CRLF came
+        while (!reply.ToString().EndsWith("\r\n", StringComparison.Ordinal));
+        string text = reply.ToString();
+        return text.StartsWith('-') ? throw new InvalidOperationException(text.Trim()) : text;
+    }
+}
+
+/// <summary>
+/// A Redis Cluster of three primaries (no replicas) on 127.0.0.1, made by <c>redis-cli --cluster create</c>; it
+/// returns once every node says <c>cluster_state:ok</c>.
+/// </summary>
+public sealed class RedisCluster : IDisposable
+{
+    public RedisCluster(string root)
+    {
+        Nodes = [.. Enumerable.Range(0, 3).Select(i => new RedisServer(Path.Join(root, $"node{i}"), cluster: true))];
+        var create = new ProcessStartInfo("redis-cli") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (string a in (string[])["--cluster", "create", .. Nodes.Select(n => n.EndPoint), "--cluster-replicas", "0", "--cluster-yes"])
+            create.ArgumentList.Add(a);
+        using (var p = Process.Start(create)!)
         {
-            using var c = new TcpClient();
-            c.Connect(IPAddress.Loopback, Port);
-            using var s = c.GetStream();
-            s.Write("*1\r\n$6\r\nDBSIZE\r\n"u8);
-            var buffer = new byte[64];
-            int n = s.Read(buffer);
-            string reply = System.Text.Encoding.ASCII.GetString(buffer, 0, n);
-            return reply.StartsWith(':') ? int.Parse(reply[1..].Trim()) : throw new InvalidOperationException(reply);
+            var output = p.StandardOutput.ReadToEndAsync();
+            string error = p.StandardError.ReadToEnd();
+            p.WaitForExit();
+            if (p.ExitCode != 0) throw new InvalidOperationException($"redis-cli --cluster create failed: {output.Result}{error}");
         }
+        var waited = Stopwatch.StartNew();
+        while (!Nodes.All(n => n.Ask("CLUSTER", "INFO").Contains("cluster_state:ok")))
+        {
+            if (waited.Elapsed > TimeSpan.FromMinutes(1)) throw new InvalidOperationException("the cluster never reached cluster_state:ok");
+            Thread.Sleep(50);
+        }
+    }
+
+    public RedisServer[] Nodes { get; }
+
+    /// <summary>The URL naming one node: the client finds the others.</summary>
+    public string Url => Nodes[0].Url;
+
+    /// <summary>The URL naming every node.</summary>
+    public string UrlOfAll => "redis://" + string.Join(',', Nodes.Select(n => n.EndPoint));
+
+    public int Count => Nodes.Sum(n => n.Count);
+
+    public void Dispose()
+    {
+        foreach (var n in Nodes) n.Dispose();
     }
 }
 
