@@ -34,7 +34,9 @@ public abstract class LocalServer : IDisposable
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
         for (int i = 0; i < 200 && !Ready(); i++) Thread.Sleep(50);
-        if (!Ready()) throw new InvalidOperationException($"{executable} is not listening on {Port}");
+        if (Ready()) return;
+        Stop();
+        throw new InvalidOperationException($"{executable} is not listening on {Port}");
     }
 
     /// <summary>Whether the server started takes requests: by default, it accepts a connection on <see cref="Port"/>.</summary>
@@ -168,7 +170,17 @@ public sealed class RedisCluster : IDisposable
 {
     public RedisCluster(string root)
     {
-        Nodes = [.. Enumerable.Range(0, 3).Select(i => new RedisServer(Path.Join(root, $"node{i}"), cluster: true))];
+        try { Create(root); }
+        catch
+        {
+            Dispose(); // the test never gets this object to dispose: no node may outlive it
+            throw;
+        }
+    }
+
+    private void Create(string root)
+    {
+        for (int i = 0; i < Nodes.Length; i++) Nodes[i] = new RedisServer(Path.Join(root, $"node{i}"), cluster: true);
         var create = new ProcessStartInfo("redis-cli") { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (string a in (string[])["--cluster", "create", .. Nodes.Select(n => n.EndPoint), "--cluster-replicas", "0", "--cluster-yes"])
             create.ArgumentList.Add(a);
@@ -187,7 +199,7 @@ public sealed class RedisCluster : IDisposable
         }
     }
 
-    public RedisServer[] Nodes { get; }
+    public RedisServer[] Nodes { get; } = new RedisServer[3];
 
     /// <summary>The URL naming one node: the client finds the others.</summary>
     public string Url => Nodes[0].Url;
@@ -199,7 +211,7 @@ public sealed class RedisCluster : IDisposable
 
     public void Dispose()
     {
-        foreach (var n in Nodes) n.Dispose();
+        foreach (var n in Nodes) n?.Dispose();
     }
 }
 
@@ -254,23 +266,34 @@ public sealed class DistccServer : LocalServer
 /// <c>iceccd</c> the client talks to (<c>--no-remote</c>, its jobs sent away as if from another machine), each on
 /// free ports, its own socket, a net name of its own (no other farm joins it), in a fresh folder anyone may write:
 /// as root, both drop to the icecc user (the remote one keeping CAP_SYS_CHROOT for its compile chroots).
-/// ICECC_TESTS, set for the three, keeps their broadcasts on the loopback interface.
+/// ICECC_TESTS, set for the three, keeps their broadcasts on the loopback interface; they listen on every interface
+/// (with <c>-i lo</c> the daemons never logged in to the scheduler).
 /// </summary>
 public sealed class IcecreamFarm : IDisposable
 {
     private readonly string _root = Path.Join(Path.GetTempPath(), "zccache-icecc-" + Guid.NewGuid().ToString("N")[..8]);
-    private readonly IcecreamProcess _scheduler, _remote, _local;
+    private IcecreamProcess? _scheduler, _remote, _local;
 
     public IcecreamFarm()
+    {
+        try { Start(); }
+        catch
+        {
+            Dispose(); // a test whose constructor throws is not disposed: nothing may outlive it
+            throw;
+        }
+    }
+
+    private void Start()
     {
         Directory.CreateDirectory(_root);
         if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(_root, (UnixFileMode)0b111_111_111);
         string net = "zccache" + Guid.NewGuid().ToString("N")[..8];
         _scheduler = new(_root, "scheduler", port => ("icecc-scheduler", ["-n", net, "-p", port, "-l", Log("scheduler"), "-vvv"]), new() { ["ICECC_TESTS"] = "1" });
-        string scheduler = $"127.0.0.1:{_scheduler.Port}";
-        _remote = new(_root, "remote", port => ("iceccd", ["-n", net, "-s", scheduler, "-p", port, "-N", RemoteName, "-b", Path.Join(_root, "remote", "envs"),
+        string at = $"127.0.0.1:{_scheduler.Port}";
+        _remote = new(_root, "remote", port => ("iceccd", ["-n", net, "-s", at, "-p", port, "-N", RemoteName, "-b", Path.Join(_root, "remote", "envs"),
             "-l", Log("remote"), "-vvv", "-m", "2"]), new() { ["ICECC_TEST_SOCKET"] = Path.Join(_root, "remote.socket"), ["ICECC_TESTS"] = "1", ["ICECC_TEST_FLUSH_LOG_MARK"] = FlushMark });
-        _local = new(_root, "local", port => ("iceccd", ["--no-remote", "-n", net, "-s", scheduler, "-p", port, "-N", "zccache-local", "-b", Path.Join(_root, "local", "envs"),
+        _local = new(_root, "local", port => ("iceccd", ["--no-remote", "-n", net, "-s", at, "-p", port, "-N", "zccache-local", "-b", Path.Join(_root, "local", "envs"),
             "-l", Log("local"), "-vvv", "-m", "2"]), new() { ["ICECC_TEST_SOCKET"] = LocalSocket, ["ICECC_TEST_REMOTEBUILD"] = "1", ["ICECC_TESTS"] = "1" }, LocalSocket);
         // Both daemons log in to the scheduler within a few seconds (they retry every 3).
         var waited = Stopwatch.StartNew();
@@ -304,7 +327,7 @@ public sealed class IcecreamFarm : IDisposable
             // SIGHUP makes iceccd reopen its log and write the mark file's text there: once it is in, so is every line before it.
             string mark = Guid.NewGuid().ToString("N");
             File.WriteAllText(FlushMark, mark);
-            _remote.Hangup();
+            _remote!.Hangup();
             var waited = Stopwatch.StartNew();
             while (!File.ReadAllText(Log("remote")).Contains("flush log mark: " + mark))
             {
@@ -319,9 +342,9 @@ public sealed class IcecreamFarm : IDisposable
 
     public void Dispose()
     {
-        _local.Dispose();
-        _remote.Dispose();
-        _scheduler.Dispose();
+        _local?.Dispose();
+        _remote?.Dispose();
+        _scheduler?.Dispose();
         try { Directory.Delete(_root, recursive: true); }
         catch (IOException) { }
     }
