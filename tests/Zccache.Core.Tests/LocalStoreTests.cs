@@ -282,8 +282,25 @@ public class RemoteFormatTests
     [Theory]
     [InlineData("ftp://host/x")]
     [InlineData("http://host/x|layout=weird")]
+    [InlineData("redis://a:6379,,b:6380")]
+    [InlineData("redis://a:port")]
+    [InlineData("redis://a:6379/zero")]
+    [InlineData("redis:///0")]
     public void A_remote_url_that_cannot_be_used_is_refused(string url) =>
         Assert.Throws<FormatException>(() => Storage.Remote.RemoteStore.From(url, null, _ => null));
+
+    [Theory]
+    [InlineData("redis://cache", "cache:6379", 0, null, null)]
+    [InlineData("redis://10.0.0.1:7000,10.0.0.2:7001, 10.0.0.3 /0", "10.0.0.1:7000 10.0.0.2:7001 10.0.0.3:6379", 0, null, null)]
+    [InlineData("redis://:s%40cret@a:1,b:2/3", "a:1 b:2", 3, null, "s@cret")]
+    [InlineData("redis://zc:pw@a", "a:6379", 0, "zc", "pw")]
+    public void A_redis_url_names_every_endpoint_of_the_deployment(string url, string endpoints, int db, string? user, string? password)
+    {
+        var options = Storage.Remote.RedisRemote.Options(url);
+        options.SetDefaultPorts();
+        Assert.Equal(endpoints, string.Join(' ', options.EndPoints.Select(StackExchange.Redis.EndPointCollection.ToString)));
+        Assert.Equal((db, user, password), (options.DefaultDatabase ?? 0, options.User, options.Password));
+    }
 
     [Fact]
     public void Credentials_never_appear_in_messages() =>

@@ -25,16 +25,22 @@ public abstract class LocalServer : IDisposable
     /// <summary>How many values the remote holds.</summary>
     public abstract int Count { get; }
 
-    protected void Start(string executable, IEnumerable<string> args)
+    protected void Start(string executable, IEnumerable<string> args, Dictionary<string, string>? env = null)
     {
         var start = new ProcessStartInfo(executable) { RedirectStandardError = true, RedirectStandardOutput = true, WorkingDirectory = Root };
         foreach (string a in args) start.ArgumentList.Add(a);
+        foreach (var (k, v) in env ?? []) start.Environment[k] = v;
         _process = Process.Start(start) ?? throw new InvalidOperationException($"{executable} did not start");
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
-        for (int i = 0; i < 200 && !Listening(); i++) Thread.Sleep(50);
-        if (!Listening()) throw new InvalidOperationException($"{executable} is not listening on {Port}");
+        for (int i = 0; i < 200 && !Ready(); i++) Thread.Sleep(50);
+        if (Ready()) return;
+        Stop();
+        throw new InvalidOperationException($"{executable} is not listening on {Port}");
     }
+
+    /// <summary>Whether the server started takes requests: by default, it accepts a connection on <see cref="Port"/>.</summary>
+    protected virtual bool Ready() => Listening();
 
     public void Stop()
     {
@@ -52,7 +58,7 @@ public abstract class LocalServer : IDisposable
 
     public void Resume() => Signal("CONT");
 
-    private void Signal(string signal)
+    protected void Signal(string signal)
     {
         if (_process is not { HasExited: false } p) return;
         using var kill = Process.Start("kill", ["-" + signal, p.Id.ToString()])!;
@@ -71,7 +77,7 @@ public abstract class LocalServer : IDisposable
         catch (SocketException) { return false; }
     }
 
-    private static int FreePort()
+    protected static int FreePort()
     {
         var l = new TcpListener(IPAddress.Loopback, 0);
         l.Start();
@@ -120,28 +126,92 @@ public sealed class WebDavServer : LocalServer
     public string[] Files => Directory.GetFiles(Path.Join(Root, "data", "cache"), "*", SearchOption.AllDirectories);
 }
 
-/// <summary>redis-server without persistence.</summary>
+/// <summary>redis-server without persistence; with <paramref name="cluster"/>, a Redis Cluster node (see <see cref="RedisCluster"/>).</summary>
 public sealed class RedisServer : LocalServer
 {
-    public RedisServer(string root) : base(root) =>
-        Start("redis-server", ["--port", Port.ToString(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", root]);
+    public RedisServer(string root, bool cluster = false) : base(root)
+    {
+        List<string> args = ["--port", Port.ToString(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", root];
+        // The bus port is a free one of its own: the default (port + 10000) may be past 65535 or taken.
+        if (cluster) args.AddRange(["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-port", FreePort().ToString(), "--cluster-node-timeout", "1000"]);
+        Start("redis-server", args);
+    }
 
     public override string Url => $"redis://127.0.0.1:{Port}";
 
-    /// <summary>DBSIZE, asked in Redis's own protocol.</summary>
-    public override int Count
+    public string EndPoint => $"127.0.0.1:{Port}";
+
+    /// <summary>DBSIZE: the values this node holds.</summary>
+    public override int Count => int.Parse(Ask("DBSIZE")[1..].Trim());
+
+    /// <summary>One command in Redis's own protocol, its reply as text ("+OK", ":4", "$n…").</summary>
+    public string Ask(params string[] command)
     {
-        get
+        using var c = new TcpClient();
+        c.Connect(IPAddress.Loopback, Port);
+        using var s = c.GetStream();
+        var request = new System.Text.StringBuilder($"*{command.Length}\r\n");
+        foreach (string word in command) request.Append($"${System.Text.Encoding.UTF8.GetByteCount(word)}\r\n{word}\r\n");
+        s.Write(System.Text.Encoding.UTF8.GetBytes(request.ToString()));
+        var reply = new System.Text.StringBuilder();
+        var buffer = new byte[4096];
+        do reply.Append(System.Text.Encoding.UTF8.GetString(buffer, 0, s.Read(buffer))); // small replies: whole once the final CRLF came
+        while (!reply.ToString().EndsWith("\r\n", StringComparison.Ordinal));
+        string text = reply.ToString();
+        return text.StartsWith('-') ? throw new InvalidOperationException(text.Trim()) : text;
+    }
+}
+
+/// <summary>
+/// A Redis Cluster of three primaries (no replicas) on 127.0.0.1, made by <c>redis-cli --cluster create</c>; it
+/// returns once every node says <c>cluster_state:ok</c>.
+/// </summary>
+public sealed class RedisCluster : IDisposable
+{
+    public RedisCluster(string root)
+    {
+        try { Create(root); }
+        catch
         {
-            using var c = new TcpClient();
-            c.Connect(IPAddress.Loopback, Port);
-            using var s = c.GetStream();
-            s.Write("*1\r\n$6\r\nDBSIZE\r\n"u8);
-            var buffer = new byte[64];
-            int n = s.Read(buffer);
-            string reply = System.Text.Encoding.ASCII.GetString(buffer, 0, n);
-            return reply.StartsWith(':') ? int.Parse(reply[1..].Trim()) : throw new InvalidOperationException(reply);
+            Dispose(); // the test never gets this object to dispose: no node may outlive it
+            throw;
         }
+    }
+
+    private void Create(string root)
+    {
+        for (int i = 0; i < Nodes.Length; i++) Nodes[i] = new RedisServer(Path.Join(root, $"node{i}"), cluster: true);
+        var create = new ProcessStartInfo("redis-cli") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (string a in (string[])["--cluster", "create", .. Nodes.Select(n => n.EndPoint), "--cluster-replicas", "0", "--cluster-yes"])
+            create.ArgumentList.Add(a);
+        using (var p = Process.Start(create)!)
+        {
+            var output = p.StandardOutput.ReadToEndAsync();
+            string error = p.StandardError.ReadToEnd();
+            p.WaitForExit();
+            if (p.ExitCode != 0) throw new InvalidOperationException($"redis-cli --cluster create failed: {output.Result}{error}");
+        }
+        var waited = Stopwatch.StartNew();
+        while (!Nodes.All(n => n.Ask("CLUSTER", "INFO").Contains("cluster_state:ok")))
+        {
+            if (waited.Elapsed > TimeSpan.FromMinutes(1)) throw new InvalidOperationException("the cluster never reached cluster_state:ok");
+            Thread.Sleep(50);
+        }
+    }
+
+    public RedisServer[] Nodes { get; } = new RedisServer[3];
+
+    /// <summary>The URL naming one node: the client finds the others.</summary>
+    public string Url => Nodes[0].Url;
+
+    /// <summary>The URL naming every node.</summary>
+    public string UrlOfAll => "redis://" + string.Join(',', Nodes.Select(n => n.EndPoint));
+
+    public int Count => Nodes.Sum(n => n.Count);
+
+    public void Dispose()
+    {
+        foreach (var n in Nodes) n?.Dispose();
     }
 }
 
@@ -188,5 +258,120 @@ public sealed class DistccServer : LocalServer
         base.Dispose();
         try { Directory.Delete(Root, recursive: true); }
         catch (IOException) { }
+    }
+}
+
+/// <summary>
+/// An icecream farm on this machine: <c>icecc-scheduler</c>, a remote <c>iceccd</c> that compiles, and the local
+/// <c>iceccd</c> the client talks to (<c>--no-remote</c>, its jobs sent away as if from another machine), each on
+/// free ports, its own socket, a net name of its own (no other farm joins it), in a fresh folder anyone may write:
+/// as root, both drop to the icecc user (the remote one keeping CAP_SYS_CHROOT for its compile chroots).
+/// ICECC_TESTS, set for the three, keeps their broadcasts on the loopback interface; they listen on every interface
+/// (with <c>-i lo</c> the daemons never logged in to the scheduler).
+/// </summary>
+public sealed class IcecreamFarm : IDisposable
+{
+    private readonly string _root = Path.Join(Path.GetTempPath(), "zccache-icecc-" + Guid.NewGuid().ToString("N")[..8]);
+    private IcecreamProcess? _scheduler, _remote, _local;
+
+    public IcecreamFarm()
+    {
+        try { Start(); }
+        catch
+        {
+            Dispose(); // a test whose constructor throws is not disposed: nothing may outlive it
+            throw;
+        }
+    }
+
+    private void Start()
+    {
+        Directory.CreateDirectory(_root);
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(_root, (UnixFileMode)0b111_111_111);
+        string net = "zccache" + Guid.NewGuid().ToString("N")[..8];
+        _scheduler = new(_root, "scheduler", port => ("icecc-scheduler", ["-n", net, "-p", port, "-l", Log("scheduler"), "-vvv"]), new() { ["ICECC_TESTS"] = "1" });
+        string at = $"127.0.0.1:{_scheduler.Port}";
+        _remote = new(_root, "remote", port => ("iceccd", ["-n", net, "-s", at, "-p", port, "-N", RemoteName, "-b", Path.Join(_root, "remote", "envs"),
+            "-l", Log("remote"), "-vvv", "-m", "2"]), new() { ["ICECC_TEST_SOCKET"] = Path.Join(_root, "remote.socket"), ["ICECC_TESTS"] = "1", ["ICECC_TEST_FLUSH_LOG_MARK"] = FlushMark });
+        _local = new(_root, "local", port => ("iceccd", ["--no-remote", "-n", net, "-s", at, "-p", port, "-N", "zccache-local", "-b", Path.Join(_root, "local", "envs"),
+            "-l", Log("local"), "-vvv", "-m", "2"]), new() { ["ICECC_TEST_SOCKET"] = LocalSocket, ["ICECC_TEST_REMOTEBUILD"] = "1", ["ICECC_TESTS"] = "1" }, LocalSocket);
+        // Both daemons log in to the scheduler within a few seconds (they retry every 3).
+        var waited = Stopwatch.StartNew();
+        while (!(LoggedIn("remote") && LoggedIn("local")))
+        {
+            if (waited.Elapsed > TimeSpan.FromMinutes(1)) throw new InvalidOperationException("the icecream daemons never reached their scheduler");
+            Thread.Sleep(100);
+        }
+    }
+
+    private const string RemoteName = "zccache-remote";
+    private string LocalSocket => Path.Join(_root, "local.socket");
+    private string Log(string name) => Path.Join(_root, name + ".log");
+
+    private bool LoggedIn(string daemon) => File.Exists(Log(daemon)) && File.ReadAllText(Log(daemon)).Contains("Connected to scheduler");
+
+    /// <summary>
+    /// The client's environment: the local daemon's socket, and the remote daemon preferred (with both on 127.0.0.1,
+    /// the scheduler keeps jobs on the submitting node otherwise, and icecc would compile them here).
+    /// </summary>
+    public Dictionary<string, string?> ClientEnvironment => new()
+    {
+        ["ICECC_TEST_SOCKET"] = LocalSocket, ["ICECC_TEST_REMOTEBUILD"] = "1", ["ICECC_PREFERRED_HOST"] = RemoteName, ["ICECC_DEBUG"] = null,
+    };
+
+    /// <summary>The source of each job the remote daemon compiled, in order.</summary>
+    public IReadOnlyList<string> Compiles
+    {
+        get
+        {
+            // SIGHUP makes iceccd reopen its log and write the mark file's text there: once it is in, so is every line before it.
+            string mark = Guid.NewGuid().ToString("N");
+            File.WriteAllText(FlushMark, mark);
+            _remote!.Hangup();
+            var waited = Stopwatch.StartNew();
+            while (!File.ReadAllText(Log("remote")).Contains("flush log mark: " + mark))
+            {
+                if (waited.Elapsed > TimeSpan.FromMinutes(1)) throw new InvalidOperationException("iceccd did not flush its log");
+                Thread.Sleep(50);
+            }
+            return [.. File.ReadAllLines(Log("remote")).Select(l => System.Text.RegularExpressions.Regex.Match(l, @": remote compile for file (.+)$")).Where(m => m.Success).Select(m => m.Groups[1].Value.Trim())];
+        }
+    }
+
+    private string FlushMark => Path.Join(_root, "flush-mark");
+
+    public void Dispose()
+    {
+        _local?.Dispose();
+        _remote?.Dispose();
+        _scheduler?.Dispose();
+        try { Directory.Delete(_root, recursive: true); }
+        catch (IOException) { }
+    }
+
+    private sealed class IcecreamProcess : LocalServer
+    {
+        private readonly string? _socket;
+
+        /// <param name="socket">The socket a daemon without a port (<c>--no-remote</c>) is ready once it made.</param>
+        public IcecreamProcess(string root, string name, Func<string, (string Executable, string[] Args)> command, Dictionary<string, string> env, string? socket = null)
+            : base(Path.Join(root, name))
+        {
+            _socket = socket;
+            if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(Root, (UnixFileMode)0b111_111_111);
+            var (executable, args) = command(Port.ToString());
+            Start(executable, args, env);
+        }
+
+        protected override bool Ready() => _socket is null ? base.Ready() : File.Exists(_socket);
+
+        public void Hangup() => Signal("HUP");
+
+        // iceccd stops its compile jobs on SIGTERM.
+        protected override string? StopSignal => "TERM";
+
+        public override string Url => $"127.0.0.1:{Port}";
+
+        public override int Count => 0;
     }
 }

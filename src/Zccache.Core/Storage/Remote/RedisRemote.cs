@@ -2,30 +2,59 @@ using StackExchange.Redis;
 
 namespace Zccache.Core.Storage.Remote;
 
-/// <summary>A Redis remote (<c>redis://[user:password@]host[:port][/db]</c>): one string value per key, <c>zccache:&lt;kind&gt;&lt;key&gt;</c>.</summary>
-public sealed class RedisRemote(string url) : RemoteStore
+/// <summary>
+/// A Redis remote, <c>redis://[user:password@]host[:port][,host[:port]…][/db]</c>: one string value per key,
+/// <c>zccache:&lt;kind&gt;&lt;key&gt;</c>. Several endpoints are seeds of one deployment (a primary and its
+/// replicas, or nodes of a Redis Cluster); StackExchange.Redis finds a cluster's other nodes from any of them and
+/// sends each key to the node that owns its slot. Keys carry no hash tag, so they spread over every slot.
+/// </summary>
+public sealed class RedisRemote : RemoteStore
 {
-    private readonly Lazy<ConnectionMultiplexer> _connection = new(() => Connect(url));
+    private readonly Lazy<ConnectionMultiplexer> _connection;
 
-    private static ConnectionMultiplexer Connect(string url)
+    /// <summary>Throws <see cref="FormatException"/> for a URL that names no usable endpoint.</summary>
+    public RedisRemote(string url)
     {
-        var uri = new Uri(url);
+        var options = Options(url);
+        _connection = new(() => Connect(options));
+    }
+
+    internal static ConfigurationOptions Options(string url)
+    {
+        const string scheme = "redis://";
+        if (!url.StartsWith(scheme, StringComparison.OrdinalIgnoreCase)) throw new FormatException($"'{Redacted(url)}' is not a redis:// URL.");
+        string rest = url[scheme.Length..];
         var options = new ConfigurationOptions
         {
-            EndPoints = { { uri.Host, uri.Port > 0 ? uri.Port : 6379 } },
             ConnectTimeout = (int)Timeout.TotalMilliseconds,
             SyncTimeout = (int)Timeout.TotalMilliseconds,
             AsyncTimeout = (int)Timeout.TotalMilliseconds,
             AbortOnConnectFail = true,
             ConnectRetry = 1,
         };
-        if (uri.AbsolutePath.Trim('/') is { Length: > 0 } db && int.TryParse(db, out int n)) options.DefaultDatabase = n;
-        if (!string.IsNullOrEmpty(uri.UserInfo))
+        int at = rest.LastIndexOf('@');
+        if (at >= 0)
         {
-            string[] user = Uri.UnescapeDataString(uri.UserInfo).Split(':', 2);
+            string[] user = Uri.UnescapeDataString(rest[..at]).Split(':', 2);
             if (user.Length == 2) { options.User = user[0].Length > 0 ? user[0] : null; options.Password = user[1]; }
             else options.Password = user[0];
+            rest = rest[(at + 1)..];
         }
+        int slash = rest.IndexOf('/');
+        if (slash >= 0)
+        {
+            string db = rest[(slash + 1)..].Trim('/');
+            if (db.Length > 0)
+                options.DefaultDatabase = int.TryParse(db, out int n) && n >= 0 ? n : throw new FormatException($"'{Redacted(url)}': '{db}' is not a database number.");
+            rest = rest[..slash];
+        }
+        foreach (string endpoint in rest.Split(',', StringSplitOptions.TrimEntries))
+            options.EndPoints.Add(EndPointCollection.TryParse(endpoint) ?? throw new FormatException($"'{Redacted(url)}': '{endpoint}' is not host[:port]."));
+        return options;
+    }
+
+    private static ConnectionMultiplexer Connect(ConfigurationOptions options)
+    {
         try { return ConnectionMultiplexer.Connect(options); }
         catch (RedisConnectionException e) { throw new RemoteUnavailableException("cannot connect", e); }
     }

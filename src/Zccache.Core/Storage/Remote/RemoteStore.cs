@@ -129,7 +129,7 @@ public abstract class RemoteStore
     }
 
     /// <summary>
-    /// The remote named by <c>ZccacheRemote</c> / <c>ZCCACHE_REMOTE</c>: <c>redis://host:port[/db]</c>,
+    /// The remote named by <c>ZccacheRemote</c> / <c>ZCCACHE_REMOTE</c>: <c>redis://host:port[,host:port…][/db]</c> (one Redis, or seeds of a Redis Cluster),
     /// or <c>http(s)://host/path[|layout=subdirs|flat|bazel][|bearer-token=…]</c> (ccache's syntax).
     /// Read-only when <paramref name="readOnly"/> says so, or by default in a pull-request build.
     /// </summary>
@@ -149,6 +149,6 @@ public abstract class RemoteStore
         if (url.StartsWith("redis://", StringComparison.OrdinalIgnoreCase)) return new RedisRemote(url) { Url = url, ReadOnly = ro, SigningKey = signingKey };
         if (url.StartsWith("http://", StringComparison.OrdinalIgnoreCase) || url.StartsWith("https://", StringComparison.OrdinalIgnoreCase))
             return new HttpRemote(url, env("ZCCACHE_REMOTE_TOKEN")) { Url = url, ReadOnly = ro, SigningKey = signingKey };
-        throw new FormatException($"'{Redacted(url)}' is not a remote cache URL (redis://host:port or http(s)://host/path).");
+        throw new FormatException($"'{Redacted(url)}' is not a remote cache URL (redis://host:port[,host:port…] or http(s)://host/path).");
     }
 }
