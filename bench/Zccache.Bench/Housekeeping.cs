@@ -19,14 +19,15 @@ public static class Housekeeping
         int runs = args.FirstOrDefault(a => a.All(char.IsAsciiDigit)) is { } n ? int.Parse(n, CultureInfo.InvariantCulture) : 9;
         string root = Path.Join(Path.GetTempPath(), "zccache-bench-housekeeping");
         var caches = new[] { (Entries: 200, Sessions: 10), (Entries: 50_000, Sessions: 1_000) };
-        Console.WriteLine($"Build-start housekeeping, trim due, nothing to evict; median of {runs} runs after one first run");
+        Console.WriteLine($"Build-start housekeeping, trim due, nothing to evict; median of {runs} runs after one first run (the first counts the shards and retires old sessions once)");
         Console.WriteLine();
         Console.WriteLine("| cache | entries | session folders | first run (ms) | median (ms) | min (ms) |");
         Console.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: |");
         foreach (var (entries, sessions) in caches)
         {
             var layout = new CacheLayout(Path.Join(root, $"{entries}"));
-            if (!Directory.Exists(layout.Entries)) Synthesise(layout, entries, sessions);
+            if (Directory.Exists(layout.Root)) Directory.Delete(layout.Root, recursive: true);
+            Synthesise(layout, entries, sessions);
             var times = new List<double>();
             for (int i = 0; i <= runs; i++)
             {
@@ -45,9 +46,7 @@ public static class Housekeeping
     private static void AtBuildStart(CacheLayout layout)
     {
         layout.EnsureCreated();
-        SessionFolder.ReapAbandoned(layout, SessionManager.Process.IdleTimeout, SessionManager.IsProcessAlive);
-        new LocalStore(layout).CleanStaging(TimeSpan.FromHours(1));
-        Eviction.TrimIfDue(layout, 100L << 30, TimeSpan.FromMinutes(1));
+        BuildStart.Housekeeping(layout, 100L << 30, SessionRetention.DefaultKept);
     }
 
     private static void Synthesise(CacheLayout layout, int entries, int sessions)

@@ -19,7 +19,7 @@ public static class StatusCommand
 
         var (bytes, entries) = Directory.Exists(layout.Store) ? Eviction.Usage(layout) : (0, 0);
 
-        // Lifetime: every session in the cache, ended (final.json) or still running (its outcomes so far).
+        // Lifetime: every session in the cache, ended (final.json) or still running (its outcomes so far), and those removed.
         var lifetime = new Lifetime();
         if (Directory.Exists(layout.Sessions))
         {
@@ -29,6 +29,7 @@ public static class StatusCommand
                 var folder = new SessionFolder(layout, id);
                 lifetime.Add(folder.ReadFinal() ?? folder.Aggregate().Total);
             }
+            foreach (var retired in SessionRetention.ReadRetired(layout)) lifetime.Add(retired);
         }
 
         if (json)
