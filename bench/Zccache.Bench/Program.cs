@@ -4,10 +4,20 @@ using System.Text.Json;
 using Zccache.Bench;
 using Zccache.Testing;
 
-// Usage: dotnet run --project bench/Zccache.Bench -c Release [-- <sources>] [--remote] | [-- housekeeping [runs]]
+// Usage: dotnet run --project bench/Zccache.Bench -c Release [-- <sources>] [--remote] | [-- housekeeping [runs]] | [-- solution [runs]] | [-- store [entries]]
 if (args.FirstOrDefault() == "housekeeping")
 {
     Housekeeping.Run(args[1..]);
+    return;
+}
+if (args.FirstOrDefault() == "solution")
+{
+    Solution.Run(args[1..]);
+    return;
+}
+if (args.FirstOrDefault() == "store")
+{
+    Store.Run(args[1..]);
     return;
 }
 int sources = args.FirstOrDefault(a => a.All(char.IsAsciiDigit)) is { } n ? int.Parse(n) : 200;

@@ -62,11 +62,31 @@ public class EvictionTests : IDisposable
     [Fact]
     public void A_read_makes_an_entry_recent()
     {
-        for (int i = 0; i < 4; i++) Entry(i, minutesAgo: 60 - i);
+        for (int i = 0; i < 4; i++) Entry(i, minutesAgo: 180 - i);
         Assert.NotNull(_store.Read(Key(0))); // the oldest, used now
         Eviction.Trim(_layout, 3 * EntrySize, grace: TimeSpan.Zero);
         Assert.NotNull(_store.Read(Key(0)));
         Assert.Null(_store.Read(Key(1)));
+    }
+
+    [Fact]
+    public void A_read_records_the_use_only_when_the_last_one_is_over_an_hour_old()
+    {
+        Entry(1, minutesAgo: 30);
+        _store.AddToManifest(Key(2), new ManifestResult(Key(1), []));
+        string meta = Path.Join(_layout.EntryDir(Key(1)), "meta"), manifest = _layout.ManifestFile(Key(2));
+        File.SetLastWriteTimeUtc(manifest, DateTime.UtcNow.AddMinutes(-30));
+        var halfAnHourAgo = (File.GetLastWriteTimeUtc(meta), File.GetLastWriteTimeUtc(manifest));
+        Assert.NotNull(_store.ReadManifest(Key(2)));
+        Assert.NotNull(_store.Read(Key(1)));
+        Assert.Equal(halfAnHourAgo, (File.GetLastWriteTimeUtc(meta), File.GetLastWriteTimeUtc(manifest))); // no write
+
+        File.SetLastWriteTimeUtc(meta, DateTime.UtcNow.AddMinutes(-90));
+        File.SetLastWriteTimeUtc(manifest, DateTime.UtcNow.AddMinutes(-90));
+        Assert.NotNull(_store.ReadManifest(Key(2)));
+        Assert.NotNull(_store.Read(Key(1)));
+        Assert.InRange(File.GetLastWriteTimeUtc(meta), DateTime.UtcNow.AddMinutes(-1), DateTime.UtcNow.AddMinutes(1));
+        Assert.InRange(File.GetLastWriteTimeUtc(manifest), DateTime.UtcNow.AddMinutes(-1), DateTime.UtcNow.AddMinutes(1));
     }
 
     [Fact]

@@ -189,27 +189,33 @@ public sealed class CacheShards(CacheLayout layout)
         Span<byte> buffer = stackalloc byte[128];
         counter.Position = 0;
         int n = counter.ReadAtLeast(buffer, buffer.Length, throwOnEndOfStream: false);
-        string[] parts = Encoding.ASCII.GetString(buffer[..n]).Split(' ');
+        if (n != CounterLength) return null;
+        string[] parts = Encoding.ASCII.GetString(buffer[..n]).Split(' ', StringSplitOptions.RemoveEmptyEntries);
         if (parts.Length != 5 || !parts.All(p => long.TryParse(p, NumberStyles.None, CultureInfo.InvariantCulture, out _))) return null;
         long[] v = [.. parts.Select(p => long.Parse(p, CultureInfo.InvariantCulture))];
         if (v[3] != FolderTime(layout.Entries, shard) || v[4] != FolderTime(layout.Manifests, shard)) return null;
         return new ShardUsage(v[0], (int)v[1], (int)v[2]);
     }
 
-    /// <summary>Writes the usage with the folders' present mtimes, or marks the shard for a recount (null).</summary>
+    /// <summary>
+    /// Writes the usage with the folders' present mtimes, or marks the shard for a recount (null).
+    /// Always the same length, written over the old: truncating a file makes ext4 flush it on close
+    /// (its replace-via-truncate heuristic), which cost milliseconds per store.
+    /// </summary>
     private void Write(FileStream counter, string shard, ShardUsage? usage)
     {
         string text = usage is { } u && u.Bytes >= 0 && u.Entries >= 0 && u.Manifests >= 0
-            ? string.Create(CultureInfo.InvariantCulture, $"{u.Bytes} {u.Entries} {u.Manifests} {FolderTime(layout.Entries, shard)} {FolderTime(layout.Manifests, shard)}")
-            : "recount";
+            ? string.Create(CultureInfo.InvariantCulture, $"{u.Bytes,19} {u.Entries,10} {u.Manifests,10} {FolderTime(layout.Entries, shard),19} {FolderTime(layout.Manifests, shard),19}")
+            : "recount".PadRight(CounterLength);
         try
         {
             counter.Position = 0;
-            counter.SetLength(0);
             counter.Write(Encoding.ASCII.GetBytes(text));
         }
         catch (IOException) { } // a torn counter is recounted
     }
+
+    private const int CounterLength = 19 + 1 + 10 + 1 + 10 + 1 + 19 + 1 + 19;
 
     private static long FolderTime(string parent, string shard) => Directory.GetLastWriteTimeUtc(Path.Join(parent, shard)).Ticks;
 

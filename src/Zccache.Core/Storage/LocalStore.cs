@@ -173,11 +173,8 @@ public sealed class LocalStore(CacheLayout layout)
             Put("stderr", entry.Stderr);
             byte[] body = new EntryMeta(artifactKey, entry.ExitCode, entry.CompileDurationNs, files).ToBytes();
             byte[] metaBytes = [.. Encoding.ASCII.GetBytes(ContentHash.Of(body).Hex + "\n"), .. body];
-            using (var f = AtomicFile.CreateNew(Path.Join(staging, MetaFile)))
-            {
-                f.Write(metaBytes);
-                f.Flush(flushToDisk: true);
-            }
+            // No fsync (ccache does none either): after a crash, a file the disk lost is a digest mismatch, so a miss.
+            using (var f = AtomicFile.CreateNew(Path.Join(staging, MetaFile))) f.Write(metaBytes);
             var added = new ShardUsage(bytes + metaBytes.LongLength, 1, 0);
             return _shards.Change(CacheShards.Of(artifactKey), () =>
             {
@@ -215,10 +212,20 @@ public sealed class LocalStore(CacheLayout layout)
             return (true, null);
         });
 
-    /// <summary>An entry's last use, for LRU eviction: its meta file's mtime (one utimensat per read).</summary>
-    private static void MarkUsed(string metaPath)
+    /// <summary>How old a last use may grow before a read records a new one: eviction orders by coarse times.</summary>
+    public static readonly TimeSpan UseResolution = TimeSpan.FromHours(1);
+
+    /// <summary>
+    /// An entry's or manifest's last use, for LRU eviction: its file's mtime, written only when it is
+    /// older than <see cref="UseResolution"/> (a stat per read; a write once an hour at most).
+    /// </summary>
+    private static void MarkUsed(string path)
     {
-        try { File.SetLastWriteTimeUtc(metaPath, DateTime.UtcNow); }
+        try
+        {
+            var now = DateTime.UtcNow;
+            if (now - File.GetLastWriteTimeUtc(path) > UseResolution) File.SetLastWriteTimeUtc(path, now);
+        }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
     }
 
