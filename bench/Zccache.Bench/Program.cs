@@ -4,7 +4,7 @@ using System.Text.Json;
 using Zccache.Bench;
 using Zccache.Testing;
 
-// Usage: dotnet run --project bench/Zccache.Bench -c Release [-- <sources>] [--remote] | [-- housekeeping [runs]] | [-- solution [runs]] | [-- store [entries]]
+// Usage: dotnet run --project bench/Zccache.Bench -c Release [-- <sources>] [--remote] | [-- housekeeping [runs]] | [-- solution [runs]] | [-- store [entries]] | [-- firsthit [runs]]
 if (args.FirstOrDefault() == "housekeeping")
 {
     Housekeeping.Run(args[1..]);
@@ -18,6 +18,11 @@ if (args.FirstOrDefault() == "solution")
 if (args.FirstOrDefault() == "store")
 {
     Store.Run(args[1..]);
+    return;
+}
+if (args.FirstOrDefault() == "firsthit")
+{
+    FirstHit.Run(args[1..]);
     return;
 }
 int sources = args.FirstOrDefault(a => a.All(char.IsAsciiDigit)) is { } n ? int.Parse(n) : 200;

@@ -176,7 +176,11 @@ public sealed class CacheShards(CacheLayout layout)
         for (int attempt = 0; ; attempt++)
         {
             try { return new FileStream(CounterFile(shard), options); }
-            catch (DirectoryNotFoundException) when (exclusive && attempt == 0) { LocalStore.EnsureFolder(layout.Counters); }
+            catch (DirectoryNotFoundException) when (exclusive && attempt == 0)
+            {
+                try { LocalStore.EnsureFolder(layout.Counters); }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return null; }
+            }
             catch (FileNotFoundException) { return null; }
             catch (IOException) when (Environment.TickCount64 < deadline) { Thread.Sleep(1); } // held by another process or thread
             catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return null; }
@@ -187,8 +191,13 @@ public sealed class CacheShards(CacheLayout layout)
     private ShardUsage? ReadIfCurrent(FileStream counter, string shard)
     {
         Span<byte> buffer = stackalloc byte[128];
-        counter.Position = 0;
-        int n = counter.ReadAtLeast(buffer, buffer.Length, throwOnEndOfStream: false);
+        int n;
+        try
+        {
+            counter.Position = 0;
+            n = counter.ReadAtLeast(buffer, buffer.Length, throwOnEndOfStream: false);
+        }
+        catch (IOException) { return null; }
         if (n != CounterLength) return null;
         string[] parts = Encoding.ASCII.GetString(buffer[..n]).Split(' ', StringSplitOptions.RemoveEmptyEntries);
         if (parts.Length != 5 || !parts.All(p => long.TryParse(p, NumberStyles.None, CultureInfo.InvariantCulture, out _))) return null;
