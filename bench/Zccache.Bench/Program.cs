@@ -4,7 +4,7 @@ using System.Text.Json;
 using Zccache.Bench;
 using Zccache.Testing;
 
-// Usage: dotnet run --project bench/Zccache.Bench -c Release [-- <sources>] [--remote] | [-- housekeeping [runs]] | [-- solution [runs]] | [-- store [entries]] | [-- firsthit [runs]]
+// Usage: dotnet run --project bench/Zccache.Bench -c Release [-- <sources>] [--remote] | [-- housekeeping [runs]] | [-- solution [runs]] | [-- store [entries]] | [-- firsthit [runs]] | [-- session [compiles]]
 if (args.FirstOrDefault() == "housekeeping")
 {
     Housekeeping.Run(args[1..]);
@@ -23,6 +23,11 @@ if (args.FirstOrDefault() == "store")
 if (args.FirstOrDefault() == "firsthit")
 {
     FirstHit.Run(args[1..]);
+    return;
+}
+if (args.FirstOrDefault() == "session")
+{
+    SessionRead.Run(args[1..]);
     return;
 }
 int sources = args.FirstOrDefault(a => a.All(char.IsAsciiDigit)) is { } n ? int.Parse(n) : 200;
