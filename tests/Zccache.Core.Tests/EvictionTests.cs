@@ -283,6 +283,28 @@ public class EvictionTests : IDisposable
     }
 
     [Fact]
+    public void Each_shard_gives_up_its_least_recently_used_share_and_the_counters_follow()
+    {
+        foreach (int shard in new[] { 1, 2 })
+            for (int i = 0; i < 6; i++)
+            {
+                _store.Publish(Key(shard, i), new CacheEntry { Outputs = [new("object", new byte[10_000])], ExitCode = 0 });
+                File.SetLastWriteTimeUtc(Path.Join(_layout.EntryDir(Key(shard, i)), "meta"), DateTime.UtcNow.AddHours(-10 + i)); // 0 the oldest
+            }
+        var r = Eviction.Trim(_layout, 8 * EntrySize); // to 7.2 entries' worth: each shard keeps 3
+        Assert.Equal(6, r.EntriesRemoved);
+        Assert.Equal(6, r.EntriesKept);
+        foreach (int shard in new[] { 1, 2 })
+        {
+            Assert.All(new[] { 0, 1, 2 }, i => Assert.False(Directory.Exists(_layout.EntryDir(Key(shard, i)))));
+            Assert.All(new[] { 3, 4, 5 }, i => Assert.True(Directory.Exists(_layout.EntryDir(Key(shard, i)))));
+        }
+        var (usage, recounted) = new CacheShards(_layout).ReadAll();
+        Assert.Equal(0, recounted);
+        Assert.Equal(Walk(), usage);
+    }
+
+    [Fact]
     public void A_corrupt_entry_removed_by_a_reader_leaves_its_shard_counted_right()
     {
         var shards = new CacheShards(_layout);
