@@ -5,9 +5,10 @@ public sealed record TrimResult(long SizeBefore, long SizeAfter, int EntriesRemo
 
 /// <summary>
 /// Keeps the store under its budget, least recently used first: entries and manifests alike. An
-/// entry's last use is its <c>meta</c> file's mtime, a manifest's its own mtime; every read sets
-/// them (see <see cref="LocalStore.Read"/>) and every write creates them. An entry used within the
-/// grace period is never removed, so an entry being read or just published stays; removal renames
+/// entry's last use is its <c>meta</c> file's mtime, a manifest's its own mtime; every write creates
+/// them and a read sets them when they are over <see cref="LocalStore.UseResolution"/> old (see
+/// <see cref="LocalStore.Read"/>). Nothing stored or marked used within the grace period is
+/// removed, so an entry just published stays; removal renames
 /// the entry away before deleting it, so a reader sees a whole entry or none (a miss), never a torn
 /// one. Whether the cache is over budget is read from the per-shard counters (<see cref="CacheShards"/>),
 /// whatever the cache's size; only when it is over are shards walked, one at a time, each giving up
