@@ -4,7 +4,32 @@ using System.Text.Json;
 using Zccache.Bench;
 using Zccache.Testing;
 
-// Usage: dotnet run --project bench/Zccache.Bench -c Release [-- <sources>] [--remote]
+// Usage: dotnet run --project bench/Zccache.Bench -c Release [-- <sources>] [--remote] | [-- housekeeping [runs]] | [-- solution [runs]] | [-- store [entries]] | [-- firsthit [runs]] | [-- session [compiles]]
+if (args.FirstOrDefault() == "housekeeping")
+{
+    Housekeeping.Run(args[1..]);
+    return;
+}
+if (args.FirstOrDefault() == "solution")
+{
+    Solution.Run(args[1..]);
+    return;
+}
+if (args.FirstOrDefault() == "store")
+{
+    Store.Run(args[1..]);
+    return;
+}
+if (args.FirstOrDefault() == "firsthit")
+{
+    FirstHit.Run(args[1..]);
+    return;
+}
+if (args.FirstOrDefault() == "session")
+{
+    SessionRead.Run(args[1..]);
+    return;
+}
 int sources = args.FirstOrDefault(a => a.All(char.IsAsciiDigit)) is { } n ? int.Parse(n) : 200;
 bool remoteRuns = args.Contains("--remote");
 Console.WriteLine($"Zccache.MSBuild benchmark: {sources} generated C++ sources (-O2, -std=c++17), {Environment.ProcessorCount} cores");

@@ -62,11 +62,31 @@ public class EvictionTests : IDisposable
     [Fact]
     public void A_read_makes_an_entry_recent()
     {
-        for (int i = 0; i < 4; i++) Entry(i, minutesAgo: 60 - i);
+        for (int i = 0; i < 4; i++) Entry(i, minutesAgo: 180 - i);
         Assert.NotNull(_store.Read(Key(0))); // the oldest, used now
         Eviction.Trim(_layout, 3 * EntrySize, grace: TimeSpan.Zero);
         Assert.NotNull(_store.Read(Key(0)));
         Assert.Null(_store.Read(Key(1)));
+    }
+
+    [Fact]
+    public void A_read_records_the_use_only_when_the_last_one_is_over_an_hour_old()
+    {
+        Entry(1, minutesAgo: 30);
+        _store.AddToManifest(Key(2), new ManifestResult(Key(1), []));
+        string meta = Path.Join(_layout.EntryDir(Key(1)), "meta"), manifest = _layout.ManifestFile(Key(2));
+        File.SetLastWriteTimeUtc(manifest, DateTime.UtcNow.AddMinutes(-30));
+        var halfAnHourAgo = (File.GetLastWriteTimeUtc(meta), File.GetLastWriteTimeUtc(manifest));
+        Assert.NotNull(_store.ReadManifest(Key(2)));
+        Assert.NotNull(_store.Read(Key(1)));
+        Assert.Equal(halfAnHourAgo, (File.GetLastWriteTimeUtc(meta), File.GetLastWriteTimeUtc(manifest))); // no write
+
+        File.SetLastWriteTimeUtc(meta, DateTime.UtcNow.AddMinutes(-90));
+        File.SetLastWriteTimeUtc(manifest, DateTime.UtcNow.AddMinutes(-90));
+        Assert.NotNull(_store.ReadManifest(Key(2)));
+        Assert.NotNull(_store.Read(Key(1)));
+        Assert.InRange(File.GetLastWriteTimeUtc(meta), DateTime.UtcNow.AddMinutes(-1), DateTime.UtcNow.AddMinutes(1));
+        Assert.InRange(File.GetLastWriteTimeUtc(manifest), DateTime.UtcNow.AddMinutes(-1), DateTime.UtcNow.AddMinutes(1));
     }
 
     [Fact]
@@ -173,6 +193,129 @@ public class EvictionTests : IDisposable
         foreach (string p in alive) File.SetLastWriteTimeUtc(p, DateTime.UtcNow.AddHours(-2));
         Eviction.Trim(_layout, 1L << 30);
         Assert.All(alive, p => Assert.False(Path.Exists(p), p));
+    }
+
+    [Fact]
+    public void An_interrupted_removal_set_aside_in_staging_is_finished_by_the_next_trim()
+    {
+        Entry(1, 60);
+        string doomed = Path.Join(_layout.Staging, Key(1) + ".deleting." + Guid.NewGuid().ToString("N"));
+        Directory.Move(_layout.EntryDir(Key(1)), doomed);
+        Directory.SetLastWriteTimeUtc(doomed, DateTime.UtcNow.AddHours(-2));
+        Eviction.Trim(_layout, 1L << 30);
+        Assert.False(Directory.Exists(doomed));
+    }
+
+    [Fact]
+    public void Old_manifests_are_evicted_with_old_entries()
+    {
+        for (int i = 0; i < 4; i++)
+        {
+            Entry(i, minutesAgo: 60);
+            _store.AddToManifest(Key(100 + i), new ManifestResult(Key(i), []));
+            File.SetLastWriteTimeUtc(_layout.ManifestFile(Key(100 + i)), DateTime.UtcNow.AddMinutes(-60));
+        }
+        var r = Eviction.Trim(_layout, 100);
+        Assert.Equal(4, r.EntriesRemoved);
+        Assert.All(Enumerable.Range(100, 4), i => Assert.False(File.Exists(_layout.ManifestFile(Key(i)))));
+    }
+
+    /// <summary>A key in shard <paramref name="shard"/>.</summary>
+    private static string Key(int shard, int i) => shard.ToString("x2") + i.ToString("x62");
+
+    /// <summary>What the store holds, walked file by file: the truth the counters must agree with.</summary>
+    private Dictionary<string, ShardUsage> Walk()
+    {
+        var usage = CacheShards.All.ToDictionary(s => s, _ => new ShardUsage());
+        foreach (string dir in Directory.EnumerateDirectories(_layout.Entries, "*", SearchOption.AllDirectories).Where(d => Path.GetFileName(d).Length == 64))
+            usage[Path.GetFileName(dir)[..2]] += new ShardUsage(Directory.EnumerateFiles(dir).Sum(f => new FileInfo(f).Length), 1, 0);
+        foreach (string file in Directory.EnumerateFiles(_layout.Manifests, "*.manifest", SearchOption.AllDirectories))
+            usage[Path.GetFileName(file)[..2]] += new ShardUsage(new FileInfo(file).Length, 0, 1);
+        return usage;
+    }
+
+    [Fact]
+    public void Counters_stay_right_under_concurrent_publishers_without_a_recount()
+    {
+        var shards = new CacheShards(_layout);
+        shards.ReadAll(); // every shard counted once (empty)
+        // Four writers, each with its own store (as separate processes have), into the same three
+        // shards: new entries, the same keys raced (one publication wins), manifests rewritten.
+        Parallel.For(0, 4, new ParallelOptions { MaxDegreeOfParallelism = 4 }, w =>
+        {
+            var store = new LocalStore(_layout);
+            for (int i = 0; i < 60; i++)
+            {
+                store.Publish(Key(i % 3, w * 1000 + i), new CacheEntry { Outputs = [new("object", new byte[100 + i])], ExitCode = 0 });
+                store.Publish(Key(i % 3, 9000 + i), new CacheEntry { Outputs = [new("object", new byte[50])], ExitCode = 0 });
+                store.AddToManifest(Key(i % 3, 5000 + i % 7), new ManifestResult(Key(i % 3, w * 1000 + i), []));
+            }
+        });
+        var (usage, recounted) = shards.ReadAll();
+        Assert.Equal(0, recounted);
+        Assert.Equal(Walk(), usage);
+        Assert.Equal(4 * 60 + 60, usage.Values.Sum(u => u.Entries));
+        Assert.Equal(21, usage.Values.Sum(u => u.Manifests));
+    }
+
+    [Fact]
+    public void A_shard_whose_counter_looks_wrong_is_recounted_alone()
+    {
+        var shards = new CacheShards(_layout);
+        shards.ReadAll();
+        for (int i = 0; i < 3; i++) _store.Publish(Key(7, i), new CacheEntry { Outputs = [new("object", new byte[1000])], ExitCode = 0 });
+        _store.Publish(Key(9, 0), new CacheEntry { Outputs = [new("object", new byte[1000])], ExitCode = 0 });
+        // Counted when the shard's folder was last changed an hour ago (so the deletion below changes its mtime on any clock).
+        Directory.SetLastWriteTimeUtc(Path.Join(_layout.Entries, "07"), DateTime.UtcNow.AddHours(-1));
+        Assert.Equal(1, shards.ReadAll().Recounted);
+
+        Directory.Delete(_layout.EntryDir(Key(7, 1)), recursive: true); // by hand, without the store
+        var (usage, recounted) = shards.ReadAll();
+        Assert.Equal(1, recounted);
+        Assert.Equal(Walk(), usage);
+        Assert.Equal(2, usage["07"].Entries);
+
+        File.WriteAllText(Path.Join(_layout.Counters, "09"), "12"); // torn by a killed process
+        (usage, recounted) = shards.ReadAll();
+        Assert.Equal(1, recounted);
+        Assert.Equal(Walk(), usage);
+        Assert.Equal(0, shards.ReadAll().Recounted); // right now, and nothing left to recount
+    }
+
+    [Fact]
+    public void Each_shard_gives_up_its_least_recently_used_share_and_the_counters_follow()
+    {
+        foreach (int shard in new[] { 1, 2 })
+            for (int i = 0; i < 6; i++)
+            {
+                _store.Publish(Key(shard, i), new CacheEntry { Outputs = [new("object", new byte[10_000])], ExitCode = 0 });
+                File.SetLastWriteTimeUtc(Path.Join(_layout.EntryDir(Key(shard, i)), "meta"), DateTime.UtcNow.AddHours(-10 + i)); // 0 the oldest
+            }
+        var r = Eviction.Trim(_layout, 8 * EntrySize); // to 7.2 entries' worth: each shard keeps 3
+        Assert.Equal(6, r.EntriesRemoved);
+        Assert.Equal(6, r.EntriesKept);
+        foreach (int shard in new[] { 1, 2 })
+        {
+            Assert.All(new[] { 0, 1, 2 }, i => Assert.False(Directory.Exists(_layout.EntryDir(Key(shard, i)))));
+            Assert.All(new[] { 3, 4, 5 }, i => Assert.True(Directory.Exists(_layout.EntryDir(Key(shard, i)))));
+        }
+        var (usage, recounted) = new CacheShards(_layout).ReadAll();
+        Assert.Equal(0, recounted);
+        Assert.Equal(Walk(), usage);
+    }
+
+    [Fact]
+    public void A_corrupt_entry_removed_by_a_reader_leaves_its_shard_counted_right()
+    {
+        var shards = new CacheShards(_layout);
+        _store.Publish(Key(4, 1), new CacheEntry { Outputs = [new("object", new byte[1000])], ExitCode = 0 });
+        _store.Publish(Key(4, 2), new CacheEntry { Outputs = [new("object", new byte[1000])], ExitCode = 0 });
+        shards.ReadAll();
+        File.AppendAllText(Path.Join(_layout.EntryDir(Key(4, 1)), "out.object"), "x");
+        Assert.Throws<CorruptEntryException>(() => _store.Read(Key(4, 1)));
+        var (usage, _) = shards.ReadAll();
+        Assert.Equal(Walk(), usage);
+        Assert.Equal(1, usage["04"].Entries);
     }
 
     [Theory]

@@ -202,4 +202,47 @@ public class SessionStatsTests
         Assert.Equal(1, dead.ReadFinal()!.Misses);
         Assert.False(alive.IsEnded);
     }
+
+    [Fact]
+    public void Only_the_most_recently_ended_sessions_are_kept_and_the_removed_ones_still_count()
+    {
+        using var dir = new TempDir();
+        var layout = new CacheLayout(dir.Path);
+        layout.EnsureCreated();
+        var ended = new List<SessionFolder>();
+        for (int i = 0; i < 5; i++)
+        {
+            var folder = new SessionFolder(layout, SessionId.New());
+            folder.EnsureCreated(Environment.ProcessId, isExplicit: false, dir.Path);
+            for (int n = 0; n <= i; n++) folder.Append(new CompileOutcome { Kind = OutcomeKind.Miss, Source = $"/{n}.c" });
+            folder.End();
+            File.SetLastWriteTimeUtc(Path.Join(folder.Path, "final.json"), DateTime.UtcNow.AddHours(-10 + i)); // 4 ended last
+            ended.Add(folder);
+        }
+        var open = new SessionFolder(layout, SessionId.New());
+        open.EnsureCreated(Environment.ProcessId, isExplicit: true, dir.Path);
+        Directory.SetLastWriteTimeUtc(open.Path, DateTime.UtcNow.AddDays(-30));
+
+        Assert.Equal(3, SessionRetention.RemoveEnded(layout, kept: 2));
+        Assert.Equal([false, false, false, true, true], ended.Select(f => f.Exists));
+        Assert.True(open.Exists); // never ended: never removed
+        Assert.Equal([1L, 2, 3], SessionRetention.ReadRetired(layout).Select(s => s.Compilations).Order());
+        Assert.Equal(0, SessionRetention.RemoveEnded(layout, kept: 2));
+        Assert.Equal(2, SessionRetention.RemoveEnded(layout, kept: 0));
+        Assert.Equal(5, SessionRetention.ReadRetired(layout).Count());
+        Assert.True(open.Exists);
+    }
+
+    [Theory]
+    [InlineData("", SessionRetention.DefaultKept)]
+    [InlineData("7", 7)]
+    [InlineData(" 0 ", 0)]
+    public void The_number_of_sessions_kept_is_read_from_the_property(string configured, int kept) =>
+        Assert.Equal(kept, SessionRetention.Resolve(configured));
+
+    [Theory]
+    [InlineData("-1")]
+    [InlineData("many")]
+    public void A_number_of_sessions_kept_that_is_not_a_count_is_refused(string configured) =>
+        Assert.Throws<FormatException>(() => SessionRetention.Resolve(configured));
 }

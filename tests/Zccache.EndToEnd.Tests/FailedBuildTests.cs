@@ -31,7 +31,7 @@ public sealed class FailedBuildTests(PackageFeed feed) : IDisposable
         Assert.True(File.Exists(final), "the session was not ended:\n" + r.Output);
         var finalJson = JsonDocument.Parse(File.ReadAllText(final)).RootElement;
         Assert.Equal(compilations, finalJson.GetProperty("compilations").GetInt64());
-        // The stats file holds the finalized stats (the "so far" file written after the compiles has another duration).
+        // The stats file holds the finalized stats.
         string statsFile = Directory.EnumerateFiles(_ws.Root, "stats-*.json").OrderBy(File.GetLastWriteTimeUtc).Last();
         Assert.Equal(finalJson.GetProperty("duration_ms").GetInt64(), JsonDocument.Parse(File.ReadAllText(statsFile)).RootElement.GetProperty("duration_ms").GetInt64());
         Assert.StartsWith($"### zccache: {compilations} compilations", stepSummary);

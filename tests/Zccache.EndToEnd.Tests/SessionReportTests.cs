@@ -175,6 +175,25 @@ public sealed class SessionReportTests(PackageFeed feed) : IDisposable
     }
 
     [Fact]
+    public void A_build_start_keeps_the_ended_sessions_it_is_told_to_and_the_lifetime_counts_them_all()
+    {
+        App("app");
+        var ids = new List<string>();
+        for (int i = 0; i < 3; i++)
+        {
+            _ws.Delete("app/obj");
+            var r = _ws.Build("app/app.csproj", "-p:ZccacheSessionsKept=1");
+            Assert.True(r.Succeeded, r.Output);
+            ids.Add(r.Stats!.SessionId);
+        }
+        // The third build's start removed the first session (one ended session kept: the second); the third ended after.
+        var kept = Directory.GetDirectories(Path.Join(_ws.CacheDir, "sessions")).Select(Path.GetFileName).Order().ToList();
+        Assert.Equal(ids[1..].Order().ToList(), kept);
+        var lifetime = Json(Zccache(new(), "status", "--json")).GetProperty("lifetime");
+        Assert.Equal((3, 12), (lifetime.GetProperty("sessions").GetInt32(), lifetime.GetProperty("compilations").GetInt32()));
+    }
+
+    [Fact]
     public void Three_builds_at_once_on_one_cache_each_count_their_own_and_lose_nothing()
     {
         string[] apps = ["one", "two", "three"];

@@ -17,17 +17,9 @@ public static class StatusCommand
         try { budget = CacheBudget.Resolve(null, layout.Root); }
         catch (FormatException e) { return output.Error(Diagnostics.ZcCodes.BadArguments, "ZCCACHE_CACHE_SIZE: " + e.Message, 2); }
 
-        long entries = 0, bytes = 0;
-        if (Directory.Exists(layout.Store))
-        {
-            foreach (var file in new DirectoryInfo(layout.Store).EnumerateFiles("*", SearchOption.AllDirectories))
-            {
-                bytes += file.Length;
-                if (file.Name == "meta" && file.Directory?.Parent?.Parent?.Name == "entries") entries++;
-            }
-        }
+        var (bytes, entries) = Directory.Exists(layout.Store) ? Eviction.Usage(layout) : (0, 0);
 
-        // Lifetime: every session in the cache, ended (final.json) or still running (its outcomes so far).
+        // Lifetime: every session in the cache, ended (final.json) or still running (its outcomes so far), and those removed.
         var lifetime = new Lifetime();
         if (Directory.Exists(layout.Sessions))
         {
@@ -37,6 +29,7 @@ public static class StatusCommand
                 var folder = new SessionFolder(layout, id);
                 lifetime.Add(folder.ReadFinal() ?? folder.Aggregate().Total);
             }
+            foreach (var retired in SessionRetention.ReadRetired(layout)) lifetime.Add(retired);
         }
 
         if (json)

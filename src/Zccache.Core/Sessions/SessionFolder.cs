@@ -30,7 +30,8 @@ public sealed class SessionFolder
     public SessionId Id { get; }
     public string Path { get; }
     private string InfoFile => System.IO.Path.Join(Path, "session.json");
-    private string FinalFile => System.IO.Path.Join(Path, "final.json");
+    internal const string FinalFileName = "final.json";
+    private string FinalFile => System.IO.Path.Join(Path, FinalFileName);
     private string OutcomesDir => System.IO.Path.Join(Path, "outcomes");
 
     public bool IsEnded => File.Exists(FinalFile);

@@ -21,6 +21,8 @@ public sealed class CacheLayout
     /// <summary>Compiler identities memoised by file stamp (see <see cref="Compilers.CompilerIdentity"/>).</summary>
     public string Tools => Path.Join(Store, "tools");
     public string Sessions => Path.Join(Root, "sessions");
+    /// <summary>Size and count counters per shard, each also the shard's lock (see <see cref="CacheShards"/>).</summary>
+    public string Counters => Path.Join(Store, "counters");
 
     public string EntryDir(string artifactKey) => Path.Join(Entries, Checked(artifactKey)[..2], artifactKey);
     public string ManifestFile(string contextKey) => Path.Join(Manifests, Checked(contextKey)[..2], contextKey + ".manifest");
@@ -51,7 +53,7 @@ public sealed class CacheLayout
     public void EnsureCreated()
     {
         AtomicFile.CreateFolder(Root);
-        foreach (string dir in new[] { Store, Entries, Manifests, Staging, Sessions })
+        foreach (string dir in new[] { Store, Entries, Manifests, Staging, Counters, Sessions })
         {
             LocalStore.EnsureFolder(dir);
             if (OperatingSystem.IsWindows()) continue;

@@ -5,11 +5,15 @@ public sealed record TrimResult(long SizeBefore, long SizeAfter, int EntriesRemo
 
 /// <summary>
 /// Keeps the store under its budget, least recently used first: entries and manifests alike. An
-/// entry's last use is its <c>meta</c> file's mtime, a manifest's its own mtime; every read sets
-/// them (see <see cref="LocalStore.Read"/>) and every write creates them. An entry used within the grace period is never removed, so an entry being
-/// read or just published stays; removal renames the entry away before deleting it, so a reader
-/// sees a whole entry or none (a miss), never a torn one. Trims to 90% of the budget, so a cache at
-/// its limit is not trimmed again at every build.
+/// entry's last use is its <c>meta</c> file's mtime, a manifest's its own mtime; every write creates
+/// them and a read sets them when they are over <see cref="LocalStore.UseResolution"/> old (see
+/// <see cref="LocalStore.Read"/>). Nothing stored or marked used within the grace period is
+/// removed, so an entry just published stays; removal renames
+/// the entry away before deleting it, so a reader sees a whole entry or none (a miss), never a torn
+/// one. Whether the cache is over budget is read from the per-shard counters (<see cref="CacheShards"/>),
+/// whatever the cache's size; only when it is over are shards walked, one at a time, each giving up
+/// the same share of its bytes (keys are hashes: shards fill and age alike). Trims to 90% of the
+/// budget, so a cache at its limit is not trimmed again at every build.
 /// </summary>
 public static class Eviction
 {
@@ -19,64 +23,36 @@ public static class Eviction
     public static TrimResult Trim(CacheLayout layout, long budget, TimeSpan? grace = null)
     {
         new LocalStore(layout).CleanStaging(TimeSpan.FromHours(1)); // what killed processes left
-        // Entries (folders) and manifests (files) are evicted alike, by last use.
-        var entries = new List<(string Path, long Size, DateTime LastUse, bool IsManifest)>();
-        long total = SizeOf(layout.Tools);
-        if (Directory.Exists(layout.Manifests))
-        {
-            foreach (var f in new DirectoryInfo(layout.Manifests).EnumerateFiles("*.manifest", SearchOption.AllDirectories))
-            {
-                entries.Add((f.FullName, f.Length, f.LastWriteTimeUtc, true));
-                total += f.Length;
-            }
-        }
-        if (Directory.Exists(layout.Entries))
-        {
-            foreach (string shard in Directory.EnumerateDirectories(layout.Entries))
-            {
-                foreach (var dir in new DirectoryInfo(shard).EnumerateDirectories())
-                {
-                    if (!Hashing.ContentHash.IsValidHex(dir.Name))
-                    {
-                        // Left by a removal that was interrupted (a killed process): finish it.
-                        if (dir.Name.Contains(".deleting.", StringComparison.Ordinal) && DateTime.UtcNow - dir.LastWriteTimeUtc > TimeSpan.FromMinutes(10))
-                            LocalStore.RemoveDirectory(dir.FullName);
-                        continue;
-                    }
-                    long size = 0;
-                    DateTime lastUse = DateTime.MinValue;
-                    try
-                    {
-                        foreach (var f in dir.EnumerateFiles())
-                        {
-                            size += f.Length;
-                            if (f.Name == "meta") lastUse = f.LastWriteTimeUtc;
-                        }
-                    }
-                    catch (DirectoryNotFoundException) { continue; }
-                    entries.Add((dir.FullName, size, lastUse, false));
-                    total += size;
-                }
-            }
-        }
-
-        long before = total;
+        var shards = new CacheShards(layout);
+        var (usage, _) = shards.ReadAll();
+        long tools = SizeOf(layout.Tools);
+        long stored = usage.Values.Sum(u => u.Bytes);
+        long total = tools + stored, before = total;
+        int entries = usage.Values.Sum(u => u.Entries), removed = 0;
         budget = Math.Min(budget, CacheBudget.DiskCap(layout.Root, total));
-        int removed = 0;
         long target = budget / 10 * 9;
         DateTime protectedSince = DateTime.UtcNow - (grace ?? DefaultGrace);
-        if (total > budget)
+        if (total > budget && stored > 0)
         {
-            foreach (var e in entries.OrderBy(e => e.LastUse))
+            double keep = Math.Clamp((double)(target - tools) / stored, 0, 1);
+            foreach (var (shard, was) in usage.OrderByDescending(p => p.Value.Bytes))
             {
                 if (total <= target) break;
-                if (e.LastUse >= protectedSince) continue;
-                bool gone = e.IsManifest ? RemoveFile(e.Path) : LocalStore.RemoveDirectory(e.Path);
-                if (gone) { total -= e.Size; if (!e.IsManifest) removed++; }
+                var (after, gone) = shards.Evict(shard, (long)(was.Bytes * keep), protectedSince);
+                total += after.Bytes - was.Bytes;
+                entries += after.Entries - was.Entries;
+                removed += gone;
             }
         }
         TryStamp(layout);
-        return new TrimResult(before, total, removed, entries.Count(e => !e.IsManifest) - removed, budget);
+        return new TrimResult(before, total, removed, entries, budget);
+    }
+
+    /// <summary>The store's size (entries, manifests, compiler identities) and its entry count, from the shard counters.</summary>
+    public static (long Bytes, int Entries) Usage(CacheLayout layout)
+    {
+        var (usage, _) = new CacheShards(layout).ReadAll();
+        return (SizeOf(layout.Tools) + usage.Values.Sum(u => u.Bytes), usage.Values.Sum(u => u.Entries));
     }
 
     /// <summary>Trims when the last trim of this cache is older than <paramref name="interval"/>: what a launcher does after it stored something.</summary>
@@ -90,15 +66,9 @@ public static class Eviction
     /// <summary>Removes every entry, manifest and memoised compiler identity; sessions stay.</summary>
     public static void Clear(CacheLayout layout)
     {
-        foreach (string dir in new[] { layout.Entries, layout.Manifests, layout.Tools })
+        foreach (string dir in new[] { layout.Entries, layout.Manifests, layout.Tools, layout.Counters })
             if (Directory.Exists(dir)) LocalStore.RemoveDirectory(dir);
         TryStamp(layout);
-    }
-
-    private static bool RemoveFile(string path)
-    {
-        try { File.Delete(path); return true; }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return false; }
     }
 
     private static long SizeOf(string dir) =>

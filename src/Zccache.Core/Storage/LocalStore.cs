@@ -20,6 +20,7 @@ public sealed class LocalStore(CacheLayout layout)
     private const string OutputPrefix = "out.";
 
     public CacheLayout Layout { get; } = layout;
+    private readonly CacheShards _shards = new(layout);
 
     // ---- manifests -------------------------------------------------------------------------
 
@@ -32,7 +33,7 @@ public sealed class LocalStore(CacheLayout layout)
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException) { return null; }
         catch (UnauthorizedAccessException) when (Directory.Exists(path))
         {
-            RemovePath(path);
+            RemoveFromShard(contextKey, path);
             throw new CorruptEntryException($"cache manifest {contextKey} is corrupt (it is a folder) and was removed");
         }
         var manifest = Manifest.FromBytes(bytes, contextKey, out string? corruption);
@@ -41,7 +42,7 @@ public sealed class LocalStore(CacheLayout layout)
             MarkUsed(path);
             return manifest;
         }
-        AtomicFile.TryDelete(path); // an earlier format is a miss; anything else is reported
+        RemoveFromShard(contextKey, path); // an earlier format is a miss; anything else is reported
         return corruption is null ? null : throw new CorruptEntryException($"cache manifest {contextKey} is corrupt ({corruption}) and was removed");
     }
 
@@ -58,13 +59,20 @@ public sealed class LocalStore(CacheLayout layout)
         for (int i = results.Count - 1; i >= 0; i--) manifest = manifest.With(results[i]);
         string path = Layout.ManifestFile(contextKey);
         byte[] bytes = manifest.ToBytes(contextKey);
-        try { AtomicFile.Write(path, bytes); }
-        catch (IOException) when (File.Exists(Path.GetDirectoryName(path)) || Directory.Exists(path))
+        _shards.Change<bool>(CacheShards.Of(contextKey), () =>
         {
-            // A file where the shard folder belongs, or a folder where the manifest does: replace it.
-            RemovePath(Directory.Exists(path) ? path : Path.GetDirectoryName(path)!);
-            AtomicFile.Write(path, bytes);
-        }
+            var old = new FileInfo(path);
+            ShardUsage? delta = old.Exists ? new(bytes.LongLength - old.Length, 0, 0) : new(bytes.LongLength, 0, 1);
+            try { AtomicFile.Write(path, bytes); }
+            catch (IOException) when (File.Exists(Path.GetDirectoryName(path)) || Directory.Exists(path))
+            {
+                // A file where the shard folder belongs, or a folder where the manifest does: replace it.
+                RemovePath(Directory.Exists(path) ? path : Path.GetDirectoryName(path)!);
+                AtomicFile.Write(path, bytes);
+                delta = null;
+            }
+            return (true, delta);
+        });
         return manifest;
     }
 
@@ -88,7 +96,7 @@ public sealed class LocalStore(CacheLayout layout)
         EntryMeta? parsed = ParseMeta(metaBytes, artifactKey, out string? corruption);
         if (parsed is null && corruption is null)
         {
-            RemovePath(dir); // an earlier format: a miss, written again in this one
+            RemoveFromShard(artifactKey, dir); // an earlier format: a miss, written again in this one
             return null;
         }
         EntryMeta meta = parsed ?? throw Corrupt(artifactKey, dir, corruption!);
@@ -162,11 +170,13 @@ public sealed class LocalStore(CacheLayout layout)
         try
         {
             var files = new SortedDictionary<string, EntryFile>(StringComparer.Ordinal);
+            long bytes = 0;
             void Put(string name, byte[]? data, bool executable = false)
             {
                 if (data is null) return;
                 using (var f = AtomicFile.CreateNew(Path.Join(staging, name), executable: executable)) f.Write(data);
                 files[name] = new EntryFile(data.LongLength, ContentHash.Of(data).Hex);
+                bytes += data.LongLength;
             }
             foreach (EntryOutput output in entry.Outputs)
             {
@@ -177,27 +187,28 @@ public sealed class LocalStore(CacheLayout layout)
             Put("stderr", entry.Stderr);
             byte[] body = new EntryMeta(artifactKey, entry.ExitCode, entry.CompileDurationNs, files).ToBytes();
             byte[] metaBytes = [.. Encoding.ASCII.GetBytes(ContentHash.Of(body).Hex + "\n"), .. body];
-            using (var f = AtomicFile.CreateNew(Path.Join(staging, MetaFile)))
+            // No fsync (ccache does none either): after a crash, a file the disk lost is a digest mismatch, so a miss.
+            using (var f = AtomicFile.CreateNew(Path.Join(staging, MetaFile))) f.Write(metaBytes);
+            var added = new ShardUsage(bytes + metaBytes.LongLength, 1, 0);
+            return _shards.Change(CacheShards.Of(artifactKey), () =>
             {
-                f.Write(metaBytes);
-                f.Flush(flushToDisk: true);
-            }
-            EnsureFolder(Path.GetDirectoryName(final)!);
-            try
-            {
-                Directory.Move(staging, final);
-                return true;
-            }
-            catch (IOException) when (Directory.Exists(final))
-            {
-                return false; // someone else published this key first
-            }
-            catch (IOException) when (File.Exists(final))
-            {
-                RemovePath(final); // a file where the entry belongs: replace it
-                Directory.Move(staging, final);
-                return true;
-            }
+                EnsureFolder(Path.GetDirectoryName(final)!);
+                try
+                {
+                    Directory.Move(staging, final);
+                    return (true, added);
+                }
+                catch (IOException) when (Directory.Exists(final))
+                {
+                    return (false, new ShardUsage()); // someone else published this key first
+                }
+                catch (IOException) when (File.Exists(final))
+                {
+                    RemovePath(final); // a file where the entry belongs: replace it
+                    Directory.Move(staging, final);
+                    return (true, (ShardUsage?)null);
+                }
+            });
         }
         finally
         {
@@ -205,12 +216,30 @@ public sealed class LocalStore(CacheLayout layout)
         }
     }
 
-    public void Remove(string artifactKey) => RemovePath(Layout.EntryDir(artifactKey));
+    public void Remove(string artifactKey) => RemoveFromShard(artifactKey, Layout.EntryDir(artifactKey));
 
-    /// <summary>An entry's last use, for LRU eviction: its meta file's mtime (one utimensat per read).</summary>
-    private static void MarkUsed(string metaPath)
+    /// <summary>Removes an entry or manifest of unknown size under its shard's lock; the shard is recounted later.</summary>
+    private void RemoveFromShard(string key, string path) =>
+        _shards.Change<bool>(CacheShards.Of(key), () =>
+        {
+            RemovePath(path, aside: Layout.Staging);
+            return (true, null);
+        });
+
+    /// <summary>How old a last use may grow before a read records a new one: eviction orders by coarse times.</summary>
+    public static readonly TimeSpan UseResolution = TimeSpan.FromHours(1);
+
+    /// <summary>
+    /// An entry's or manifest's last use, for LRU eviction: its file's mtime, written only when it is
+    /// older than <see cref="UseResolution"/> (a stat per read; a write once an hour at most).
+    /// </summary>
+    private static void MarkUsed(string path)
     {
-        try { File.SetLastWriteTimeUtc(metaPath, DateTime.UtcNow); }
+        try
+        {
+            var now = DateTime.UtcNow;
+            if (now - File.GetLastWriteTimeUtc(path) > UseResolution) File.SetLastWriteTimeUtc(path, now);
+        }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
     }
 
@@ -226,16 +255,20 @@ public sealed class LocalStore(CacheLayout layout)
     }
 
     /// <summary>Removes what is at <paramref name="path"/>, a file or a folder (see <see cref="RemoveDirectory"/>).</summary>
-    internal static void RemovePath(string path)
+    internal static void RemovePath(string path, string? aside = null)
     {
         if (File.Exists(path)) AtomicFile.TryDelete(path);
-        else RemoveDirectory(path);
+        else RemoveDirectory(path, aside);
     }
 
-    /// <summary>Removes a folder so that no reader sees part of it: renamed away first, then deleted. False when it was not there.</summary>
-    internal static bool RemoveDirectory(string path)
+    /// <summary>
+    /// Removes a folder so that no reader sees part of it: renamed away first (beside it, or into
+    /// <paramref name="aside"/>, where an interrupted removal is collected with the staging leftovers),
+    /// then deleted. False when it was not there.
+    /// </summary>
+    internal static bool RemoveDirectory(string path, string? aside = null)
     {
-        string doomed = path + ".deleting." + Guid.NewGuid().ToString("N");
+        string doomed = Path.Join(aside ?? Path.GetDirectoryName(path), Path.GetFileName(path) + ".deleting." + Guid.NewGuid().ToString("N"));
         try { Directory.Move(path, doomed); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return false; }
         try { Directory.Delete(doomed, recursive: true); }
@@ -244,22 +277,15 @@ public sealed class LocalStore(CacheLayout layout)
     }
 
     /// <summary>
-    /// Collects what killed processes left behind: publications in staging, private depfiles
-    /// (<c>deps.&lt;pid&gt;.*.d</c>), probes, and half-written files (<c>*.&lt;pid&gt;.*.tmp</c>) beside
-    /// manifests and in the store. A leftover goes when the process its name holds is not running (and
-    /// it is two minutes old: a process in another pid namespace may share the cache), or when it is
-    /// older than <paramref name="olderThan"/>.
+    /// Collects what killed processes left behind: publications and interrupted removals in staging,
+    /// private depfiles (<c>deps.&lt;pid&gt;.*.d</c>), probes, and half-written files
+    /// (<c>*.&lt;pid&gt;.*.tmp</c>) in the store (beside manifests they are collected with their shard,
+    /// see <see cref="CacheShards"/>). Never walks the entries or manifests.
     /// </summary>
     public int CleanStaging(TimeSpan olderThan)
     {
         int removed = 0;
         var now = DateTime.UtcNow;
-        bool Abandoned(FileSystemInfo leftover)
-        {
-            var age = now - leftover.LastWriteTimeUtc;
-            if (age > olderThan) return true;
-            return age > TimeSpan.FromMinutes(2) && OwnerPid(leftover.Name) is { } pid && !Sessions.SessionManager.IsProcessAlive(pid);
-        }
         void Collect(string folder, string pattern, SearchOption depth)
         {
             if (!Directory.Exists(folder)) return;
@@ -267,7 +293,7 @@ public sealed class LocalStore(CacheLayout layout)
             {
                 foreach (var leftover in new DirectoryInfo(folder).EnumerateFileSystemInfos(pattern, depth))
                 {
-                    if (!Abandoned(leftover)) continue;
+                    if (!IsAbandoned(leftover, now, olderThan)) continue;
                     RemovePath(leftover.FullName);
                     removed++;
                 }
@@ -275,10 +301,20 @@ public sealed class LocalStore(CacheLayout layout)
             catch (Exception e) when (e is IOException or UnauthorizedAccessException) { } // collected next time
         }
         Collect(Layout.Staging, "*", SearchOption.TopDirectoryOnly);
-        Collect(Layout.Manifests, "*.tmp", SearchOption.AllDirectories);
         Collect(Layout.Store, "*.tmp", SearchOption.TopDirectoryOnly);
         Collect(Layout.Tools, "*.tmp", SearchOption.AllDirectories);
         return removed;
+    }
+
+    /// <summary>
+    /// A leftover goes when the process its name holds is not running (and it is two minutes old: a
+    /// process in another pid namespace may share the cache), or when it is older than <paramref name="olderThan"/>.
+    /// </summary>
+    internal static bool IsAbandoned(FileSystemInfo leftover, DateTime now, TimeSpan olderThan)
+    {
+        var age = now - leftover.LastWriteTimeUtc;
+        if (age > olderThan) return true;
+        return age > TimeSpan.FromMinutes(2) && OwnerPid(leftover.Name) is { } pid && !Sessions.SessionManager.IsProcessAlive(pid);
     }
 
     /// <summary>The process id in a leftover's name (<c>&lt;key&gt;.&lt;pid&gt;.&lt;guid&gt;</c>, <c>deps.&lt;pid&gt;.&lt;guid&gt;.d</c>, <c>&lt;file&gt;.&lt;pid&gt;.&lt;guid&gt;.tmp</c>).</summary>
@@ -292,9 +328,9 @@ public sealed class LocalStore(CacheLayout layout)
 
     // ---- helpers ---------------------------------------------------------------------------
 
-    private static CorruptEntryException Corrupt(string key, string dir, string why)
+    private CorruptEntryException Corrupt(string key, string dir, string why)
     {
-        RemovePath(dir);
+        RemoveFromShard(key, dir);
         return new CorruptEntryException($"cache entry {key} is corrupt ({why}) and was removed");
     }
 

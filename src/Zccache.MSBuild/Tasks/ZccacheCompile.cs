@@ -28,13 +28,6 @@ public sealed class ZccacheCompile : ZccacheTask, ICancelableTask
     public string CXX { get; set; } = "";
     public bool Enabled { get; set; } = true;
     public string SessionId { get; set; } = "";
-    /// <summary>
-    /// ZccacheStatsFile. Written with the session's totals so far after the compiles, so a build
-    /// that fails later (a link step, C# errors) still leaves the counts; the build's end overwrites
-    /// it with the finalized stats.
-    /// </summary>
-    public string StatsFile { get; set; } = "";
-
     /// <summary>ZccacheBaseDir: paths under it are keyed relative to it, so checkouts at different paths share entries.</summary>
     public string BaseDir { get; set; } = "";
     /// <summary>ZccachePrefixCommand: misses run as <c>&lt;prefix&gt; &lt;compiler&gt; &lt;args&gt;</c> (distcc, icecc); empty: none.</summary>
@@ -136,8 +129,6 @@ public sealed class ZccacheCompile : ZccacheTask, ICancelableTask
         }
         if (session?.Fault is { } fault)
             Warn(ZcCodes.SessionIoError, $"the session folder cannot be written ({fault}); the build summary will miss some compiles.");
-        else if (session is not null && !string.IsNullOrWhiteSpace(StatsFile))
-            WriteStatsFile(Path.GetFullPath(StatsFile, projectDir), session.Folder.Aggregate().Total);
         return !Log.HasLoggedErrors;
     }
 

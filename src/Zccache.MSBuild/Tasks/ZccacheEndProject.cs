@@ -49,24 +49,20 @@ public sealed class ZccacheEndProject : ZccacheProjectTask
     /// <summary>
     /// In a solution build, the solution's projects that use this package: the build is not over
     /// until each has started and finished. Outside a solution the entry project starts first and
-    /// finishes last, so no list is needed.
+    /// finishes last, so no list is needed. Lazy: project files are read only once every project
+    /// that started has finished, and only until one that uses the package is found not started.
     /// </summary>
     private IEnumerable<string> SolutionProjectsUsingZccache()
     {
         if (string.IsNullOrWhiteSpace(SolutionConfiguration)) return [];
-        try
-        {
-            return XElement.Parse(SolutionConfiguration).Elements("ProjectConfiguration")
-                .Where(e => !string.Equals((string?)e.Attribute("BuildProjectInSolution"), "False", StringComparison.OrdinalIgnoreCase))
-                .Select(e => (string?)e.Attribute("AbsolutePath"))
-                .OfType<string>()
-                .Where(UsesZccache)
-                .ToList();
-        }
-        catch (System.Xml.XmlException)
-        {
-            return [];
-        }
+        XElement solution;
+        try { solution = XElement.Parse(SolutionConfiguration); }
+        catch (System.Xml.XmlException) { return []; }
+        return solution.Elements("ProjectConfiguration")
+            .Where(e => !string.Equals((string?)e.Attribute("BuildProjectInSolution"), "False", StringComparison.OrdinalIgnoreCase))
+            .Select(e => (string?)e.Attribute("AbsolutePath"))
+            .OfType<string>()
+            .Where(UsesZccache);
     }
 
     private static bool UsesZccache(string projectPath)

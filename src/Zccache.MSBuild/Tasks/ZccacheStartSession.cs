@@ -24,6 +24,9 @@ public sealed class ZccacheStartSession : ZccacheTask
     /// <summary>ZccacheCacheSize: the budget the cache is trimmed to (at most once a minute, when a build starts).</summary>
     public string CacheSize { get; set; } = "";
 
+    /// <summary>ZccacheSessionsKept: how many ended sessions the cache keeps (see <see cref="SessionRetention"/>).</summary>
+    public string SessionsKept { get; set; } = "";
+
     /// <summary>One item: the session id, with <c>BuildId</c> and <c>Explicit</c> metadata. Empty when the cache cannot be used.</summary>
     [Output] public ITaskItem? Session { get; set; }
 
@@ -51,9 +54,10 @@ public sealed class ZccacheStartSession : ZccacheTask
             layout.EnsureCreated();
             var folder = new SessionFolder(layout, id);
             folder.EnsureCreated(Environment.ProcessId, isExplicit, Directory.GetCurrentDirectory(), journal, Profile);
-            SessionFolder.ReapAbandoned(layout, SessionManager.Process.IdleTimeout, SessionManager.IsProcessAlive);
-            new LocalStore(layout).CleanStaging(TimeSpan.FromHours(1));
-            TrimCache(layout);
+            long budget = Budget(layout);
+            if (BuildStart.Housekeeping(layout, budget, Kept()) is { EntriesRemoved: > 0 } trimmed)
+                Log.LogMessage(MessageImportance.Normal, "zccache: trimmed the cache from {0} to {1} (budget {2}): {3} entries removed",
+                    CacheBudget.Format(trimmed.SizeBefore), CacheBudget.Format(trimmed.SizeAfter), CacheBudget.Format(budget), trimmed.EntriesRemoved);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -69,17 +73,23 @@ public sealed class ZccacheStartSession : ZccacheTask
         return true;
     }
 
-    private void TrimCache(CacheLayout layout)
+    private long Budget(CacheLayout layout)
     {
-        long budget;
-        try { budget = CacheBudget.Resolve(CacheSize, layout.Root); }
+        try { return CacheBudget.Resolve(CacheSize, layout.Root); }
         catch (FormatException e)
         {
             Warn(ZcCodes.BadProperty, $"ZccacheCacheSize: {e.Message} Using the default.");
-            budget = CacheBudget.Default(layout.Root);
+            return CacheBudget.Default(layout.Root);
         }
-        if (Eviction.TrimIfDue(layout, budget, TimeSpan.FromMinutes(1)) is { EntriesRemoved: > 0 } trimmed)
-            Log.LogMessage(MessageImportance.Normal, "zccache: trimmed the cache from {0} to {1} (budget {2}): {3} entries removed",
-                CacheBudget.Format(trimmed.SizeBefore), CacheBudget.Format(trimmed.SizeAfter), CacheBudget.Format(budget), trimmed.EntriesRemoved);
+    }
+
+    private int Kept()
+    {
+        try { return SessionRetention.Resolve(SessionsKept); }
+        catch (FormatException e)
+        {
+            Warn(ZcCodes.BadProperty, $"ZccacheSessionsKept: {e.Message} Using {SessionRetention.DefaultKept}.");
+            return SessionRetention.DefaultKept;
+        }
     }
 }

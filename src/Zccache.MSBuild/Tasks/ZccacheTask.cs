@@ -93,13 +93,4 @@ public abstract class ZccacheTask : Microsoft.Build.Utilities.Task
         }
     }
 
-    /// <summary>Writes a stats file; a failure is a ZC1005 warning, never a failed build.</summary>
-    protected void WriteStatsFile(string path, Core.Sessions.FinalizedSessionStats stats)
-    {
-        try { Core.Reporting.StatsReport.WriteJson(path, stats); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            Warn(ZcCodes.StatsFileError, $"the stats file '{path}' cannot be written ({e.Message}).");
-        }
-    }
 }
