@@ -41,6 +41,10 @@ public class LocalStoreTests
         using var _ = dir;
         var entry = Entry() with { Outputs = [new("output", [7, 7]) { Executable = true }, new("depfile", [1])] };
         Assert.True(store.Publish(Key, entry));
+        // The bit is the meta's, not the stored files' modes (a file system without modes would lose or invent them).
+        string entryDir = store.Layout.EntryDir(Key);
+        File.SetUnixFileMode(Path.Join(entryDir, "out.output"), UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        File.SetUnixFileMode(Path.Join(entryDir, "out.depfile"), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         var local = store.Read(Key)!;
         Assert.True(local.Output("output")!.Executable);
         Assert.False(local.Output("depfile")!.Executable);

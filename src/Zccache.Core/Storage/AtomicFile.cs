@@ -31,14 +31,11 @@ public static class AtomicFile
         }
     }
 
-    /// <summary>
-    /// A new file (never an existing one), owner-only unless <paramref name="ownerOnly"/> is false; with
-    /// <paramref name="executable"/>, runnable by its owner too (a stored program or shared library).
-    /// </summary>
-    public static FileStream CreateNew(string path, bool ownerOnly = true, bool executable = false)
+    /// <summary>A new file (never an existing one), owner-only unless <paramref name="ownerOnly"/> is false.</summary>
+    public static FileStream CreateNew(string path, bool ownerOnly = true)
     {
         var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
-        if (ownerOnly && !OperatingSystem.IsWindows()) options.UnixCreateMode = executable ? OwnerOnlyFile | UnixFileMode.UserExecute : OwnerOnlyFile;
+        if (ownerOnly && !OperatingSystem.IsWindows()) options.UnixCreateMode = OwnerOnlyFile;
         return new FileStream(path, options);
     }
 

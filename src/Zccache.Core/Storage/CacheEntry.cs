@@ -23,7 +23,7 @@ public sealed record EntryOutput(string Name, byte[] Data)
 
     /// <summary>
     /// The compiler or linker wrote it executable (a program, a shared library, a build script): the store keeps the
-    /// bit as the file's own mode (locally) or in the entry's name (remotely), and delivery gives it back.
+    /// bit in the entry's digest-checked meta (locally) or in the entry's name (remotely), and delivery gives it back.
     /// </summary>
     public bool Executable { get; init; }
 

@@ -29,10 +29,7 @@ public static class FileDelivery
             using (var target = new FileStream(temp, options))
             {
                 if (storedFile is not null && OperatingSystem.IsLinux() && !s_reflinkUnsupported)
-                {
                     cloned = TryReflink(storedFile, target);
-                    if (!cloned) s_reflinkUnsupported = true;
-                }
                 if (!cloned) target.Write(verifiedBytes);
             }
             if (cloned && new FileInfo(temp).Length != verifiedBytes.LongLength)
@@ -65,7 +62,8 @@ public static class FileDelivery
 
     private const ulong FICLONE = 0x40049409;
 
-    // Set once a clone fails (the file system cannot reflink): later deliveries skip the attempt.
+    // Set once the clone itself fails (the file system cannot reflink): later deliveries skip the attempt. A stored file
+    // that cannot be opened (evicted meanwhile) says nothing about the file system.
     private static volatile bool s_reflinkUnsupported;
 
     [DllImport("libc", SetLastError = true)]
@@ -73,13 +71,17 @@ public static class FileDelivery
 
     private static bool TryReflink(string source, FileStream target)
     {
-        try
+        FileStream src;
+        try { src = new FileStream(source, FileMode.Open, FileAccess.Read, FileShare.Read); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return false; } // gone meanwhile: copy this once
+        using (src)
         {
-            using var src = new FileStream(source, FileMode.Open, FileAccess.Read, FileShare.Read);
-            return ioctl(target.SafeFileHandle.DangerousGetHandle(), FICLONE, src.SafeFileHandle.DangerousGetHandle()) == 0;
-        }
-        catch (Exception e) when (e is IOException or EntryPointNotFoundException or DllNotFoundException)
-        {
+            try
+            {
+                if (ioctl(target.SafeFileHandle.DangerousGetHandle(), FICLONE, src.SafeFileHandle.DangerousGetHandle()) == 0) return true;
+            }
+            catch (Exception e) when (e is EntryPointNotFoundException or DllNotFoundException) { }
+            s_reflinkUnsupported = true;
             return false;
         }
     }

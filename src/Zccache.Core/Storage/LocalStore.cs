@@ -107,9 +107,8 @@ public sealed class LocalStore(CacheLayout layout)
             bool isOutput = name.StartsWith(OutputPrefix, StringComparison.Ordinal) && EntryOutput.IsValidName(name[OutputPrefix.Length..]);
             if (!isOutput && name is not ("stdout" or "stderr")) throw Corrupt(artifactKey, dir, $"unknown file {name}");
             byte[] data;
-            bool executable;
             string path = Path.Join(dir, name);
-            try { (data, executable) = ReadWithMode(path); }
+            try { data = File.ReadAllBytes(path); }
             catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
             {
                 if (!Directory.Exists(dir)) return null; // evicted while we read it: a miss, not a corruption
@@ -118,7 +117,7 @@ public sealed class LocalStore(CacheLayout layout)
             catch (UnauthorizedAccessException) when (Directory.Exists(path)) { throw Corrupt(artifactKey, dir, $"{name} is a folder"); }
             if (data.LongLength != info.Size || ContentHash.Of(data).Hex != info.Sha256)
                 throw Corrupt(artifactKey, dir, $"{name} does not match its digest");
-            if (isOutput) outputs.Add(new EntryOutput(name[OutputPrefix.Length..], data) { PathInStore = path, Executable = executable });
+            if (isOutput) outputs.Add(new EntryOutput(name[OutputPrefix.Length..], data) { PathInStore = path, Executable = info.Executable });
             else files[name] = data;
         }
         return new CacheEntry
@@ -129,19 +128,6 @@ public sealed class LocalStore(CacheLayout layout)
             ExitCode = meta.ExitCode,
             CompileDurationNs = meta.DurationNs,
         };
-    }
-
-    /// <summary>A stored file's bytes and whether it is executable, from one open (an evictor may remove it meanwhile).</summary>
-    private static (byte[] Data, bool Executable) ReadWithMode(string path)
-    {
-        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 1);
-        bool executable = !OperatingSystem.IsWindows() && (File.GetUnixFileMode(file.SafeFileHandle) & UnixFileMode.UserExecute) != 0;
-        long length = file.Length;
-        if (length > Array.MaxLength) throw new IOException($"{path} is too large");
-        byte[] data = new byte[length];
-        int read = file.ReadAtLeast(data, data.Length, throwOnEndOfStream: false);
-        if (read < data.Length) Array.Resize(ref data, read); // shorter than its digest says: corrupt, found by the caller
-        return (data, executable);
     }
 
     /// <summary>
@@ -174,8 +160,8 @@ public sealed class LocalStore(CacheLayout layout)
             void Put(string name, byte[]? data, bool executable = false)
             {
                 if (data is null) return;
-                using (var f = AtomicFile.CreateNew(Path.Join(staging, name), executable: executable)) f.Write(data);
-                files[name] = new EntryFile(data.LongLength, ContentHash.Of(data).Hex);
+                using (var f = AtomicFile.CreateNew(Path.Join(staging, name))) f.Write(data);
+                files[name] = new EntryFile(data.LongLength, ContentHash.Of(data).Hex, executable);
                 bytes += data.LongLength;
             }
             foreach (EntryOutput output in entry.Outputs)
@@ -356,7 +342,8 @@ public sealed class LocalStore(CacheLayout layout)
         return meta;
     }
 
-    private sealed record EntryFile(long Size, string Sha256);
+    /// <summary>A stored file: its size and digest, and whether it is delivered executable (in the meta, which its digest covers, not in the file's mode, which a file system without modes would lose or invent).</summary>
+    private sealed record EntryFile(long Size, string Sha256, bool Executable);
 
     /// <summary>
     /// An entry's description, as a few lines of text (no JSON: its first use in a process costs
@@ -367,6 +354,7 @@ public sealed class LocalStore(CacheLayout layout)
     /// exit_code 0
     /// duration_ns 812000000
     /// file out.object 6816 &lt;sha256&gt;
+    /// file out.output 16440 &lt;sha256&gt; x          (x: delivered executable)
     /// </code>
     /// </summary>
     private sealed record EntryMeta(string Key, int ExitCode, long DurationNs, SortedDictionary<string, EntryFile> Files)
@@ -379,7 +367,8 @@ public sealed class LocalStore(CacheLayout layout)
                 .Append("key ").Append(Key).Append('\n')
                 .Append("exit_code ").Append(ExitCode).Append('\n')
                 .Append("duration_ns ").Append(DurationNs).Append('\n');
-            foreach (var (name, file) in Files) text.Append("file ").Append(name).Append(' ').Append(file.Size).Append(' ').Append(file.Sha256).Append('\n');
+            foreach (var (name, file) in Files)
+                text.Append("file ").Append(name).Append(' ').Append(file.Size).Append(' ').Append(file.Sha256).Append(file.Executable ? " x\n" : "\n");
             return Encoding.UTF8.GetBytes(text.ToString());
         }
 
@@ -394,8 +383,9 @@ public sealed class LocalStore(CacheLayout layout)
             foreach (string line in lines.Skip(4))
             {
                 string[] parts = line.Split(' ');
-                if (parts.Length != 4 || parts[0] != "file" || !long.TryParse(parts[2], out long size) || !ContentHash.IsValidHex(parts[3])) return null;
-                files[parts[1]] = new EntryFile(size, parts[3]);
+                if (parts.Length is not (4 or 5) || (parts.Length == 5 && parts[4] != "x") || parts[0] != "file"
+                    || !long.TryParse(parts[2], out long size) || !ContentHash.IsValidHex(parts[3])) return null;
+                files[parts[1]] = new EntryFile(size, parts[3], parts.Length == 5);
             }
             return new EntryMeta(key, exitCode, durationNs, files);
         }
