@@ -54,6 +54,14 @@ public sealed class ZccacheStartSession : ZccacheTask
             layout.EnsureCreated();
             var folder = new SessionFolder(layout, id);
             folder.EnsureCreated(Environment.ProcessId, isExplicit, Directory.GetCurrentDirectory(), journal, Profile);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Warn(ZcCodes.CacheDirUnusable, $"the cache directory '{layout.Root}' cannot be used ({e.Message}); compiling without the cache.");
+            return true; // no session: compiles run plainly
+        }
+        try
+        {
             long budget = Budget(layout);
             if (BuildStart.Housekeeping(layout, budget, Kept()) is { EntriesRemoved: > 0 } trimmed)
                 Log.LogMessage(MessageImportance.Normal, "zccache: trimmed the cache from {0} to {1} (budget {2}): {3} entries removed",
@@ -61,8 +69,8 @@ public sealed class ZccacheStartSession : ZccacheTask
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            Warn(ZcCodes.CacheDirUnusable, $"the cache directory '{layout.Root}' cannot be used ({e.Message}); compiling without the cache.");
-            return true; // no session: compiles run plainly
+            // Housekeeping racing a `zccache clear` or a hand-deleted folder: next build's turn; this one keeps its cache.
+            Warn(ZcCodes.CacheIoError, $"cleaning up the cache directory '{layout.Root}' failed ({e.Message}); it is tried again at the next build.");
         }
 
         var item = new TaskItem(id.ToString());
