@@ -52,7 +52,14 @@ public sealed class ZccacheCargo : Microsoft.Build.Utilities.Task
         }
         string profile = crate.GetMetadata("Profile").Trim();
         if (profile.Length == 0) profile = Configuration.Equals("Release", StringComparison.OrdinalIgnoreCase) ? "release" : "dev";
-        if (!CargoBuild.IsKnownProfile(profile, File.ReadAllText(manifest)))
+        string manifestText;
+        try { manifestText = File.ReadAllText(manifest); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Log.LogError(null, ZcCodes.CrateNotFound, null, ProjectFile, 0, 0, 0, 0, "CargoCrate '{0}': {1} cannot be read ({2}).", crate.ItemSpec, manifest, e.Message);
+            return [];
+        }
+        if (!CargoBuild.IsKnownProfile(profile, manifestText))
         {
             Log.LogError(null, ZcCodes.BadProperty, null, ProjectFile, 0, 0, 0, 0,
                 "CargoCrate '{0}': Profile '{1}' is not {2} or a [profile.{1}] of the manifest.", crate.ItemSpec, profile, string.Join(", ", CargoBuild.BuiltInProfiles));
@@ -86,7 +93,7 @@ public sealed class ZccacheCargo : Microsoft.Build.Utilities.Task
     }
 
     /// <summary>This node's environment (the session's RUSTC_WRAPPER and ZCCACHE_* in it), with the target folder under obj/
-    /// and incremental compilation off unless the user set it (rustc's incremental compiles cannot be cached).</summary>
+    /// and incremental compilation off unless the user set it (its state under obj/ goes with every clean; the cache serves the crates).</summary>
     private static Dictionary<string, string> Environment(string targetDir)
     {
         var env = new Dictionary<string, string>(StringComparer.Ordinal);
