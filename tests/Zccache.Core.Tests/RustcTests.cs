@@ -69,6 +69,8 @@ public class RustcTests : IDisposable
     [InlineData(NonCacheableReason.UnsupportedOption, "-C", "split-debuginfo=packed")]
     [InlineData(NonCacheableReason.UnsupportedOption, "-C", "save-temps")]
     [InlineData(NonCacheableReason.UnsupportedOption, "-C", "link-arg=-Wl,-Map=out.map")]
+    [InlineData(NonCacheableReason.UnsupportedOption, "-Z", "pre-link-arg=-Wl,-Map=out.map")]
+    [InlineData(NonCacheableReason.UnsupportedOption, "-Zpre-link-args=-Wl,-Map=out.map")]
     [InlineData(NonCacheableReason.CrateType, "--crate-type", "bin", "--target", "x86_64-pc-windows-msvc")]
     [InlineData(NonCacheableReason.UnsupportedOption, "--crate-type", "bin", "-C", "linker=rust-lld")]
     [InlineData(NonCacheableReason.MissingInput, "--extern", "dep=/nonexistent/libdep.rlib")]

@@ -113,6 +113,9 @@ public static partial class RustcCommandLine
                     }
                     break;
                 }
+                // Nightly's own linker arguments: what they make the linker write, the entry would not hold.
+                case "-Z" when value!.StartsWith("pre-link-arg", StringComparison.Ordinal):
+                    return (null, new NonCacheable(NonCacheableReason.UnsupportedOption, "-Z " + value));
                 case "-L": linkSearch.Add(value!); break;
                 case "-l": staticLibs.AddRange(StaticLibrary(value!)); break;
                 case "--extern":
