@@ -238,16 +238,20 @@ public sealed class ClCompileBuildTests(PackageFeed feed) : IDisposable
     public void A_full_disk_under_the_cache_warns_and_the_build_still_succeeds()
     {
         App();
-        // A real full disk: a 64 KiB tmpfs as the cache. Needs root (as CI and this project's machines run).
-        string tiny = _ws["tiny"];
+        // A real full disk: a small tmpfs as the cache. Needs root (as CI and this project's machines run).
+        string tiny = _ws["tiny"], cache = Path.Join(_ws["tiny"], "cache");
         Directory.CreateDirectory(tiny);
-        var mount = Dotnet.Run(_ws.Root, ["-t", "tmpfs", "-o", "size=64k", "tmpfs", tiny], new(), "mount");
+        var mount = Dotnet.Run(_ws.Root, ["-t", "tmpfs", "-o", "size=4m", "tmpfs", tiny], new(), "mount");
         Assert.True(mount.ExitCode == 0, "mount failed (the test needs root): " + mount.Output);
         try
         {
-            // Fill it so that the cache opens but storing entries runs out of space.
-            File.WriteAllBytes(Path.Join(tiny, "filler"), new byte[44 * 1024]);
-            var r = _ws.Build("app/app.csproj", "-p:ZccacheCacheDir=" + Path.Join(tiny, "cache"));
+            // A cache that opens (its folders and shard counters made by a first build, whose entries are then
+            // dropped), on a disk then filled so that a session still starts but storing entries runs out of space.
+            Assert.True(_ws.Build("app/app.csproj", "-p:ZccacheCacheDir=" + cache).Succeeded);
+            foreach (string dir in new[] { "v1/entries", "v1/manifests", "sessions" }) Directory.Delete(Path.Join(cache, dir), recursive: true);
+            _ws.Delete("app/obj");
+            File.WriteAllBytes(Path.Join(tiny, "filler"), new byte[new DriveInfo(tiny).AvailableFreeSpace - 24 * 1024]);
+            var r = _ws.Build("app/app.csproj", "-p:ZccacheCacheDir=" + cache);
             Assert.True(r.Succeeded, r.Output);
             Assert.True(r.Output.Contains("warning ZC1002"), r.Output); // storing failed; the compiles ran
             Assert.Equal(4, _ws.Objects(ObjDir).Count);
