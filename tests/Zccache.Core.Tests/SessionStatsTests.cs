@@ -147,8 +147,10 @@ public class SessionStatsTests
         var folder = new SessionFolder(layout, id);
         folder.EnsureCreated(Environment.ProcessId, isExplicit: false, dir.Path);
         folder.Append(new CompileOutcome { Kind = OutcomeKind.Miss, Source = "/a.c", Project = "/p/a.csproj", Bytes = 100 });
-        // Another process's file, written as that process would (one JSON object a line), with a torn last line.
+        // Another process's file, written as that process would (one JSON object a line), with a torn last line and
+        // a line of an outcome this version does not know (a newer launcher in the same session): both skipped.
         File.WriteAllText(Path.Join(folder.Path, "outcomes", "99999-x.jsonl"),
+            "{\"outcome\":\"some_future_outcome\",\"source\":\"/c.c\"}\n" +
             "{\"outcome\":\"hit\",\"source\":\"/b.c\",\"project\":\"/p/b.csproj\",\"latency_ns\":1000000,\"original_ns\":51000000,\"bytes\":7}\n" +
             "{\"outcome\":\"non_cacheable\",\"reason\":\"linking\",\"project\":\"/p/b.csproj\"}\n{\"outcome\":\"hi");
         var (total, perProject, _) = folder.Aggregate();

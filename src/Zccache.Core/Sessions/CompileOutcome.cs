@@ -26,7 +26,9 @@ public sealed record CompileOutcome
     public string KindName
     {
         get => Compilers.NonCacheable.ToSnake(Kind.ToString());
-        init => Kind = Enum.Parse<OutcomeKind>(value.Replace("_", ""), ignoreCase: true);
+        // An outcome this version does not know (a newer process in the same session) makes the line unreadable, never a crash.
+        init => Kind = Enum.TryParse(value.Replace("_", ""), ignoreCase: true, out OutcomeKind kind) && Enum.IsDefined(kind) ? kind
+            : throw new System.Text.Json.JsonException($"unknown outcome '{value}'");
     }
     [JsonIgnore] public Step Step { get; init; }
 
