@@ -1,6 +1,6 @@
 // zccache: its own commands, or the launcher form `zccache <compiler> [args…]` (Zccache.Core.Commands).
 using Zccache.Cli;
-using Zccache.Core.Commands;
+using Zccache.Cli.Commands;
 using Zccache.Core.Hashing;
 
 Sha256.Implementation = () => new ManagedSha256();

@@ -74,13 +74,6 @@ public class LinkCacheTests : IDisposable
         Assert.Equal((0L, 0L, 0L, 1L, 1L, 0L), (stats.Compilations, stats.Hits, stats.Misses, stats.LinkHits, stats.LinkMisses, stats.LinkUpToDate));
         Assert.Null(stats.HitRate);
         Assert.Contains("\"outcome\":\"link_hit\"", System.Text.Encoding.UTF8.GetString(Journal.Line(warm.Outcome, "sid", profile: false)));
-        // zccache analyze reads the journal the same way: the link miss is a reason, the link hit no compile.
-        string journal = _dir.Write("journal.jsonl", System.Text.Encoding.UTF8.GetString([.. Journal.Line(cold.Outcome, "sid", false), .. Journal.Line(warm.Outcome, "sid", false)]));
-        var stdout = new MemoryStream();
-        Assert.Equal(0, Commands.AnalyzeCommand.Run([journal], new Commands.Output(stdout, new MemoryStream())));
-        string analysis = System.Text.Encoding.UTF8.GetString(stdout.ToArray());
-        Assert.Contains("2 compiles: 1 link_hit, 1 link_miss", analysis);
-        Assert.Matches(@"\n +1  link_miss +context_not_found\n", analysis);
         // The session folder's outcome line keeps the step.
         var read = System.Text.Json.JsonSerializer.Deserialize<CompileOutcome>(warm.Outcome.ToJsonLine());
         Assert.Equal((Step.Link, OutcomeKind.Hit), (read!.Step, read.Kind));

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Zccache.Core.Commands;
 using Zccache.Core.Reporting;
 using Zccache.Core.Sessions;
 
@@ -43,7 +42,7 @@ public class ReportTests : IDisposable
 
     [Fact]
     public void The_session_end_text_matches_its_golden_file() =>
-        Assert.Equal(Golden("session-end.txt"), SessionCommands.Text(Stats(38, 2, 1, 31_200, linkHits: 1), "ended"));
+        Assert.Equal(Golden("session-end.txt"), StatsReport.Text(Stats(38, 2, 1, 31_200, linkHits: 1), "ended"));
 
     [Fact]
     public void A_huge_miss_list_keeps_the_summary_under_the_limit()

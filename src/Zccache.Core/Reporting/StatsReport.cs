@@ -1,3 +1,4 @@
+using System.Text;
 using System.Globalization;
 using System.Text.Json;
 using Zccache.Core.Sessions;
@@ -35,6 +36,23 @@ public static class StatsReport
     /// <summary>"saved 31.2 s of compile time (~15.6 s wall)": the compile time the hits avoided, and what it is worth in wall time.</summary>
     public static string Saved(FinalizedSessionStats s) =>
         string.Format(CultureInfo.InvariantCulture, "saved {0:0.0} s of compile time (~{1:0.0} s wall)", s.TimeSavedMs / 1000.0, s.WallTimeSavedMs / 1000.0);
+
+    /// <summary>The finalized stats as text, one field per line.</summary>
+    public static string Text(FinalizedSessionStats s, string state)
+    {
+        var c = CultureInfo.InvariantCulture;
+        var text = new StringBuilder();
+        text.Append(c, $"session {s.SessionId} ({state})\n");
+        text.Append(c, $"  compilations   {s.Compilations}\n");
+        text.Append(c, $"  hits           {s.Hits}\n");
+        text.Append(c, $"  misses         {s.Misses}\n");
+        text.Append(c, $"  non-cacheable  {s.NonCacheable}\n");
+        text.Append(c, $"  cached errors  {s.ErrorsCached}\n");
+        text.Append(c, $"  hit rate       {(s.HitRate is { } r ? (r * 100).ToString("0.0", c) + "%" : "-")}\n");
+        if (s.HasLinks) text.Append(c, $"  links          {Links(s)}\n");
+        text.Append(c, $"  time saved     {(s.TimeSavedMs / 1000.0).ToString("0.0", c)} s\n");
+        return text.ToString();
+    }
 
     /// <summary>The stats file: the finalized stats with the documented snake_case field names.</summary>
     public static string Json(FinalizedSessionStats s) => JsonSerializer.Serialize(s, Storage.CoreJson.Indented.FinalizedSessionStats);

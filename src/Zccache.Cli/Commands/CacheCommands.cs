@@ -1,7 +1,7 @@
 using Zccache.Core.Diagnostics;
 using Zccache.Core.Storage;
 
-namespace Zccache.Core.Commands;
+namespace Zccache.Cli.Commands;
 
 /// <summary><c>zccache trim</c> (down to the budget, least recently used first) and <c>zccache clear</c> (every entry).</summary>
 public static class CacheCommands

@@ -1,7 +1,7 @@
 using System.Text;
-using Zccache.Core.Pipeline;
+using Zccache.Cli.Launching;
 
-namespace Zccache.Core.Commands;
+namespace Zccache.Cli.Commands;
 
 /// <summary>
 /// The <c>zccache</c> command line: its own commands (<c>session-start</c>, <c>session-stats</c>,

@@ -7,7 +7,7 @@ using Zccache.Core.Reporting;
 using Zccache.Core.Sessions;
 using Zccache.Core.Storage;
 
-namespace Zccache.Core.Commands;
+namespace Zccache.Cli.Commands;
 
 /// <summary>
 /// <c>session-start</c>, <c>session-stats</c>, <c>session-end</c>: explicit sessions for a CI job.
@@ -54,7 +54,7 @@ public static class SessionCommands
         bool json = Output.Flag(args, "--json");
         if (Find(args, output, out var folder) is { } failed) return failed;
         var stats = folder!.ReadFinal() ?? folder.Aggregate().Total;
-        return output.Out(json ? StatsReport.Json(stats) : Text(stats, folder.IsEnded ? "ended" : "running"));
+        return output.Out(json ? StatsReport.Json(stats) : StatsReport.Text(stats, folder.IsEnded ? "ended" : "running"));
     }
 
     public static int End(List<string> args, Output output)
@@ -73,7 +73,7 @@ public static class SessionCommands
             foreach (string line in ci.OutputLines) { if (json) output.Err(line); else output.Out(line); }
             foreach (var d in ci.Diagnostics) output.Err($"zccache: warning {d.Code}: {d.Message}");
         }
-        return output.Out(json ? StatsReport.Json(stats) : Text(stats, alreadyEnded ? "already ended" : "ended"));
+        return output.Out(json ? StatsReport.Json(stats) : StatsReport.Text(stats, alreadyEnded ? "already ended" : "ended"));
     }
 
     private const string Usage = "usage: zccache session-start [--stats] [--journal <file.jsonl>] [--profile] [--json] | session-stats <id> [--json] | session-end <id> [--json]";
@@ -88,23 +88,6 @@ public static class SessionCommands
         folder = new SessionFolder(layout, id);
         if (!folder.Exists) return output.Error(ZcCodes.UnknownSession, $"no session {id} in {layout.Root}.");
         return null;
-    }
-
-    /// <summary>The finalized stats as text, one field per line.</summary>
-    public static string Text(FinalizedSessionStats s, string state)
-    {
-        var c = CultureInfo.InvariantCulture;
-        var text = new StringBuilder();
-        text.Append(c, $"session {s.SessionId} ({state})\n");
-        text.Append(c, $"  compilations   {s.Compilations}\n");
-        text.Append(c, $"  hits           {s.Hits}\n");
-        text.Append(c, $"  misses         {s.Misses}\n");
-        text.Append(c, $"  non-cacheable  {s.NonCacheable}\n");
-        text.Append(c, $"  cached errors  {s.ErrorsCached}\n");
-        text.Append(c, $"  hit rate       {(s.HitRate is { } r ? (r * 100).ToString("0.0", c) + "%" : "-")}\n");
-        if (s.HasLinks) text.Append(c, $"  links          {StatsReport.Links(s)}\n");
-        text.Append(c, $"  time saved     {(s.TimeSavedMs / 1000.0).ToString("0.0", c)} s\n");
-        return text.ToString();
     }
 
     /// <summary>A small JSON object written by hand (no serializer: this runs in the NativeAOT launcher too).</summary>

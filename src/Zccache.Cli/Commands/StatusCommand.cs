@@ -1,9 +1,10 @@
 using System.Globalization;
 using System.Text;
+using Zccache.Core.Diagnostics;
 using Zccache.Core.Sessions;
 using Zccache.Core.Storage;
 
-namespace Zccache.Core.Commands;
+namespace Zccache.Cli.Commands;
 
 /// <summary><c>zccache status</c>: the cache directory, its entries and size, its budget, and the totals of every session it has seen.</summary>
 public static class StatusCommand
@@ -11,11 +12,11 @@ public static class StatusCommand
     public static int Run(List<string> args, Output output)
     {
         bool json = Output.Flag(args, "--json");
-        if (args.Count > 0) return output.Error(Diagnostics.ZcCodes.BadArguments, $"unexpected '{args[0]}'. usage: zccache status [--json]", 2);
+        if (args.Count > 0) return output.Error(ZcCodes.BadArguments, $"unexpected '{args[0]}'. usage: zccache status [--json]", 2);
         var layout = new CacheLayout(CacheLayout.DefaultRoot());
         long budget;
         try { budget = CacheBudget.Resolve(null, layout.Root); }
-        catch (FormatException e) { return output.Error(Diagnostics.ZcCodes.BadArguments, "ZCCACHE_CACHE_SIZE: " + e.Message, 2); }
+        catch (FormatException e) { return output.Error(ZcCodes.BadArguments, "ZCCACHE_CACHE_SIZE: " + e.Message, 2); }
 
         var (bytes, entries) = Directory.Exists(layout.Store) ? Eviction.Usage(layout) : (0, 0);
 

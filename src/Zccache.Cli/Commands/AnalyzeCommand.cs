@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Zccache.Core.Diagnostics;
 
-namespace Zccache.Core.Commands;
+namespace Zccache.Cli.Commands;
 
 /// <summary>
 /// <c>zccache analyze &lt;journal.jsonl&gt;</c>: what a journal says about a build: the outcomes,

@@ -1,10 +1,11 @@
 using System.Text;
 using Zccache.Core.Compilers;
+using Zccache.Core.Pipeline;
 using Zccache.Core.Diagnostics;
 using Zccache.Core.Sessions;
 using Zccache.Core.Storage;
 
-namespace Zccache.Core.Pipeline;
+namespace Zccache.Cli.Launching;
 
 /// <summary>
 /// <c>zccache &lt;compiler&gt; [args…]</c>: the launcher form, as ccache's, cargo's
@@ -39,7 +40,7 @@ public static class Launcher
             Compiler = argv[first],
             Arguments = argv.Skip(first + 1).ToList(),
             WorkingDirectory = Environment.CurrentDirectory,
-            BaseDir = Paths.BaseDir.From(Environment.GetEnvironmentVariable("ZCCACHE_BASEDIR")),
+            BaseDir = Zccache.Core.Paths.BaseDir.From(Environment.GetEnvironmentVariable("ZCCACHE_BASEDIR")),
         };
         bool disabled = Environment.GetEnvironmentVariable("ZCCACHE_DISABLE") is "1" or "true";
         if (!disabled) invocation = invocation with { PrefixCommand = CompileInvocation.SplitPrefix(Environment.GetEnvironmentVariable("ZCCACHE_PREFIX_COMMAND")) };
@@ -49,15 +50,15 @@ public static class Launcher
             return CompilerProcess.RunInheritingStreams(query, invocation.Arguments, invocation.WorkingDirectory);
 
         var diagnostics = new List<Diagnostic>();
-        Storage.Remote.RemoteStore? remote = null;
-        try { remote = disabled ? null : Storage.Remote.RemoteStore.FromEnvironment(Environment.GetEnvironmentVariable); }
+        Zccache.Core.Storage.Remote.RemoteStore? remote = null;
+        try { remote = disabled ? null : Zccache.Core.Storage.Remote.RemoteStore.FromEnvironment(Environment.GetEnvironmentVariable); }
         catch (FormatException e) { diagnostics.Add(new Diagnostic(ZcCodes.BadProperty, $"ZCCACHE_REMOTE: {e.Message} Going on with the local cache only.")); }
         var cache = disabled ? CompileCache.Disabled() : CompileCache.Open(CacheLayout.DefaultRoot(), probe: false, remote: remote);
         diagnostics.AddRange(cache.StartupDiagnostics);
         SessionRecorder? session = cache.IsEnabled ? JoinSession(cache.Layout!, diagnostics) : null;
 
         CompileResult result = cache.Compile(invocation, session);
-        if (result.Outcome is { Kind: Sessions.OutcomeKind.Miss, Bytes: > 0 }) TrimIfDue(cache.Layout!);
+        if (result.Outcome is { Kind: OutcomeKind.Miss, Bytes: > 0 }) TrimIfDue(cache.Layout!);
         stdout.Write(result.Stdout);
         stdout.Flush();
         stderr.Write(result.Stderr);

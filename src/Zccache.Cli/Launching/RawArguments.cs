@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 using System.Text;
 using Zccache.Core.Diagnostics;
 
-namespace Zccache.Core.Pipeline;
+namespace Zccache.Cli.Launching;
 
 /// <summary>
 /// The launcher's arguments as bytes, for the rare call whose arguments are not valid UTF-8:
