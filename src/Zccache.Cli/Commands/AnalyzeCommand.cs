@@ -118,10 +118,11 @@ public static class AnalyzeCommand
         return output.Out(text.ToString());
     }
 
-    /// <summary>The journal's lines; a torn or foreign line is skipped and counted.</summary>
+    /// <summary>The journal's lines; a torn or foreign line is skipped and counted, a launcher call written twice read once.</summary>
     private static (List<Entry>, int Skipped) Read(string path)
     {
         var entries = new List<Entry>();
+        var calls = new HashSet<string>(StringComparer.Ordinal);
         int skipped = 0;
         foreach (string line in File.ReadLines(path))
         {
@@ -132,6 +133,7 @@ public static class AnalyzeCommand
                 var root = doc.RootElement;
                 string? Str(string name) => root.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
                 string outcome = Str("outcome") ?? throw new JsonException("no outcome");
+                if (Str("call") is { } call && !calls.Add(call)) continue;
                 string? reason = Str("miss_reason");
                 string? detail = Str("non_cacheable_reason") ?? Str("changed_input");
                 long latency = root.TryGetProperty("latency_ns", out var l) && l.TryGetInt64(out long ns) ? ns : 0;

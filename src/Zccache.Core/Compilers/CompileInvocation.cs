@@ -20,6 +20,11 @@ public sealed record CompileInvocation
     /// the real compiler's; a hit never starts it. Empty: none.
     /// </summary>
     public IReadOnlyList<string> PrefixCommand { get; init; } = [];
+    /// <summary>
+    /// A launcher call's id: the resident server and a launcher that does the call itself after losing the server
+    /// record it under this one id, and the session counts it once. Null: a call of its own.
+    /// </summary>
+    public string? CallId { get; init; }
 
     /// <summary>The prefix command's words, split as a shell splits a command line; none for empty text.</summary>
     public static IReadOnlyList<string> SplitPrefix(string? text) =>

@@ -29,6 +29,8 @@ public static class ZcCodes
     public const string LauncherUnusable = "ZC1006";
     /// <summary>The prefix command (ZccachePrefixCommand: distcc, icecc) cannot be started: compiles run locally without it.</summary>
     public const string PrefixNotRunnable = "ZC1010";
+    /// <summary>The launcher's resident server failed a call (gone mid-call, another protocol, no answer): the launcher did the call itself.</summary>
+    public const string ServerFailed = "ZC1011";
     /// <summary>ZccacheSessionId / ZCCACHE_SESSION_ID is not a UUID: a new session is started instead.</summary>
     public const string BadSessionId = "ZC2001";
     /// <summary>A property has a value that cannot be used (e.g. ZccacheParallelism): the default is used.</summary>

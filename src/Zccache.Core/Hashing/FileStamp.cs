@@ -21,6 +21,14 @@ public readonly record struct FileStamp(long Size, long MtimeNs, long CtimeNs, u
         return new FileStamp(info.Length, info.LastWriteTimeUtc.Ticks * 100, 0, 0);
     }
 
+    /// <summary>The inode of any kind of file (a socket, a folder), or null when there is none (Linux only).</summary>
+    public static unsafe ulong? InodeOf(string path)
+    {
+        if (!OperatingSystem.IsLinux()) return null;
+        byte* buf = stackalloc byte[256];
+        return statx(AtFdCwd, path, 0, StatxBasicStats, buf) == 0 ? *(ulong*)(buf + 32) : null;
+    }
+
     private const int AtFdCwd = -100;
     private const uint StatxBasicStats = 0x7ff;
 

@@ -87,15 +87,25 @@ public sealed class CompileCache
         return result;
     }
 
-    private CompileResult Compile(CompileInvocation invocation, SessionRecorder? session, ObjectRecord? record)
+    private CompileResult Compile(CompileInvocation invocation, SessionRecorder? session, ObjectRecord? record) =>
+        Served(invocation, session, record, hitsOnly: false)!;
+
+    /// <summary>
+    /// The call served from the cache, or null when it is not a hit (a miss, a call that cannot be cached, a fault):
+    /// then nothing was run, recorded or written, and the caller compiles it through <see cref="Compile(CompileInvocation, SessionRecorder?)"/>.
+    /// What the resident server does for launchers.
+    /// </summary>
+    public CompileResult? ServeHit(CompileInvocation invocation, SessionRecorder? session) => Served(invocation, session, null, hitsOnly: true);
+
+    private CompileResult? Served(CompileInvocation invocation, SessionRecorder? session, ObjectRecord? record, bool hitsOnly)
     {
         if (session is not null) _remote?.JoinSession(session.Folder.Path); // a failed remote is skipped by the whole session
-        var result = CompileCore(invocation, session, record);
+        var result = CompileCore(invocation, session, record, hitsOnly);
         // A remote that failed during this compile is said once per process, then left alone.
-        return _remote?.TakeFailureDiagnostic() is { } d ? result with { Diagnostics = [.. result.Diagnostics, d] } : result;
+        return result is not null && _remote?.TakeFailureDiagnostic() is { } d ? result with { Diagnostics = [.. result.Diagnostics, d] } : result;
     }
 
-    private CompileResult CompileCore(CompileInvocation invocation, SessionRecorder? session, ObjectRecord? record)
+    private CompileResult? CompileCore(CompileInvocation invocation, SessionRecorder? session, ObjectRecord? record, bool hitsOnly)
     {
         long started = Stopwatch.GetTimestamp();
         var diagnostics = new List<Diagnostic>();
@@ -103,6 +113,7 @@ public sealed class CompileCache
         string? compilerPath = CompilerIdentity.Resolve(invocation.Compiler, invocation.WorkingDirectory, invocation.GetEnvironmentVariable("PATH"));
         if (compilerPath is null)
         {
+            if (hitsOnly) return null;
             string text = $"{ZcCodes.CompilerNotFound}: the compiler '{invocation.Compiler}' was not found (set ZccacheCC/ZccacheCXX or CC/CXX, or install it).";
             var outcome = new CompileOutcome { Kind = OutcomeKind.NonCacheable, ExitCode = 127, Reason = "compiler_not_found" };
             if (IsEnabled) Record(session, outcome, invocation);
@@ -113,11 +124,13 @@ public sealed class CompileCache
             };
         }
 
+        if (hitsOnly && (_store is null || !CompilerProcess.IsExecutable(compilerPath))) return null;
         if (_store is null) return RunPlain(compilerPath, invocation, null, session: null, diagnostics);
         // A call that cannot run is never served: it fails as it would without the cache.
         if (!CompilerProcess.IsExecutable(compilerPath)) return RunPlain(compilerPath, invocation, null, session, diagnostics);
 
         var (compile, why) = Plan(invocation);
+        if (hitsOnly && (compile is null || !CompilerProcess.FitsCommandLine(compile.Arguments))) return null;
         if (compile is null) return RunPlain(compilerPath, invocation, why, session, diagnostics);
         if (!CompilerProcess.FitsCommandLine(compile.Arguments))
             return RunPlain(compilerPath, invocation, new NonCacheable(NonCacheableReason.CommandLineTooLong, ""), session, diagnostics);
@@ -145,6 +158,10 @@ public sealed class CompileCache
             missReason = reason;
             changedInput = changed;
         }
+        catch (Exception e) when (hitsOnly && (e is CorruptEntryException || IsCacheFault(e)))
+        {
+            return null; // the launcher's own run of the call meets the fault again, and says so
+        }
         catch (CorruptEntryException e)
         {
             diagnostics.Add(new Diagnostic(ZcCodes.CorruptEntry, e.Message + "; compiling instead."));
@@ -156,6 +173,7 @@ public sealed class CompileCache
             missReason = "cache_read_error";
         }
 
+        if (hitsOnly) return null;
         var phases = new Phases(KeyNs: Elapsed(started, keyed), LookupNs: Elapsed(keyed, Stopwatch.GetTimestamp()), 0, 0, 0);
         return CompileAndStore(compilerPath, invocation, compile, key, (missReason, changedInput, phases), session, diagnostics);
     }
@@ -220,7 +238,7 @@ public sealed class CompileCache
 
     /// <summary>Counts the outcome in the session, with the call it came from (for the journal).</summary>
     private static void Record(SessionRecorder? session, CompileOutcome outcome, CompileInvocation invocation) =>
-        session?.Record(outcome with { Invocation = invocation });
+        session?.Record(outcome with { Invocation = invocation, Call = invocation.CallId });
 
     /// <summary>True when the call compiles nothing (<c>rustc -vV</c>, <c>--print</c> probes): run it, but it is not a compile to count.</summary>
     public static bool IsQuery(CompileInvocation invocation) =>

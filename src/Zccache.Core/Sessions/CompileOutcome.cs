@@ -59,6 +59,8 @@ public sealed record CompileOutcome
     [JsonPropertyName("remote")] public bool Remote { get; init; }
     /// <summary>How many compiles the caller ran at once (ZccacheParallelism for ClCompile; 1 when unknown, as for launchers).</summary>
     [JsonPropertyName("parallelism")] public int Parallelism { get; init; } = 1;
+    /// <summary>The launcher call this outcome answers (see <see cref="Compilers.CompileInvocation.CallId"/>): counted once per id.</summary>
+    [JsonPropertyName("call")] public string? Call { get; init; }
 
     // ---- for the journal only (not in the session's outcome files) ----
     /// <summary>The call as made: compiler, arguments, working directory.</summary>
@@ -92,6 +94,7 @@ public sealed record CompileOutcome
             w.WriteString("ts", Timestamp);
             if (Remote) w.WriteBoolean("remote", true);
             if (Parallelism != 1) w.WriteNumber("parallelism", Parallelism);
+            if (Call is not null) w.WriteString("call", Call);
             w.WriteEndObject();
         }
         return [.. buffer.WrittenSpan, (byte)'\n'];

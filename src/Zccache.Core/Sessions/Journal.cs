@@ -36,6 +36,7 @@ public static class Journal
             w.WriteString("outcome", failedRun ? (o.Step == Step.Link ? "link_error" : "error") : o.ReportName);
             w.WriteString("session_id", sessionId);
             if (o.Project is not null) w.WriteString("project", o.Project);
+            if (o.Call is not null) w.WriteString("call", o.Call);
             if (o.Source is not null) w.WriteString("source", o.Source);
             if (o.Invocation is { } call)
             {

@@ -53,10 +53,14 @@ public sealed class SessionFolder
     public void Append(CompileOutcome outcome) =>
         Writers.GetOrAdd(Path, p => new OutcomeWriter(System.IO.Path.Join(p, "outcomes"))).Write(outcome);
 
-    /// <summary>Every outcome recorded by every process so far. Torn last lines (a writer killed mid-line) are skipped.</summary>
+    /// <summary>
+    /// Every outcome recorded by every process so far. Torn last lines (a writer killed mid-line) are skipped, and a
+    /// launcher call recorded twice (by a server killed before it could answer, then by the launcher) counts once.
+    /// </summary>
     public List<CompileOutcome> ReadOutcomes()
     {
         var all = new List<CompileOutcome>();
+        var calls = new HashSet<string>(StringComparer.Ordinal);
         if (!Directory.Exists(OutcomesDir)) return all;
         foreach (string file in Directory.EnumerateFiles(OutcomesDir, "*.jsonl").Order(StringComparer.Ordinal))
         {
@@ -65,7 +69,7 @@ public sealed class SessionFolder
             while (reader.ReadLine() is { } line)
             {
                 if (line.Length == 0) continue;
-                try { if (JsonSerializer.Deserialize(line, CoreJson.Default.CompileOutcome) is { } o) all.Add(o); }
+                try { if (JsonSerializer.Deserialize(line, CoreJson.Default.CompileOutcome) is { } o && (o.Call is null || calls.Add(o.Call))) all.Add(o); }
                 catch (JsonException) { }
             }
         }
@@ -155,11 +159,22 @@ public sealed class SessionFolder
         return reaped;
     }
 
+    /// <summary>Closes this process's outcome file for the session (a resident server done with it); a later outcome opens a new one.</summary>
+    public void CloseWriter()
+    {
+        if (Writers.TryRemove(Path, out var writer)) writer.Dispose();
+    }
+
     public BuildScope Build(string buildId) => new(System.IO.Path.Join(Path, "builds", buildId));
 
     /// <summary>This process's outcome file for one session, kept open; reopened if the folder was removed meanwhile.</summary>
-    private sealed class OutcomeWriter(string dir)
+    private sealed class OutcomeWriter(string dir) : IDisposable
     {
+        public void Dispose()
+        {
+            lock (this) { _stream?.Dispose(); _stream = null; }
+        }
+
         private FileStream? _stream;
         private string? _file;
 

@@ -14,11 +14,19 @@ public sealed class SessionRecorder(SessionManager manager, SessionFolder folder
     /// Joins session <paramref name="id"/> in this process, counting for <paramref name="project"/>, whose compiles run
     /// <paramref name="parallelism"/> at once (what a hit's saving is worth in wall time). Throws for a disk problem.
     /// </summary>
-    public static SessionRecorder Join(Storage.CacheLayout layout, SessionId id, string? project, string workingDir, int parallelism = 1)
+    public static SessionRecorder Join(Storage.CacheLayout layout, SessionId id, string? project, string workingDir, int parallelism = 1) =>
+        Join(SessionManager.Process, layout, id, project, workingDir, Environment.ProcessId, parallelism);
+
+    /// <summary>
+    /// Joins session <paramref name="id"/> in <paramref name="manager"/>, whose dead-man's switch watches <paramref name="clientPid"/>
+    /// (a resident server passes the build's process that created the session).
+    /// </summary>
+    public static SessionRecorder Join(SessionManager manager, Storage.CacheLayout layout, SessionId id, string? project, string workingDir,
+        int clientPid, int parallelism = 1)
     {
         var folder = new SessionFolder(layout, id);
-        SessionManager.Process.Create(new SessionConfig { ClientPid = Environment.ProcessId, WorkingDir = workingDir, TrackStats = true }, id);
-        return new SessionRecorder(SessionManager.Process, folder, project, parallelism);
+        manager.Create(new SessionConfig { ClientPid = clientPid, WorkingDir = workingDir, TrackStats = true }, id);
+        return new SessionRecorder(manager, folder, project, parallelism);
     }
 
     /// <summary>Set when an outcome could not be written to the session folder (the build's counts will be short).</summary>

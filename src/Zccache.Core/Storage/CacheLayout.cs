@@ -28,19 +28,8 @@ public sealed class CacheLayout
     public string ManifestFile(string contextKey) => Path.Join(Manifests, Checked(contextKey)[..2], contextKey + ".manifest");
 
     /// <summary>The cache root to use: the property, else ZCCACHE_CACHE_DIR, else the platform's user cache folder.</summary>
-    public static string DefaultRoot(string? configured = null)
-    {
-        if (!string.IsNullOrWhiteSpace(configured)) return Path.GetFullPath(configured);
-        string? env = Environment.GetEnvironmentVariable("ZCCACHE_CACHE_DIR");
-        if (!string.IsNullOrWhiteSpace(env)) return Path.GetFullPath(env);
-        if (OperatingSystem.IsWindows())
-            return Path.Join(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData), "zccache");
-        if (OperatingSystem.IsMacOS())
-            return Path.Join(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), "Library", "Caches", "zccache");
-        string? xdg = Environment.GetEnvironmentVariable("XDG_CACHE_HOME");
-        string home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
-        return Path.Join(string.IsNullOrEmpty(xdg) ? Path.Join(home, ".cache") : xdg, "zccache");
-    }
+    public static string DefaultRoot(string? configured = null) =>
+        Protocol.CacheRoot.Resolve(Environment.GetEnvironmentVariable, Environment.CurrentDirectory, configured);
 
     private static string Checked(string key) =>
         ContentHash.IsValidHex(key) ? key : throw new InvalidDataException($"not a cache key: '{key}'");
