@@ -16,7 +16,7 @@ workload="${2:-graph}"
 work="$(mktemp -d /tmp/zccache-bench-cargo.XXXXXX)"
 trap 'rm -rf "$work"' EXIT
 
-dotnet publish src/Zccache.Cli -c Release -p:ZccacheNativeLauncher=true -o "$work/bin" -nologo -v:q >/dev/null
+bench/publish-launcher.sh . "$work/bin"
 zccache="$work/bin/zccache"
 
 ws="$work/ws"

@@ -21,7 +21,7 @@ distccd_pid=
 trap '[ -n "$distccd_pid" ] && kill -TERM "$distccd_pid" 2>/dev/null; rm -rf "$work"' EXIT
 
 if [ -z "${ZCCACHE:-}" ]; then
-  dotnet publish src/Zccache.Cli -c Release -p:ZccacheNativeLauncher=true -o "$work/bin" -nologo -v:q >/dev/null
+  bench/publish-launcher.sh . "$work/bin"
   ZCCACHE="$work/bin/zccache"
 fi
 

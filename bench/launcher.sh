@@ -8,13 +8,14 @@ cd "$(dirname "$0")/.."
 runs="${1:-60}"
 baseline="${2:-}"
 work="$(mktemp -d /tmp/zccache-bench-launcher.XXXXXX)"
-trap 'git worktree remove --force "$work/baseline-src" 2>/dev/null || true; rm -rf "$work"' EXIT
+trap 'for d in "$work"/zccache*/; do ZCCACHE_CACHE_DIR="$d" "$work/bin/zccache" server-stop >/dev/null 2>&1 || true; done
+      git worktree remove --force "$work/baseline-src" 2>/dev/null || true; rm -rf "$work"' EXIT
 
-dotnet publish src/Zccache.Cli -c Release -p:ZccacheNativeLauncher=true -o "$work/bin" -nologo -v:q >/dev/null
+bench/publish-launcher.sh . "$work/bin"
 zccache="$work/bin/zccache"
 if [ -n "$baseline" ]; then
   git worktree add -q --detach "$work/baseline-src" "$baseline"
-  dotnet publish "$work/baseline-src/src/Zccache.Cli" -c Release -p:ZccacheNativeLauncher=true -o "$work/baseline-bin" -nologo -v:q >/dev/null
+  bench/publish-launcher.sh "$work/baseline-src" "$work/baseline-bin"
   before="$work/baseline-bin/zccache"
 fi
 
@@ -45,11 +46,13 @@ zc="env ZCCACHE_CACHE_DIR=$work/zccache $zccache"
 zc_before="${before:+env ZCCACHE_CACHE_DIR=$work/zccache-baseline $before}"
 cc="env CCACHE_DIR=$work/ccache ccache"
 for cmd in "$zc" "$cc" ${zc_before:+"$zc_before"}; do $cmd gcc -c small.c -o small.o; $cmd g++ -c stl.cpp -o stl.o; done   # fill the caches
+$zc server-start >/dev/null   # the resident server serves the hits (started by the first call anyway; this waits until it answers)
+zc_inproc="env ZCCACHE_SERVER=0 ZCCACHE_CACHE_DIR=$work/zccache $zccache"
 
 out="$work/results.md"
 for case in "gcc small.c small.o c" "g++ stl.cpp stl.o cpp"; do
   set -- $case
-  rows=(-n "zccache (hit)" "$zc $1 -c $2 -o $3")
+  rows=(-n "zccache (hit, served by the server)" "$zc $1 -c $2 -o $3" -n "zccache (hit, in the launcher: ZCCACHE_SERVER=0)" "$zc_inproc $1 -c $2 -o $3")
   [ -n "$zc_before" ] && rows+=(-n "zccache $baseline (hit)" "$zc_before $1 -c $2 -o $3")
   hyperfine -N -w 5 -r "$runs" --export-markdown "$work/$4.md" --export-json "$work/$4.json" "${rows[@]}" \
     -n "ccache (hit)" "$cc $1 -c $2 -o $3" \

@@ -11,7 +11,7 @@ work="$(mktemp -d /tmp/zccache-bench-link.XXXXXX)"
 trap 'rm -rf "$work"' EXIT
 
 if [ -z "${ZCCACHE:-}" ]; then
-  dotnet publish src/Zccache.Cli -c Release -p:ZccacheNativeLauncher=true -o "$work/bin" -nologo -v:q >/dev/null
+  bench/publish-launcher.sh . "$work/bin"
   ZCCACHE="$work/bin/zccache"
 fi
 

@@ -49,7 +49,7 @@ public sealed class PackageFeed : IDisposable
                 if (!Directory.Exists(dir))
                 {
                     System.IO.Compression.ZipFile.ExtractToDirectory(Path.Join(Feed, $"Zccache.MSBuild.{Version}.nupkg"), dir);
-                    foreach (string f in new[] { "tools/linux-x64/zccache", "tools/any/zccache" })
+                    foreach (string f in new[] { "tools/linux-x64/zccache", "tools/linux-x64/zccache-engine", "tools/any/zccache" })
                         if (File.Exists(Path.Join(dir, f))) File.SetUnixFileMode(Path.Join(dir, f), (UnixFileMode)0b111_101_101);
                 }
                 return Path.Join(dir, "tools");

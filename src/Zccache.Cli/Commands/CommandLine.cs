@@ -20,7 +20,10 @@ public static class CommandLine
           zccache trim [--size <20G>] [--json]           down to the budget (ZCCACHE_CACHE_SIZE), least recently used first
           zccache clear                                  remove every entry (sessions stay)
           zccache analyze <journal.jsonl> [--json]
-        environment: ZCCACHE_CACHE_DIR, ZCCACHE_CACHE_SIZE, ZCCACHE_SESSION_ID, ZCCACHE_PROJECT, ZCCACHE_DISABLE=1
+          zccache server-start | server-stop              the resident server that serves launchers' hits (started by launchers anyway)
+          zccache server-run                             the server in the foreground
+        environment: ZCCACHE_CACHE_DIR, ZCCACHE_CACHE_SIZE, ZCCACHE_SESSION_ID, ZCCACHE_PROJECT, ZCCACHE_DISABLE=1,
+          ZCCACHE_SERVER=0 (no server), ZCCACHE_SERVER_IDLE_TIMEOUT=<seconds>
         """;
 
     public static int Run(IReadOnlyList<string> args, Stream stdout, Stream stderr)
@@ -37,10 +40,36 @@ public static class CommandLine
             "trim" => CacheCommands.Trim(rest, output),
             "clear" => CacheCommands.Clear(rest, output),
             "analyze" => AnalyzeCommand.Run(rest, output),
+            "server-start" => ServerCommands.Start(rest, output),
+            "server-stop" => ServerCommands.Stop(rest, output),
+            "server-run" => ServerCommands.Run(rest, output),
             "--help" or "-h" or "help" => output.Out(Help),
             "--version" => output.Out("zccache " + typeof(CommandLine).Assembly.GetName().Version),
-            _ => Launcher.Run(args, stdout, stderr),
+            Protocol.CommandNames.Handover => Handover(rest, output, stdout, stderr),
+            _ => Launch(args, stdout, stderr),
         };
+    }
+
+    /// <summary>
+    /// <c>zccache-engine --handover &lt;call id&gt; &lt;state&gt; [&lt;why&gt;] &lt;compiler&gt; [args…]</c>: a call the thin launcher
+    /// (<c>zccache</c>) tried with the server first (see <see cref="Protocol.HandoverState"/>). Done here under the same call id.
+    /// </summary>
+    private static int Handover(List<string> rest, Output output, Stream stdout, Stream stderr)
+    {
+        if (rest.Count < 3 || !Enum.TryParse(rest[1], out Protocol.HandoverState state))
+            return output.Error(Core.Diagnostics.ZcCodes.BadArguments, "usage: zccache-engine --handover <call id> <state> [<why>] <compiler> [args…] (from the zccache launcher)", 2);
+        bool failed = state == Protocol.HandoverState.Failed;
+        var call = LauncherCall.OfThisProcess(rest.Skip(failed ? 3 : 2).ToList(), rest[0]);
+        if (state == Protocol.HandoverState.NoServer) Server.ServerClient.StartFor(call);
+        return Launcher.Run(call, stdout, stderr, failed ? [Server.ServerClient.FailedWarning(rest[2])] : null);
+    }
+
+    /// <summary>The launcher form: the resident server serves the call if it can; else this process does it.</summary>
+    private static int Launch(IReadOnlyList<string> args, Stream stdout, Stream stderr)
+    {
+        var call = LauncherCall.OfThisProcess(args);
+        var handover = Server.ServerClient.TryServe(call, stdout, stderr);
+        return handover.ExitCode ?? Launcher.Run(call, stdout, stderr, handover.Warning is { } w ? [w] : null);
     }
 }
 

@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Text;
+using Zccache.Cli.Server;
 using Zccache.Core.Diagnostics;
+using Zccache.Protocol;
 using Zccache.Core.Sessions;
 using Zccache.Core.Storage;
 
@@ -33,6 +35,7 @@ public static class StatusCommand
             foreach (var retired in SessionRetention.ReadRetired(layout)) lifetime.Add(retired);
         }
 
+        var server = ServerCommands.Status(layout.Root);
         if (json)
         {
             return output.Out(SessionCommands.Json(w =>
@@ -50,6 +53,18 @@ public static class StatusCommand
                 w.WriteNumber("errors_cached", lifetime.ErrorsCached);
                 w.WriteNumber("time_saved_ms", lifetime.TimeSavedMs);
                 w.WriteEndObject();
+                if (server is null) w.WriteNull("server");
+                else
+                {
+                    w.WriteStartObject("server");
+                    w.WriteNumber("pid", server.Pid);
+                    w.WriteString("started_utc", server.Started);
+                    w.WriteNumber("served", server.Served);
+                    w.WriteNumber("not_served", server.NotServed);
+                    w.WriteNumber("active_sessions", server.ActiveSessions);
+                    w.WriteString("socket", ServerAddress.For(layout.Root, ServerClient.EngineFile)?.Socket);
+                    w.WriteEndObject();
+                }
             }));
         }
         var c = CultureInfo.InvariantCulture;
@@ -61,6 +76,8 @@ public static class StatusCommand
         text.Append(c, $"sessions       {lifetime.Sessions}\n");
         text.Append(c, $"compilations   {lifetime.Compilations} ({lifetime.Hits} hits, {lifetime.Misses} misses, {lifetime.NonCacheable} non-cacheable, {lifetime.ErrorsCached} cached errors)\n");
         text.Append(c, $"time saved     {(lifetime.TimeSavedMs / 1000.0).ToString("0.0", c)} s\n");
+        text.Append(server is null ? "server         not running\n"
+            : string.Create(c, $"server         pid {server.Pid}, up since {server.Started:u}, {server.Served} served, {server.NotServed} not served, {server.ActiveSessions} active sessions\n"));
         return output.Out(text.ToString());
     }
 

@@ -66,6 +66,9 @@ public sealed class ZccacheExecEnvironment : ZccacheTask
         if (!string.IsNullOrEmpty(Launcher) && File.Exists(Launcher))
         {
             MakeExecutable(Launcher);
+            // The native launcher's engine beside it (see the package's tools/linux-x64).
+            string engine = Path.Join(Path.GetDirectoryName(Launcher)!, "zccache-engine");
+            if (File.Exists(engine)) MakeExecutable(engine);
             wanted.Add(("RUSTC_WRAPPER", Launcher));
             wanted.Add(("CMAKE_C_COMPILER_LAUNCHER", Launcher));
             wanted.Add(("CMAKE_CXX_COMPILER_LAUNCHER", Launcher));

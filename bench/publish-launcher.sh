@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Publishes the native launcher as the package ships it: `zccache` (the thin launcher, src/Zccache.Client) with
+# `zccache-engine` (src/Zccache.Cli) beside it. A tree without the thin launcher (an older revision) gets the engine as `zccache`.
+# Usage: bench/publish-launcher.sh <source-root> <output-dir>
+set -euo pipefail
+src="$1"; out="$2"
+mkdir -p "$out"
+if [ -d "$src/src/Zccache.Client" ]; then
+  dotnet publish "$src/src/Zccache.Cli" -c Release -p:ZccacheNativeLauncher=true -o "$out/engine" -nologo -v:q >/dev/null
+  cp "$out/engine/zccache" "$out/zccache-engine"
+  dotnet publish "$src/src/Zccache.Client" -c Release -p:ZccacheNativeLauncher=true -o "$out" -nologo -v:q >/dev/null
+else
+  dotnet publish "$src/src/Zccache.Cli" -c Release -p:ZccacheNativeLauncher=true -o "$out" -nologo -v:q >/dev/null
+fi

@@ -1,0 +1,249 @@
+using System.Collections.Concurrent;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+using Zccache.Cli.Launching;
+using Zccache.Core.Diagnostics;
+using Zccache.Core.Pipeline;
+using Zccache.Core.Sessions;
+using Zccache.Core.Storage;
+using Zccache.Protocol;
+
+namespace Zccache.Cli.Server;
+
+/// <summary>
+/// The resident server of one cache root and one user, as sccache's server and zccache's daemon: launchers hand it
+/// their calls, and it serves the hits — the object written to its path, the compiler's output replayed — with the
+/// cache, the hash and directory memos and the compiler identities already open and warm. A call that is not a hit
+/// is answered "not served" and the launcher does it itself, as without a server. Outcomes of served calls are
+/// recorded here, in the sessions this server holds in its <see cref="SessionManager"/> (one writer per session).
+/// It exits when idle, when its socket is removed (the cache root with it), or when asked to.
+/// </summary>
+public sealed class CompileServer
+{
+    private readonly ServerAddress _address;
+    private readonly CacheLayout _layout;
+    private readonly TimeSpan _idleTimeout;
+    private readonly SessionManager _sessions = new(TimeSpan.FromMinutes(15));
+    // One open cache per remote configuration the launchers ask for (most builds: one).
+    private readonly ConcurrentDictionary<string, (CompileCache Cache, Diagnostic[] Said)> _caches = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<(SessionId, string?), SessionRecorder> _recorders = new();
+    private readonly DateTimeOffset _started = DateTimeOffset.UtcNow;
+    private long _lastActivity = Environment.TickCount64;
+    private int _active;
+    private long _served, _notServed;
+    private volatile bool _stopping;
+
+    private CompileServer(ServerAddress address, TimeSpan idleTimeout)
+    {
+        _address = address;
+        _layout = new CacheLayout(address.Root);
+        _idleTimeout = idleTimeout;
+    }
+
+    /// <summary>The idle timeout: ZCCACHE_SERVER_IDLE_TIMEOUT seconds, else ten minutes.</summary>
+    public static TimeSpan IdleTimeout(Func<string, string?> env) =>
+        int.TryParse(env("ZCCACHE_SERVER_IDLE_TIMEOUT"), out int s) && s > 0 ? TimeSpan.FromSeconds(s) : TimeSpan.FromMinutes(10);
+
+    /// <summary>
+    /// Runs the server of <paramref name="address"/> until it is idle, stopped or its socket is gone. Returns 0 then,
+    /// or 3 at once when another server already holds the address (not an error: that one serves).
+    /// </summary>
+    public static int Run(ServerAddress address, TimeSpan idleTimeout, TextWriter log)
+    {
+        new CacheLayout(address.Root).EnsureCreated();
+        FileStream held;
+        var exclusive = new FileStreamOptions { Mode = FileMode.OpenOrCreate, Access = FileAccess.ReadWrite, Share = FileShare.None };
+        if (!OperatingSystem.IsWindows()) exclusive.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        try { held = new FileStream(address.LockFile, exclusive); }
+        catch (IOException)
+        {
+            log.WriteLine($"zccache: a server already runs for {address.Root}");
+            return 3;
+        }
+        using (held)
+        {
+            // The lock is ours: a socket file still there is a dead server's.
+            AtomicFile.TryDelete(address.Socket);
+            using var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            listener.Bind(new UnixDomainSocketEndPoint(address.Socket));
+            listener.Listen(128);
+            // The root is owner-only already; the socket is made so too.
+            if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(address.Socket, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            ulong? inode = Inode(address.Socket);
+            log.WriteLine($"zccache: server {Environment.ProcessId} listening on {address.Socket}");
+            var server = new CompileServer(address, idleTimeout);
+            server.Serve(listener, inode);
+            if (Inode(address.Socket) == inode) AtomicFile.TryDelete(address.Socket);
+            log.WriteLine($"zccache: server {Environment.ProcessId} exits ({server._served} served, {server._notServed} not served)");
+        }
+        return 0;
+    }
+
+    /// <summary>Takes calls until it is time to go: idle past the timeout, asked to stop, or the socket removed or replaced.</summary>
+    private void Serve(Socket listener, ulong? inode)
+    {
+        long lastCheck = 0, lastSweep = Environment.TickCount64;
+        while (true)
+        {
+            if (listener.Poll(250_000, SelectMode.SelectRead))
+            {
+                Socket client = listener.Accept();
+                Interlocked.Increment(ref _active);
+                Interlocked.Exchange(ref _lastActivity, Environment.TickCount64);
+                // A thread per call: a call blocks on the disk, and a thread pool would ramp up too slowly for a -j40 build.
+                new Thread(() => Handle(client)) { IsBackground = true, Name = "call" }.Start();
+            }
+            long now = Environment.TickCount64;
+            if (_stopping && Volatile.Read(ref _active) == 0) return;
+            if (now - lastCheck < 250) continue;
+            lastCheck = now;
+            if (Inode(_address.Socket) != inode) return;
+            if (Volatile.Read(ref _active) == 0 && now - Interlocked.Read(ref _lastActivity) > _idleTimeout.TotalMilliseconds) return;
+            if (now - lastSweep > 10_000)
+            {
+                Sweep();
+                lastSweep = now;
+            }
+        }
+    }
+
+    private void Handle(Socket client)
+    {
+        try
+        {
+            using (client)
+            using (var stream = new NetworkStream(client, ownsSocket: false))
+            using (var r = ServerProtocol.Reader(stream))
+            using (var w = ServerProtocol.Writer(stream))
+            {
+                client.ReceiveTimeout = 30_000;
+                if (PeerUid(client) != ServerAddress.UserId) return; // another user's process: not a word
+                var (kind, problem) = ServerProtocol.ReadHeader(r);
+                if (problem is not null)
+                {
+                    ServerProtocol.WriteHeader(w, (byte)ReplyKind.Refused);
+                    w.Write(problem);
+                    return;
+                }
+                switch ((RequestKind)kind)
+                {
+                    case RequestKind.Compile: Compile(CompileRequest.Read(r), w); break;
+                    case RequestKind.Status:
+                        ServerProtocol.WriteHeader(w, (byte)ReplyKind.Status);
+                        new ServerStatus(Environment.ProcessId, _started, _served, _notServed, _sessions.ActiveCount, _address.Root).Write(w);
+                        break;
+                    case RequestKind.Stop:
+                        _stopping = true; // even if the asker does not wait for the answer
+                        ServerProtocol.WriteHeader(w, (byte)ReplyKind.Stopping);
+                        break;
+                }
+                w.Flush();
+            }
+        }
+        catch (Exception e) when (e is IOException or SocketException or InvalidDataException or ObjectDisposedException) { }
+        finally
+        {
+            Interlocked.Exchange(ref _lastActivity, Environment.TickCount64);
+            Interlocked.Decrement(ref _active);
+        }
+    }
+
+    private void Compile(CompileRequest request, BinaryWriter w)
+    {
+        LauncherReply? reply = null;
+        if (request.CacheRoot != _address.Root)
+        {
+            ServerProtocol.WriteHeader(w, (byte)ReplyKind.Refused);
+            w.Write($"this server serves {_address.Root}, not {request.CacheRoot}");
+            return;
+        }
+        try { reply = ServeHit(LauncherCall.Of(request)); }
+        catch (Exception e) when (e is not OutOfMemoryException) { } // whatever it was, the launcher does the call itself and meets it there
+        if (reply is null)
+        {
+            Interlocked.Increment(ref _notServed);
+            ServerProtocol.WriteHeader(w, (byte)ReplyKind.NotServed);
+            return;
+        }
+        Interlocked.Increment(ref _served);
+        ServerProtocol.WriteHeader(w, (byte)ReplyKind.Served);
+        w.Write(reply.ExitCode);
+        ServerProtocol.WriteBytes(w, reply.Stdout);
+        ServerProtocol.WriteBytes(w, reply.Stderr);
+    }
+
+    /// <summary>The call served as a hit, or null: everything else is the launcher's (queries read its stdin, misses run its compiler).</summary>
+    private LauncherReply? ServeHit(LauncherCall call)
+    {
+        if (!call.HasCompiler || call.Disabled || Launcher.HasReplacedBytes(call) || call.IsQuery) return null;
+        var diagnostics = new List<Diagnostic>();
+        var (cache, said) = CacheFor(call);
+        if (!cache.IsEnabled) return null;
+        diagnostics.AddRange(said);
+        SessionRecorder? session = SessionFor(call, diagnostics);
+        CompileResult? result = cache.ServeHit(call.Invocation(), session);
+        return result is null ? null : Launcher.Reply(result, diagnostics, session);
+    }
+
+    private (CompileCache, Diagnostic[]) CacheFor(LauncherCall call)
+    {
+        // The remote settings are the launcher's: calls with other settings get a cache of their own.
+        string remoteKey = string.Join('\n', call.Environment!.Where(e => e.Key.StartsWith("ZCCACHE_REMOTE", StringComparison.Ordinal))
+            .OrderBy(e => e.Key, StringComparer.Ordinal).Select(e => e.Key + "=" + e.Value));
+        return _caches.GetOrAdd(remoteKey, _ =>
+        {
+            var said = new List<Diagnostic>();
+            var cache = CompileCache.Open(_address.Root, probe: false, remote: Launcher.Remote(call, said));
+            return (cache, [.. said, .. cache.StartupDiagnostics]);
+        });
+    }
+
+    private SessionRecorder? SessionFor(LauncherCall call, List<Diagnostic> diagnostics)
+    {
+        if (call.SessionIdText is not { } text || !SessionId.TryParse(text, out var id)) return Launcher.JoinSession(call, _layout, diagnostics);
+        var key = (id, call.Project);
+        if (_recorders.TryGetValue(key, out var known) && _sessions.Exists(id))
+        {
+            _sessions.Touch(id);
+            return known;
+        }
+        try
+        {
+            // The dead-man's switch watches the build that created the session (an explicit session has none: idle only).
+            var info = new SessionFolder(_layout, id).ReadInfo();
+            int owner = info is { Explicit: false, ClientPid: > 0 } ? info.ClientPid : Environment.ProcessId;
+            return _recorders[key] = SessionRecorder.Join(_sessions, _layout, id, call.Project, call.WorkingDirectory, owner);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            diagnostics.Add(new Diagnostic(ZcCodes.SessionIoError, $"the session folder cannot be used ({e.Message}); this compile is not counted."));
+            return null;
+        }
+    }
+
+    /// <summary>Lets go of the sessions that ended, whose build is gone, or that sat idle: their outcome files are closed.</summary>
+    private void Sweep()
+    {
+        var gone = _sessions.ActiveIds().Where(id => new SessionFolder(_layout, id).IsEnded).ToList();
+        foreach (var id in gone) _sessions.End(id);
+        gone.AddRange(_sessions.CleanupDeadPids(SessionManager.IsProcessAlive).Select(s => s.Id));
+        gone.AddRange(_sessions.CleanupExpired().Select(s => s.Id));
+        foreach (var id in gone)
+        {
+            foreach (var key in _recorders.Keys.Where(k => k.Item1 == id)) _recorders.TryRemove(key, out _);
+            new SessionFolder(_layout, id).CloseWriter();
+        }
+    }
+
+    private static ulong? Inode(string path) => Core.Hashing.FileStamp.InodeOf(path);
+
+    /// <summary>The user of the process at the other end (SO_PEERCRED: pid, uid, gid).</summary>
+    private static uint PeerUid(Socket socket)
+    {
+        Span<byte> cred = stackalloc byte[12];
+        int n = socket.GetRawSocketOption(SolSocket, SoPeerCred, cred);
+        return n >= 12 ? MemoryMarshal.Read<uint>(cred[4..]) : uint.MaxValue;
+    }
+
+    private const int SolSocket = 1, SoPeerCred = 17;
+}

@@ -1,0 +1,108 @@
+using System.Net.Sockets;
+using Zccache.Cli.Server;
+using Zccache.Protocol;
+
+namespace Zccache.Cli.Tests;
+
+/// <summary>The server's protocol, in-process: what it refuses, what it answers, and that one address has one server.</summary>
+public sealed class CompileServerTests : IDisposable
+{
+    private readonly string _root = Directory.CreateTempSubdirectory("zccache-srv-").FullName;
+    private readonly ServerAddress _address;
+    private readonly Thread _server;
+    private int _exit = -1;
+
+    public CompileServerTests()
+    {
+        _address = ServerAddress.For(_root, ServerClient.EngineFile)!;
+        _server = new Thread(() => _exit = CompileServer.Run(_address, TimeSpan.FromMinutes(5), TextWriter.Null));
+        _server.Start();
+        for (int i = 0; i < 400 && !Answers(); i++) Thread.Sleep(25);
+    }
+
+    private bool Answers()
+    {
+        try { return Ask(w => ServerProtocol.WriteHeader(w, (byte)RequestKind.Status), r => ServerProtocol.ReadHeader(r).Kind == (byte)ReplyKind.Status); }
+        catch (Exception e) when (e is SocketException or IOException) { return false; }
+    }
+
+    public void Dispose()
+    {
+        if (_server.IsAlive) Ask(w => ServerProtocol.WriteHeader(w, (byte)RequestKind.Stop), _ => 0);
+        _server.Join(TimeSpan.FromSeconds(30));
+        Directory.Delete(_root, recursive: true);
+    }
+
+    private T Ask<T>(Action<BinaryWriter> request, Func<BinaryReader, T> answer)
+    {
+        using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        socket.Connect(new UnixDomainSocketEndPoint(_address.Socket));
+        using var stream = new NetworkStream(socket);
+        using (var w = ServerProtocol.Writer(stream)) { request(w); w.Flush(); }
+        using var r = ServerProtocol.Reader(stream);
+        return answer(r);
+    }
+
+    [Fact]
+    public void A_request_of_another_protocol_version_is_refused_with_the_reason()
+    {
+        var (kind, problem, reason) = Ask(w => ServerProtocol.WriteHeader(w, (byte)RequestKind.Status, version: 7), r =>
+        {
+            var (k, p) = ServerProtocol.ReadHeader(r);
+            return (k, p, r.ReadString());
+        });
+        Assert.Equal(((byte)ReplyKind.Refused, (string?)null), (kind, problem));
+        Assert.Equal("the peer speaks protocol 7, this zccache 1", reason);
+    }
+
+    [Fact]
+    public void A_call_for_another_cache_root_is_refused()
+    {
+        var call = new CompileRequest("1-2", "/elsewhere", _root, ["gcc", "-c", "a.c"], new Dictionary<string, string>());
+        var (kind, reason) = Ask(w =>
+        {
+            ServerProtocol.WriteHeader(w, (byte)RequestKind.Compile);
+            call.Write(w);
+        }, r => (ServerProtocol.ReadHeader(r).Kind, r.ReadString()));
+        Assert.Equal((byte)ReplyKind.Refused, kind);
+        Assert.Contains("not /elsewhere", reason);
+    }
+
+    [Fact]
+    public void A_call_that_is_not_a_hit_is_not_served_and_leaves_nothing()
+    {
+        File.WriteAllText(Path.Join(_root, "a.c"), "int a(void) { return 1; }\n");
+        var call = new CompileRequest("1-3", _address.Root, _root, ["gcc", "-c", "a.c", "-o", "a.o"],
+            new Dictionary<string, string> { ["PATH"] = Environment.GetEnvironmentVariable("PATH")! });
+        var kind = Ask(w =>
+        {
+            ServerProtocol.WriteHeader(w, (byte)RequestKind.Compile);
+            call.Write(w);
+        }, r => ServerProtocol.ReadHeader(r).Kind);
+        Assert.Equal((byte)ReplyKind.NotServed, kind);
+        Assert.False(File.Exists(Path.Join(_root, "a.o"))); // the miss is the launcher's to compile
+    }
+
+    [Fact]
+    public void One_address_has_one_server_and_status_names_it()
+    {
+        Assert.Equal(3, CompileServer.Run(_address, TimeSpan.FromMinutes(1), TextWriter.Null));
+        var status = Ask(w => ServerProtocol.WriteHeader(w, (byte)RequestKind.Status), r =>
+        {
+            Assert.Equal((byte)ReplyKind.Status, ServerProtocol.ReadHeader(r).Kind);
+            return ServerStatus.Read(r);
+        });
+        Assert.Equal((Environment.ProcessId, _address.Root, 0L), (status.Pid, status.Root, status.Served));
+
+        Ask(w => ServerProtocol.WriteHeader(w, (byte)RequestKind.Stop), r => ServerProtocol.ReadHeader(r).Kind);
+        Assert.True(_server.Join(TimeSpan.FromSeconds(30)));
+        Assert.Equal(0, _exit);
+        Assert.False(File.Exists(_address.Socket));
+    }
+
+    [Fact]
+    public void A_cache_root_too_long_for_a_socket_path_has_no_server()
+    {
+        Assert.Null(ServerAddress.For("/tmp/" + new string('x', 110), ServerClient.EngineFile));
+    }
+}
