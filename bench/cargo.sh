@@ -118,7 +118,7 @@ for profile in "" "--release"; do
   hyperfine -w 1 -r "$runs" --prepare "cargo clean -q" --export-markdown "$work/cargo$profile.md" "${commands[@]}" >/dev/null
 done
 $have_sccache && { sccache --stop-server >/dev/null 2>&1 || true; }
-# What a warm build still runs uncached (0 expected: queries are not compiles).
+# What a warm build still runs: 0 non-cacheable (queries are not compiles), 1 miss (anyhow's probe, a failing compile, never stored).
 id=$("$zccache" session-start)
 cargo clean -q; ZCCACHE_SESSION_ID=$id RUSTC_WRAPPER="$zccache" cargo build -q --release
 echo "warm release build through zccache, counted:"; "$zccache" session-end "$id"; echo

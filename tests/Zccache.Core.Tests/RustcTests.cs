@@ -204,16 +204,32 @@ public class RustcTests : IDisposable
     }
 
     [Fact]
-    public void A_compile_error_is_cached_and_replayed()
+    public void A_compile_error_runs_again_every_time_and_is_never_replayed()
     {
         Source("src/lib.rs", "pub fn f() -> u32 { \"no\" }\n");
         var cache = CompileCache.Open(_dir["cache"], _memo);
         var first = Compile(cache, CargoArgs());
         Assert.NotEqual(0, first.ExitCode);
         var second = Compile(cache, CargoArgs());
-        Assert.True(second.Outcome.Kind == OutcomeKind.CachedError, second.Outcome.Reason);
+        Assert.Equal((OutcomeKind.Miss, "no_dependency_info"), (second.Outcome.Kind, second.Outcome.Reason));
         Assert.Equal(first.ExitCode, second.ExitCode);
-        Assert.Equal(first.Stderr, second.Stderr);
+        Assert.Contains("mismatched types", CompilerProcess.Text(second.Stderr));
+    }
+
+    /// <summary>The dep-info of a failed rustc run leaves out the file it did not find: a stored failure would outlive the file's creation.</summary>
+    [Theory]
+    [InlineData("mod m;\npub fn f() -> u32 { m::G }\n", "src/m.rs", "pub const G: u32 = 1;\n")]
+    [InlineData("pub const S: &str = include_str!(\"text.txt\");\n", "src/text.txt", "text\n")]
+    public void A_compile_that_failed_for_want_of_a_file_compiles_once_the_file_is_there(string lib, string missing, string text)
+    {
+        Source("src/lib.rs", lib);
+        var cache = CompileCache.Open(_dir["cache"], _memo);
+        Assert.NotEqual(0, Compile(cache, CargoArgs()).ExitCode);
+        Source(missing, text);
+        var fixedNow = Compile(cache, CargoArgs());
+        Assert.True(fixedNow.ExitCode == 0, CompilerProcess.Text(fixedNow.Stderr));
+        Assert.Equal(OutcomeKind.Miss, fixedNow.Outcome.Kind);
+        Assert.Equal(OutcomeKind.Hit, Compile(cache, CargoArgs()).Outcome.Kind);
     }
 
     private string Deps(string file) => Path.Join(_dir["work/target/deps"], file);

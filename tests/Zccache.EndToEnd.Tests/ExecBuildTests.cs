@@ -231,7 +231,7 @@ public sealed class ExecBuildTests(PackageFeed feed) : IDisposable
         var again = _ws.Build("app/app.csproj", "-p:ZccacheJournal=again.jsonl");
         Assert.True(again.Succeeded, again.Output);
         Assert.Equal((3L, 0L), (again.Stats!.Hits, again.Stats.Misses));
-        var lines = File.ReadAllLines(_ws["again.jsonl"]).Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement).ToList();
+        var lines = _ws.Journal("again.jsonl");
         Assert.Equal(again.Stats.Compilations, lines.Count);
         var checks = lines.Where(l => l.TryGetProperty("non_cacheable_reason", out var r) && r.GetString() == "configure_check").ToList();
         Assert.NotEmpty(checks);
@@ -244,70 +244,150 @@ public sealed class ExecBuildTests(PackageFeed feed) : IDisposable
     {
         // serde with serde_derive (a proc-macro, and build scripts of its own), a build script that generates code, a cdylib;
         // the dev profile, incremental for the crate and its build script.
-        WriteCdylibCrate("app/crate", generated: 40);
-        Source("app/Program.cs", """
-            using System.Runtime.InteropServices;
-            static class Program
-            {
-                [DllImport("wrap")] static extern int wrap_value();
-                static int Main() => wrap_value();
-            }
-            """);
-        Source("app/call.c", "int wrap_value(void);\nint main(void) { return wrap_value(); }\n");
-        _ws.Project("app/app.csproj", """
-            <Target Name="Cargo" BeforeTargets="PrepareForBuild">
-              <Exec Command="cargo build" WorkingDirectory="crate" EnvironmentVariables="CARGO_INCREMENTAL=1" />
-            </Target>
-            <ItemGroup>
-              <None Include="crate/target/debug/libwrap.so" Link="libwrap.so" CopyToOutputDirectory="PreserveNewest" />
-            </ItemGroup>
-            """, "<OutputType>Exe</OutputType>");
+        WriteCdylibCrate("app/crate", CrateGraph.Serde, generated: 40);
+        CdylibApp("""<Exec Command="cargo build" WorkingDirectory="crate" EnvironmentVariables="CARGO_INCREMENTAL=1" />""", "debug");
+        const string target = "app/crate/target/debug";
 
         // The outputs of cargo alone, for comparison.
         var env = new Dictionary<string, string?> { ["CARGO_INCREMENTAL"] = "1", ["RUSTC_WRAPPER"] = null };
         Assert.Equal(0, Dotnet.Run(_ws["app/crate"], ["build"], env, "cargo").ExitCode);
-        var bare = CargoOutputs("app/crate/target/debug");
+        var bare = CargoOutputs(target);
         Assert.Equal(0, Dotnet.Run(_ws["app/crate"], ["clean"], env, "cargo").ExitCode);
 
         var cold = _ws.Build("app/app.csproj");
         Assert.True(cold.Succeeded, cold.Output);
         Assert.Equal(0L, cold.Stats!.NonCacheable);
         Assert.Equal(cold.Stats.Compilations, cold.Stats.Misses);
-        Assert.Equal(bare, CargoOutputs("app/crate/target/debug"));
+        Assert.Equal(bare, CargoOutputs(target));
 
         Assert.Equal(0, Dotnet.Run(_ws["app/crate"], ["clean"], env, "cargo").ExitCode);
         var warm = _ws.Build("app/app.csproj");
         Assert.True(warm.Succeeded, warm.Output);
         Assert.Equal((cold.Stats.Compilations, cold.Stats.Compilations, 0L, 0L), Counts(warm));
-        Assert.Equal(bare, CargoOutputs("app/crate/target/debug"));
+        Assert.Equal(bare, CargoOutputs(target));
 
         // Served from the cache, the library works from C and from C#.
-        Assert.Equal(42, CallFromC());
-        Assert.Equal(42, Dotnet.Run(_ws["app"], [_ws["app/bin/Debug/net10.0/app.dll"]], new()).ExitCode);
+        Assert.Equal("wrap_value=42", CallFromC(target));
+        Assert.Equal("wrap_value=42", CallFromCSharp());
 
         // The build script now generates other code: it and the crate miss, and the library returns the new value.
-        WriteCdylibCrate("app/crate", generated: 41);
+        WriteCdylibCrate("app/crate", CrateGraph.Serde, generated: 41);
         File.SetLastWriteTimeUtc(_ws["app/crate/build.rs"], DateTime.UtcNow); // cargo reruns what is newer than its last build
         var edited = _ws.Build("app/app.csproj");
         Assert.True(edited.Succeeded, edited.Output);
         Assert.Equal(2L, edited.Stats!.Misses);
         Assert.Equal(0L, edited.Stats.NonCacheable);
-        Assert.Equal(43, CallFromC());
-        Assert.Equal(43, Dotnet.Run(_ws["app"], [_ws["app/bin/Debug/net10.0/app.dll"]], new()).ExitCode);
+        Assert.Equal("wrap_value=43", CallFromC(target));
+        Assert.Equal("wrap_value=43", CallFromCSharp());
     }
 
-    private int CallFromC()
+    [Fact]
+    public void Issue_13s_crate_graph_built_release_through_Exec_is_served_whole_after_cargo_clean_and_its_cdylib_works_from_C_and_CSharp()
     {
-        string lib = _ws["app/crate/target/debug"];
-        Assert.Equal(0, Dotnet.Run(_ws["app"], ["call.c", "-L" + lib, "-lwrap", "-o", "call"], new(), "gcc").ExitCode);
-        return Dotnet.Run(_ws["app"], [], new() { ["LD_LIBRARY_PATH"] = lib }, _ws["app/call"]).ExitCode;
+        // A cdylib using Debian's regex, serde with serde_derive, serde_json and anyhow, with a build script of its own:
+        // `cargo build --release` (not incremental), as bench/cargo.sh's graph workload builds it.
+        WriteCdylibCrate("app/crate", CrateGraph.Full, generated: 40);
+        CdylibApp("""<Exec Command="cargo build --release" WorkingDirectory="crate" />""", "release");
+        const string target = "app/crate/target/release";
+
+        var env = new Dictionary<string, string?> { ["RUSTC_WRAPPER"] = null };
+        Assert.Equal(0, Dotnet.Run(_ws["app/crate"], ["build", "--release"], env, "cargo").ExitCode);
+        var bare = CargoOutputs(target);
+        Assert.Equal(0, Dotnet.Run(_ws["app/crate"], ["clean"], env, "cargo").ExitCode);
+
+        // 15 crates (unicode-ident, proc-macro2, quote, syn, serde_derive, serde, itoa, ryu, serde_json, memchr,
+        // aho-corasick, regex-syntax, regex, anyhow, wrap) and 10 build scripts (proc-macro2, quote, syn, serde_derive,
+        // serde, ryu, serde_json, memchr, anyhow, wrap's), one rustc call each; and anyhow's build script's probe: a
+        // `--crate-name=anyhow_build` compile of a `#![feature]` file, which fails on a stable rustc. Its failure is run,
+        // never stored: the dep-info of a failed rustc run leaves out the files it did not find (a missing module, an
+        // include_str! target), so a stored failure could be replayed after the file appeared. It is a miss with the
+        // reason no_dependency_info on every build, cold and warm. cargo's `-vV` and `--print` queries are not counted.
+        var cold = _ws.Build("app/app.csproj", "-p:ZccacheJournal=cold.jsonl");
+        Assert.True(cold.Succeeded, cold.Output);
+        Assert.Equal((26L, 0L, 26L, 0L), Counts(cold));
+        Assert.Equal(1L, cold.Stats!.Errors);
+        AssertOnlyTheProbeIsNot("miss", _ws.Journal("cold.jsonl"));
+        Assert.Equal(bare, CargoOutputs(target));
+
+        Assert.Equal(0, Dotnet.Run(_ws["app/crate"], ["clean"], env, "cargo").ExitCode);
+        var warm = _ws.Build("app/app.csproj", "-p:ZccacheJournal=warm.jsonl");
+        Assert.True(warm.Succeeded, warm.Output);
+        Assert.Equal((26L, 25L, 1L, 0L), Counts(warm));
+        Assert.Equal(1L, warm.Stats!.Errors);
+        AssertOnlyTheProbeIsNot("hit", _ws.Journal("warm.jsonl"));
+        Assert.Contains("app -> zccache: 26 compilations, 25 hits, 1 miss, 0 non-cacheable, 1 failed (96.2% hit rate)", warm.Output);
+        Assert.Equal(bare, CargoOutputs(target));
+
+        // Served from the cache, the library parses JSON, matches its regex and returns through anyhow, from C and from C#.
+        Assert.Equal("wrap_value=42", CallFromC(target));
+        Assert.Equal("wrap_value=42", CallFromCSharp());
+
+        static void AssertOnlyTheProbeIsNot(string outcome, List<System.Text.Json.JsonElement> journal)
+        {
+            Assert.Equal(26, journal.Count);
+            var probe = Assert.Single(journal, l => l.GetProperty("outcome").GetString() != outcome);
+            Assert.Contains("--crate-name=anyhow_build", probe.GetProperty("args").EnumerateArray().Select(a => a.GetString()));
+            Assert.Equal(("error", "no_dependency_info", 1), (probe.GetProperty("outcome").GetString(), probe.GetProperty("miss_reason").GetString(), probe.GetProperty("exit_code").GetInt32()));
+        }
     }
 
-    /// <summary>A cdylib crate with a build script that generates code, using serde's derive (Debian's crates, offline).</summary>
-    private void WriteCdylibCrate(string dir, int generated)
+    /// <summary>
+    /// app/app.csproj, a C# program that calls the cdylib of app/crate, <c>wrap_value</c>, and prints what it returns: its
+    /// build runs <paramref name="cargoExec"/> first and copies the library from target/<paramref name="profileFolder"/>
+    /// beside it. app/call.c calls it from C.
+    /// </summary>
+    private void CdylibApp(string cargoExec, string profileFolder)
+    {
+        Source("app/Program.cs", """
+            using System.Runtime.InteropServices;
+            static class Program
+            {
+                [DllImport("wrap")] static extern int wrap_value();
+                static void Main() => System.Console.WriteLine($"wrap_value={wrap_value()}");
+            }
+            """);
+        Source("app/call.c", "#include <stdio.h>\nint wrap_value(void);\nint main(void) { printf(\"wrap_value=%d\\n\", wrap_value()); return 0; }\n");
+        _ws.Project("app/app.csproj", $"""
+            <Target Name="Cargo" BeforeTargets="PrepareForBuild">
+              {cargoExec}
+            </Target>
+            <ItemGroup>
+              <None Include="crate/target/{profileFolder}/libwrap.so" Link="libwrap.so" CopyToOutputDirectory="PreserveNewest" />
+            </ItemGroup>
+            """, "<OutputType>Exe</OutputType>");
+    }
+
+    /// <summary>What app/call.c prints, built against the cdylib in <paramref name="target"/> and run.</summary>
+    private string CallFromC(string target)
+    {
+        string lib = _ws[target];
+        var gcc = Dotnet.Run(_ws["app"], ["call.c", "-L" + lib, "-lwrap", "-o", "call"], new(), "gcc");
+        Assert.True(gcc.ExitCode == 0, gcc.Output);
+        var run = Dotnet.Run(_ws["app"], [], new() { ["LD_LIBRARY_PATH"] = lib }, _ws["app/call"]);
+        Assert.True(run.ExitCode == 0, run.Output);
+        return run.Output.Trim();
+    }
+
+    /// <summary>What the C# program the build made prints.</summary>
+    private string CallFromCSharp()
+    {
+        var run = Dotnet.Run(_ws["app"], [_ws["app/bin/Debug/net10.0/app.dll"]], new());
+        Assert.True(run.ExitCode == 0, run.Output);
+        return run.Output.Trim();
+    }
+
+    /// <summary>The crates a cdylib uses: serde with its derive alone, or issue 13's graph (regex, serde_json and anyhow too).</summary>
+    private enum CrateGraph { Serde, Full }
+
+    /// <summary>
+    /// A cdylib crate, <c>wrap</c>, with a build script that generates code, using Debian's crates (offline); its
+    /// <c>wrap_value</c> returns 2 + <paramref name="generated"/>, through every crate of the <paramref name="graph"/>.
+    /// </summary>
+    private void WriteCdylibCrate(string dir, CrateGraph graph, int generated)
     {
         _ws.DebianCrates(dir);
-        _ws.Write(dir + "/Cargo.toml", """
+        string more = graph == CrateGraph.Full ? "serde_json = \"1\"\nanyhow = \"1\"\nregex = \"1\"" : "";
+        _ws.Write(dir + "/Cargo.toml", $$"""
             [package]
             name = "wrap"
             version = "0.1.0"
@@ -316,6 +396,7 @@ public sealed class ExecBuildTests(PackageFeed feed) : IDisposable
             crate-type = ["cdylib"]
             [dependencies]
             serde = { version = "1", features = ["derive"] }
+            {{more}}
             """);
         Source(dir + "/build.rs", $$"""
             fn main() {
@@ -324,7 +405,20 @@ public sealed class ExecBuildTests(PackageFeed feed) : IDisposable
                 println!("cargo:rerun-if-changed=build.rs");
             }
             """);
-        Source(dir + "/src/lib.rs", """
+        Source(dir + "/src/lib.rs", graph == CrateGraph.Full ? """
+            include!(concat!(env!("OUT_DIR"), "/generated.rs"));
+            #[derive(serde::Serialize, serde::Deserialize)]
+            struct Point { x: i32, y: i32 }
+            /// JSON into a derived struct and back, a regex over that, and anyhow's errors on the way.
+            fn value(json: &str) -> anyhow::Result<i32> {
+                let p: Point = serde_json::from_str(json)?;
+                let numbers = regex::Regex::new(r"-?\d+")?.find_iter(&serde_json::to_string(&p)?).count();
+                anyhow::ensure!(numbers == 2, "{numbers} numbers in {json}");
+                Ok(p.x + p.y + GENERATED)
+            }
+            #[unsafe(no_mangle)]
+            pub extern "C" fn wrap_value() -> i32 { value(r#"{ "x": 1, "y": 1 }"#).unwrap_or(-1) }
+            """ : """
             include!(concat!(env!("OUT_DIR"), "/generated.rs"));
             #[derive(serde::Serialize, serde::Deserialize, Clone, Copy)]
             pub struct Point { pub x: i32, pub y: i32 }
@@ -333,12 +427,18 @@ public sealed class ExecBuildTests(PackageFeed feed) : IDisposable
             """);
     }
 
-    /// <summary>What cargo built: the crates, proc-macros and the cdylib in deps/, the build scripts, by path and bytes.</summary>
+    /// <summary>
+    /// What cargo built, by path and bytes: the crates, proc-macros and the cdylib in deps/, the build scripts, and what
+    /// each build script told cargo (its <c>output</c>: anyhow's says whether its probe compiled).
+    /// </summary>
     private SortedDictionary<string, byte[]> CargoOutputs(string relative)
     {
         var result = new SortedDictionary<string, byte[]>(StringComparer.Ordinal);
         string root = _ws[relative];
-        foreach (string f in Directory.EnumerateFiles(Path.Join(root, "deps")).Concat(Directory.EnumerateFiles(Path.Join(root, "build"), "build_script_build-*", SearchOption.AllDirectories)))
+        var built = Directory.EnumerateFiles(Path.Join(root, "deps"))
+            .Concat(Directory.EnumerateFiles(Path.Join(root, "build"), "build_script_build-*", SearchOption.AllDirectories))
+            .Concat(Directory.EnumerateFiles(Path.Join(root, "build"), "output", SearchOption.AllDirectories));
+        foreach (string f in built)
             if (!f.EndsWith(".d", StringComparison.Ordinal)) result[Path.GetRelativePath(root, f)] = File.ReadAllBytes(f);
         Assert.Contains(result.Keys, k => k.StartsWith("deps/libserde_derive-", StringComparison.Ordinal) && k.EndsWith(".so", StringComparison.Ordinal));
         Assert.Contains("deps/libwrap.so", result.Keys);

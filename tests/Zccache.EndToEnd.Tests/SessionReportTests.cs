@@ -129,7 +129,7 @@ public sealed class SessionReportTests(PackageFeed feed) : IDisposable
         App("app");
         var r = _ws.Build("app/app.csproj", "-p:ZccacheJournal=build.jsonl", "-p:ZccacheProfile=true");
         Assert.True(r.Succeeded, r.Output);
-        var lines = File.ReadAllLines(_ws["build.jsonl"]).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        var lines = _ws.Journal("build.jsonl");
         Assert.Equal(r.Stats!.Compilations, lines.Count);
         Assert.Equal(r.Stats.Misses, lines.Count(l => l.GetProperty("outcome").GetString() == "miss"));
         Assert.All(lines, l => Assert.True(l.GetProperty("phases").GetProperty("compile_ns").GetInt64() > 0));

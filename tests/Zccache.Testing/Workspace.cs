@@ -156,6 +156,9 @@ public sealed class Workspace : IDisposable
         return new BuildResult(r.ExitCode, r.Output, File.Exists(stats) ? Stats.Read(stats) : null);
     }
 
+    /// <summary>The lines of a compile journal (<c>ZccacheJournal</c>) a build wrote here, parsed.</summary>
+    public List<JsonElement> Journal(string relative) => [.. File.ReadAllLines(this[relative]).Select(l => JsonDocument.Parse(l).RootElement)];
+
     /// <summary>Every object file under <paramref name="relativeDir"/>, by path relative to it, with its bytes.</summary>
     public SortedDictionary<string, byte[]> Objects(string relativeDir, string pattern = "*.o")
     {

@@ -39,6 +39,12 @@ public sealed record CacheableCompile
     public Linking.LinkStep? Link { get; init; }
     /// <summary>Where a new file would change what the compiler reads (see <see cref="Contexts.ShadowCandidates"/>).</summary>
     public Contexts.SearchModel Search { get; init; } = Contexts.SearchModel.CInclude;
+    /// <summary>
+    /// False when a failed run's dependency list may leave out what decided the failure (rustc's dep-info does not name
+    /// a module file or an <c>include_str!</c> file it did not find): such a failure is never stored, so it runs again
+    /// once the file is there.
+    /// </summary>
+    public bool FailedRunListsEveryInput { get; init; } = true;
     /// <summary>True when a failed run's messages (stderr) show the driver or environment failed, not the source: not replayed.</summary>
     public Func<byte[], bool> IsEnvironmentFailure { get; init; } = _ => false;
     /// <summary>The base directory this compile's key, manifest and depfile are written relative to; null: none.</summary>

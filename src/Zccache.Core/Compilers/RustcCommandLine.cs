@@ -221,6 +221,7 @@ public static partial class RustcCommandLine
             DependencyScan = depInfo is null ? path => [.. WithoutEmit(args), "--emit=dep-info=" + path] : null,
             HiddenDependencies = sources => LinkAttributeLibraries(sources, linkSearch, cwd, target),
             Search = Contexts.SearchModel.RustModules,
+            FailedRunListsEveryInput = false,
             Link = links ? LinkStep(invocation, linker, linkArgs, linkSearch, args, outDir, stem) : null,
             // A link that failed names no file a later lookup could check: never replayed (it runs again as written).
             IsEnvironmentFailure = links ? LinkFailed : _ => false,

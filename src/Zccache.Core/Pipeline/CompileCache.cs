@@ -326,6 +326,7 @@ public sealed class CompileCache
                 remoteEntry = entry is not null;
             }
             if (entry is null) { reason = "no_artifact_for_key"; continue; }
+            if (entry.ExitCode != 0 && !compile.FailedRunListsEveryInput) continue; // a failure an earlier version stored: never replayed
             bool complete = compile.Outputs.All(o => entry.Output(o.Name) is not null);
             if (entry.ExitCode == 0 && !complete) { _store.Remove(result.ArtifactKey); reason = "no_artifact_for_key"; continue; }
 
@@ -397,7 +398,7 @@ public sealed class CompileCache
         long startedNs = (DateTime.UtcNow - DateTime.UnixEpoch).Ticks * 100;
         ProcessResult run = RunCompiler(compilerPath, args, invocation, diagnostics);
         if (run.StartError is not null) return Plain(run, null, session, invocation, diagnostics); // nothing ran: nothing to store
-        if (privateDepfile is not null && compile.DependencyScan is not null)
+        if (privateDepfile is not null && compile.DependencyScan is not null && (run.ExitCode == 0 || compile.FailedRunListsEveryInput))
         {
             // The user's depfile is partial: a preprocessing run of the cache's own lists every input (here, never through the prefix).
             var scan = CompilerProcess.Run(compilerPath, compile.DependencyScan(privateDepfile), invocation.WorkingDirectory, invocation.Environment);
@@ -472,6 +473,7 @@ public sealed class CompileCache
     private (CompileOutcome, ManifestResult?) Store(CompileInvocation invocation, CacheableCompile compile, ContextKey key, ProcessResult run, string? depfilePath,
         string? linkDepfile, List<string>? noted, CompileOutcome outcome, long startedNs)
     {
+        if (run.ExitCode != 0 && !compile.FailedRunListsEveryInput) return (outcome with { Reason = "no_dependency_info" }, null);
         // The dependencies: the depfile's prerequisites, or the source and the files the include notes named.
         string depText = "";
         if (noted is null)

@@ -17,10 +17,11 @@ public static class Journal
         "CARGO_PKG_NAME", "CARGO_PKG_VERSION", "CARGO_CRATE_NAME", "CARGO_INCREMENTAL", "RUSTC_BOOTSTRAP", "EM_CACHE",
     ];
 
-    /// <summary>The closed set of miss reasons.</summary>
+    /// <summary>The closed set of miss reasons: why nothing was served, and for a compile that ran but was not stored, why not.</summary>
     public static readonly string[] MissReasons =
     [
         "context_not_found", "input_changed", "include_shadowed", "no_artifact_for_key", "corrupt_entry", "cache_read_error", "uncacheable_input",
+        "no_dependency_info", "no_output", "output_not_writable", "environment_failure",
     ];
 
     public static byte[] Line(CompileOutcome o, string sessionId, bool profile)
