@@ -6,10 +6,11 @@
 # Each round runs every command 3 times, in a rotated order, so a slow stretch of a shared machine is spread over all.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+repo="$(pwd)"
 rounds="${1:-5}"
 baseline="${2:-}"
 work="$(mktemp -d /tmp/zccache-bench-nochange.XXXXXX)"
-trap 'git worktree remove --force "$work/baseline-src" 2>/dev/null || true; rm -rf "$work"' EXIT
+trap 'git -C "$repo" worktree remove --force "$work/baseline-src" 2>/dev/null || true; rm -rf "$work"' EXIT
 stamp="$(date -u +%Y%m%d%H%M%S)"
 
 dotnet pack src/Zccache.MSBuild -c Release -o "$work/feed" -p:Version="0.0.0-nochange.$stamp" -nologo -v:q >/dev/null
