@@ -1,3 +1,5 @@
+using System.Reflection.PortableExecutable;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 
@@ -93,6 +95,41 @@ public sealed class UpToDateTests(PackageFeed feed) : IDisposable
         var (option, _) = BuildWithJournal();
         Assert.Equal((0L, 50L), (option.Stats!.UpToDate, option.Stats.Misses));
         Assert.NotEqual(objects.Count, 0);
+    }
+
+    [Fact]
+    public void On_linux_x64_the_build_runs_the_ReadyToRun_tasks_compiled_for_its_runtime()
+    {
+        Assert.True(OperatingSystem.IsLinux() && RuntimeInformation.OSArchitecture == Architecture.X64, "the package is packed with ReadyToRun tasks on linux-x64 only");
+        _ws.Write("app/native/a.c", "int a(void) { return 1; }\n");
+        _ws.Project("app/app.csproj", """<ItemGroup><ClCompile Include="native/*.c" /></ItemGroup>""");
+        Assert.True(_ws.Build("app/app.csproj").Succeeded);
+        var r = _ws.Build("app/app.csproj", "-v:d");
+        Assert.True(r.Succeeded, r.Output);
+        Assert.Equal(1L, r.Stats!.UpToDate);
+
+        // The tasks, the session project's included, come from the folder for this runtime (the one the tests run on).
+        string tasks = Path.Join(Path.GetDirectoryName(feed.Tools)!, "tasks");
+        string readyToRun = Path.Join(tasks, $"linux-x64-net{Environment.Version.Major}");
+        foreach (string task in new[] { "ZccacheStartSession", "ZccacheBeginProject", "ZccacheCompile", "ZccacheEndProject" })
+            Assert.Matches($"Using \"{task}\" task from assembly \".*/tasks/linux-x64-net{Environment.Version.Major}/Zccache.MSBuild.dll\"", r.Output);
+
+        // There the tasks and the engine carry native code for linux-x64; tasks/net8.0, loaded anywhere else, is IL only.
+        foreach (string assembly in new[] { "Zccache.MSBuild.dll", "Zccache.Core.dll" })
+        {
+            Assert.Equal((true, LinuxX64ReadyToRun), NativeCode(Path.Join(readyToRun, assembly)));
+            Assert.False(NativeCode(Path.Join(tasks, "net8.0", assembly)).ReadyToRun);
+        }
+        Assert.Equal(Directory.GetFiles(Path.Join(tasks, "net8.0")).Select(Path.GetFileName).Order(), Directory.GetFiles(readyToRun).Select(Path.GetFileName).Order());
+    }
+
+    /// <summary>The PE machine of a ReadyToRun image for Linux on x64 (AMD64 with the Linux bits crossgen2 sets).</summary>
+    private const Machine LinuxX64ReadyToRun = (Machine)(0x8664 ^ 0x7B79);
+
+    private static (bool ReadyToRun, Machine Machine) NativeCode(string assembly)
+    {
+        using var pe = new PEReader(File.OpenRead(assembly));
+        return (pe.PEHeaders.CorHeader!.ManagedNativeHeaderDirectory.Size > 0, pe.PEHeaders.CoffHeader.Machine);
     }
 
     [Fact]
