@@ -8,8 +8,9 @@ cd "$(dirname "$0")/.."
 runs="${1:-60}"
 baseline="${2:-}"
 work="$(mktemp -d /tmp/zccache-bench-launcher.XXXXXX)"
+repo="$(pwd)"
 trap 'for d in "$work"/zccache*/; do ZCCACHE_CACHE_DIR="$d" "$work/bin/zccache" server-stop >/dev/null 2>&1 || true; done
-      git worktree remove --force "$work/baseline-src" 2>/dev/null || true; rm -rf "$work"' EXIT
+      git -C "$repo" worktree remove --force "$work/baseline-src" 2>/dev/null || true; rm -rf "$work"' EXIT
 
 bench/publish-launcher.sh . "$work/bin"
 zccache="$work/bin/zccache"

@@ -307,8 +307,13 @@ public class RemoteFormatTests
     }
 
     [Fact]
-    public void Credentials_never_appear_in_messages() =>
+    public void Credentials_never_appear_in_messages()
+    {
         Assert.Equal("https://***@cache.example/zc", Storage.Remote.RemoteStore.Redacted("https://user:secret@cache.example/zc|bearer-token=abc"));
+        // A password holding '@' is hidden whole; an '@' in the path is not user information.
+        Assert.Equal("redis://***@h1:6379", Storage.Remote.RemoteStore.Redacted("redis://:p@ss@w0rd@h1:6379"));
+        Assert.Equal("https://cache.example/a@b", Storage.Remote.RemoteStore.Redacted("https://cache.example/a@b"));
+    }
 
     [Fact]
     public void An_unreachable_remote_fails_fast_once_and_then_stays_off()

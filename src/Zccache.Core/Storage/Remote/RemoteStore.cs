@@ -121,11 +121,15 @@ public abstract class RemoteStore
     /// <summary>The URL without credentials, for messages.</summary>
     public static string Redacted(string url)
     {
-        int at = url.IndexOf('@');
-        int scheme = url.IndexOf("://", StringComparison.Ordinal);
-        string plain = at > scheme && scheme >= 0 ? url[..(scheme + 3)] + "***" + url[at..] : url;
-        int bar = plain.IndexOf('|');
-        return bar < 0 ? plain : plain[..bar];
+        int bar = url.IndexOf('|');
+        string plain = bar < 0 ? url : url[..bar];
+        int scheme = plain.IndexOf("://", StringComparison.Ordinal);
+        if (scheme < 0) return plain;
+        // The user information ends at the authority's last '@' (a password may hold one), before the path.
+        int hostStart = scheme + 3;
+        int path = plain.IndexOf('/', hostStart);
+        int at = plain.LastIndexOf('@', path < 0 ? plain.Length - 1 : path);
+        return at >= hostStart ? plain[..hostStart] + "***" + plain[at..] : plain;
     }
 
     /// <summary>
