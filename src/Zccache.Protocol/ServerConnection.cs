@@ -54,6 +54,28 @@ public static class ServerConnection
         }
     }
 
+    /// <summary>Hands an outcome to the server to write in its session; false when it did not take it (then the launcher writes it).</summary>
+    public static bool Record(ServerAddress address, RecordRequest request)
+    {
+        try
+        {
+            using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            socket.Connect(new UnixDomainSocketEndPoint(address.Socket));
+            socket.ReceiveTimeout = 10_000;
+            using var stream = new NetworkStream(socket, ownsSocket: false);
+            using (var w = ServerProtocol.Writer(stream))
+            {
+                ServerProtocol.WriteHeader(w, (byte)RequestKind.Record);
+                request.Write(w);
+                w.Flush();
+            }
+            using var r = ServerProtocol.Reader(stream);
+            var (kind, problem) = ServerProtocol.ReadHeader(r);
+            return problem is null && (ReplyKind)kind == ReplyKind.Recorded;
+        }
+        catch (Exception e) when (e is IOException or SocketException or EndOfStreamException) { return false; }
+    }
+
     /// <summary>Asks for the server's status (or, with <see cref="RequestKind.Stop"/>, asks it to stop); null when none answers.</summary>
     public static ServerStatus? Ask(ServerAddress address, RequestKind request)
     {

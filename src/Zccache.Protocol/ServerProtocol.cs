@@ -49,7 +49,7 @@ public static class ServerProtocol
 }
 
 /// <summary>What a launcher asks.</summary>
-public enum RequestKind : byte { Compile = 1, Status = 2, Stop = 3 }
+public enum RequestKind : byte { Compile = 1, Status = 2, Stop = 3, Record = 4 }
 
 /// <summary>What the server answers.</summary>
 public enum ReplyKind : byte
@@ -62,6 +62,27 @@ public enum ReplyKind : byte
     Refused = 2,
     Status = 3,
     Stopping = 4,
+    /// <summary>The outcome a launcher sent is in the session.</summary>
+    Recorded = 5,
+}
+
+/// <summary>
+/// An outcome of a call the launcher did itself (a miss, a call that cannot be cached), for the server to write in the
+/// session: then each session has one writer, the server. The lines are as the session's files hold them.
+/// </summary>
+public sealed record RecordRequest(string SessionId, string? Project, string WorkingDirectory, byte[] OutcomeLine, byte[] JournalLine)
+{
+    public void Write(BinaryWriter w)
+    {
+        w.Write(SessionId);
+        w.Write(Project ?? "");
+        w.Write(WorkingDirectory);
+        ServerProtocol.WriteBytes(w, OutcomeLine);
+        ServerProtocol.WriteBytes(w, JournalLine);
+    }
+
+    public static RecordRequest Read(BinaryReader r) =>
+        new(r.ReadString(), r.ReadString() is { Length: > 0 } p ? p : null, r.ReadString(), ServerProtocol.ReadBytes(r), ServerProtocol.ReadBytes(r));
 }
 
 /// <summary>The server's answer to a status request.</summary>

@@ -101,6 +101,29 @@ public sealed class CompileServerTests : IDisposable
     }
 
     [Fact]
+    public void An_outcome_a_launcher_hands_over_is_written_in_the_session_once_per_call()
+    {
+        var layout = new Core.Storage.CacheLayout(_root);
+        var id = Core.Sessions.SessionId.New();
+        var folder = new Core.Sessions.SessionFolder(layout, id);
+        folder.EnsureCreated(Environment.ProcessId, isExplicit: true, _root);
+        byte[] line = new Core.Sessions.CompileOutcome { Kind = Core.Sessions.OutcomeKind.Miss, Source = "/src/a.c", Project = "app", Call = "7-1" }.ToJsonLine();
+
+        for (int i = 0; i < 2; i++) // the same call twice (a launcher that could not tell whether the first one arrived)
+        {
+            var kind = Ask(w =>
+            {
+                ServerProtocol.WriteHeader(w, (byte)RequestKind.Record);
+                new RecordRequest(id.ToString(), "app", _root, line, []).Write(w);
+            }, r => ServerProtocol.ReadHeader(r).Kind);
+            Assert.Equal((byte)ReplyKind.Recorded, kind);
+        }
+        var outcome = Assert.Single(folder.ReadOutcomes());
+        Assert.Equal(("/src/a.c", "app", "7-1"), (outcome.Source, outcome.Project, outcome.Call));
+        Assert.Single(Directory.GetFiles(Path.Join(folder.Path, "outcomes")), f => Path.GetFileName(f).StartsWith($"{Environment.ProcessId}-", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void A_cache_root_too_long_for_a_socket_path_has_no_server()
     {
         Assert.Null(ServerAddress.For("/tmp/" + new string('x', 110), ServerClient.EngineFile));

@@ -56,6 +56,9 @@ public sealed class LauncherServerTests(PackageFeed feed) : IDisposable
     {
         Sources(2);
         var env = Env();
+        var session = Zccache(env, "session-start");
+        Assert.True(session.ExitCode == 0, session.Output);
+        env["ZCCACHE_SESSION_ID"] = session.Output.Trim();
         var cold = Zccache(env, "gcc", "-c", "s00.c", "-o", "s00.o");      // a miss, done by the launcher (it makes the cache)
         Assert.True(cold.ExitCode == 0, cold.Output);
         var started = Zccache(env, "server-start");
@@ -81,7 +84,18 @@ public sealed class LauncherServerTests(PackageFeed feed) : IDisposable
         File.Delete(_ws["src/s00.o"]);
         Assert.Equal(0, Zccache(env, "gcc", "-c", "s00.c", "-o", "s00.o").ExitCode);
         Assert.Equal(Plain("s00.c"), File.ReadAllBytes(_ws["src/s00.o"]));
-        Assert.Equal(2, Status(env).GetProperty("served").GetInt32());
+        server = Status(env);
+        Assert.Equal((2, 1), (server.GetProperty("served").GetInt32(), server.GetProperty("active_sessions").GetInt32()));
+
+        // The session has one writer once the server runs: the cold miss's own file, then the server's, holding the
+        // two hits it served and the miss the launcher compiled (and handed to it to record).
+        string outcomes = Path.Join(_ws.CacheDir, "sessions", env["ZCCACHE_SESSION_ID"]!, "outcomes");
+        int pid = server.GetProperty("pid").GetInt32();
+        Assert.Equal(2, Directory.GetFiles(outcomes).Length);
+        Assert.Equal(["hit", "miss", "hit"], Directory.GetFiles(outcomes, $"{pid}-*.jsonl").SelectMany(File.ReadAllLines)
+            .Select(l => JsonDocument.Parse(l).RootElement.GetProperty("outcome").GetString()!));
+        var end = JsonDocument.Parse(Zccache(env, "session-end", env["ZCCACHE_SESSION_ID"]!, "--json").Output).RootElement;
+        Assert.Equal((4, 2, 2), (end.GetProperty("compilations").GetInt32(), end.GetProperty("hits").GetInt32(), end.GetProperty("misses").GetInt32()));
     }
 
     [Fact]
@@ -233,8 +247,12 @@ public sealed class LauncherServerTests(PackageFeed feed) : IDisposable
         {
             using var client = fake.Accept();
             var buffer = new byte[65536];
-            client.Receive(buffer);
-            if (peer == "another protocol") client.Send([0x5A, 0x43, 0x53, 0x56, 99, 0, 0]);
+            if (peer == "another protocol")
+            {
+                client.Send([0x5A, 0x43, 0x53, 0x56, 99, 0, 0]); // answered at once; the call waits in the socket's buffer
+                while (client.Receive(buffer) > 0) { }
+            }
+            else client.Receive(buffer);
         });
         File.Delete(_ws["src/s00.o"]);
         var r = Zccache(env, "gcc", "-c", "s00.c", "-o", "s00.o");

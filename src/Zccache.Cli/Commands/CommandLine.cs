@@ -61,7 +61,8 @@ public static class CommandLine
         bool failed = state == Protocol.HandoverState.Failed;
         var call = LauncherCall.OfThisProcess(rest.Skip(failed ? 3 : 2).ToList(), rest[0]);
         if (state == Protocol.HandoverState.NoServer) Server.ServerClient.StartFor(call);
-        return Launcher.Run(call, stdout, stderr, failed ? [Server.ServerClient.FailedWarning(rest[2])] : null);
+        var server = state == Protocol.HandoverState.NotServed ? Server.ServerClient.AddressFor(call) : null;
+        return Launcher.Run(call, stdout, stderr, failed ? [Server.ServerClient.FailedWarning(rest[2])] : null, server);
     }
 
     /// <summary>The launcher form: the resident server serves the call if it can; else this process does it.</summary>
@@ -69,7 +70,7 @@ public static class CommandLine
     {
         var call = LauncherCall.OfThisProcess(args);
         var handover = Server.ServerClient.TryServe(call, stdout, stderr);
-        return handover.ExitCode ?? Launcher.Run(call, stdout, stderr, handover.Warning is { } w ? [w] : null);
+        return handover.ExitCode ?? Launcher.Run(call, stdout, stderr, handover.Warning is { } w ? [w] : null, handover.RecordVia);
     }
 }
 

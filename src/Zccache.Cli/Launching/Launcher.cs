@@ -19,7 +19,11 @@ public static class Launcher
 {
     public const string Usage = "usage: zccache <compiler> [compiler arguments…]  (for example: zccache gcc -c a.c -o a.o)";
 
-    public static int Run(LauncherCall call, Stream stdout, Stream stderr, IReadOnlyList<Diagnostic>? said = null)
+    /// <summary>
+    /// Does the call here. <paramref name="said"/>: warnings already due (a server that failed the call);
+    /// <paramref name="recordVia"/>: the server that answered "not served", which writes the outcome in the session.
+    /// </summary>
+    public static int Run(LauncherCall call, Stream stdout, Stream stderr, IReadOnlyList<Diagnostic>? said = null, Protocol.ServerAddress? recordVia = null)
     {
         if (!call.HasCompiler)
         {
@@ -39,6 +43,12 @@ public static class Launcher
         var diagnostics = new List<Diagnostic>(said ?? []);
         var cache = Open(call, diagnostics);
         SessionRecorder? session = cache.IsEnabled ? JoinSession(call, cache.Layout!, diagnostics) : null;
+        if (session is not null && recordVia is not null)
+        {
+            string id = session.Folder.Id.ToString();
+            session.Forward = (outcome, journalLine) => Protocol.ServerConnection.Record(recordVia,
+                new Protocol.RecordRequest(id, outcome.Project, call.WorkingDirectory, outcome.ToJsonLine(), journalLine ?? []));
+        }
 
         CompileResult result = cache.Compile(invocation, session);
         if (result.Outcome is { Kind: OutcomeKind.Miss, Bytes: > 0 }) TrimIfDue(cache.Layout!);

@@ -128,6 +128,11 @@ public sealed class CompileServer
                 switch ((RequestKind)kind)
                 {
                     case RequestKind.Compile: Compile(CompileRequest.Read(r), w); break;
+                    case RequestKind.Record:
+                        bool recorded = Record(RecordRequest.Read(r));
+                        ServerProtocol.WriteHeader(w, (byte)(recorded ? ReplyKind.Recorded : ReplyKind.Refused));
+                        if (!recorded) w.Write("the outcome was not recorded");
+                        break;
                     case RequestKind.Status:
                         ServerProtocol.WriteHeader(w, (byte)ReplyKind.Status);
                         new ServerStatus(Environment.ProcessId, _started, _served, _notServed, _sessions.ActiveCount, _address.Root).Write(w);
@@ -198,10 +203,24 @@ public sealed class CompileServer
         });
     }
 
-    private SessionRecorder? SessionFor(LauncherCall call, List<Diagnostic> diagnostics)
+    /// <summary>An outcome of a call a launcher did itself, written here: the session's one writer.</summary>
+    private bool Record(RecordRequest request)
     {
-        if (call.SessionIdText is not { } text || !SessionId.TryParse(text, out var id)) return Launcher.JoinSession(call, _layout, diagnostics);
-        var key = (id, call.Project);
+        if (!SessionId.TryParse(request.SessionId, out var id)) return false;
+        if (CompileOutcome.FromJsonLine(request.OutcomeLine) is not { } outcome || Recorder(id, request.Project, request.WorkingDirectory, []) is not { } recorder) return false;
+        recorder.RecordLines(outcome, request.JournalLine.Length > 0 ? request.JournalLine : null);
+        return recorder.Fault is null;
+    }
+
+    private SessionRecorder? SessionFor(LauncherCall call, List<Diagnostic> diagnostics) =>
+        call.SessionIdText is { } text && SessionId.TryParse(text, out var id)
+            ? Recorder(id, call.Project, call.WorkingDirectory, diagnostics)
+            : Launcher.JoinSession(call, _layout, diagnostics); // none, or a bad id: said as the launcher says it
+
+    /// <summary>This server's recorder for the session and project, made on first use.</summary>
+    private SessionRecorder? Recorder(SessionId id, string? project, string workingDirectory, List<Diagnostic> diagnostics)
+    {
+        var key = (id, project);
         if (_recorders.TryGetValue(key, out var known) && _sessions.Exists(id))
         {
             _sessions.Touch(id);
@@ -212,7 +231,7 @@ public sealed class CompileServer
             // The dead-man's switch watches the build that created the session (an explicit session has none: idle only).
             var info = new SessionFolder(_layout, id).ReadInfo();
             int owner = info is { Explicit: false, ClientPid: > 0 } ? info.ClientPid : Environment.ProcessId;
-            return _recorders[key] = SessionRecorder.Join(_sessions, _layout, id, call.Project, call.WorkingDirectory, owner);
+            return _recorders[key] = SessionRecorder.Join(_sessions, _layout, id, project, workingDirectory, owner);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -14,21 +14,21 @@ namespace Zccache.Cli.Server;
 /// </summary>
 public static class ServerClient
 {
-    /// <summary>What became of the hand-over: the exit code when the server served the call, else the warning to give (if any).</summary>
-    public readonly record struct Handover(int? ExitCode, Diagnostic? Warning);
+    /// <summary>
+    /// What became of the hand-over: the exit code when the server served the call, else the warning to give (if any),
+    /// and the server that answered "not served" (it records the outcome of the call the launcher does).
+    /// </summary>
+    public readonly record struct Handover(int? ExitCode, Diagnostic? Warning, ServerAddress? RecordVia = null);
 
     public static Handover TryServe(LauncherCall call, Stream stdout, Stream stderr)
     {
         if (ServerConnection.IsOff(call.Env("ZCCACHE_SERVER")) || !call.HasCompiler || call.Disabled || Launcher.HasReplacedBytes(call)) return default;
-        string root;
-        try { root = call.CacheRoot; }
-        catch (Exception e) when (e is ArgumentException or IOException) { return default; }
-        if (ServerAddress.For(root, EngineFile) is not { } address) return default;
+        if (AddressFor(call) is not { } address) return default;
 
-        var answer = ServerConnection.Compile(address, new CompileRequest(call.CallId, root, call.WorkingDirectory, call.Argv, ServerConnection.EnvironmentOfThisProcess()));
+        var answer = ServerConnection.Compile(address, new CompileRequest(call.CallId, address.Root, call.WorkingDirectory, call.Argv, ServerConnection.EnvironmentOfThisProcess()));
         if (answer.NoServer) Start(address); // none yet, or a dead one's socket: this call is done here, the next ones are served
         if (answer.Problem is { } problem) return Failed(problem);
-        if (answer.Kind != ReplyKind.Served) return default;
+        if (answer.Kind != ReplyKind.Served) return new Handover(null, null, answer.NoServer ? null : address);
         stdout.Write(answer.Stdout);
         stdout.Flush();
         stderr.Write(answer.Stderr);
@@ -45,8 +45,14 @@ public static class ServerClient
     /// <summary>Starts the server for the call's cache (the thin launcher found none).</summary>
     public static void StartFor(LauncherCall call)
     {
-        try { if (ServerAddress.For(call.CacheRoot, EngineFile) is { } address) Start(address); }
-        catch (Exception e) when (e is ArgumentException or IOException) { }
+        if (AddressFor(call) is { } address) Start(address);
+    }
+
+    /// <summary>The server address of the call's cache, or null (no server there, or no usable root).</summary>
+    public static ServerAddress? AddressFor(LauncherCall call)
+    {
+        try { return ServerAddress.For(call.CacheRoot, EngineFile); }
+        catch (Exception e) when (e is ArgumentException or IOException) { return null; }
     }
 
     /// <summary>This engine's binary (the native one, or zccache.dll under dotnet): it names the server's address, and runs the server.</summary>

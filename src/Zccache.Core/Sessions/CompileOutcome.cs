@@ -100,6 +100,13 @@ public sealed record CompileOutcome
         return [.. buffer.WrittenSpan, (byte)'\n'];
     }
 
+    /// <summary>An outcome line read back (<see cref="ToJsonLine"/>'s), or null when it is not one.</summary>
+    public static CompileOutcome? FromJsonLine(ReadOnlySpan<byte> line)
+    {
+        try { return System.Text.Json.JsonSerializer.Deserialize(line, Storage.CoreJson.Default.CompileOutcome); }
+        catch (System.Text.Json.JsonException) { return null; }
+    }
+
     /// <summary>Adds this outcome to a tracker, with the seed's semantics.</summary>
     public void ApplyTo(SessionStatsTracker tracker)
     {

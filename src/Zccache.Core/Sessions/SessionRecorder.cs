@@ -44,20 +44,47 @@ public sealed class SessionRecorder(SessionManager manager, SessionFolder folder
         return _info;
     }
 
+    /// <summary>
+    /// Where this process's outcomes go instead of its own file: the launcher's resident server, which then is the
+    /// session's one writer. Given the outcome and its journal line (null: no journal); false when it did not take them.
+    /// </summary>
+    public Func<CompileOutcome, byte[]?, bool>? Forward { get; set; }
+
     /// <summary>Counts the outcome. Never throws for a disk problem: a session fault must not fail a compile.</summary>
     public void Record(CompileOutcome outcome)
     {
         outcome = outcome with { Project = project, Parallelism = Math.Max(1, parallelism) };
+        try
+        {
+            byte[]? journalLine = Info() is { Journal: { Length: > 0 } } info ? Journal.Line(outcome, folder.Id.ToString(), info.Profile) : null;
+            if (Forward?.Invoke(outcome, journalLine) == true)
+            {
+                Count(outcome);
+                return;
+            }
+            RecordLines(outcome, journalLine);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { Fault ??= e.Message; }
+    }
+
+    /// <summary>Counts an outcome and writes it, with its journal line (made by whoever ran the call), to the session's files.</summary>
+    public void RecordLines(CompileOutcome outcome, byte[]? journalLine)
+    {
+        Count(outcome);
+        try
+        {
+            folder.Append(outcome);
+            if (journalLine is not null && Info() is { Journal: { Length: > 0 } journal }) Journal.Append(journal, journalLine);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { Fault ??= e.Message; }
+    }
+
+    private void Count(CompileOutcome outcome)
+    {
         manager.Mutate(folder.Id, s =>
         {
             if (s.StatsTracker is { } tracker) outcome.ApplyTo(tracker);
         });
         manager.Touch(folder.Id);
-        try
-        {
-            folder.Append(outcome);
-            if (Info() is { Journal: { Length: > 0 } journal } info) Journal.Append(journal, Journal.Line(outcome, folder.Id.ToString(), info.Profile));
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { Fault ??= e.Message; }
     }
 }
