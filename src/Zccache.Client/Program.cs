@@ -1,31 +1,28 @@
 // zccache, the thin launcher: the server serves the hit, or the engine beside it does the call (see the project file).
 using System.Runtime.InteropServices;
 using System.Text;
+using Microsoft.Win32.SafeHandles;
 using Zccache.Protocol;
 
 string engine = Path.Join(AppContext.BaseDirectory, "zccache-engine");
-int first = args.TakeWhile(a => Path.GetFileNameWithoutExtension(a) == "zccache").Count(); // stacked launchers
-bool servable = first < args.Length && !CommandNames.All.Contains(args[0])
-    && !ServerConnection.IsOff(Environment.GetEnvironmentVariable("ZCCACHE_SERVER"))
-    && Environment.GetEnvironmentVariable("ZCCACHE_DISABLE") is not ("1" or "true")
-    && !args.Any(a => a.Contains('\uFFFD')); // not UTF-8: the engine passes the raw bytes on
+if (!ServableCall.MayBeServed(args, Environment.GetEnvironmentVariable)) return Engine.Exec(engine, []);
 string root = CacheRoot.Resolve(Environment.GetEnvironmentVariable, Environment.CurrentDirectory);
-if (!servable || ServerAddress.For(root, engine) is not { } address) return Engine.Exec(engine, []);
+if (ServerAddress.For(root, engine) is not { } address) return Engine.Exec(engine, []);
 
 string callId = CompileRequest.NewCallId();
 var answer = ServerConnection.Compile(address, new CompileRequest(callId, root, Environment.CurrentDirectory, args, ServerConnection.EnvironmentOfThisProcess()));
 if (answer is { Kind: ReplyKind.Served, Problem: null })
 {
-    using (var stdout = Console.OpenStandardOutput()) stdout.Write(answer.Stdout);
-    using (var stderr = Console.OpenStandardError()) stderr.Write(answer.Stderr);
+    Engine.Write(1, answer.Stdout);
+    Engine.Write(2, answer.Stderr);
     return answer.ExitCode;
 }
 var state = answer.Problem is not null ? HandoverState.Failed : answer.NoServer ? HandoverState.NoServer : HandoverState.NotServed;
 return Engine.Exec(engine, [CommandNames.Handover, callId, state.ToString(), .. answer.Problem is { } why ? new[] { why } : []]);
 
-/// <summary>Replaces this process with the engine: <paramref name="prefix"/>, then this call's arguments exactly as they came (bytes).</summary>
 static class Engine
 {
+    /// <summary>Replaces this process with the engine: <paramref name="prefix"/>, then this call's arguments exactly as they came (bytes).</summary>
     public static int Exec(string engine, string[] prefix)
     {
         byte[] cmdline = File.ReadAllBytes("/proc/self/cmdline");
@@ -43,8 +40,23 @@ static class Engine
             Marshal.WriteByte(pointers[i], argv[i].Length, 0);
         }
         execv(pointers[0], pointers);
-        Console.Error.WriteLine($"zccache: error ZC1006: the zccache engine '{engine}' cannot be run ({Marshal.GetLastPInvokeError()}); reinstall the package.");
+        Write(2, Encoding.UTF8.GetBytes($"zccache: error ZC1006: the zccache engine '{engine}' cannot be run ({Marshal.GetLastPInvokeError()}); reinstall the package.\n"));
         return 127;
+    }
+
+    /// <summary>
+    /// Writes to standard output (1) or error (2) through the descriptor itself: System.Console would set up the
+    /// terminal and a signal-handling thread first, for output that is most often empty.
+    /// </summary>
+    public static void Write(int fd, byte[] data)
+    {
+        if (data.Length == 0) return;
+        try
+        {
+            using var stream = new FileStream(new SafeFileHandle(fd, ownsHandle: false), FileAccess.Write, bufferSize: 0);
+            stream.Write(data);
+        }
+        catch (IOException) { } // a closed pipe: the compiler's own output would have met the same
     }
 
     [DllImport("libc", SetLastError = true)]

@@ -1,5 +1,4 @@
 using System.Collections;
-using System.Net.Sockets;
 
 namespace Zccache.Protocol;
 
@@ -20,86 +19,70 @@ public static class ServerConnection
 
     public static Answer Compile(ServerAddress address, CompileRequest request)
     {
-        using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        try { socket.Connect(new UnixDomainSocketEndPoint(address.Socket)); }
-        catch (SocketException e) when (IsNoServer(e.SocketErrorCode) || !File.Exists(address.Socket))
-        {
-            return new Answer(ReplyKind.NotServed, 0, [], [], NoServer: true);
-        }
-        catch (SocketException e) { return Answer.Failed($"cannot connect ({e.SocketErrorCode})"); }
+        var reply = Exchange(address, RequestKind.Compile, request.Write, CallTimeoutMs);
+        if (reply.NoServer) return new Answer(ReplyKind.NotServed, 0, [], [], NoServer: true);
+        if (reply.Problem is { } problem) return Answer.Failed(problem);
         try
         {
-            socket.ReceiveTimeout = CallTimeoutMs;
-            using var stream = new NetworkStream(socket, ownsSocket: false);
-            using (var w = ServerProtocol.Writer(stream))
-            {
-                ServerProtocol.WriteHeader(w, (byte)RequestKind.Compile);
-                request.Write(w);
-                w.Flush();
-            }
-            using var r = ServerProtocol.Reader(stream);
-            var (kind, problem) = ServerProtocol.ReadHeader(r);
-            if (problem is not null) return Answer.Failed(problem);
-            return (ReplyKind)kind switch
+            var r = reply.Body!;
+            return reply.Kind switch
             {
                 ReplyKind.Served => new Answer(ReplyKind.Served, r.ReadInt32(), ServerProtocol.ReadBytes(r), ServerProtocol.ReadBytes(r)),
                 ReplyKind.NotServed => new Answer(ReplyKind.NotServed, 0, [], []),
                 ReplyKind.Refused => Answer.Failed(r.ReadString()),
-                _ => Answer.Failed($"unexpected answer {kind}"),
+                _ => Answer.Failed($"unexpected answer {reply.Kind}"),
             };
         }
-        catch (Exception e) when (e is IOException or SocketException or EndOfStreamException or InvalidDataException)
-        {
-            return Answer.Failed("it did not answer (" + e.Message + ")");
-        }
+        catch (Exception e) when (e is EndOfStreamException or InvalidDataException) { return Answer.Failed("it did not answer (" + e.Message + ")"); }
     }
 
     /// <summary>Hands an outcome to the server to write in its session; false when it did not take it (then the launcher writes it).</summary>
-    public static bool Record(ServerAddress address, RecordRequest request)
-    {
-        try
-        {
-            using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-            socket.Connect(new UnixDomainSocketEndPoint(address.Socket));
-            socket.ReceiveTimeout = 10_000;
-            using var stream = new NetworkStream(socket, ownsSocket: false);
-            using (var w = ServerProtocol.Writer(stream))
-            {
-                ServerProtocol.WriteHeader(w, (byte)RequestKind.Record);
-                request.Write(w);
-                w.Flush();
-            }
-            using var r = ServerProtocol.Reader(stream);
-            var (kind, problem) = ServerProtocol.ReadHeader(r);
-            return problem is null && (ReplyKind)kind == ReplyKind.Recorded;
-        }
-        catch (Exception e) when (e is IOException or SocketException or EndOfStreamException) { return false; }
-    }
+    public static bool Record(ServerAddress address, RecordRequest request) =>
+        Exchange(address, RequestKind.Record, request.Write, 10_000) is { Problem: null, NoServer: false, Kind: ReplyKind.Recorded };
 
     /// <summary>Asks for the server's status (or, with <see cref="RequestKind.Stop"/>, asks it to stop); null when none answers.</summary>
     public static ServerStatus? Ask(ServerAddress address, RequestKind request)
     {
-        try
-        {
-            using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-            socket.Connect(new UnixDomainSocketEndPoint(address.Socket));
-            socket.ReceiveTimeout = 5_000;
-            using var stream = new NetworkStream(socket, ownsSocket: false);
-            using (var w = ServerProtocol.Writer(stream))
-            {
-                ServerProtocol.WriteHeader(w, (byte)request);
-                w.Flush();
-            }
-            using var r = ServerProtocol.Reader(stream);
-            var (kind, problem) = ServerProtocol.ReadHeader(r);
-            return problem is null && (ReplyKind)kind == ReplyKind.Status ? ServerStatus.Read(r) : null;
-        }
-        catch (Exception e) when (e is IOException or SocketException or EndOfStreamException) { return null; }
+        var reply = Exchange(address, request, null, 5_000);
+        try { return reply is { Problem: null, NoServer: false, Kind: ReplyKind.Status } ? ServerStatus.Read(reply.Body!) : null; }
+        catch (Exception e) when (e is EndOfStreamException or InvalidDataException) { return null; }
     }
 
-    /// <summary>No server listens there: a missing socket, or a dead server's.</summary>
-    public static bool IsNoServer(SocketError error) =>
-        error is SocketError.AddressNotAvailable or SocketError.ConnectionRefused or SocketError.AddressFamilyNotSupported;
+    /// <summary>The answer to one request: its kind and body, or no server there, or why the exchange failed.</summary>
+    private readonly record struct Reply(ReplyKind Kind, BinaryReader? Body, bool NoServer = false, string? Problem = null);
+
+    /// <summary>
+    /// One request, one answer: connects, sends the whole frame in one write, and reads the answer until the server
+    /// closes the connection. Never throws for the server's faults.
+    /// </summary>
+    private static Reply Exchange(ServerAddress address, RequestKind kind, Action<BinaryWriter>? writeBody, int timeoutMs)
+    {
+        var frame = new MemoryStream();
+        using (var w = ServerProtocol.Writer(frame))
+        {
+            ServerProtocol.WriteHeader(w, (byte)kind);
+            writeBody?.Invoke(w);
+        }
+        using var socket = UnixSocket.Connect(address.Socket, out int errno);
+        if (socket is null)
+            return errno is UnixSocket.ENoEnt or UnixSocket.EConnRefused
+                ? new Reply(default, null, NoServer: true) // no socket, or a dead server's
+                : new Reply(default, null, Problem: $"cannot connect (errno {errno})");
+        try
+        {
+            socket.SetReceiveTimeout(timeoutMs);
+            // A peer may answer (refuse) and close before it has read the whole request: its answer still counts.
+            try { socket.Send(frame.GetBuffer().AsSpan(0, (int)frame.Length)); }
+            catch (IOException) { }
+            var r = ServerProtocol.Reader(new MemoryStream(socket.ReceiveToEnd()));
+            var (answer, problem) = ServerProtocol.ReadHeader(r);
+            return new Reply((ReplyKind)answer, r, Problem: problem);
+        }
+        catch (Exception e) when (e is IOException or EndOfStreamException)
+        {
+            return new Reply(default, null, Problem: "it did not answer (" + e.Message + ")");
+        }
+    }
 
     /// <summary>This process's environment, as the server must see it for the call.</summary>
     public static Dictionary<string, string> EnvironmentOfThisProcess()
@@ -109,6 +92,4 @@ public static class ServerConnection
         return env;
     }
 
-    /// <summary>ZCCACHE_SERVER=0 (off, false, no): no server.</summary>
-    public static bool IsOff(string? setting) => setting?.Trim().ToLowerInvariant() is "0" or "off" or "false" or "no";
 }

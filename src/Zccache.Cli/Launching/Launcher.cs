@@ -33,7 +33,7 @@ public static class Launcher
 
         // .NET decodes arguments as UTF-8; bytes that are not UTF-8 cannot be passed on unchanged.
         // Such a call is handed to the compiler as it came (exec with the raw bytes), never cached.
-        if (HasReplacedBytes(call) && RawArguments.HasInvalidUtf8())
+        if (Protocol.ServableCall.HasReplacedBytes(call.Argv) && RawArguments.HasInvalidUtf8())
             return RawArguments.ExecRaw(skip: call.CompilerIndex, stderr);
 
         var invocation = call.Invocation();
@@ -59,9 +59,6 @@ public static class Launcher
         stderr.Flush();
         return reply.ExitCode;
     }
-
-    /// <summary>True when an argument holds U+FFFD, as .NET decodes bytes that are not UTF-8 (rare: then the raw bytes are checked).</summary>
-    public static bool HasReplacedBytes(LauncherCall call) => call.Argv.Any(a => a.Contains('\uFFFD'));
 
     /// <summary>The cache the call asks for (ZCCACHE_CACHE_DIR, ZCCACHE_REMOTE…), or one that only runs compilers.</summary>
     public static CompileCache Open(LauncherCall call, List<Diagnostic> diagnostics)

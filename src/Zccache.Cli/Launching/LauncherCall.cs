@@ -1,5 +1,6 @@
 using Zccache.Core.Compilers;
 using Zccache.Core.Sessions;
+using Zccache.Protocol;
 
 namespace Zccache.Cli.Launching;
 
@@ -13,21 +14,21 @@ public sealed record LauncherCall(IReadOnlyList<string> Argv, string WorkingDire
 {
     /// <summary>This process's call.</summary>
     public static LauncherCall OfThisProcess(IReadOnlyList<string> argv, string? callId = null) =>
-        new(argv, System.Environment.CurrentDirectory, null, callId ?? Protocol.CompileRequest.NewCallId());
+        new(argv, System.Environment.CurrentDirectory, null, callId ?? CompileRequest.NewCallId());
 
     /// <summary>A call received by the server.</summary>
-    public static LauncherCall Of(Protocol.CompileRequest request) => new(request.Argv, request.WorkingDirectory, request.Environment, request.CallId);
+    public static LauncherCall Of(CompileRequest request) => new(request.Argv, request.WorkingDirectory, request.Environment, request.CallId);
 
     public string? Env(string name) => Environment is null ? System.Environment.GetEnvironmentVariable(name)
         : Environment.TryGetValue(name, out string? value) ? value : null;
 
     /// <summary>Where the compiler's name is: launchers stack ("zccache zccache gcc", a CMake launcher inside a RUSTC_WRAPPER build), and we skip ourselves.</summary>
-    public int CompilerIndex => Argv.TakeWhile(IsSelf).Count();
+    public int CompilerIndex => ServableCall.CompilerIndex(Argv);
 
     public bool HasCompiler => CompilerIndex < Argv.Count;
 
     /// <summary>ZCCACHE_DISABLE=1: compile plainly, no cache, no session.</summary>
-    public bool Disabled => Env("ZCCACHE_DISABLE") is "1" or "true";
+    public bool Disabled => ServableCall.IsDisabled(Env);
 
     /// <summary>The cache root: ZCCACHE_CACHE_DIR (relative to the call's directory), else the user's cache folder.</summary>
     public string CacheRoot => Protocol.CacheRoot.Resolve(Env, WorkingDirectory);
@@ -52,9 +53,4 @@ public sealed record LauncherCall(IReadOnlyList<string> Argv, string WorkingDire
             CallId = CallId,
         };
     }
-
-    /// <summary>rustc -vV and cargo's --print probes compile nothing: they run as they are, stdin included, uncounted.</summary>
-    public bool IsQuery => HasCompiler && Zccache.Core.Pipeline.CompileCache.IsQuery(Invocation());
-
-    private static bool IsSelf(string arg) => Path.GetFileNameWithoutExtension(arg) == "zccache";
 }

@@ -113,36 +113,14 @@ public sealed class CompileServer
         {
             using (client)
             using (var stream = new NetworkStream(client, ownsSocket: false))
-            using (var r = ServerProtocol.Reader(stream))
-            using (var w = ServerProtocol.Writer(stream))
             {
                 client.ReceiveTimeout = 30_000;
                 if (PeerUid(client) != ServerAddress.UserId) return; // another user's process: not a word
-                var (kind, problem) = ServerProtocol.ReadHeader(r);
-                if (problem is not null)
-                {
-                    ServerProtocol.WriteHeader(w, (byte)ReplyKind.Refused);
-                    w.Write(problem);
-                    return;
-                }
-                switch ((RequestKind)kind)
-                {
-                    case RequestKind.Compile: Compile(CompileRequest.Read(r), w); break;
-                    case RequestKind.Record:
-                        bool recorded = Record(RecordRequest.Read(r));
-                        ServerProtocol.WriteHeader(w, (byte)(recorded ? ReplyKind.Recorded : ReplyKind.Refused));
-                        if (!recorded) w.Write("the outcome was not recorded");
-                        break;
-                    case RequestKind.Status:
-                        ServerProtocol.WriteHeader(w, (byte)ReplyKind.Status);
-                        new ServerStatus(Environment.ProcessId, _started, _served, _notServed, _sessions.ActiveCount, _address.Root).Write(w);
-                        break;
-                    case RequestKind.Stop:
-                        _stopping = true; // even if the asker does not wait for the answer
-                        ServerProtocol.WriteHeader(w, (byte)ReplyKind.Stopping);
-                        break;
-                }
-                w.Flush();
+                // The request is read through a buffer and the answer sent in one write: a few system calls a call, not one a field.
+                var r = ServerProtocol.Reader(new BufferedStream(stream, 64 * 1024));
+                var answer = new MemoryStream();
+                using (var w = ServerProtocol.Writer(answer)) Answer(r, w);
+                stream.Write(answer.GetBuffer(), 0, (int)answer.Length);
             }
         }
         catch (Exception e) when (e is IOException or SocketException or InvalidDataException or ObjectDisposedException) { }
@@ -150,6 +128,34 @@ public sealed class CompileServer
         {
             Interlocked.Exchange(ref _lastActivity, Environment.TickCount64);
             Interlocked.Decrement(ref _active);
+        }
+    }
+
+    private void Answer(BinaryReader r, BinaryWriter w)
+    {
+        var (kind, problem) = ServerProtocol.ReadHeader(r);
+        if (problem is not null)
+        {
+            ServerProtocol.WriteHeader(w, (byte)ReplyKind.Refused);
+            w.Write(problem);
+            return;
+        }
+        switch ((RequestKind)kind)
+        {
+            case RequestKind.Compile: Compile(CompileRequest.Read(r), w); break;
+            case RequestKind.Record:
+                bool recorded = Record(RecordRequest.Read(r));
+                ServerProtocol.WriteHeader(w, (byte)(recorded ? ReplyKind.Recorded : ReplyKind.Refused));
+                if (!recorded) w.Write("the outcome was not recorded");
+                break;
+            case RequestKind.Status:
+                ServerProtocol.WriteHeader(w, (byte)ReplyKind.Status);
+                new ServerStatus(Environment.ProcessId, _started, _served, _notServed, _sessions.ActiveCount, _address.Root).Write(w);
+                break;
+            case RequestKind.Stop:
+                _stopping = true; // even if the asker does not wait for the answer
+                ServerProtocol.WriteHeader(w, (byte)ReplyKind.Stopping);
+                break;
         }
     }
 
@@ -180,21 +186,26 @@ public sealed class CompileServer
     /// <summary>The call served as a hit, or null: everything else is the launcher's (queries read its stdin, misses run its compiler).</summary>
     private LauncherReply? ServeHit(LauncherCall call)
     {
-        if (!call.HasCompiler || call.Disabled || Launcher.HasReplacedBytes(call) || call.IsQuery) return null;
+        if (!ServableCall.MayBeServed(call.Argv, call.Env)) return null;
+        var invocation = call.Invocation();
+        if (CompileCache.IsQuery(invocation)) return null;
         var diagnostics = new List<Diagnostic>();
         var (cache, said) = CacheFor(call);
         if (!cache.IsEnabled) return null;
         diagnostics.AddRange(said);
         SessionRecorder? session = SessionFor(call, diagnostics);
-        CompileResult? result = cache.ServeHit(call.Invocation(), session);
+        CompileResult? result = cache.ServeHit(invocation, session);
         return result is null ? null : Launcher.Reply(result, diagnostics, session);
     }
 
     private (CompileCache, Diagnostic[]) CacheFor(LauncherCall call)
     {
         // The remote settings are the launcher's: calls with other settings get a cache of their own.
-        string remoteKey = string.Join('\n', call.Environment!.Where(e => e.Key.StartsWith("ZCCACHE_REMOTE", StringComparison.Ordinal))
-            .OrderBy(e => e.Key, StringComparer.Ordinal).Select(e => e.Key + "=" + e.Value));
+        var remote = new List<string>();
+        foreach (var (name, value) in call.Environment!)
+            if (name.StartsWith("ZCCACHE_REMOTE", StringComparison.Ordinal)) remote.Add(name + "=" + value);
+        remote.Sort(StringComparer.Ordinal);
+        string remoteKey = string.Join('\n', remote);
         return _caches.GetOrAdd(remoteKey, _ =>
         {
             var said = new List<Diagnostic>();

@@ -22,8 +22,7 @@ public static class ServerClient
 
     public static Handover TryServe(LauncherCall call, Stream stdout, Stream stderr)
     {
-        if (ServerConnection.IsOff(call.Env("ZCCACHE_SERVER")) || !call.HasCompiler || call.Disabled || Launcher.HasReplacedBytes(call)) return default;
-        if (AddressFor(call) is not { } address) return default;
+        if (!ServableCall.MayBeServed(call.Argv, call.Env) || AddressFor(call) is not { } address) return default;
 
         var answer = ServerConnection.Compile(address, new CompileRequest(call.CallId, address.Root, call.WorkingDirectory, call.Argv, ServerConnection.EnvironmentOfThisProcess()));
         if (answer.NoServer) Start(address); // none yet, or a dead one's socket: this call is done here, the next ones are served

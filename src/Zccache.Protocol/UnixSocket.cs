@@ -1,0 +1,111 @@
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace Zccache.Protocol;
+
+/// <summary>
+/// A connected Unix stream socket, straight through libc. System.Net.Sockets would start its epoll thread and probe
+/// IPv4 and IPv6 at the first socket of the process: milliseconds on every launcher call, for one request and one answer.
+/// </summary>
+public sealed class UnixSocket : IDisposable
+{
+    private int _fd;
+
+    private UnixSocket(int fd) => _fd = fd;
+
+    /// <summary>Connects to the socket at <paramref name="path"/>; null with the reason (errno) when it cannot.</summary>
+    public static UnixSocket? Connect(string path, out int errno)
+    {
+        // sockaddr_un: the family (2 bytes), then the path, zero-terminated, in 108 bytes.
+        var address = new byte[2 + 108];
+        address[0] = AfUnix;
+        if (Encoding.UTF8.GetByteCount(path) >= 108)
+        {
+            errno = ENameTooLong;
+            return null;
+        }
+        int length = 2 + Encoding.UTF8.GetBytes(path, address.AsSpan(2)) + 1;
+        int fd = socket(AfUnix, SockStream | SockCloexec, 0);
+        if (fd < 0)
+        {
+            errno = Marshal.GetLastPInvokeError();
+            return null;
+        }
+        while (connect(fd, address, length) < 0)
+        {
+            errno = Marshal.GetLastPInvokeError();
+            if (errno == EIntr) continue;
+            close(fd);
+            return null;
+        }
+        errno = 0;
+        return new UnixSocket(fd);
+    }
+
+    /// <summary>A receive that waits longer than this fails (the server is stuck).</summary>
+    public void SetReceiveTimeout(int milliseconds)
+    {
+        long[] timeval = [milliseconds / 1000, milliseconds % 1000 * 1000];
+        setsockopt(_fd, SolSocket, SoRcvTimeo, timeval, 16);
+    }
+
+    /// <summary>Sends all of <paramref name="data"/> (MSG_NOSIGNAL: a peer gone is an error here, not a SIGPIPE).</summary>
+    public void Send(ReadOnlySpan<byte> data)
+    {
+        while (!data.IsEmpty)
+        {
+            nint sent = send(_fd, ref MemoryMarshal.GetReference(data), data.Length, MsgNoSignal);
+            if (sent < 0 && Marshal.GetLastPInvokeError() == EIntr) continue;
+            if (sent <= 0) throw new IOException($"send failed (errno {Marshal.GetLastPInvokeError()})");
+            data = data[(int)sent..];
+        }
+    }
+
+    /// <summary>Everything the peer sends until it closes the connection.</summary>
+    public byte[] ReceiveToEnd()
+    {
+        var received = new MemoryStream();
+        var buffer = new byte[16 * 1024];
+        while (true)
+        {
+            nint n = recv(_fd, ref buffer[0], buffer.Length, 0);
+            if (n > 0)
+            {
+                received.Write(buffer, 0, (int)n);
+                continue;
+            }
+            int errno = n == 0 ? 0 : Marshal.GetLastPInvokeError();
+            // A peer that closes before reading all of the request resets the connection: what it sent still counts.
+            if (errno is 0 or EConnReset) return received.ToArray();
+            if (errno != EIntr) throw new IOException(errno is EAgain ? "no answer in time" : $"receive failed (errno {errno})");
+        }
+    }
+
+    public void Dispose()
+    {
+        if (_fd >= 0) close(_fd);
+        _fd = -1;
+    }
+
+    public const int ENoEnt = 2, EIntr = 4, EAgain = 11, EAcces = 13, ENameTooLong = 36, EConnReset = 104, EConnRefused = 111;
+    private const byte AfUnix = 1;
+    private const int SockStream = 1, SockCloexec = 0x80000, SolSocket = 1, SoRcvTimeo = 20, MsgNoSignal = 0x4000;
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int socket(int domain, int type, int protocol);
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int connect(int fd, byte[] address, int length);
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int setsockopt(int fd, int level, int name, long[] value, int length);
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern nint send(int fd, ref byte data, nint length, int flags);
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern nint recv(int fd, ref byte data, nint length, int flags);
+
+    [DllImport("libc")]
+    private static extern int close(int fd);
+}
