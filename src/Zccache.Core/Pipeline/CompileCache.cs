@@ -282,7 +282,7 @@ public sealed class CompileCache
     /// </summary>
     private Manifest? RemoteManifest(string contextKey)
     {
-        if (_remote?.Get("m", contextKey) is not { } blob) return null;
+        if (_remote?.Get(RemoteNamespace.Manifest, contextKey) is not { } blob) return null;
         string? corruption = "does not decompress";
         Manifest? manifest = EntryBundle.Decompress(blob) is { } bytes ? Manifest.FromBytes(bytes, contextKey, out corruption) : null;
         return manifest ?? (corruption is null ? null : throw RemoteCorrupt("manifest", contextKey, corruption));
@@ -291,7 +291,7 @@ public sealed class CompileCache
     /// <summary>The remote's entry of <paramref name="artifactKey"/>, or null; refused as <see cref="RemoteManifest"/> is.</summary>
     private CacheEntry? RemoteEntry(string artifactKey)
     {
-        if (_remote?.Get("e", artifactKey) is not { } bundle) return null;
+        if (_remote?.Get(RemoteNamespace.Entry, artifactKey) is not { } bundle) return null;
         return EntryBundle.Unpack(bundle, artifactKey, out string? corruption)
             ?? (corruption is null ? null : throw RemoteCorrupt("entry", artifactKey, corruption));
     }
@@ -560,8 +560,8 @@ public sealed class CompileCache
         Manifest merged = _store.AddToManifest(key.Hex, stored);
         if (_remote is { ReadOnly: false })
         {
-            _remote.Put("e", artifactKey, EntryBundle.Pack(artifactKey, entry));
-            _remote.Put("m", key.Hex, EntryBundle.Compress(merged.ToBytes(key.Hex)));
+            _remote.Put(RemoteNamespace.Entry, artifactKey, EntryBundle.Pack(artifactKey, entry));
+            _remote.Put(RemoteNamespace.Manifest, key.Hex, EntryBundle.Compress(merged.ToBytes(key.Hex)));
         }
         return (outcome with { Bytes = published ? entry.TotalBytes : 0 }, stored);
     }
