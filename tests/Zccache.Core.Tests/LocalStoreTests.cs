@@ -320,11 +320,11 @@ public class RemoteFormatTests
     {
         var remote = Storage.Remote.RemoteStore.From("http://127.0.0.1:1/cache", "false", _ => null)!;
         var watch = System.Diagnostics.Stopwatch.StartNew();
-        Assert.Null(remote.Get("m", new string('a', 64)));
+        Assert.Null(remote.Get(Storage.Remote.RemoteNamespace.Manifest, new string('a', 64)));
         Assert.NotNull(remote.Failure);
         Assert.Equal("ZC1008", remote.TakeFailureDiagnostic()!.Code);
         Assert.Null(remote.TakeFailureDiagnostic());
-        Assert.Null(remote.Get("m", new string('b', 64)));
+        Assert.Null(remote.Get(Storage.Remote.RemoteNamespace.Manifest, new string('b', 64)));
         Assert.True(watch.Elapsed < TimeSpan.FromSeconds(10));
     }
 }

@@ -104,11 +104,11 @@ public sealed class StoreIntegrityTests : IDisposable
     }
 
     [Theory]
-    [InlineData("redis", "e")]
-    [InlineData("redis", "m")]
-    [InlineData("http", "e")]
-    [InlineData("http", "m")]
-    public void A_remote_value_under_another_key_is_refused_never_backfilled_and_overwritten(string kind, string swapped)
+    [InlineData("redis", RemoteNamespace.Entry)]
+    [InlineData("redis", RemoteNamespace.Manifest)]
+    [InlineData("http", RemoteNamespace.Entry)]
+    [InlineData("http", RemoteNamespace.Manifest)]
+    public void A_remote_value_under_another_key_is_refused_never_backfilled_and_overwritten(string kind, RemoteNamespace swapped)
     {
         Sources();
         var remote = Remote(kind);
@@ -117,7 +117,7 @@ public sealed class StoreIntegrityTests : IDisposable
         var b = Compile(one, "b.c");
         Assert.Equal(4, _server!.Count);
         // A writer stores a's value under b's key.
-        var (keyOfA, keyOfB) = swapped == "e" ? (ArtifactOf(one, a), ArtifactOf(one, b)) : (a.Outcome.ContextKey!, b.Outcome.ContextKey!);
+        var (keyOfA, keyOfB) = swapped == RemoteNamespace.Entry ? (ArtifactOf(one, a), ArtifactOf(one, b)) : (a.Outcome.ContextKey!, b.Outcome.ContextKey!);
         remote.Put(swapped, keyOfB, remote.Get(swapped, keyOfA)!);
 
         // Another machine: refused, compiled, its own store holds b's object, and the remote's value is replaced.
@@ -220,19 +220,19 @@ public sealed class RemoteTrustTests : IDisposable
     public void With_a_signing_key_only_values_signed_with_it_are_served()
     {
         byte[] value = [1, 2, 3];
-        Remote("secret").Put("e", Key, value);
-        Assert.Equal(value, Remote("secret").Get("e", Key));
-        Assert.Equal(value, Remote(null).Get("e", Key)); // a reader that checks nothing still gets the value
+        Remote("secret").Put(RemoteNamespace.Entry, Key, value);
+        Assert.Equal(value, Remote("secret").Get(RemoteNamespace.Entry, Key));
+        Assert.Equal(value, Remote(null).Get(RemoteNamespace.Entry, Key)); // a reader that checks nothing still gets the value
 
         // A writer without the secret (or with another) cannot make a signed reader take its value.
-        Remote(null).Put("e", Key, [6, 6, 6]);
-        Assert.Contains("not signed", Assert.Throws<CorruptEntryException>(() => Remote("secret").Get("e", Key)).Message);
-        Remote("guess").Put("e", Key, [6, 6, 6]);
-        Assert.Contains("not signed with this signing key", Assert.Throws<CorruptEntryException>(() => Remote("secret").Get("e", Key)).Message);
+        Remote(null).Put(RemoteNamespace.Entry, Key, [6, 6, 6]);
+        Assert.Contains("not signed", Assert.Throws<CorruptEntryException>(() => Remote("secret").Get(RemoteNamespace.Entry, Key)).Message);
+        Remote("guess").Put(RemoteNamespace.Entry, Key, [6, 6, 6]);
+        Assert.Contains("not signed with this signing key", Assert.Throws<CorruptEntryException>(() => Remote("secret").Get(RemoteNamespace.Entry, Key)).Message);
         // Nor replay a signed value under another key: the name is signed with the bytes.
-        Remote("secret").Put("e", new string('b', 64), [6, 6, 6]);
+        Remote("secret").Put(RemoteNamespace.Entry, new string('b', 64), [6, 6, 6]);
         RawSet("zccache:e" + Key, RawGet("zccache:e" + new string('b', 64)));
-        Assert.Throws<CorruptEntryException>(() => Remote("secret").Get("e", Key));
+        Assert.Throws<CorruptEntryException>(() => Remote("secret").Get(RemoteNamespace.Entry, Key));
     }
 
     [Fact]
@@ -247,8 +247,8 @@ public sealed class RemoteTrustTests : IDisposable
         string context = honest.Outcome.ContextKey!, evil = new('e', 64);
         var manifest = new LocalStore(new CacheLayout(_dir["cache-one"])).ReadManifest(context)!;
         var unsigned = Remote(null);
-        unsigned.Put("e", evil, EntryBundle.Pack(evil, new CacheEntry { Outputs = [new("object", [6, 6, 6])] }));
-        unsigned.Put("m", context, EntryBundle.Compress(new Manifest([manifest.Results[0] with { ArtifactKey = evil }]).ToBytes(context)));
+        unsigned.Put(RemoteNamespace.Entry, evil, EntryBundle.Pack(evil, new CacheEntry { Outputs = [new("object", [6, 6, 6])] }));
+        unsigned.Put(RemoteNamespace.Manifest, context, EntryBundle.Compress(new Manifest([manifest.Results[0] with { ArtifactKey = evil }]).ToBytes(context)));
 
         File.Delete(_dir["src/b.o"]);
         var reader = CompileCache.Open(_dir["cache-two"], new FileHashMemo(), remote: Remote("secret", readOnly: "true")).Compile(invocation);
@@ -276,13 +276,13 @@ public sealed class RemoteTrustTests : IDisposable
         _redis.Pause();
         var first = Remote(null);
         first.JoinSession(session);
-        Assert.Null(first.Get("m", Key)); // times out
+        Assert.Null(first.Get(RemoteNamespace.Manifest, Key)); // times out
         Assert.NotNull(first.TakeFailureDiagnostic());
 
         // Every other process of the session leaves it alone, silently.
         var second = Remote(null);
         second.JoinSession(session);
-        Assert.Null(second.Get("m", Key));
+        Assert.Null(second.Get(RemoteNamespace.Manifest, Key));
         Assert.Equal("it failed earlier in this session", second.Failure);
         Assert.Null(second.TakeFailureDiagnostic());
 
@@ -290,7 +290,7 @@ public sealed class RemoteTrustTests : IDisposable
         _redis.Resume();
         var other = Remote(null);
         other.JoinSession(Path.Join(_dir.Path, "cache", "sessions", Guid.NewGuid().ToString()));
-        Assert.Null(other.Get("m", Key));
+        Assert.Null(other.Get(RemoteNamespace.Manifest, Key));
         Assert.Null(other.Failure);
     }
 }

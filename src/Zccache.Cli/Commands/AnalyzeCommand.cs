@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Zccache.Core.Diagnostics;
+using Zccache.Core.Sessions;
 
 namespace Zccache.Cli.Commands;
 
@@ -32,17 +33,18 @@ public static class AnalyzeCommand
         // A link's outcomes are link_miss, link_error, …: not served either.
         static string Kind(Entry e) => e.Outcome.StartsWith("link_", StringComparison.Ordinal) ? e.Outcome[5..] : e.Outcome;
         static string Prefix(Entry e) => e.Outcome.StartsWith("link_", StringComparison.Ordinal) ? "link_" : "";
+        static bool IsUncacheable(Entry e) => MissReasons.FromWireName(e.Reason) == MissReason.UncacheableInput;
         var misses = entries.Where(e => Kind(e) is "miss" or "non_cacheable" or "error")
             .GroupBy(e => (e.Source, e.Reason, e.Detail))
             .Select(g => (g.Key.Source, g.Key.Reason, g.Key.Detail, Count: g.Count()))
             .OrderByDescending(m => m.Count).ThenBy(m => m.Source, StringComparer.Ordinal).Take(Top).ToList();
         // The same breakdown as the CI summary's "why compiles were not served": each reason with its count.
         var reasons = entries.Where(e => Kind(e) is "miss" or "non_cacheable" or "error" && e.Reason is not null)
-            .GroupBy(e => e.Reason == "uncacheable_input" ? (Outcome: Prefix(e) + "non_cacheable", Reason: e.Detail ?? "") : (Outcome: Prefix(e) + "miss", Reason: e.Reason!))
+            .GroupBy(e => IsUncacheable(e) ? (Outcome: Prefix(e) + "non_cacheable", Reason: e.Detail ?? "") : (Outcome: Prefix(e) + "miss", Reason: e.Reason!))
             .Select(g => (g.Key.Outcome, g.Key.Reason, Count: g.Count()))
             .OrderByDescending(r => r.Count).ThenBy(r => r.Outcome, StringComparer.Ordinal).ThenBy(r => r.Reason, StringComparer.Ordinal).ToList();
         var projects = entries.GroupBy(e => e.Project ?? "(no project)").OrderBy(g => g.Key, StringComparer.Ordinal)
-            .Select(g => (Project: g.Key, Hits: g.Count(e => e.Outcome is "hit" or "cached_error"), Misses: g.Count(e => e.Outcome is "miss" or "error" && e.Reason != "uncacheable_input"),
+            .Select(g => (Project: g.Key, Hits: g.Count(e => e.Outcome is "hit" or "cached_error"), Misses: g.Count(e => e.Outcome is "miss" or "error" && !IsUncacheable(e)),
                 All: g.Count(e => e.Outcome != "up_to_date" && !e.Outcome.StartsWith("link_", StringComparison.Ordinal)))) // up to date, a link: not a compile
             .ToList();
         var slowest = entries.OrderByDescending(e => e.LatencyNs).Take(Top).ToList();

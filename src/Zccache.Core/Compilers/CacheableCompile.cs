@@ -55,6 +55,13 @@ public sealed record CacheableCompile
     /// <summary>A recorded path, or text naming paths, as it is in this checkout.</summary>
     public string Here(string recorded) => BaseDir?.Expand(recorded) ?? recorded;
 
+    /// <summary>
+    /// An output's bytes rewritten by <paramref name="rewrite"/> (<see cref="Recorded"/> to store, <see cref="Here"/> to deliver)
+    /// when they name paths: a depfile under a base directory, stored with the marker as the manifest is. Null: stored as they are.
+    /// </summary>
+    public byte[]? Rewritten(string outputName, byte[] data, Func<string, string> rewrite) =>
+        BaseDir is not null && outputName == "depfile" ? System.Text.Encoding.UTF8.GetBytes(rewrite(System.Text.Encoding.UTF8.GetString(data))) : null;
+
     /// <summary>True for C-family sources: <c>__DATE__</c>/<c>__TIME__</c> make the output differ run to run.</summary>
     public bool TimeMacrosMatter { get; init; }
 }

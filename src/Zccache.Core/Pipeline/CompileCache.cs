@@ -11,20 +11,19 @@ using Zccache.Core.Storage.Remote;
 namespace Zccache.Core.Pipeline;
 
 /// <summary>
-/// The one pipeline every entry point calls: invocation → parse → context key → manifest lookup
-/// → verify recorded dependencies → artifact key → deliver (hit) | run the compiler, capture its
-/// dependencies, publish (miss) → record the outcome in the session.
+/// The one pipeline every entry point calls: resolve the compiler → plan (the compiler's reader parses the call) → key
+/// → match (the manifest's results against the inputs, local then remote: <see cref="ManifestMatcher"/>) → deliver (hit)
+/// | run the compiler, capturing its dependencies → record them → publish (miss); the outcome is counted in the session.
 /// A cache fault is a warning and the compile runs: it never fails a build that would pass without the cache.
 /// </summary>
 public sealed class CompileCache
 {
-    private readonly LocalStore? _store;
+    private readonly TieredStore? _store;
     private readonly FileHashMemo _memo;
     private readonly DirectoryListingMemo _listings = DirectoryListingMemo.Shared;
     private readonly InputSnapshot? _snapshot;
-    private RemoteStore? _remote;
 
-    private CompileCache(LocalStore? store, FileHashMemo memo, IReadOnlyList<Diagnostic> startup, bool snapshotInputs)
+    private CompileCache(TieredStore? store, FileHashMemo memo, IReadOnlyList<Diagnostic> startup, bool snapshotInputs)
     {
         _store = store;
         _memo = memo;
@@ -59,7 +58,7 @@ public sealed class CompileCache
             Diagnostic[] open = layout.RootIsOpenToOthers()
                 ? [new Diagnostic(ZcCodes.CacheOpenToOthers, $"the cache directory '{layout.Root}' can be written by other users, who could replace what it serves; make it yours alone (chmod 700).")]
                 : [];
-            return new CompileCache(new LocalStore(layout), memo ?? FileHashMemo.Shared, open, snapshotInputs) { _remote = remote };
+            return new CompileCache(new TieredStore(new LocalStore(layout), remote), memo ?? FileHashMemo.Shared, open, snapshotInputs);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
         {
@@ -99,64 +98,48 @@ public sealed class CompileCache
 
     private CompileResult? Served(CompileInvocation invocation, SessionRecorder? session, ObjectRecord? record, bool hitsOnly)
     {
-        if (session is not null) _remote?.JoinSession(session.Folder.Path); // a failed remote is skipped by the whole session
+        if (session is not null) _store?.JoinSession(session.Folder.Path); // a failed remote is skipped by the whole session
         var result = CompileCore(invocation, session, record, hitsOnly);
         // A remote that failed during this compile is said once per process, then left alone.
-        return result is not null && _remote?.TakeFailureDiagnostic() is { } d ? result with { Diagnostics = [.. result.Diagnostics, d] } : result;
+        return result is not null && _store?.TakeRemoteFailure() is { } d ? result with { Diagnostics = [.. result.Diagnostics, d] } : result;
     }
 
     private CompileResult? CompileCore(CompileInvocation invocation, SessionRecorder? session, ObjectRecord? record, bool hitsOnly)
     {
         long started = Stopwatch.GetTimestamp();
-        var diagnostics = new List<Diagnostic>();
+        if (!IsEnabled) session = null; // a cache that only runs compilers counts nothing
 
+        // Resolve.
         string? compilerPath = CompilerIdentity.Resolve(invocation.Compiler, invocation.WorkingDirectory, invocation.GetEnvironmentVariable("PATH"));
-        if (compilerPath is null)
-        {
-            if (hitsOnly) return null;
-            string text = $"{ZcCodes.CompilerNotFound}: the compiler '{invocation.Compiler}' was not found (set ZccacheCC/ZccacheCXX or CC/CXX, or install it).";
-            var outcome = new CompileOutcome { Kind = OutcomeKind.NonCacheable, ExitCode = 127, Reason = "compiler_not_found" };
-            if (IsEnabled) Record(session, outcome, invocation);
-            return new CompileResult
-            {
-                ExitCode = 127, Stderr = Encoding.UTF8.GetBytes("zccache: " + text + "\n"), Outcome = outcome,
-                Diagnostics = [new Diagnostic(ZcCodes.CompilerNotFound, text[8..], IsError: true)],
-            };
-        }
+        if (compilerPath is null) return hitsOnly ? null : CompilerNotFound(invocation, session);
+        var call = new CompileRequest(invocation, session, compilerPath, started);
 
         if (hitsOnly && (_store is null || !CompilerProcess.IsExecutable(compilerPath))) return null;
-        if (_store is null) return RunPlain(compilerPath, invocation, null, session: null, diagnostics);
+        if (_store is null) return RunPlain(call, null);
         // A call that cannot run is never served: it fails as it would without the cache.
-        if (!CompilerProcess.IsExecutable(compilerPath)) return RunPlain(compilerPath, invocation, null, session, diagnostics);
+        if (!CompilerProcess.IsExecutable(compilerPath)) return RunPlain(call, null);
 
+        // Plan.
         var (compile, why) = Plan(invocation);
         if (hitsOnly && (compile is null || !CompilerProcess.FitsCommandLine(compile.Arguments))) return null;
-        if (compile is null) return RunPlain(compilerPath, invocation, why, session, diagnostics);
+        if (compile is null) return RunPlain(call, why);
         if (!CompilerProcess.FitsCommandLine(compile.Arguments))
-            return RunPlain(compilerPath, invocation, new NonCacheable(NonCacheableReason.CommandLineTooLong, ""), session, diagnostics);
+            return RunPlain(call, new NonCacheable(NonCacheableReason.CommandLineTooLong, ""));
 
+        // Key.
         ContextKey key = Key(invocation, compilerPath, compile);
         session?.AddContext(key);
-        if (record is not null && IsUpToDate(compile, key, record))
-        {
-            var upToDate = new CompileOutcome
-            {
-                Kind = OutcomeKind.UpToDate, Step = compile.Step, Source = compile.Context.SourceFile.Value, ContextKey = key.Hex,
-                LatencyNs = Elapsed(started, Stopwatch.GetTimestamp()),
-            };
-            Record(session, upToDate, invocation);
-            return new CompileResult { ExitCode = 0, Outcome = upToDate };
-        }
-        long keyed = Stopwatch.GetTimestamp();
+        if (record is not null && IsUpToDate(compile, key, record)) return UpToDate(call, compile, key);
+        var request = new CacheableRequest(call, compile, key, Stopwatch.GetTimestamp());
 
-        string missReason = "context_not_found";
-        string? changedInput = null;
+        // Match, then deliver a hit; a miss runs the compiler, records what it read and publishes the result.
+        ManifestMatch miss;
         try
         {
-            var (hit, reason, changed) = TryHit(invocation, key, compile, started, keyed, session);
-            if (hit is not null) return hit;
-            missReason = reason;
-            changedInput = changed;
+            var inputs = Inputs();
+            var match = new ManifestMatcher(_store, compile, invocation, inputs).Match(key.Hex);
+            if (match.IsHit) return Deliver(request, match, inputs);
+            miss = match;
         }
         catch (Exception e) when (hitsOnly && (e is CorruptEntryException || IsCacheFault(e)))
         {
@@ -164,30 +147,53 @@ public sealed class CompileCache
         }
         catch (CorruptEntryException e)
         {
-            diagnostics.Add(new Diagnostic(ZcCodes.CorruptEntry, e.Message + "; compiling instead."));
-            missReason = "corrupt_entry";
+            call.Diagnostics.Add(new Diagnostic(ZcCodes.CorruptEntry, e.Message + "; compiling instead."));
+            miss = ManifestMatch.Miss(MissReason.CorruptEntry);
         }
         catch (Exception e) when (IsCacheFault(e))
         {
-            diagnostics.Add(new Diagnostic(ZcCodes.CacheIoError, $"reading the cache failed ({e.Message}); compiling without it."));
-            missReason = "cache_read_error";
+            call.Diagnostics.Add(new Diagnostic(ZcCodes.CacheIoError, $"reading the cache failed ({e.Message}); compiling without it."));
+            miss = ManifestMatch.Miss(MissReason.CacheReadError);
         }
 
         if (hitsOnly) return null;
-        var phases = new Phases(KeyNs: Elapsed(started, keyed), LookupNs: Elapsed(keyed, Stopwatch.GetTimestamp()), 0, 0, 0);
-        return CompileAndStore(compilerPath, invocation, compile, key, (missReason, changedInput, phases), session, diagnostics);
+        var phases = new Phases(KeyNs: Elapsed(started, request.Keyed), LookupNs: Elapsed(request.Keyed, Stopwatch.GetTimestamp()), 0, 0, 0);
+        return CompileAndStore(request, miss, phases);
+    }
+
+    private static CompileResult CompilerNotFound(CompileInvocation invocation, SessionRecorder? session)
+    {
+        string text = $"{ZcCodes.CompilerNotFound}: the compiler '{invocation.Compiler}' was not found (set ZccacheCC/ZccacheCXX or CC/CXX, or install it).";
+        var outcome = new CompileOutcome { Kind = OutcomeKind.NonCacheable, ExitCode = 127, Reason = "compiler_not_found" };
+        CompileRequest.Record(session, outcome, invocation);
+        return new CompileResult
+        {
+            ExitCode = 127, Stderr = Encoding.UTF8.GetBytes("zccache: " + text + "\n"), Outcome = outcome,
+            Diagnostics = [new Diagnostic(ZcCodes.CompilerNotFound, text[8..], IsError: true)],
+        };
+    }
+
+    private static CompileResult UpToDate(CompileRequest call, CacheableCompile compile, ContextKey key)
+    {
+        var outcome = new CompileOutcome
+        {
+            Kind = OutcomeKind.UpToDate, Step = compile.Step, Source = compile.Context.SourceFile.Value, ContextKey = key.Hex,
+            LatencyNs = Elapsed(call.Started, Stopwatch.GetTimestamp()),
+        };
+        call.Record(outcome);
+        return new CompileResult { ExitCode = 0, Outcome = outcome };
     }
 
     private ContextKey Key(CompileInvocation invocation, string compilerPath, CacheableCompile compile)
     {
-        string identity = CompilerIdentity.Identify(compilerPath, _memo, _store!.Layout, invocation) ?? "path:" + compilerPath;
+        string identity = CompilerIdentity.Identify(compilerPath, _memo, Layout!, invocation) ?? "path:" + compilerPath;
         var extras = new List<KeyValuePair<string, string>>(compile.KeyExtras);
         if (compile.Link?.Linker is { } linker)
         {
             // The linker the compile runs, and the ld it runs in turn. One that cannot be found fails the link, which is never stored.
             string? linkerPath = CompilerIdentity.Resolve(linker.Compiler, linker.WorkingDirectory, linker.GetEnvironmentVariable("PATH"));
             extras.Add(new("linker", Path.GetFileName(linker.Compiler) + " " +
-                (linkerPath is null ? "missing" : CompilerIdentity.Identify(linkerPath, _memo, _store.Layout, linker) ?? "path:" + linkerPath)));
+                (linkerPath is null ? "missing" : CompilerIdentity.Identify(linkerPath, _memo, Layout!, linker) ?? "path:" + linkerPath)));
         }
         // The name matters as much as the binary: clang++ and clang, em++ and emcc are one file each.
         return ContextKey.Compute(compile.Context, identity,
@@ -209,7 +215,7 @@ public sealed class CompileCache
             if (compile.Outputs.Skip(1).Any(o => !File.Exists(o.Path))) return false;
             var inputs = Inputs();
             return record.Inputs.Dependencies.Count > 0
-                && record.Inputs.Dependencies.All(d => !d.Path.StartsWith(EnvPrefix, StringComparison.Ordinal) && d.Stamp is { } stamp && inputs.StillHas(d.Path, stamp))
+                && record.Inputs.Dependencies.All(d => !d.Path.StartsWith(ManifestMatcher.EnvPrefix, StringComparison.Ordinal) && d.Stamp is { } stamp && inputs.StillHas(d.Path, stamp))
                 && !record.Inputs.Absent.Any(g => g.Names.Any(n => inputs.Exists(g.Directory, n)));
         }
         catch (Exception e) when (IsCacheFault(e))
@@ -236,10 +242,6 @@ public sealed class CompileCache
 
     private static long Elapsed(long from, long to) => (long)Stopwatch.GetElapsedTime(from, to).TotalNanoseconds;
 
-    /// <summary>Counts the outcome in the session, with the call it came from (for the journal).</summary>
-    private static void Record(SessionRecorder? session, CompileOutcome outcome, CompileInvocation invocation) =>
-        session?.Record(outcome with { Invocation = invocation, Call = invocation.CallId });
-
     /// <summary>True when the call compiles nothing (<c>rustc -vV</c>, <c>--print</c> probes): run it, but it is not a compile to count.</summary>
     public static bool IsQuery(CompileInvocation invocation) =>
         RustcCommandLine.IsRustc(invocation.Compiler) && RustcCommandLine.IsQuery(invocation.Arguments);
@@ -259,149 +261,66 @@ public sealed class CompileCache
         return (null, new NonCacheable(NonCacheableReason.UnknownCompiler, invocation.Compiler));
     }
 
-    private (CompileResult? Hit, string MissReason, string? ChangedInput) TryHit(CompileInvocation invocation, ContextKey key, CacheableCompile compile,
-        long started, long keyed, SessionRecorder? session)
+    /// <summary>The hit's outputs written in place and its output replayed; counted in the session.</summary>
+    private static CompileResult Deliver(CacheableRequest request, ManifestMatch hit, InputSnapshot inputs)
     {
-        Manifest? manifest = _store!.ReadManifest(key.Hex);
-        var local = TryResults(manifest?.Results ?? [], fromRemote: false, invocation, key, compile, started, keyed, session);
-        if (local.Hit is not null || _remote is null) return local;
-
-        // Local first, then the remote: its manifest's results not tried yet, their entries fetched and backfilled.
-        Manifest? remote = RemoteManifest(key.Hex);
-        if (remote is null) return local;
-        var tried = manifest?.Results.Select(r => r.ArtifactKey).ToHashSet() ?? [];
-        var fresh = remote.Results.Where(r => !tried.Contains(r.ArtifactKey)).ToList();
-        if (fresh.Count > 0) _store.AddToManifest(key.Hex, fresh);
-        var viaRemote = TryResults(fresh, fromRemote: true, invocation, key, compile, started, keyed, session);
-        return viaRemote.Hit is not null || manifest is null ? viaRemote : local;
-    }
-
-    /// <summary>
-    /// The remote's manifest of <paramref name="contextKey"/>, or null. A value that does not verify
-    /// or describes another context is refused (<see cref="CorruptEntryException"/>): never used, never backfilled.
-    /// </summary>
-    private Manifest? RemoteManifest(string contextKey)
-    {
-        if (_remote?.Get("m", contextKey) is not { } blob) return null;
-        string? corruption = "does not decompress";
-        Manifest? manifest = EntryBundle.Decompress(blob) is { } bytes ? Manifest.FromBytes(bytes, contextKey, out corruption) : null;
-        return manifest ?? (corruption is null ? null : throw RemoteCorrupt("manifest", contextKey, corruption));
-    }
-
-    /// <summary>The remote's entry of <paramref name="artifactKey"/>, or null; refused as <see cref="RemoteManifest"/> is.</summary>
-    private CacheEntry? RemoteEntry(string artifactKey)
-    {
-        if (_remote?.Get("e", artifactKey) is not { } bundle) return null;
-        return EntryBundle.Unpack(bundle, artifactKey, out string? corruption)
-            ?? (corruption is null ? null : throw RemoteCorrupt("entry", artifactKey, corruption));
-    }
-
-    // The next miss overwrites the value on the remote (unless read-only): the remote heals too.
-    private static CorruptEntryException RemoteCorrupt(string kind, string key, string why) =>
-        new($"the remote cache's {kind} {key} is corrupt ({why}) and was refused");
-
-    /// <summary>The first of <paramref name="results"/> whose inputs still hold, delivered; else why none did.</summary>
-    private (CompileResult? Hit, string MissReason, string? ChangedInput) TryResults(IReadOnlyList<ManifestResult> results, bool fromRemote,
-        CompileInvocation invocation, ContextKey key, CacheableCompile compile, long started, long keyed, SessionRecorder? session)
-    {
-        string reason = results.Count == 0 ? "context_not_found" : "input_changed";
-        string? changed = null;
-        var inputs = Inputs();
-        foreach (ManifestResult result in results)
+        long found = Stopwatch.GetTimestamp();
+        var (compile, entry) = (request.Compile, hit.Entry!);
+        foreach (CompileOutput output in compile.Outputs)
         {
-            var differs = result.Dependencies.FirstOrDefault(d => !((d.Stamp is { } stamp && inputs.StillHas(compile.Here(d.Path), stamp))
-                || CurrentDigest(compile.Here(d.Path), invocation, inputs) == d.Sha256));
-            if (differs is not null)
+            if (entry.Output(output.Name) is not { } stored)
             {
-                changed ??= compile.Here(differs.Path); // the newest result's first changed input explains the miss best
-                continue;
+                if (File.Exists(output.Path)) File.Delete(output.Path); // a failed compile leaves no output
             }
-            if (result.Absent.Any(g => g.Names.Any(n => inputs.Exists(compile.Here(g.Directory), n)))) { reason = "include_shadowed"; continue; }
-            bool remoteEntry = false;
-            CacheEntry? entry = _store!.Read(result.ArtifactKey);
-            if (entry is null && RemoteEntry(result.ArtifactKey) is { } fetched)
-            {
-                _store.Publish(result.ArtifactKey, fetched); // backfill: later hits are local, and the local store verifies it
-                entry = _store.Read(result.ArtifactKey);
-                remoteEntry = entry is not null;
-            }
-            if (entry is null) { reason = "no_artifact_for_key"; continue; }
-            if (entry.ExitCode != 0 && !compile.FailedRunListsEveryInput) continue; // a failure an earlier version stored: never replayed
-            bool complete = compile.Outputs.All(o => entry.Output(o.Name) is not null);
-            if (entry.ExitCode == 0 && !complete) { _store.Remove(result.ArtifactKey); reason = "no_artifact_for_key"; continue; }
-
-            long found = Stopwatch.GetTimestamp();
-            foreach (CompileOutput output in compile.Outputs)
-            {
-                if (entry.Output(output.Name) is not { } stored)
-                {
-                    if (File.Exists(output.Path)) File.Delete(output.Path); // a failed compile leaves no output
-                }
-                else if (compile.BaseDir is not null && output.Name == "depfile") // a depfile names paths: this checkout's
-                    FileDelivery.Deliver(output.Path, Encoding.UTF8.GetBytes(compile.Here(Encoding.UTF8.GetString(stored.Data))), null);
-                else FileDelivery.Deliver(output.Path, stored.Data, stored.PathInStore, stored.Executable);
-            }
-
-            long delivered = Stopwatch.GetTimestamp();
-            var outcome = new CompileOutcome
-            {
-                Kind = entry.ExitCode == 0 ? OutcomeKind.Hit : OutcomeKind.CachedError,
-                Step = compile.Step,
-                Source = compile.Context.SourceFile.Value,
-                ContextKey = key.Hex,
-                LatencyNs = Elapsed(started, delivered),
-                OriginalNs = entry.CompileDurationNs,
-                Bytes = entry.TotalBytes,
-                ExitCode = entry.ExitCode,
-                Phases = new Phases(Elapsed(started, keyed), Elapsed(keyed, found), 0, 0, Elapsed(found, delivered)),
-                Remote = remoteEntry || fromRemote,
-            };
-            Record(session, outcome, invocation);
-            return (new CompileResult
-            {
-                ExitCode = entry.ExitCode, Stdout = entry.Stdout, Stderr = entry.Stderr, Outcome = outcome,
-                Inputs = entry.ExitCode == 0 ? new(() => InputsHere(compile, result, inputs)) : null,
-            }, "", null);
+            else if (compile.Rewritten(output.Name, stored.Data, compile.Here) is { } here) FileDelivery.Deliver(output.Path, here, null);
+            else FileDelivery.Deliver(output.Path, stored.Data, stored.PathInStore, stored.Executable);
         }
-        return (null, reason, reason == "input_changed" ? changed : null);
+
+        long started = request.Call.Started, delivered = Stopwatch.GetTimestamp();
+        var outcome = new CompileOutcome
+        {
+            Kind = entry.ExitCode == 0 ? OutcomeKind.Hit : OutcomeKind.CachedError,
+            Step = compile.Step,
+            Source = compile.Context.SourceFile.Value,
+            ContextKey = request.Key.Hex,
+            LatencyNs = Elapsed(started, delivered),
+            OriginalNs = entry.CompileDurationNs,
+            Bytes = entry.TotalBytes,
+            ExitCode = entry.ExitCode,
+            Phases = new Phases(Elapsed(started, request.Keyed), Elapsed(request.Keyed, found), 0, 0, Elapsed(found, delivered)),
+            Remote = hit.FromRemote,
+        };
+        request.Call.Record(outcome);
+        return new CompileResult
+        {
+            ExitCode = entry.ExitCode, Stdout = entry.Stdout, Stderr = entry.Stderr, Outcome = outcome,
+            Inputs = entry.ExitCode == 0 ? new(() => InputsHere(compile, hit.Result!, inputs)) : null,
+        };
     }
 
-    /// <summary>
-    /// A recorded dependency's digest now: a file's content hash, or for <c>env:NAME</c> (rustc's
-    /// <c>env!</c> reads) the hash of the variable's value as the compile sees it.
-    /// </summary>
-    private static string? CurrentDigest(string dependency, CompileInvocation invocation, InputSnapshot inputs) =>
-        dependency.StartsWith(EnvPrefix, StringComparison.Ordinal)
-            ? EnvDigest(invocation.GetEnvironmentVariable(dependency[EnvPrefix.Length..]) is { } v ? DepFile.EscapeEnvValue(v) : null)
-            : inputs.Get(dependency)?.Hash.Hex;
-
-    private const string EnvPrefix = "env:";
-
-    private static string EnvDigest(string? escapedValue) =>
-        ContentHash.Of(escapedValue is null ? [0] : Encoding.UTF8.GetBytes("=" + escapedValue)).Hex;
-
-    private CompileResult CompileAndStore(string compilerPath, CompileInvocation invocation, CacheableCompile compile, ContextKey key,
-        (string Reason, string? ChangedInput, Phases Phases) miss, SessionRecorder? session, List<Diagnostic> diagnostics)
+    /// <summary>A miss: runs the compiler so that it reports what it read, records that, and publishes the result.</summary>
+    private CompileResult CompileAndStore(CacheableRequest request, ManifestMatch miss, Phases phases)
     {
+        var (call, compile, key) = (request.Call, request.Compile, request.Key);
         // Ask the compiler for its dependencies unless the user already does (fully): a depfile of the cache's own, or cl's include notes.
         string? privateDepfile = compile.DependencyFile is null && compile.IncludeNotes is null
-            ? Path.Join(_store!.Layout.Staging, $"deps.{Environment.ProcessId}.{Guid.NewGuid():N}.d")
+            ? Path.Join(Layout!.Staging, $"deps.{Environment.ProcessId}.{Guid.NewGuid():N}.d")
             : null;
         // cl's /showIncludes goes first: after a "--" it would be read as a source.
         var args = compile.IncludeNotes is not null ? [.. compile.DependencyArguments(""), .. compile.Arguments]
             : privateDepfile is null || compile.DependencyScan is not null ? compile.Arguments.ToList()
             : [.. compile.Arguments, .. compile.DependencyArguments(privateDepfile)];
         // A compile that links: the linker lists what it read in a dependency file of its own.
-        string? linkDepfile = compile.Link is null ? null : Path.Join(_store!.Layout.Staging, $"link.{Environment.ProcessId}.{Guid.NewGuid():N}.d");
+        string? linkDepfile = compile.Link is null ? null : Path.Join(Layout!.Staging, $"link.{Environment.ProcessId}.{Guid.NewGuid():N}.d");
         if (linkDepfile is not null) args.AddRange(compile.Link!.DependencyArguments(linkDepfile));
         // The anchor: an input whose mtime or ctime is not older than this was (maybe) written while the compiler read it.
         long startedNs = (DateTime.UtcNow - DateTime.UnixEpoch).Ticks * 100;
-        ProcessResult run = RunCompiler(compilerPath, args, invocation, diagnostics);
-        if (run.StartError is not null) return Plain(run, null, session, invocation, diagnostics); // nothing ran: nothing to store
+        ProcessResult run = RunCompiler(call, args);
+        if (run.StartError is not null) return Plain(call, run, null); // nothing ran: nothing to store
         if (privateDepfile is not null && compile.DependencyScan is not null && (run.ExitCode == 0 || compile.FailedRunListsEveryInput))
         {
             // The user's depfile is partial: a preprocessing run of the cache's own lists every input (here, never through the prefix).
-            var scan = CompilerProcess.Run(compilerPath, compile.DependencyScan(privateDepfile), invocation.WorkingDirectory, invocation.Environment);
+            var scan = CompilerProcess.Run(call.CompilerPath, compile.DependencyScan(privateDepfile), request.Invocation.WorkingDirectory, request.Invocation.Environment);
             if (scan.ExitCode != 0) AtomicFile.TryDelete(privateDepfile);
         }
 
@@ -420,7 +339,7 @@ public sealed class CompileCache
         {
             if (privateDepfile is not null) AtomicFile.TryDelete(privateDepfile);
             AtomicFile.TryDelete(linkDepfile);
-            return RunPlain(compilerPath, invocation, new NonCacheable(NonCacheableReason.LinkFailed, ""), session, diagnostics);
+            return RunPlain(call, new NonCacheable(NonCacheableReason.LinkFailed, ""));
         }
 
         // Our depfile's name is unique: if the compiler's errors name it, the cache's disk failed it
@@ -430,8 +349,8 @@ public sealed class CompileCache
         {
             AtomicFile.TryDelete(privateDepfile);
             // The compiler could not write our depfile (cache dir trouble): the user's compile must not suffer.
-            diagnostics.Add(new Diagnostic(ZcCodes.CacheIoError, "the compiler could not write its dependency file into the cache; compiled without the cache."));
-            return RunPlain(compilerPath, invocation, new NonCacheable(NonCacheableReason.NoDependencyInfo, "depfile not writable"), session, diagnostics);
+            call.Diagnostics.Add(new Diagnostic(ZcCodes.CacheIoError, "the compiler could not write its dependency file into the cache; compiled without the cache."));
+            return RunPlain(call, new NonCacheable(NonCacheableReason.NoDependencyInfo, "depfile not writable"));
         }
 
         var outcome = new CompileOutcome
@@ -442,46 +361,54 @@ public sealed class CompileCache
             ContextKey = key.Hex,
             LatencyNs = run.DurationNs,
             ExitCode = run.ExitCode,
-            Reason = miss.Reason,
+            Reason = miss.Reason.ToWireName(),
             ChangedInput = miss.ChangedInput,
         };
         long storing = Stopwatch.GetTimestamp();
         ManifestResult? stored = null;
         try
         {
-            (outcome, stored) = Store(invocation, compile, key, run, privateDepfile ?? compile.DependencyFile, linkDepfile, noted, outcome, startedNs);
+            (outcome, stored) = Store(request, run, new RunReport(privateDepfile ?? compile.DependencyFile, linkDepfile, noted, startedNs), outcome);
         }
         catch (Exception e) when (IsCacheFault(e))
         {
-            diagnostics.Add(new Diagnostic(ZcCodes.CacheIoError, $"storing the result in the cache failed ({e.Message}); the compile itself is unaffected."));
+            call.Diagnostics.Add(new Diagnostic(ZcCodes.CacheIoError, $"storing the result in the cache failed ({e.Message}); the compile itself is unaffected."));
         }
         finally
         {
             if (privateDepfile is not null) AtomicFile.TryDelete(privateDepfile);
             if (linkDepfile is not null) AtomicFile.TryDelete(linkDepfile);
         }
-        outcome = outcome with { Phases = miss.Phases with { CompileNs = run.DurationNs, StoreNs = Elapsed(storing, Stopwatch.GetTimestamp()) } };
-        Record(session, outcome, invocation);
+        outcome = outcome with { Phases = phases with { CompileNs = run.DurationNs, StoreNs = Elapsed(storing, Stopwatch.GetTimestamp()) } };
+        call.Record(outcome);
         return new CompileResult
         {
             ExitCode = run.ExitCode, Stdout = run.Stdout, Stderr = run.Stderr, Outcome = outcome,
-            Diagnostics = diagnostics, Inputs = run.ExitCode == 0 && stored is not null ? new(() => InputsHere(compile, stored, verified: null)) : null,
+            Diagnostics = call.Diagnostics, Inputs = run.ExitCode == 0 && stored is not null ? new(() => InputsHere(compile, stored, verified: null)) : null,
         };
     }
 
+    /// <summary>
+    /// What a run reported of its inputs: the dependency file it wrote (or the user's), the linker's, or cl's include notes;
+    /// and the anchor, when it started (ns since the epoch): an input not older than that may have changed while it was read.
+    /// </summary>
+    private sealed record RunReport(string? Depfile, string? LinkDepfile, List<string>? Noted, long AnchorNs);
+
     /// <summary>Stores the run as an entry and a manifest result; returns the outcome and, when it was stored, the result.</summary>
-    private (CompileOutcome, ManifestResult?) Store(CompileInvocation invocation, CacheableCompile compile, ContextKey key, ProcessResult run, string? depfilePath,
-        string? linkDepfile, List<string>? noted, CompileOutcome outcome, long startedNs)
+    private (CompileOutcome, ManifestResult?) Store(CacheableRequest request, ProcessResult run, RunReport report, CompileOutcome outcome)
     {
-        if (run.ExitCode != 0 && !compile.FailedRunListsEveryInput) return (outcome with { Reason = "no_dependency_info" }, null);
+        var (invocation, compile, key) = (request.Invocation, request.Compile, request.Key);
+        var (depfilePath, linkDepfile, noted, startedNs) = report;
+        (CompileOutcome, ManifestResult?) NotStored(MissReason why) => (outcome with { Reason = why.ToWireName() }, null);
+        if (run.ExitCode != 0 && !compile.FailedRunListsEveryInput) return NotStored(MissReason.NoDependencyInfo);
         // The dependencies: the depfile's prerequisites, or the source and the files the include notes named.
         string depText = "";
         if (noted is null)
         {
-            if (depfilePath is null || !File.Exists(depfilePath)) return (outcome with { Reason = "no_dependency_info" }, null);
+            if (depfilePath is null || !File.Exists(depfilePath)) return NotStored(MissReason.NoDependencyInfo);
             depText = Encoding.UTF8.GetString(File.ReadAllBytes(depfilePath));
         }
-        else if (noted.Count == 0 && IncludeNotes.MayInclude(compile.Context)) return (outcome with { Reason = "no_dependency_info" }, null);
+        else if (noted.Count == 0 && IncludeNotes.MayInclude(compile.Context)) return NotStored(MissReason.NoDependencyInfo);
 
         var dependencies = new List<RecordedDependency>();
         bool usesTimeMacros = false, namesHiddenInput = false, changedWhileCompiling = false;
@@ -496,7 +423,7 @@ public sealed class CompileCache
         if (compile.Link is { } link && run.ExitCode == 0)
         {
             // What the link read, as the linker reported it (the compile's own intermediates left out), and where a new library would be found first.
-            if (linkDepfile is null || !File.Exists(linkDepfile)) return (outcome with { Reason = "no_dependency_info" }, null);
+            if (linkDepfile is null || !File.Exists(linkDepfile)) return NotStored(MissReason.NoDependencyInfo);
             var linked = DepFile.ParsePrerequisites(Encoding.UTF8.GetString(File.ReadAllBytes(linkDepfile)))
                 .Select(dep => Path.GetFullPath(dep, invocation.WorkingDirectory)).Where(dep => !link.IsIntermediate(dep)).Distinct().ToList();
             paths = [.. paths, .. linked.Except(paths)];
@@ -507,7 +434,7 @@ public sealed class CompileCache
         {
             // Hashed now, not from the batch's snapshot: a header saved while an earlier compile of the
             // batch ran is recorded with the content this compile read (the anchor below covers this one).
-            if (_memo.Get(path) is not { } facts) return (outcome with { Reason = "no_dependency_info" }, null);
+            if (_memo.Get(path) is not { } facts) return NotStored(MissReason.NoDependencyInfo);
             // A precompiled header is binary, and a fixed input: its bytes name every builtin macro, time macros included.
             bool text = !precompiled.Contains(path);
             usesTimeMacros |= text && facts.UsesTimeMacros;
@@ -515,9 +442,9 @@ public sealed class CompileCache
             changedWhileCompiling |= FileStamp.Read(path) is not { } now || now.MtimeNs >= startedNs || now.CtimeNs >= startedNs;
             dependencies.Add(new RecordedDependency(compile.Recorded(path), facts.Hash.Hex) { Stamp = facts.SettledStamp });
         }
-        if (dependencies.Count == 0) return (outcome with { Reason = "no_dependency_info" }, null);
+        if (dependencies.Count == 0) return NotStored(MissReason.NoDependencyInfo);
         foreach (var (name, value) in DepFile.ParseEnvDeps(depText))
-            dependencies.Add(new RecordedDependency(EnvPrefix + name, EnvDigest(value)));
+            dependencies.Add(new RecordedDependency(ManifestMatcher.EnvPrefix + name, ManifestMatcher.EnvDigest(value)));
 
         if (compile.TimeMacrosMatter && usesTimeMacros && string.IsNullOrEmpty(invocation.GetEnvironmentVariable("SOURCE_DATE_EPOCH")))
         {
@@ -533,17 +460,17 @@ public sealed class CompileCache
         {
             foreach (CompileOutput output in compile.Outputs)
             {
-                if (!File.Exists(output.Path)) return (outcome with { Reason = "no_output" }, null);
+                if (!File.Exists(output.Path)) return NotStored(MissReason.NoOutput);
                 byte[] data = File.ReadAllBytes(output.Path);
                 // A depfile names its inputs: under a base directory it is stored with the marker, as the manifest is.
-                if (compile.BaseDir is not null && output.Name == "depfile") data = Encoding.UTF8.GetBytes(compile.Recorded(Encoding.UTF8.GetString(data)));
+                data = compile.Rewritten(output.Name, data, compile.Recorded) ?? data;
                 outputs.Add(new EntryOutput(output.Name, data) { Executable = FileDelivery.IsExecutable(output.Path) });
             }
         }
-        else if (FailedBecauseOfTheOutput(compile, run)) return (outcome with { Reason = "output_not_writable" }, null);
-        else if (compile.IsEnvironmentFailure(run.Stderr)) return (outcome with { Reason = "environment_failure" }, null);
+        else if (FailedBecauseOfTheOutput(compile, run)) return NotStored(MissReason.OutputNotWritable);
+        else if (compile.IsEnvironmentFailure(run.Stderr)) return NotStored(MissReason.EnvironmentFailure);
         // Through a prefix, the wrapper's own failures (distcc: no host reachable) cannot be told from the code's: not replayed.
-        else if (invocation.PrefixCommand.Count > 0) return (outcome with { Reason = "environment_failure" }, null);
+        else if (invocation.PrefixCommand.Count > 0) return NotStored(MissReason.EnvironmentFailure);
 
         var entry = new CacheEntry
         {
@@ -554,15 +481,8 @@ public sealed class CompileCache
             CompileDurationNs = run.DurationNs,
         };
         string artifactKey = key.Derive("artifact", dependencies.SelectMany(d => new[] { d.Path, d.Sha256 }));
-        var absent = AbsentGroup.From(absentPaths.Select(compile.Recorded));
-        bool published = _store!.Publish(artifactKey, entry);
-        var stored = new ManifestResult(artifactKey, dependencies) { Absent = absent };
-        Manifest merged = _store.AddToManifest(key.Hex, stored);
-        if (_remote is { ReadOnly: false })
-        {
-            _remote.Put("e", artifactKey, EntryBundle.Pack(artifactKey, entry));
-            _remote.Put("m", key.Hex, EntryBundle.Compress(merged.ToBytes(key.Hex)));
-        }
+        var stored = new ManifestResult(artifactKey, dependencies) { Absent = AbsentGroup.From(absentPaths.Select(compile.Recorded)) };
+        bool published = _store!.Publish(key.Hex, stored, entry);
         return (outcome with { Bytes = published ? entry.TotalBytes : 0 }, stored);
     }
 
@@ -592,8 +512,7 @@ public sealed class CompileCache
     /// <summary>The batch's snapshot, or a fresh look for this compile alone.</summary>
     private InputSnapshot Inputs() => _snapshot ?? new InputSnapshot(_memo, _listings);
 
-    private CompileResult RunPlain(string compilerPath, CompileInvocation invocation, NonCacheable? why, SessionRecorder? session, List<Diagnostic> diagnostics) =>
-        Plain(RunCompiler(compilerPath, invocation.Arguments, invocation, diagnostics), why, session, invocation, diagnostics);
+    private CompileResult RunPlain(CompileRequest call, NonCacheable? why) => Plain(call, RunCompiler(call, call.Invocation.Arguments), why);
 
     private int _prefixWarned;
 
@@ -601,8 +520,9 @@ public sealed class CompileCache
     /// Runs the compiler, through the invocation's prefix command when it has one (<c>distcc gcc …</c>). A prefix that
     /// cannot be started is not the compile's fault: said once per cache instance (ZC1010), and the compiler runs here.
     /// </summary>
-    private ProcessResult RunCompiler(string compilerPath, IReadOnlyList<string> args, CompileInvocation invocation, List<Diagnostic> diagnostics)
+    private ProcessResult RunCompiler(CompileRequest call, IReadOnlyList<string> args)
     {
+        var (invocation, compilerPath) = (call.Invocation, call.CompilerPath);
         if (invocation.PrefixCommand.Count > 0)
         {
             string program = invocation.PrefixCommand[0];
@@ -610,15 +530,15 @@ public sealed class CompileCache
             ProcessResult run = CompilerProcess.Run(prefix, [.. invocation.PrefixCommand.Skip(1), compilerPath, .. args], invocation.WorkingDirectory, invocation.Environment);
             if (run.StartError is null) return run;
             if (Interlocked.Exchange(ref _prefixWarned, 1) == 0)
-                diagnostics.Add(new Diagnostic(ZcCodes.PrefixNotRunnable, $"the prefix command '{program}' cannot be run ({run.StartError}); compiling locally without it."));
+                call.Diagnostics.Add(new Diagnostic(ZcCodes.PrefixNotRunnable, $"the prefix command '{program}' cannot be run ({run.StartError}); compiling locally without it."));
         }
         return CompilerProcess.Run(compilerPath, args, invocation.WorkingDirectory, invocation.Environment);
     }
 
-    private static CompileResult Plain(ProcessResult run, NonCacheable? why, SessionRecorder? session, CompileInvocation invocation, List<Diagnostic> diagnostics)
+    private static CompileResult Plain(CompileRequest call, ProcessResult run, NonCacheable? why)
     {
         if (run.StartError is { } error)
-            diagnostics.Add(new Diagnostic(ZcCodes.CompilerNotRunnable, $"the compiler '{invocation.Compiler}' cannot be run: {error}.", IsError: true));
+            call.Diagnostics.Add(new Diagnostic(ZcCodes.CompilerNotRunnable, $"the compiler '{call.Invocation.Compiler}' cannot be run: {error}.", IsError: true));
         var outcome = new CompileOutcome
         {
             Kind = OutcomeKind.NonCacheable,
@@ -627,11 +547,11 @@ public sealed class CompileCache
             Reason = run.StartError is not null ? "compiler_not_runnable" : why?.Code ?? "cache_disabled",
             Phases = new Phases(0, 0, run.DurationNs, 0, 0),
         };
-        Record(session, outcome, invocation);
+        call.Record(outcome);
         return new CompileResult
         {
             ExitCode = run.ExitCode, Stdout = run.Stdout, Stderr = run.Stderr, Outcome = outcome,
-            Diagnostics = diagnostics,
+            Diagnostics = call.Diagnostics,
         };
     }
 }

@@ -18,11 +18,7 @@ public static class Journal
     ];
 
     /// <summary>The closed set of miss reasons: why nothing was served, and for a compile that ran but was not stored, why not.</summary>
-    public static readonly string[] MissReasons =
-    [
-        "context_not_found", "input_changed", "include_shadowed", "no_artifact_for_key", "corrupt_entry", "cache_read_error", "uncacheable_input",
-        "no_dependency_info", "no_output", "output_not_writable", "environment_failure",
-    ];
+    public static readonly string[] MissReasons = [.. Enum.GetValues<MissReason>().Select(r => r.ToWireName())];
 
     public static byte[] Line(CompileOutcome o, string sessionId, bool profile)
     {
@@ -53,11 +49,11 @@ public static class Journal
             switch (o.Kind)
             {
                 case OutcomeKind.Miss:
-                    w.WriteString("miss_reason", o.Reason ?? "context_not_found");
+                    w.WriteString("miss_reason", o.Reason ?? MissReason.ContextNotFound.ToWireName());
                     if (o.ChangedInput is not null) w.WriteString("changed_input", o.ChangedInput);
                     break;
                 case OutcomeKind.NonCacheable:
-                    w.WriteString("miss_reason", "uncacheable_input");
+                    w.WriteString("miss_reason", MissReason.UncacheableInput.ToWireName());
                     w.WriteString("non_cacheable_reason", o.Reason ?? "");
                     break;
             }

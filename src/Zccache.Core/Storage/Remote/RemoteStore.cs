@@ -41,7 +41,7 @@ public abstract class RemoteStore
     public const string FailureNotePrefix = "remote-failed.";
 
     /// <summary>The value, or null when absent or when the remote is off. Throws <see cref="CorruptEntryException"/> for a value whose signature does not verify.</summary>
-    public byte[]? Get(string kind, string key)
+    public byte[]? Get(RemoteNamespace kind, string key)
     {
         if (IsOff()) return null;
         string name = Name(kind, key);
@@ -51,7 +51,7 @@ public abstract class RemoteStore
         return value is null ? null : Verified(name, value);
     }
 
-    public void Put(string kind, string key, byte[] value)
+    public void Put(RemoteNamespace kind, string key, byte[] value)
     {
         if (ReadOnly || IsOff()) return;
         string name = Name(kind, key);
@@ -103,8 +103,16 @@ public abstract class RemoteStore
     protected abstract byte[]? GetCore(string name);
     protected abstract void PutCore(string name, byte[] value);
 
-    private static string Name(string kind, string key) =>
-        Hashing.ContentHash.IsValidHex(key) && kind is "m" or "e" ? $"{kind}{key}" : throw new InvalidDataException($"not a cache key: '{key}'");
+    private static string Name(RemoteNamespace kind, string key)
+    {
+        if (!Hashing.ContentHash.IsValidHex(key)) throw new InvalidDataException($"not a cache key: '{key}'");
+        return kind switch
+        {
+            RemoteNamespace.Manifest => "m" + key,
+            RemoteNamespace.Entry => "e" + key,
+            _ => throw new ArgumentOutOfRangeException(nameof(kind)),
+        };
+    }
 
     private void Fail(Exception e)
     {
