@@ -1,0 +1,50 @@
+using System.Collections;
+using Microsoft.Build.Framework;
+
+namespace Zccache.MSBuild.Tests;
+
+/// <summary>
+/// A build engine for running one task in process: records the task's messages, warnings and errors, holds its
+/// registered task objects, and hands it the global properties it is given. Not an ILogger: a test assembly holding
+/// one would need MSBuild located before xunit discovers the tests.
+/// </summary>
+public sealed class FakeBuildEngine(Dictionary<string, string>? globalProperties = null) : IBuildEngine6
+{
+    public List<BuildMessageEventArgs> Messages { get; } = [];
+    public List<BuildWarningEventArgs> Warnings { get; } = [];
+    public List<BuildErrorEventArgs> Errors { get; } = [];
+    public Dictionary<object, object> TaskObjects { get; } = [];
+
+    public void LogMessageEvent(BuildMessageEventArgs e) => Messages.Add(e);
+    public void LogWarningEvent(BuildWarningEventArgs e) => Warnings.Add(e);
+    public void LogErrorEvent(BuildErrorEventArgs e) => Errors.Add(e);
+    public void LogCustomEvent(CustomBuildEventArgs e) { }
+    public void LogTelemetry(string eventName, IDictionary<string, string> properties) { }
+
+    public IReadOnlyDictionary<string, string> GetGlobalProperties() => globalProperties ?? [];
+
+    public bool ContinueOnError => false;
+    public int LineNumberOfTaskNode => 0;
+    public int ColumnNumberOfTaskNode => 0;
+    public string ProjectFileOfTaskNode => "test.proj";
+    public bool IsRunningMultipleNodes => false;
+
+    public void RegisterTaskObject(object key, object obj, RegisteredTaskObjectLifetime lifetime, bool allowEarlyCollection) => TaskObjects[key] = obj;
+    public object? GetRegisteredTaskObject(object key, RegisteredTaskObjectLifetime lifetime) => TaskObjects.GetValueOrDefault(key);
+    public object? UnregisterTaskObject(object key, RegisteredTaskObjectLifetime lifetime) => TaskObjects.Remove(key, out object? obj) ? obj : null;
+
+    public void Yield() { }
+    public void Reacquire() { }
+
+    // The tasks never build other projects.
+    public bool BuildProjectFile(string projectFileName, string[] targetNames, IDictionary globalProperties, IDictionary targetOutputs) =>
+        throw new NotSupportedException();
+    public bool BuildProjectFile(string projectFileName, string[] targetNames, IDictionary globalProperties, IDictionary targetOutputs, string toolsVersion) =>
+        throw new NotSupportedException();
+    public bool BuildProjectFilesInParallel(string[] projectFileNames, string[] targetNames, IDictionary[] globalProperties,
+        IDictionary[] targetOutputsPerProject, string[] toolsVersion, bool useResultsCache, bool unloadProjectsOnCompletion) =>
+        throw new NotSupportedException();
+    public BuildEngineResult BuildProjectFilesInParallel(string[] projectFileNames, string[] targetNames, IDictionary[] globalProperties,
+        IList<string>[] removeGlobalProperties, string[] toolsVersion, bool returnTargetOutputs) =>
+        throw new NotSupportedException();
+}
