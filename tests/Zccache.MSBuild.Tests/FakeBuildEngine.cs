@@ -10,14 +10,24 @@ namespace Zccache.MSBuild.Tests;
 /// </summary>
 public sealed class FakeBuildEngine(Dictionary<string, string>? globalProperties = null) : IBuildEngine6
 {
-    public List<BuildMessageEventArgs> Messages { get; } = [];
-    public List<BuildWarningEventArgs> Warnings { get; } = [];
-    public List<BuildErrorEventArgs> Errors { get; } = [];
+    /// <summary>Messages, warnings and errors, in the order the task logged them.</summary>
+    public List<BuildEventArgs> Events { get; } = [];
+    public IEnumerable<BuildMessageEventArgs> Messages => Events.OfType<BuildMessageEventArgs>();
+    public IEnumerable<BuildWarningEventArgs> Warnings => Events.OfType<BuildWarningEventArgs>();
+    public IEnumerable<BuildErrorEventArgs> Errors => Events.OfType<BuildErrorEventArgs>();
     public Dictionary<object, object> TaskObjects { get; } = [];
 
-    public void LogMessageEvent(BuildMessageEventArgs e) => Messages.Add(e);
-    public void LogWarningEvent(BuildWarningEventArgs e) => Warnings.Add(e);
-    public void LogErrorEvent(BuildErrorEventArgs e) => Errors.Add(e);
+    public void LogMessageEvent(BuildMessageEventArgs e) => Events.Add(e);
+    public void LogWarningEvent(BuildWarningEventArgs e) => Events.Add(e);
+    public void LogErrorEvent(BuildErrorEventArgs e) => Events.Add(e);
+
+    /// <summary>Each event as one line: "error file(line,col) code: text", "warning …", "message: text".</summary>
+    public List<string> Lines() => [.. Events.Select(e => e switch
+    {
+        BuildErrorEventArgs x => $"error {x.File}({x.LineNumber},{x.ColumnNumber}) {x.Code}: {x.Message}",
+        BuildWarningEventArgs x => $"warning {x.File}({x.LineNumber},{x.ColumnNumber}) {x.Code}: {x.Message}",
+        _ => "message: " + e.Message,
+    })];
     public void LogCustomEvent(CustomBuildEventArgs e) { }
     public void LogTelemetry(string eventName, IDictionary<string, string> properties) { }
 
