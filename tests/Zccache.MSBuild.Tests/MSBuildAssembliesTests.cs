@@ -5,15 +5,17 @@ namespace Zccache.MSBuild.Tests;
 
 public sealed class MSBuildAssembliesTests
 {
-    /// <summary>The tests run against the MSBuild assemblies the tasks compile against, copied beside them, not whatever the SDK carries.</summary>
-    [Theory]
-    [InlineData(typeof(ITaskItem), "17.11.")]
-    [InlineData(typeof(Microsoft.Build.Utilities.Task), "17.11.")]
-    [InlineData(typeof(Microsoft.Build.Tasks.Exec), "17.7.")]
-    public void The_MSBuild_assemblies_are_the_referenced_ones_copied_local(Type type, string version)
+    /// <summary>
+    /// The tasks run on one MSBuild, copied beside the tests (the .NET SDK 10's line), not on a mix: its Framework,
+    /// Utilities and Tasks must be of one version, as they are in the MSBuild that loads the package.
+    /// </summary>
+    [Fact]
+    public void The_MSBuild_assemblies_are_one_version_copied_local()
     {
-        string location = type.Assembly.Location;
-        Assert.Equal(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory), Path.GetDirectoryName(location));
-        Assert.StartsWith(version, FileVersionInfo.GetVersionInfo(location).FileVersion);
+        var locations = new[] { typeof(ITaskItem), typeof(Microsoft.Build.Utilities.Task), typeof(Microsoft.Build.Tasks.Exec) }
+            .Select(t => t.Assembly.Location).ToList();
+        Assert.All(locations, l => Assert.Equal(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory), Path.GetDirectoryName(l)));
+        string version = Assert.Single(locations.Select(l => FileVersionInfo.GetVersionInfo(l).FileVersion).Distinct())!;
+        Assert.StartsWith("18.0.", version);
     }
 }
