@@ -173,11 +173,12 @@ public static partial class GccCommandLine
     /// </summary>
     private sealed class ParsedArgs(string cwd, FileHashMemo memo)
     {
-        public readonly IncludeSearchPaths Search = new();
         public readonly List<string> Flags = [];
-        public string? Output;
-        public string? DepFile;
-        public bool DepMD, DepMMD;
+        public string? Output { get; private set; }
+        public string? DepFile { get; private set; }
+        public bool DepMD { get; private set; }
+        public bool DepMMD { get; private set; }
+        private readonly IncludeSearchPaths _search = new();
         private readonly List<string> _defines = [], _undefines = [], _macroOps = [], _unknown = [], _depOptions = [];
         private readonly List<NormalizedPath> _forceIncludes = [];
         private readonly List<string> _commandLineIncludes = [];
@@ -269,7 +270,7 @@ public static partial class GccCommandLine
                 default:
                     // "=dir" and "$SYSROOT/dir" are under the sysroot: not followed.
                     if (value.StartsWith('=') || value.StartsWith("$SYSROOT", StringComparison.Ordinal)) return Unsupported(option + value);
-                    (option switch { "-I" => Search.User, "-iquote" => Search.Quote, "-isystem" => Search.System, _ => Search.After }).Add(Abs(value));
+                    (option switch { "-I" => _search.User, "-iquote" => _search.Quote, "-isystem" => _search.System, _ => _search.After }).Add(Abs(value));
                     break;
             }
             _spelled.Add(option + value);
@@ -321,8 +322,8 @@ public static partial class GccCommandLine
         /// </summary>
         public void AddIncludeVariables(CompileInvocation invocation)
         {
-            foreach (var (name, list) in new[] { ("CPATH", Search.User), ("C_INCLUDE_PATH", Search.System), ("CPLUS_INCLUDE_PATH", Search.System),
-                         ("OBJC_INCLUDE_PATH", Search.System), ("OBJCPLUS_INCLUDE_PATH", Search.System) })
+            foreach (var (name, list) in new[] { ("CPATH", _search.User), ("C_INCLUDE_PATH", _search.System), ("CPLUS_INCLUDE_PATH", _search.System),
+                         ("OBJC_INCLUDE_PATH", _search.System), ("OBJCPLUS_INCLUDE_PATH", _search.System) })
                 if (invocation.GetEnvironmentVariable(name) is { Length: > 0 } value)
                     list.AddRange(value.Split(Path.PathSeparator).Select(d => Abs(d.Length == 0 ? "." : d)));
         }
@@ -333,7 +334,7 @@ public static partial class GccCommandLine
             return new CompileContext
             {
                 SourceFile = Abs(Source),
-                IncludeSearch = Search,
+                IncludeSearch = _search,
                 Defines = [.. _defines.Order(StringComparer.Ordinal)],
                 Undefines = [.. _undefines.Order(StringComparer.Ordinal)],
                 OrderedMacroOps = conflict ? _macroOps : [],
