@@ -26,6 +26,8 @@ public class GccCommandLineTests
     [InlineData(NonCacheableReason.UnsupportedOption, "-c", "a.c", "-I-")]
     [InlineData(NonCacheableReason.UnsupportedOption, "-c", "a.c", "--include-barrier")]
     [InlineData(NonCacheableReason.UnsupportedOption, "-c", "a.c", "-I=inc")]
+    [InlineData(NonCacheableReason.UnsupportedOption, "-c", "a.c", "-isystem", "$SYSROOT/usr/include")]
+    [InlineData(NonCacheableReason.UnsupportedOption, "-c", "a.c", "-D")]
     [InlineData(NonCacheableReason.UnsupportedOption, "-c", "a.c", "-iwithprefix", "inc")]
     [InlineData(NonCacheableReason.UnsupportedOption, "-c", "a.c", "-include-pch", "p.pch")]
     [InlineData(NonCacheableReason.UnsupportedOption, "-c", "a.c", "-frecord-command-line")]
@@ -110,6 +112,35 @@ public class GccCommandLineTests
         var (c, why) = Parse("/w", "-c", "a.c", "-o", "a.o", "-Xlinker", "foo", "-mllvm", "bar", "-target", "x86_64-linux-gnu", "--param", "inline-unit-growth=20");
         Assert.Null(why);
         Assert.Equal("/w/a.c", c!.Context.SourceFile.Value);
+    }
+
+    [Fact]
+    public void Each_option_family_lands_where_it_changes_the_output()
+    {
+        var (c, why) = Parse("/w", "-c", "-x", "c", "a.txt", "-x", "none", "-imacros", "m.h", "-B", "tools", "-isysroot", "sdk", "-iprefix", "pre",
+            "-undef", "-lm", "-Xlinker", "--gc-sections", "-L", "lib", "-Wall", "--weird", "-DA", "-UA", "-DB=1", "-MD", "-MQ", "$(OBJ)", "-MP");
+        Assert.Null(why);
+        var context = c!.Context;
+        Assert.Equal(["-xc", "-xnone", "-imacros=/w/m.h", "-B=/w/tools", "-isysroot=/w/sdk", "-iprefix=/w/pre", "-undef", "-Wall"], context.Flags);
+        Assert.Equal(["--weird"], context.UnknownFlags);
+        Assert.Equal(["m.h"], context.CommandLineIncludes);
+        Assert.Equal(["A", "B=1"], context.Defines);
+        Assert.Equal(["A"], context.Undefines);
+        Assert.Equal(["-DA", "-UA", "-DB=1"], context.OrderedMacroOps); // A is defined and undefined: the order matters
+        var extras = c.KeyExtras.ToDictionary(e => e.Key, e => e.Value);
+        Assert.Equal("-MQ=$(OBJ)\n-MP\n-MD", extras["depfile"]); // the rule's target is named: not the object
+        Assert.Equal("-imacrosm.h", extras["spelled"]);
+        Assert.Equal(["object", "depfile"], c.Outputs.Select(o => o.Name));
+        Assert.Equal("/w/a.d", c.DependencyFile);
+    }
+
+    [Fact]
+    public void Macros_defined_once_each_are_keyed_sorted_not_in_order()
+    {
+        var (c, _) = Parse("/w", "-c", "a.c", "-DZ", "-DA", "-UQ");
+        Assert.Equal(["A", "Z"], c!.Context.Defines);
+        Assert.Equal(["Q"], c.Context.Undefines);
+        Assert.Empty(c.Context.OrderedMacroOps);
     }
 
     [Fact]

@@ -103,182 +103,44 @@ public static partial class GccCommandLine
 
     public static (CacheableCompile? Compile, NonCacheable? Why) Parse(CompileInvocation invocation, FileHashMemo? memo = null)
     {
-        memo ??= FileHashMemo.Shared;
         foreach (string name in SideOutputEnvironment)
             if (!string.IsNullOrEmpty(invocation.GetEnvironmentVariable(name)))
-                return (null, new NonCacheable(NonCacheableReason.UnsupportedOption, name));
+                return (null, Unsupported(name));
 
         List<string> args;
         try { args = LongToShort(ResponseFiles.Expand(invocation.Arguments, invocation.WorkingDirectory)); }
         catch (ResponseFileException e) { return (null, new NonCacheable(NonCacheableReason.BadResponseFile, e.Message)); }
 
-        string cwd = invocation.WorkingDirectory;
-        NormalizedPath Abs(string p) => NormalizedPath.From(p, cwd);
+        var parsed = new ParsedArgs(invocation.WorkingDirectory, memo ?? FileHashMemo.Shared);
+        if ((parsed.Read(args) ?? parsed.WhyNotOneCompile()) is { } why) return (null, why);
 
-        var search = new IncludeSearchPaths();
-        var defines = new List<string>();
-        var undefines = new List<string>();
-        var macroOps = new List<string>();
-        var flags = new List<string>();
-        var forceIncludes = new List<NormalizedPath>();
-        var commandLineIncludes = new List<string>();
-        var spelled = new List<string>(); // include folders and files as written: __FILE__ and debug info keep the spelling
-        var inputFiles = new List<KeyValuePair<string, string>>();
-        var unknown = new List<string>();
-        var depOptions = new List<string>();
-        var sources = new List<(string Arg, string? Language)>();
-        string? output = null;
-        string? language = null;
-        bool compileOnly = false, preprocessOnly = false, depMD = false, depMMD = false;
-        string? depFile = null;
-
-        for (int i = 0; i < args.Count; i++)
-        {
-            string arg = args[i];
-
-            if (arg == "-" ) { sources.Add((arg, language)); continue; }
-            if (!arg.StartsWith('-')) { sources.Add((arg, language)); continue; }
-
-            if (UnsupportedOptions.Contains(arg) || UnsupportedPrefixes.Any(p => arg.StartsWith(p, StringComparison.Ordinal)))
-                return (null, new NonCacheable(NonCacheableReason.UnsupportedOption, arg));
-
-            // Split "-Ifoo" / "-I foo" forms of value-taking options.
-            string? option = null, value = null;
-            foreach (string name in JoinedValue)
-            {
-                if (arg == name) { option = name; break; }
-                if (arg.StartsWith(name, StringComparison.Ordinal) && name.Length == 2 && !IsLongOptionStartingWith(arg, name)) { option = name; value = arg[2..]; break; }
-                if (arg.StartsWith(name, StringComparison.Ordinal) && name.Length >= 3 && arg.Length > name.Length) { option = name; value = arg[name.Length..]; break; }
-            }
-            if (InputFileOptions.FirstOrDefault(p => arg.StartsWith(p, StringComparison.Ordinal)) is { } fileOption)
-            {
-                if (arg.Length == fileOption.Length) return (null, new NonCacheable(NonCacheableReason.UnsupportedOption, arg));
-                string file = Abs(arg[fileOption.Length..]).Value;
-                if (memo.Get(file) is not { } facts) return (null, new NonCacheable(NonCacheableReason.MissingInput, arg));
-                inputFiles.Add(new("file:" + fileOption + file, facts.Hash.Hex));
-                flags.Add(arg);
-                continue;
-            }
-            option ??= arg;
-            if (value is null && TakesValue.Contains(option))
-            {
-                if (i + 1 >= args.Count) return (null, new NonCacheable(NonCacheableReason.UnsupportedOption, $"{option} without a value"));
-                value = args[++i];
-            }
-
-            switch (option)
-            {
-                case "-c": compileOnly = true; break;
-                case "-E": case "-M": case "-MM": preprocessOnly = true; break;
-                case "-o": output = value; break;
-                case "-I": case "-iquote": case "-isystem": case "-idirafter":
-                    // "=dir" and "$SYSROOT/dir" are under the sysroot: not followed.
-                    if (value!.StartsWith('=') || value.StartsWith("$SYSROOT", StringComparison.Ordinal))
-                        return (null, new NonCacheable(NonCacheableReason.UnsupportedOption, option + value));
-                    (option switch { "-I" => search.User, "-iquote" => search.Quote, "-isystem" => search.System, _ => search.After }).Add(Abs(value));
-                    spelled.Add(option + value);
-                    break;
-                case "-include": forceIncludes.Add(Abs(value!)); commandLineIncludes.Add(value!); spelled.Add(option + value); break;
-                case "-imacros": flags.Add("-imacros=" + Abs(value!).Value); commandLineIncludes.Add(value!); spelled.Add(option + value); break;
-                case "-D": defines.Add(value!); macroOps.Add("-D" + value); break;
-                case "-U": undefines.Add(value!); macroOps.Add("-U" + value); break;
-                case "-x": language = value == "none" ? null : value; flags.Add("-x" + value); break;
-                case "-MD": depMD = true; break;
-                case "-MMD": depMMD = true; break;
-                case "-MF": depFile = value; break; // where it goes, not what it says
-                case "-MT": case "-MQ": depOptions.Add(option + "=" + value); break;
-                case "-MP": depOptions.Add("-MP"); break;
-                case "-L": case "-l": case "-u": case "-T": case "-z": case "-Xlinker": break; // link-only, no effect with -c
-                case "-B": case "-isysroot": case "-iprefix":
-                    flags.Add(option + "=" + Abs(value!).Value); break;
-                default:
-                    if (value is not null) { flags.Add(option + "=" + value); break; }
-                    if (IsKnownFlag(arg)) flags.Add(arg);
-                    else unknown.Add(arg);
-                    break;
-            }
-        }
-
-        if (preprocessOnly) return (null, new NonCacheable(NonCacheableReason.PreprocessOnly, ""));
-        if (!compileOnly) return (null, new NonCacheable(NonCacheableReason.Linking, "no -c"));
-        if (sources.Count == 0) return (null, new NonCacheable(NonCacheableReason.NoSource, ""));
-        if (sources.Count > 1) return (null, new NonCacheable(NonCacheableReason.MultipleSources, string.Join(' ', sources.Select(s => s.Arg))));
-        var (sourceArg, sourceLanguage) = sources[0];
-        if (sourceArg == "-") return (null, new NonCacheable(NonCacheableReason.StdinSource, ""));
-        if (sourceLanguage is null && !SourceExtensions.Contains(Path.GetExtension(sourceArg)))
-            return (null, new NonCacheable(NonCacheableReason.NotASource, sourceArg));
-
-        string outputPath = Abs(output ?? Path.ChangeExtension(Path.GetFileName(sourceArg), ".o")).Value;
-        string? userDepfile = null;
-        bool defaultTarget = false;
-        if (depMD || depMMD)
-        {
-            userDepfile = depFile is not null ? Abs(depFile).Value : Path.ChangeExtension(outputPath, ".d");
-            depOptions.Add(depMD ? "-MD" : "-MMD");
-            // The rule's target is the object unless -MT/-MQ name it.
-            defaultTarget = !depOptions.Any(o => o.StartsWith("-MT=", StringComparison.Ordinal) || o.StartsWith("-MQ=", StringComparison.Ordinal));
-            if (defaultTarget) depOptions.Add("object=" + outputPath);
-        }
+        string objectArg = parsed.Output ?? Path.ChangeExtension(Path.GetFileName(parsed.Source), ".o");
+        string outputPath = parsed.Abs(objectArg).Value;
+        var (userDepfile, defaultTarget) = parsed.DependencyFile(outputPath);
 
         // With a base directory, the compiler is asked to write paths under it relative ("." for the
-        // base) into debug info and __FILE__, so two checkouts produce the same object. Not when the
-        // user maps prefixes already (theirs win).
+        // base) into debug info and __FILE__, so two checkouts produce the same object.
         // When the user maps prefixes already, theirs win and paths are keyed as they are: nothing
         // says their maps undo this checkout's paths.
-        var baseDir = args.Any(a => a.StartsWith("-ffile-prefix-map", StringComparison.Ordinal)
-            || a.StartsWith("-fdebug-prefix-map", StringComparison.Ordinal) || a.StartsWith("-fmacro-prefix-map", StringComparison.Ordinal))
-            ? null : invocation.BaseDir;
+        var baseDir = MapsPrefixes(args) ? null : invocation.BaseDir;
         if (baseDir is not null)
         {
             string map = $"-ffile-prefix-map={baseDir.Root}=.";
             args = [.. args, map];
-            flags.Add(map);
+            parsed.Flags.Add(map);
         }
 
-        // The include variables are folders too (CPATH after the -I folders, the others after -isystem): the
-        // search model follows them. Their values are keyed as environment; an empty element is the working directory.
-        foreach (var (name, list) in new[] { ("CPATH", search.User), ("C_INCLUDE_PATH", search.System), ("CPLUS_INCLUDE_PATH", search.System),
-                     ("OBJC_INCLUDE_PATH", search.System), ("OBJCPLUS_INCLUDE_PATH", search.System) })
-            if (invocation.GetEnvironmentVariable(name) is { Length: > 0 } value)
-                list.AddRange(value.Split(Path.PathSeparator).Select(d => Abs(d.Length == 0 ? "." : d)));
-
-        bool conflict = macroOps.Select(op => MacroName(op[2..])).GroupBy(n => n).Any(g => g.Count() > 1);
-        var context = new CompileContext
-        {
-            SourceFile = Abs(sourceArg),
-            IncludeSearch = search,
-            Defines = [.. defines.Order(StringComparer.Ordinal)],
-            Undefines = [.. undefines.Order(StringComparer.Ordinal)],
-            OrderedMacroOps = conflict ? macroOps : [],
-            Flags = flags,
-            ForceIncludes = forceIncludes,
-            CommandLineIncludes = commandLineIncludes,
-            UnknownFlags = unknown,
-        };
-        // Besides the context, what changes the output: where it runs (debug info, __FILE__), the
-        // source's spelling, the depfile's naming, and the environment variables the compiler reads.
-        var extras = new List<KeyValuePair<string, string>>
-        {
-            new("cwd", NormalizedPath.From(cwd).Value),
-            new("source-arg", sourceArg),
-            new("depfile", userDepfile is null ? "" : string.Join('\n', depOptions)),
-            new("spelled", string.Join('\n', spelled)),
-        };
-        extras.AddRange(inputFiles);
-        if (args.Any(HostCpu.IsNative))
-        {
-            if (HostCpu.Digest() is not { } cpu) return (null, new NonCacheable(NonCacheableReason.UnsupportedOption, "-march=native (the processor cannot be identified)"));
-            extras.Add(new("host-cpu", cpu));
-        }
-        foreach (string name in OutputEnvironment)
-            if (invocation.GetEnvironmentVariable(name) is { Length: > 0 } v) extras.Add(new("env:" + name, v));
+        parsed.AddIncludeVariables(invocation);
+        var context = parsed.Context();
+        var (extras, cpuUnknown) = parsed.KeyExtras(invocation, args, userDepfile);
+        if (extras is null) return (null, cpuUnknown);
 
         // distcc compiles elsewhere and names the user's depfile and its rule after the source (a.d, "a.o:") unless told:
         // a prefixed compile is told what the compiler itself would use, so the depfile is the same with or without it.
         if (userDepfile is not null && invocation.PrefixCommand.Count > 0)
         {
-            if (depFile is null) args = [.. args, "-MF", userDepfile];
-            if (defaultTarget) args = [.. args, "-MQ", output ?? Path.ChangeExtension(Path.GetFileName(sourceArg), ".o")];
+            if (parsed.DepFile is null) args = [.. args, "-MF", userDepfile];
+            if (defaultTarget) args = [.. args, "-MQ", objectArg];
         }
 
         List<CompileOutput> outputs = [new("object", outputPath)];
@@ -291,13 +153,222 @@ public static partial class GccCommandLine
             Outputs = outputs,
             // -MMD leaves out system headers (-isystem folders among them): the cache takes the full
             // list from a preprocessing run of its own, and the user gets the file they asked for.
-            DependencyFile = depMD ? userDepfile : null,
+            DependencyFile = parsed.DepMD ? userDepfile : null,
             DependencyArguments = path => ["-MD", "-MF", path],
-            DependencyScan = depMMD && !depMD ? path => [.. WithoutOutputs(args), "-M", "-MF", path] : null,
+            DependencyScan = parsed.DepMMD && !parsed.DepMD ? path => [.. WithoutOutputs(args), "-M", "-MF", path] : null,
             IsEnvironmentFailure = stderr => IsDriverFailure(stderr, Path.GetFileName(invocation.Compiler)),
             TimeMacrosMatter = true,
             BaseDir = baseDir,
         }, null);
+    }
+
+    private static NonCacheable Unsupported(string what) => new(NonCacheableReason.UnsupportedOption, what);
+
+    private static bool MapsPrefixes(List<string> args) => args.Any(a => a.StartsWith("-ffile-prefix-map", StringComparison.Ordinal)
+        || a.StartsWith("-fdebug-prefix-map", StringComparison.Ordinal) || a.StartsWith("-fmacro-prefix-map", StringComparison.Ordinal));
+
+    /// <summary>
+    /// What a command line says, read one argument at a time (ccache keeps the same in its ArgsInfo): the include
+    /// search, the macros, the flags in order, the sources, the outputs and the dependency options.
+    /// </summary>
+    private sealed class ParsedArgs(string cwd, FileHashMemo memo)
+    {
+        public readonly List<string> Flags = [];
+        public string? Output { get; private set; }
+        public string? DepFile { get; private set; }
+        public bool DepMD { get; private set; }
+        public bool DepMMD { get; private set; }
+        private readonly IncludeSearchPaths _search = new();
+        private readonly List<string> _defines = [], _undefines = [], _macroOps = [], _unknown = [], _depOptions = [];
+        private readonly List<NormalizedPath> _forceIncludes = [];
+        private readonly List<string> _commandLineIncludes = [];
+        private readonly List<string> _spelled = []; // include folders and files as written: __FILE__ and debug info keep the spelling
+        private readonly List<KeyValuePair<string, string>> _inputFiles = [];
+        private readonly List<(string Arg, string? Language)> _sources = [];
+        private string? _language;
+        private bool _compileOnly, _preprocessOnly;
+
+        public NormalizedPath Abs(string path) => NormalizedPath.From(path, cwd);
+
+        /// <summary>The one source, once <see cref="WhyNotOneCompile"/> has said there is one.</summary>
+        public string Source => _sources[0].Arg;
+
+        /// <summary>Reads every argument; why the call cannot be cached when one says so.</summary>
+        public NonCacheable? Read(List<string> args)
+        {
+            for (int i = 0; i < args.Count; i++)
+                if (ReadArgument(args, ref i) is { } why) return why;
+            return null;
+        }
+
+        private NonCacheable? ReadArgument(List<string> args, ref int i)
+        {
+            string arg = args[i];
+            if (arg == "-" || !arg.StartsWith('-')) { _sources.Add((arg, _language)); return null; }
+            if (UnsupportedOptions.Contains(arg) || UnsupportedPrefixes.Any(p => arg.StartsWith(p, StringComparison.Ordinal)))
+                return Unsupported(arg);
+            if (InputFileOptions.FirstOrDefault(p => arg.StartsWith(p, StringComparison.Ordinal)) is { } fileOption)
+                return ReadInputFile(arg, fileOption);
+
+            var (option, value) = SplitJoinedValue(arg);
+            if (value is null && TakesValue.Contains(option))
+            {
+                if (i + 1 >= args.Count) return Unsupported($"{option} without a value");
+                value = args[++i];
+            }
+            switch (option)
+            {
+                case "-c": _compileOnly = true; break;
+                case "-E" or "-M" or "-MM": _preprocessOnly = true; break;
+                case "-o": Output = value; break;
+                case "-I" or "-iquote" or "-isystem" or "-idirafter" or "-include" or "-imacros": return ReadInclude(option, value!);
+                case "-D": _defines.Add(value!); _macroOps.Add(option + value); break;
+                case "-U": _undefines.Add(value!); _macroOps.Add(option + value); break;
+                case "-x": _language = value == "none" ? null : value; Flags.Add("-x" + value); break;
+                case "-MD" or "-MMD" or "-MF" or "-MT" or "-MQ" or "-MP": ReadDependencyOption(option, value); break;
+                case "-L" or "-l" or "-u" or "-T" or "-z" or "-Xlinker": break; // link-only, no effect with -c
+                case "-B" or "-isysroot" or "-iprefix": Flags.Add(option + "=" + Abs(value!).Value); break;
+                default:
+                    if (value is not null) Flags.Add(option + "=" + value);
+                    else if (IsKnownFlag(arg)) Flags.Add(arg);
+                    else _unknown.Add(arg);
+                    break;
+            }
+            return null;
+        }
+
+        /// <summary>"-Ifoo" as ("-I", "foo"), "-I" as ("-I", null) (its value is the next argument), any other option as itself.</summary>
+        private static (string Option, string? Value) SplitJoinedValue(string arg)
+        {
+            foreach (string name in JoinedValue)
+            {
+                if (arg == name) return (name, null);
+                if (arg.StartsWith(name, StringComparison.Ordinal) && name.Length == 2 && !IsLongOptionStartingWith(arg, name)) return (name, arg[2..]);
+                if (arg.StartsWith(name, StringComparison.Ordinal) && name.Length >= 3 && arg.Length > name.Length) return (name, arg[name.Length..]);
+            }
+            return (arg, null);
+        }
+
+        /// <summary>An option naming a file the compiler reads unlisted: the file's content is keyed.</summary>
+        private NonCacheable? ReadInputFile(string arg, string fileOption)
+        {
+            if (arg.Length == fileOption.Length) return Unsupported(arg);
+            string file = Abs(arg[fileOption.Length..]).Value;
+            if (memo.Get(file) is not { } facts) return new NonCacheable(NonCacheableReason.MissingInput, arg);
+            _inputFiles.Add(new("file:" + fileOption + file, facts.Hash.Hex));
+            Flags.Add(arg);
+            return null;
+        }
+
+        /// <summary>An include folder (followed by the search model) or a file included from the command line.</summary>
+        private NonCacheable? ReadInclude(string option, string value)
+        {
+            switch (option)
+            {
+                case "-include": _forceIncludes.Add(Abs(value)); _commandLineIncludes.Add(value); break;
+                case "-imacros": Flags.Add("-imacros=" + Abs(value).Value); _commandLineIncludes.Add(value); break;
+                default:
+                    // "=dir" and "$SYSROOT/dir" are under the sysroot: not followed.
+                    if (value.StartsWith('=') || value.StartsWith("$SYSROOT", StringComparison.Ordinal)) return Unsupported(option + value);
+                    (option switch { "-I" => _search.User, "-iquote" => _search.Quote, "-isystem" => _search.System, _ => _search.After }).Add(Abs(value));
+                    break;
+            }
+            _spelled.Add(option + value);
+            return null;
+        }
+
+        private void ReadDependencyOption(string option, string? value)
+        {
+            switch (option)
+            {
+                case "-MD": DepMD = true; break;
+                case "-MMD": DepMMD = true; break;
+                case "-MF": DepFile = value; break; // where it goes, not what it says
+                case "-MP": _depOptions.Add(option); break;
+                default: _depOptions.Add(option + "=" + value); break; // -MT, -MQ
+            }
+        }
+
+        /// <summary>Why the arguments are not one compile of one source to an object, or null.</summary>
+        public NonCacheable? WhyNotOneCompile()
+        {
+            if (_preprocessOnly) return new NonCacheable(NonCacheableReason.PreprocessOnly, "");
+            if (!_compileOnly) return new NonCacheable(NonCacheableReason.Linking, "no -c");
+            if (_sources.Count == 0) return new NonCacheable(NonCacheableReason.NoSource, "");
+            if (_sources.Count > 1) return new NonCacheable(NonCacheableReason.MultipleSources, string.Join(' ', _sources.Select(s => s.Arg)));
+            var (source, language) = _sources[0];
+            if (source == "-") return new NonCacheable(NonCacheableReason.StdinSource, "");
+            if (language is null && !SourceExtensions.Contains(Path.GetExtension(source))) return new NonCacheable(NonCacheableReason.NotASource, source);
+            return null;
+        }
+
+        /// <summary>
+        /// The depfile the user asked for (-MD, -MMD; null without), and whether its rule's target is the object
+        /// (no -MT or -MQ): both enter the dependency options keyed.
+        /// </summary>
+        public (string? Path, bool DefaultTarget) DependencyFile(string objectPath)
+        {
+            if (!DepMD && !DepMMD) return (null, false);
+            string path = DepFile is not null ? Abs(DepFile).Value : Path.ChangeExtension(objectPath, ".d");
+            _depOptions.Add(DepMD ? "-MD" : "-MMD");
+            bool defaultTarget = !_depOptions.Any(o => o.StartsWith("-MT=", StringComparison.Ordinal) || o.StartsWith("-MQ=", StringComparison.Ordinal));
+            if (defaultTarget) _depOptions.Add("object=" + objectPath);
+            return (path, defaultTarget);
+        }
+
+        /// <summary>
+        /// The include variables are folders too (CPATH after the -I folders, the others after -isystem): the search
+        /// model follows them. Their values are keyed as environment; an empty element is the working directory.
+        /// </summary>
+        public void AddIncludeVariables(CompileInvocation invocation)
+        {
+            foreach (var (name, list) in new[] { ("CPATH", _search.User), ("C_INCLUDE_PATH", _search.System), ("CPLUS_INCLUDE_PATH", _search.System),
+                         ("OBJC_INCLUDE_PATH", _search.System), ("OBJCPLUS_INCLUDE_PATH", _search.System) })
+                if (invocation.GetEnvironmentVariable(name) is { Length: > 0 } value)
+                    list.AddRange(value.Split(Path.PathSeparator).Select(d => Abs(d.Length == 0 ? "." : d)));
+        }
+
+        public CompileContext Context()
+        {
+            bool conflict = _macroOps.Select(op => MacroName(op[2..])).GroupBy(n => n).Any(g => g.Count() > 1);
+            return new CompileContext
+            {
+                SourceFile = Abs(Source),
+                IncludeSearch = _search,
+                Defines = [.. _defines.Order(StringComparer.Ordinal)],
+                Undefines = [.. _undefines.Order(StringComparer.Ordinal)],
+                OrderedMacroOps = conflict ? _macroOps : [],
+                Flags = Flags,
+                ForceIncludes = _forceIncludes,
+                CommandLineIncludes = _commandLineIncludes,
+                UnknownFlags = _unknown,
+            };
+        }
+
+        /// <summary>
+        /// Besides the context, what changes the output: where it runs (debug info, __FILE__), the source's spelling,
+        /// the depfile's naming, the files read unlisted, the processor (-march=native) and the environment variables
+        /// the compiler reads. Not cacheable when -march=native is asked for and the processor cannot be identified.
+        /// </summary>
+        public (List<KeyValuePair<string, string>>? Extras, NonCacheable? Why) KeyExtras(CompileInvocation invocation, List<string> args, string? userDepfile)
+        {
+            var extras = new List<KeyValuePair<string, string>>
+            {
+                new("cwd", NormalizedPath.From(cwd).Value),
+                new("source-arg", Source),
+                new("depfile", userDepfile is null ? "" : string.Join('\n', _depOptions)),
+                new("spelled", string.Join('\n', _spelled)),
+            };
+            extras.AddRange(_inputFiles);
+            if (args.Any(HostCpu.IsNative))
+            {
+                if (HostCpu.Digest() is not { } cpu) return (null, Unsupported("-march=native (the processor cannot be identified)"));
+                extras.Add(new("host-cpu", cpu));
+            }
+            foreach (string name in OutputEnvironment)
+                if (invocation.GetEnvironmentVariable(name) is { Length: > 0 } v) extras.Add(new("env:" + name, v));
+            return (extras, null);
+        }
     }
 
     /// <summary>The arguments without <c>-c</c>, <c>-o</c> and the dependency options: the rest preprocesses the same.</summary>
