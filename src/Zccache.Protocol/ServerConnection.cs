@@ -74,9 +74,10 @@ public static class ServerConnection
             // A peer may answer (refuse) and close before it has read the whole request: its answer still counts.
             try { socket.Send(frame.GetBuffer().AsSpan(0, (int)frame.Length)); }
             catch (IOException) { }
-            var r = ServerProtocol.Reader(new MemoryStream(socket.ReceiveToEnd()));
-            var (answer, problem) = ServerProtocol.ReadHeader(r);
-            return new Reply((ReplyKind)answer, r, Problem: problem);
+            // The header first: a peer of another protocol is not waited on for more.
+            var (answer, problem) = ServerProtocol.ReadHeader(ServerProtocol.Reader(new MemoryStream(socket.Receive(ServerProtocol.HeaderSize))));
+            if (problem is not null) return new Reply(default, null, Problem: problem);
+            return new Reply((ReplyKind)answer, ServerProtocol.Reader(new MemoryStream(socket.ReceiveToEnd())));
         }
         catch (Exception e) when (e is IOException or EndOfStreamException)
         {

@@ -13,6 +13,9 @@ public static class ServerProtocol
     public const uint Magic = 0x5653435A; // "ZCSV"
     public const ushort Version = 1;
 
+    /// <summary>The header's size: magic, version, kind.</summary>
+    public const int HeaderSize = 4 + 2 + 1;
+
     /// <summary>Writes a frame's header; the body follows.</summary>
     public static void WriteHeader(BinaryWriter w, byte kind, ushort version = Version)
     {

@@ -61,22 +61,34 @@ public sealed class UnixSocket : IDisposable
         }
     }
 
+    /// <summary>Exactly <paramref name="count"/> bytes; <see cref="EndOfStreamException"/> when the peer closes first.</summary>
+    public byte[] Receive(int count)
+    {
+        var data = new byte[count];
+        for (int got = 0; got < count;)
+            got += Receive(data.AsSpan(got)) is > 0 and var n ? n : throw new EndOfStreamException();
+        return data;
+    }
+
     /// <summary>Everything the peer sends until it closes the connection.</summary>
     public byte[] ReceiveToEnd()
     {
         var received = new MemoryStream();
         var buffer = new byte[16 * 1024];
+        while (Receive(buffer) is > 0 and var n) received.Write(buffer, 0, n);
+        return received.ToArray();
+    }
+
+    /// <summary>Some bytes, or 0 when the peer has closed the connection.</summary>
+    private int Receive(Span<byte> buffer)
+    {
         while (true)
         {
-            nint n = recv(_fd, ref buffer[0], buffer.Length, 0);
-            if (n > 0)
-            {
-                received.Write(buffer, 0, (int)n);
-                continue;
-            }
-            int errno = n == 0 ? 0 : Marshal.GetLastPInvokeError();
+            nint n = recv(_fd, ref MemoryMarshal.GetReference(buffer), buffer.Length, 0);
+            if (n >= 0) return (int)n;
+            int errno = Marshal.GetLastPInvokeError();
             // A peer that closes before reading all of the request resets the connection: what it sent still counts.
-            if (errno is 0 or EConnReset) return received.ToArray();
+            if (errno == EConnReset) return 0;
             if (errno != EIntr) throw new IOException(errno is EAgain ? "no answer in time" : $"receive failed (errno {errno})");
         }
     }

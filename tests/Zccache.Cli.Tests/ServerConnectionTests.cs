@@ -71,6 +71,20 @@ public sealed class ServerConnectionTests : IDisposable
         Assert.Equal((ReplyKind.Refused, "not now"), (answer.Kind, answer.Problem));
     }
 
+    [Fact]
+    public void A_peer_of_another_protocol_is_not_waited_on_for_more_than_its_header()
+    {
+        // It answers with protocol 99 at once and then only reads, until the launcher hangs up.
+        using var peer = Peer(s =>
+        {
+            s.Send([0x5A, 0x43, 0x53, 0x56, 99, 0, 0]);
+            var buffer = new byte[65536];
+            while (s.Receive(buffer) > 0) { }
+        });
+        var answer = ServerConnection.Compile(Address, Call(_root));
+        Assert.Equal((ReplyKind.Refused, "the peer speaks protocol 99, this zccache 1"), (answer.Kind, answer.Problem));
+    }
+
     private static void Read(Socket s, int count)
     {
         var buffer = new byte[count];
