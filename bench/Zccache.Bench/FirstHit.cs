@@ -21,14 +21,17 @@ public static class FirstHit
         try
         {
             foreach (string name in new[] { "a", "b" })
-                File.WriteAllText(Path.Join(dir, name + ".c"), $"#include <stdio.h>\n#include <string.h>\nint {name}(const char *s) {{ return (int)strlen(s); }}\n");
+                File.WriteAllText(Path.Join(dir, name + ".c"),
+                    $"#include <stdio.h>\n#include <string.h>\nint {name}(const char *s) {{ return (int)strlen(s); }}\n");
             Spawn(dir, "fill");
             var rows = Enumerable.Range(0, runs).Select(_ => Spawn(dir, "measure")).ToList();
             Console.WriteLine($"| phase (new process, median of {runs}) | ms |");
             Console.WriteLine("| --- | ---: |");
-            string[] names = ["entering Main (runtime start-up, not counted below)", "opening the cache (CompileCache.Open)", "the compiler's identity (memoised on disk)", "first hit (identity known)", "second hit (another source)"];
+            string[] names = ["entering Main (runtime start-up, not counted below)", "opening the cache (CompileCache.Open)",
+                "the compiler's identity (memoised on disk)", "first hit (identity known)", "second hit (another source)"];
             for (int i = 0; i < names.Length; i++)
-                Console.WriteLine(string.Format(CultureInfo.InvariantCulture, "| {0} | {1:0.0} |", names[i], rows.Select(r => r[i]).Order().ElementAt(runs / 2)));
+                Console.WriteLine(string.Format(CultureInfo.InvariantCulture, "| {0} | {1:0.0} |", names[i],
+                    rows.Select(r => r[i]).Order().ElementAt(runs / 2)));
         }
         finally
         {
@@ -61,8 +64,10 @@ public static class FirstHit
         {
             File.Delete(Path.Join(dir, name + ".o"));
             var w = Stopwatch.StartNew();
-            var r = cache.Compile(new CompileInvocation { Compiler = "gcc", Arguments = ["-c", name + ".c", "-o", name + ".o"], WorkingDirectory = dir });
-            if (!fill && r.Outcome.Kind != Core.Sessions.OutcomeKind.Hit) throw new InvalidOperationException($"{name}: not a hit ({r.Outcome.Kind})");
+            var r = cache.Compile(new CompileInvocation { Compiler = "gcc", Arguments = ["-c", name + ".c", "-o", name + ".o"],
+                WorkingDirectory = dir });
+            if (!fill && r.Outcome.Kind != Core.Sessions.OutcomeKind.Hit)
+                throw new InvalidOperationException($"{name}: not a hit ({r.Outcome.Kind})");
             return w.Elapsed.TotalMilliseconds;
         }
         double first = Hit("a"), second = Hit("b");

@@ -19,7 +19,8 @@ public static class Housekeeping
         int runs = args.FirstOrDefault(a => a.All(char.IsAsciiDigit)) is { } n ? int.Parse(n, CultureInfo.InvariantCulture) : 9;
         string root = Path.Join(Path.GetTempPath(), "zccache-bench-housekeeping");
         var caches = new[] { (Entries: 200, Sessions: 10), (Entries: 50_000, Sessions: 1_000) };
-        Console.WriteLine($"Build-start housekeeping, trim due, nothing to evict; median of {runs} runs after one first run (the first counts the shards and retires old sessions once)");
+        Console.WriteLine($"Build-start housekeeping, trim due, nothing to evict; median of {runs} runs after one first run "
+            + "(the first counts the shards and retires old sessions once)");
         Console.WriteLine();
         Console.WriteLine("| cache | entries | session folders | first run (ms) | median (ms) | min (ms) |");
         Console.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: |");

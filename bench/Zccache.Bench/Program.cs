@@ -4,7 +4,8 @@ using System.Text.Json;
 using Zccache.Bench;
 using Zccache.Testing;
 
-// Usage: dotnet run --project bench/Zccache.Bench -c Release [-- <sources>] [--remote] | [-- housekeeping [runs]] | [-- solution [runs]] | [-- store [entries]] | [-- firsthit [runs]] | [-- session [compiles]]
+// Usage: dotnet run --project bench/Zccache.Bench -c Release [-- <sources>] [--remote] | [-- housekeeping [runs]]
+//   | [-- solution [runs]] | [-- store [entries]] | [-- firsthit [runs]] | [-- session [compiles]]
 if (args.FirstOrDefault() == "housekeeping")
 {
     Housekeeping.Run(args[1..]);
@@ -56,7 +57,8 @@ if (remoteRuns)
         Measure("warm, remote only (empty local cache)", clearCache: true, extraEnv: remote),
     };
     Console.WriteLine();
-    Console.WriteLine("| run | wall (s) | hits | remote hits | misses | bytes read | bytes written | hit cost mean (ms) | hit cost p50 (ms) | hit cost p95 (ms) |");
+    Console.WriteLine("| run | wall (s) | hits | remote hits | misses | bytes read | bytes written "
+        + "| hit cost mean (ms) | hit cost p50 (ms) | hit cost p95 (ms) |");
     Console.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
     foreach (var r in remoteRows) Console.WriteLine(r.RemoteMarkdown());
     return;
@@ -64,7 +66,8 @@ if (remoteRuns)
 
 // Bare and cold alternate twice and the faster of each pair counts: one slow run on a busy
 // machine should not decide the comparison.
-var bare = new[] { Measure("bare (ZccacheEnabled=false)", clearCache: true, "-p:ZccacheEnabled=false"), Measure("bare (again)", clearCache: true, "-p:ZccacheEnabled=false") };
+var bare = new[] { Measure("bare (ZccacheEnabled=false)", clearCache: true, "-p:ZccacheEnabled=false"),
+    Measure("bare (again)", clearCache: true, "-p:ZccacheEnabled=false") };
 var cold = new[] { Measure("cold (empty cache)", clearCache: true), Measure("cold (again)", clearCache: true) };
 var rows = new List<Row>
 {
@@ -87,9 +90,11 @@ Console.WriteLine();
 Console.WriteLine($"cold vs bare: {(rows[2].Wall / rows[1].Wall - 1) * 100:+0.0;-0.0}% (target: within 5%)");
 // Both in new processes, so the difference is what the hits add to the build, start-up included.
 var warmNew = rows.Single(r => r.Name.StartsWith("warm (obj deleted, new process)"));
-Console.WriteLine($"{warmNew.Name}: {(warmNew.Wall - rows[0].Wall) * 1000 / warmNew.Hits:0.00} ms of build time per source beyond the same build without native sources");
+Console.WriteLine($"{warmNew.Name}: {(warmNew.Wall - rows[0].Wall) * 1000 / warmNew.Hits:0.00} ms of build time per source "
+    + "beyond the same build without native sources");
 foreach (var r in rows.Where(r => r.Hits > 0))
-    Console.WriteLine($"{r.Name}: median {r.HitMedian:0.000} ms, mean {r.HitMean:0.000} ms per hit; the first hits of a process also pay its one-time start-up (slowest: {r.HitCosts[^1]:0.0} ms). Target: under 1 ms in-process.");
+    Console.WriteLine($"{r.Name}: median {r.HitMedian:0.000} ms, mean {r.HitMean:0.000} ms per hit; "
+        + $"the first hits of a process also pay its one-time start-up (slowest: {r.HitCosts[^1]:0.0} ms). Target: under 1 ms in-process.");
 
 Row Measure(string name, bool clearCache, string? property = null, Dictionary<string, string?>? extraEnv = null)
 {
@@ -106,7 +111,8 @@ Row Measure(string name, bool clearCache, string? property = null, Dictionary<st
     long compilations = property?.Contains("NoSources") == true ? 0 : result.Stats?.Compilations ?? sources;
     return new Row(name, wall, compilations, result.Stats?.Hits ?? 0, result.Stats?.Misses ?? 0, hitCosts)
     {
-        RemoteHits = result.Stats?.RemoteHits ?? 0, BytesRead = result.Stats?.BytesRead ?? 0, BytesWritten = result.Stats?.BytesWritten ?? 0,
+        RemoteHits = result.Stats?.RemoteHits ?? 0, BytesRead = result.Stats?.BytesRead ?? 0,
+        BytesWritten = result.Stats?.BytesWritten ?? 0,
     };
 }
 
@@ -149,7 +155,8 @@ sealed record Row(string Name, double Wall, long Compilations, long Hits, long M
 
     public double HitMean => HitCosts.Count == 0 ? double.NaN : HitCosts.Average();
     public double HitMedian => Percentile(0.5);
-    private double Percentile(double p) => HitCosts.Count == 0 ? double.NaN : HitCosts[(int)Math.Min(HitCosts.Count - 1, Math.Floor(p * HitCosts.Count))];
+    private double Percentile(double p) => HitCosts.Count == 0 ? double.NaN
+        : HitCosts[(int)Math.Min(HitCosts.Count - 1, Math.Floor(p * HitCosts.Count))];
 
     public string Markdown() => string.Format(CultureInfo.InvariantCulture,
         "| {0} | {1:0.00} | {2} | {3} | {4} | {5} | {6} | {7} |", Name, Wall, Compilations, Hits, Misses,

@@ -33,15 +33,19 @@ public static class Solution
             ws.Project($"p{p:D2}/p{p:D2}.csproj", items);
         }
         Check(Dotnet.Run(ws.Root, ["new", "sln", "-n", "all", "--format", "sln"], new()), "new sln");
-        Check(Dotnet.Run(ws.Root, ["sln", "all.sln", "add", .. Enumerable.Range(0, Projects).Select(p => $"p{p:D2}/p{p:D2}.csproj")], new()), "sln add");
+        Check(Dotnet.Run(ws.Root, ["sln", "all.sln", "add", .. Enumerable.Range(0, Projects).Select(p => $"p{p:D2}/p{p:D2}.csproj")],
+            new()), "sln add");
         var env = new Dictionary<string, string?> { ["NUGET_PACKAGES"] = feed.Packages, ["ZCCACHE_CACHE_DIR"] = ws.CacheDir };
         foreach (string target in new[] { "one/one.csproj", "all.sln" }) Check(Dotnet.Run(ws.Root, ["restore", target], env), "restore");
 
-        Console.WriteLine($"1000 warm compiles, one project against a solution of {Projects} × {PerProject}; best of {runs} ({Environment.ProcessorCount} cores)");
+        Console.WriteLine($"1000 warm compiles, one project against a solution of {Projects} × {PerProject}; "
+            + $"best of {runs} ({Environment.ProcessorCount} cores)");
         Console.WriteLine();
-        Console.WriteLine("| shape | no native sources (s) | warm, obj deleted (s) | hits | per compile (ms) | no-change (s) | no-change, no native sources (s) | the same, ZccacheEnabled=false (s) |");
+        Console.WriteLine("| shape | no native sources (s) | warm, obj deleted (s) | hits | per compile (ms) | no-change (s) "
+            + "| no-change, no native sources (s) | the same, ZccacheEnabled=false (s) |");
         Console.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
-        foreach (var (name, target, objects) in new[] { ("one project × 1000", "one/one.csproj", new[] { "one/obj" }), ($"solution {Projects} × {PerProject}", "all.sln", Enumerable.Range(0, Projects).Select(p => $"p{p:D2}/obj").ToArray()) })
+        foreach (var (name, target, objects) in new[] { ("one project × 1000", "one/one.csproj", new[] { "one/obj" }),
+            ($"solution {Projects} × {PerProject}", "all.sln", Enumerable.Range(0, Projects).Select(p => $"p{p:D2}/obj").ToArray()) })
         {
             double Build(bool deleteObjects, params string[] extra)
             {
@@ -69,7 +73,8 @@ public static class Solution
             double fixedOn = Best(() => Build(false, "-p:ZccacheBenchNoSources=true"));
             Build(false, "-p:ZccacheBenchNoSources=true", "-p:ZccacheEnabled=false");
             double fixedOff = Best(() => Build(false, "-p:ZccacheBenchNoSources=true", "-p:ZccacheEnabled=false"));
-            Console.WriteLine(string.Format(CultureInfo.InvariantCulture, "| {0} | {1:0.00} | {2:0.00} | {3} | {4:0.00} | {5:0.00} | {6:0.00} | {7:0.00} |",
+            Console.WriteLine(string.Format(CultureInfo.InvariantCulture,
+                "| {0} | {1:0.00} | {2:0.00} | {3} | {4:0.00} | {5:0.00} | {6:0.00} | {7:0.00} |",
                 name, noSources, warm, hits, (warm - noSources) * 1000 / (Projects * PerProject), noChange, fixedOn, fixedOff));
         }
     }

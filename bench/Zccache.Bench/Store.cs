@@ -20,10 +20,12 @@ public static class Store
             layout.EnsureCreated();
             var store = new LocalStore(layout);
             var random = new Random(1);
-            var keys = Enumerable.Range(0, count).Select(_ => { var b = new byte[32]; random.NextBytes(b); return Convert.ToHexStringLower(b); }).ToList();
+            var keys = Enumerable.Range(0, count)
+                .Select(_ => { var b = new byte[32]; random.NextBytes(b); return Convert.ToHexStringLower(b); }).ToList();
             byte[] obj = new byte[30_000];
             random.NextBytes(obj);
-            var publish = Time(keys, k => store.Publish(k, new CacheEntry { Outputs = [new("object", obj)], Stdout = [], Stderr = [], ExitCode = 0 }));
+            var publish = Time(keys, k =>
+                store.Publish(k, new CacheEntry { Outputs = [new("object", obj)], Stdout = [], Stderr = [], ExitCode = 0 }));
             var read = Time(keys, k => store.Read(k));
             // The parts, interleaved so that the machine's load hits them alike: a file written with
             // and without fsync (what a publication's durability would cost), and a shard counter update.

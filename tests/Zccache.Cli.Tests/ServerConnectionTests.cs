@@ -88,7 +88,8 @@ public sealed class ServerConnectionTests : IDisposable
     private static void Read(Socket s, int count)
     {
         var buffer = new byte[count];
-        for (int got = 0; got < count;) got += s.Receive(buffer, got, count - got, SocketFlags.None) is > 0 and var n ? n : throw new IOException("closed");
+        for (int got = 0; got < count;)
+            got += s.Receive(buffer, got, count - got, SocketFlags.None) is > 0 and var n ? n : throw new IOException("closed");
     }
 
     /// <summary>A one-call peer on the test's socket, that does <paramref name="act"/> and closes.</summary>

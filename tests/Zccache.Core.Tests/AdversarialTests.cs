@@ -32,19 +32,23 @@ public class AdversarialTests : IDisposable
         Directory.SetLastWriteTimeUtc(_dir["src/" + name], DateTime.UtcNow.AddMinutes(-1));
     }
 
-    private CompileInvocation Invocation(string compiler, string[] args, IReadOnlyDictionary<string, string>? env = null, string cwd = "src") =>
+    private CompileInvocation Invocation(string compiler, string[] args, IReadOnlyDictionary<string, string>? env = null,
+        string cwd = "src") =>
         new() { Compiler = compiler, Arguments = args, WorkingDirectory = _dir[cwd], Environment = env };
 
     /// <summary>
     /// Runs the bare compiler, then the cache, on the same files and arguments; asserts the same exit
     /// code, messages and outputs, byte for byte. Returns the cache's outcome.
     /// </summary>
-    private CompileOutcome Same(CompileCache cache, string compiler, string[] args, string[] outputs, IReadOnlyDictionary<string, string>? env = null, string cwd = "src")
+    private CompileOutcome Same(CompileCache cache, string compiler, string[] args, string[] outputs,
+        IReadOnlyDictionary<string, string>? env = null, string cwd = "src")
     {
         var inv = Invocation(compiler, args, env, cwd);
         foreach (string o in outputs) File.Delete(Path.Join(inv.WorkingDirectory, o));
-        var bare = CompilerProcess.Run(CompilerIdentity.Resolve(compiler, inv.WorkingDirectory, inv.GetEnvironmentVariable("PATH"))!, args, inv.WorkingDirectory, env);
-        var expected = outputs.Select(o => File.Exists(Path.Join(inv.WorkingDirectory, o)) ? File.ReadAllBytes(Path.Join(inv.WorkingDirectory, o)) : null).ToList();
+        var bare = CompilerProcess.Run(CompilerIdentity.Resolve(compiler, inv.WorkingDirectory, inv.GetEnvironmentVariable("PATH"))!, args,
+            inv.WorkingDirectory, env);
+        var expected = outputs.Select(o => File.Exists(Path.Join(inv.WorkingDirectory, o))
+            ? File.ReadAllBytes(Path.Join(inv.WorkingDirectory, o)) : null).ToList();
         foreach (string o in outputs) File.Delete(Path.Join(inv.WorkingDirectory, o));
         var cached = cache.Compile(inv);
         Assert.True(bare.ExitCode == cached.ExitCode, CompilerProcess.Text(cached.Stderr));
@@ -53,7 +57,9 @@ public class AdversarialTests : IDisposable
         {
             string path = Path.Join(inv.WorkingDirectory, outputs[i]);
             Assert.True(expected[i] is not null == File.Exists(path), outputs[i]);
-            if (expected[i] is not null) Assert.True(expected[i]!.SequenceEqual(File.ReadAllBytes(path)), $"{outputs[i]} differs from the compiler's ({cached.Outcome.Kind} {cached.Outcome.Reason})");
+            if (expected[i] is not null)
+                Assert.True(expected[i]!.SequenceEqual(File.ReadAllBytes(path)),
+                    $"{outputs[i]} differs from the compiler's ({cached.Outcome.Kind} {cached.Outcome.Reason})");
         }
         return cached.Outcome;
     }
@@ -127,7 +133,8 @@ public class AdversarialTests : IDisposable
         Write("a.c", "#include <h.h>\nint v = H;\n");
         Write("inc2/h.h", "#define H 1\n");
         Folder("inc1");
-        var env = Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>().ToDictionary(e => (string)e.Key, e => (string)e.Value!);
+        var env = Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
+            .ToDictionary(e => (string)e.Key, e => (string)e.Value!);
         env["CPATH"] = _dir["src/inc1"] + ":" + _dir["src/inc2"];
         var cache = Cache();
         string[] args = ["-c", "a.c", "-o", "a.o"];
@@ -292,7 +299,8 @@ public class AdversarialTests : IDisposable
         string bin = _dir["bin"];
         Directory.CreateDirectory(bin);
         File.CreateSymbolicLink(Path.Join(bin, "gcc"), "/usr/bin/gcc");
-        var broken = Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>().ToDictionary(e => (string)e.Key, e => (string)e.Value!);
+        var broken = Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
+            .ToDictionary(e => (string)e.Key, e => (string)e.Value!);
         broken["PATH"] = bin;
         var cache = Cache();
         var failed = Same(cache, "gcc", ["-c", "a.c", "-o", "a.o"], ["a.o"], broken);
@@ -337,7 +345,8 @@ public class AdversarialTests : IDisposable
                 Directory.CreateDirectory(dir);
                 File.CreateSymbolicLink(Path.Join(dir, "realcc"), "/usr/bin/" + real);
             }
-            var env = Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>().ToDictionary(e => (string)e.Key, e => (string)e.Value!);
+            var env = Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
+                .ToDictionary(e => (string)e.Key, e => (string)e.Value!);
             env["PATH"] = $"{bin}:{dir}:/usr/bin:/bin";
             return env;
         }
@@ -357,11 +366,14 @@ public class AdversarialTests : IDisposable
     {
         // An object for this processor must not be served to another machine sharing the cache.
         var inv = Invocation(compiler, compiler == "gcc" ? ["-c", "a.c", flag] : [.. RlibArgs, flag]);
-        var extras = compiler == "gcc" ? GccCommandLine.Parse(inv).Compile!.KeyExtras : RustcCommandLine.Parse(inv, _memo).Compile!.KeyExtras;
+        var extras = compiler == "gcc" ? GccCommandLine.Parse(inv).Compile!.KeyExtras
+            : RustcCommandLine.Parse(inv, _memo).Compile!.KeyExtras;
         Assert.Equal(HostCpu.Digest(), extras.Single(e => e.Key == "host-cpu").Value);
         Assert.Matches("^[0-9a-f]{64}$", HostCpu.Digest());
         var plain = Invocation(compiler, compiler == "gcc" ? ["-c", "a.c", "-march=x86-64"] : [.. RlibArgs]);
-        Assert.DoesNotContain((compiler == "gcc" ? GccCommandLine.Parse(plain).Compile! : RustcCommandLine.Parse(plain, _memo).Compile!).KeyExtras, e => e.Key == "host-cpu");
+        Assert.DoesNotContain(
+            (compiler == "gcc" ? GccCommandLine.Parse(plain).Compile! : RustcCommandLine.Parse(plain, _memo).Compile!).KeyExtras,
+            e => e.Key == "host-cpu");
     }
 
     // ---- 5. Spellings that change the output ----
@@ -412,7 +424,8 @@ public class AdversarialTests : IDisposable
             Assert.Equal(0, bare.ExitCode);
             byte[] expected = File.ReadAllBytes(Path.Join(root, "a.o"));
             File.Delete(Path.Join(root, "a.o"));
-            var r = cache.Compile(new CompileInvocation { Compiler = "gcc", WorkingDirectory = root, BaseDir = Paths.BaseDir.From(root), Arguments = args });
+            var r = cache.Compile(new CompileInvocation { Compiler = "gcc", WorkingDirectory = root, BaseDir = Paths.BaseDir.From(root),
+                Arguments = args });
             Assert.Equal(expected, File.ReadAllBytes(Path.Join(root, "a.o")));
             Assert.Equal(OutcomeKind.Miss, r.Outcome.Kind);
         }
@@ -432,13 +445,15 @@ public class AdversarialTests : IDisposable
     /// <summary>The environment with rustup's proxies first on PATH, and a chosen toolchain.</summary>
     private static Dictionary<string, string> RustEnv(string? toolchain = null)
     {
-        var env = Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>().ToDictionary(e => (string)e.Key, e => (string)e.Value!);
+        var env = Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
+            .ToDictionary(e => (string)e.Key, e => (string)e.Value!);
         env["PATH"] = Path.Join(Environment.GetEnvironmentVariable("HOME"), ".cargo", "bin") + ":" + env["PATH"];
         if (toolchain is not null) env["RUSTUP_TOOLCHAIN"] = toolchain;
         return env;
     }
 
-    private static readonly string[] RlibArgs = ["--crate-name", "demo", "--edition=2021", "lib.rs", "--crate-type", "rlib", "--emit=dep-info,link", "--out-dir", "out"];
+    private static readonly string[] RlibArgs = ["--crate-name", "demo", "--edition=2021", "lib.rs", "--crate-type", "rlib",
+        "--emit=dep-info,link", "--out-dir", "out"];
 
     private CompileOutcome SameRust(CompileCache cache, string[] args, Dictionary<string, string>? env = null)
     {
@@ -457,7 +472,8 @@ public class AdversarialTests : IDisposable
             Assert.Equal(0, CompilerProcess.Run("/usr/bin/ar", ["crsD", "libval.a", "val.o"], _dir["src/native"]).ExitCode);
             File.SetLastWriteTimeUtc(_dir["src/native/libval.a"], DateTime.UtcNow.AddMinutes(-1));
         }
-        Write("lib.rs", "#[link(name = \"val\", kind = \"static\")]\nextern \"C\" { fn val() -> i32; }\npub fn v() -> i32 { unsafe { val() } }\n");
+        Write("lib.rs",
+            "#[link(name = \"val\", kind = \"static\")]\nextern \"C\" { fn val() -> i32; }\npub fn v() -> i32 { unsafe { val() } }\n");
         Library(1);
         string[] args = [.. RlibArgs, "-L", "native=native"];
         var cache = Cache();
@@ -505,7 +521,8 @@ public class AdversarialTests : IDisposable
     {
         Write("lib.rs", "pub fn f() {}\n");
         Write("my-target.json", "{\"arch\": \"x86_64\"}");
-        CacheableCompile Parse() => RustcCommandLine.Parse(Invocation("rustc", [.. RlibArgs, "--target", "my-target.json"]), new FileHashMemo()).Compile!;
+        CacheableCompile Parse() =>
+            RustcCommandLine.Parse(Invocation("rustc", [.. RlibArgs, "--target", "my-target.json"]), new FileHashMemo()).Compile!;
         string before = Parse().KeyExtras.Single(e => e.Key == "target-json").Value;
         Write("my-target.json", "{\"arch\": \"aarch64\"}");
         Assert.NotEqual(before, Parse().KeyExtras.Single(e => e.Key == "target-json").Value);

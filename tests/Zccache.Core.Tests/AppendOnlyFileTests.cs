@@ -19,7 +19,8 @@ public class AppendOnlyFileTests : IDisposable
         Parallel.For(0, writers, new ParallelOptions { MaxDegreeOfParallelism = writers }, w =>
         {
             for (int i = 0; i < perWriter; i++)
-                AppendOnlyFile.Append(path, Encoding.UTF8.GetBytes($"{{\"writer\":{w},\"n\":{i},\"pad\":\"{new string('x', (w * 37 + i) % 300)}\"}}\n"));
+                AppendOnlyFile.Append(path,
+                    Encoding.UTF8.GetBytes($"{{\"writer\":{w},\"n\":{i},\"pad\":\"{new string('x', (w * 37 + i) % 300)}\"}}\n"));
         });
 
         string[] lines = File.ReadAllLines(path);

@@ -15,7 +15,11 @@ public class BaseDirTests : IDisposable
 
     private void Checkout(string name)
     {
-        foreach (var (file, text) in new[] { ("src/a.c", "#include \"a.h\"\n#include <stdio.h>\nint f(void){ puts(__FILE__); return A; }\n"), ("include/a.h", "#define A 1\n") })
+        foreach (var (file, text) in new[]
+            {
+                ("src/a.c", "#include \"a.h\"\n#include <stdio.h>\nint f(void){ puts(__FILE__); return A; }\n"),
+                ("include/a.h", "#define A 1\n"),
+            })
             File.SetLastWriteTimeUtc(_dir.Write(Path.Join(name, file), text), DateTime.UtcNow.AddMinutes(-1));
     }
 
@@ -66,10 +70,12 @@ public class BaseDirTests : IDisposable
     {
         var (c, _) = GccCommandLine.Parse(new CompileInvocation
         {
-            Compiler = "gcc", Arguments = ["-c", "a.c", "-fdebug-prefix-map=/x=/y"], WorkingDirectory = "/w/src", BaseDir = BaseDir.From("/w"),
+            Compiler = "gcc", Arguments = ["-c", "a.c", "-fdebug-prefix-map=/x=/y"], WorkingDirectory = "/w/src",
+            BaseDir = BaseDir.From("/w"),
         });
         Assert.DoesNotContain(c!.Arguments, a => a.StartsWith("-ffile-prefix-map"));
-        var (d, _) = GccCommandLine.Parse(new CompileInvocation { Compiler = "gcc", Arguments = ["-c", "a.c"], WorkingDirectory = "/w/src", BaseDir = BaseDir.From("/w") });
+        var (d, _) = GccCommandLine.Parse(new CompileInvocation { Compiler = "gcc", Arguments = ["-c", "a.c"], WorkingDirectory = "/w/src",
+            BaseDir = BaseDir.From("/w") });
         Assert.Contains("-ffile-prefix-map=/w=.", d!.Arguments);
     }
 

@@ -12,7 +12,8 @@ public class CargoBuildTests
         Assert.True(CargoBuild.IsKnownProfile("dist", "[package]\nname = \"x\"\n\n[profile.dist]\ninherits = \"release\"\n"));
         Assert.False(CargoBuild.IsKnownProfile("fastest", "[profile.release]\nlto = true\n"));
         Assert.False(CargoBuild.IsKnownProfile("debug", ""));
-        Assert.Equal(["build", "--manifest-path", "/c/Cargo.toml", "--profile", "dev", "--message-format=json", "--features", "a,b", "--target", "x86_64-unknown-linux-gnu", "--locked", "-j", "2"],
+        Assert.Equal(["build", "--manifest-path", "/c/Cargo.toml", "--profile", "dev", "--message-format=json", "--features", "a,b",
+            "--target", "x86_64-unknown-linux-gnu", "--locked", "-j", "2"],
             CargoBuild.Arguments("/c/Cargo.toml", "dev", "a; b", " x86_64-unknown-linux-gnu ", "--locked -j 2"));
     }
 
@@ -28,7 +29,8 @@ public class CargoBuildTests
             {"reason":"build-finished","success":false}
             """;
         var (artifacts, diagnostics) = CargoBuild.Read(stdout, "/w/rust");
-        Assert.Equal([new CargoArtifact(CrateLibraryKind.Cdylib, "/t/release/libmathrs.so"), new CargoArtifact(CrateLibraryKind.Staticlib, "/t/release/libmathrs.a")], artifacts);
+        Assert.Equal([new CargoArtifact(CrateLibraryKind.Cdylib, "/t/release/libmathrs.so"),
+            new CargoArtifact(CrateLibraryKind.Staticlib, "/t/release/libmathrs.a")], artifacts);
         var d = Assert.Single(diagnostics);
         Assert.Equal((true, "E0425", "/w/rust/src/lib.rs", 2, 47, 48), (d.IsError, d.Code, d.File, d.Line, d.Column, d.EndColumn));
     }

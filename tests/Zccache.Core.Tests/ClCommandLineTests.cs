@@ -8,8 +8,10 @@ public class ClCommandLineTests
 {
     private const string Cwd = @"C:\work\proj";
 
-    private static (CacheableCompile? Compile, NonCacheable? Why) Parse(string compiler, IReadOnlyDictionary<string, string>? env, params string[] args) =>
-        ClCommandLine.Parse(new CompileInvocation { Compiler = compiler, Arguments = args, WorkingDirectory = Cwd, Environment = env ?? new Dictionary<string, string>() });
+    private static (CacheableCompile? Compile, NonCacheable? Why) Parse(string compiler, IReadOnlyDictionary<string, string>? env,
+        params string[] args) =>
+        ClCommandLine.Parse(new CompileInvocation
+            { Compiler = compiler, Arguments = args, WorkingDirectory = Cwd, Environment = env ?? new Dictionary<string, string>() });
 
     private static CacheableCompile Ok(params string[] args) => OkWith("cl", args);
 
@@ -106,10 +108,12 @@ public class ClCommandLineTests
     [Fact]
     public void Value_options_are_read_attached_and_separate_with_either_prefix()
     {
-        var c = Ok("/c", "/DA=1", "-D", "B", "/DC#2", "/UX", "-U", "Y", "/Iinc", "-I", @"C:\sdk\include", "/external:I", "ext", "/FIpre.h", "-FI", "pre2.h", "a.c");
+        var c = Ok("/c", "/DA=1", "-D", "B", "/DC#2", "/UX", "-U", "Y", "/Iinc", "-I", @"C:\sdk\include", "/external:I", "ext", "/FIpre.h",
+            "-FI", "pre2.h", "a.c");
         Assert.Equal(["A=1", "B", "C=2"], c.Context.Defines);
         Assert.Equal(["X", "Y"], c.Context.Undefines);
-        Assert.Equal([@"C:\work\proj\inc", @"C:\sdk\include"], c.Context.IncludeSearch.User.Select(p => p.Value.Replace('/', '\\')).Select(v => v[v.IndexOf("C:")..]));
+        Assert.Equal([@"C:\work\proj\inc", @"C:\sdk\include"],
+            c.Context.IncludeSearch.User.Select(p => p.Value.Replace('/', '\\')).Select(v => v[v.IndexOf("C:")..]));
         Assert.Equal(2, c.Context.ForceIncludes.Count);
         Assert.Single(c.Context.IncludeSearch.System);
     }
@@ -120,8 +124,10 @@ public class ClCommandLineTests
         string baseKey = Key(Ok("/c", "a.cpp", "/O2"));
         Assert.Equal(baseKey, Key(Ok("/c", "a.cpp", "/O2")));
         foreach (string[] other in new[] { ["/c", "a.cpp", "/Od"], ["/c", "a.cpp", "/O2", "/EHsc"], ["/c", "a.cpp", "/O2", "/MT"],
-                     ["/c", "a.cpp", "/O2", "/std:c++17"], ["/c", "a.cpp", "/O2", "/W4"], ["/c", "a.cpp", "/O2", "/WX"], ["/c", "a.cpp", "/O2", "/TC"],
-                     ["/c", "a.cpp", "/O2", "/Z7"], ["/c", "a.cpp", "/O2", "/DX"], ["/c", "a.cpp", "/O2", "/Fob.obj"], ["/c", "a.cpp", "/O2", "/showIncludes"],
+                     ["/c", "a.cpp", "/O2", "/std:c++17"], ["/c", "a.cpp", "/O2", "/W4"], ["/c", "a.cpp", "/O2", "/WX"],
+                     ["/c", "a.cpp", "/O2", "/TC"],
+                     ["/c", "a.cpp", "/O2", "/Z7"], ["/c", "a.cpp", "/O2", "/DX"], ["/c", "a.cpp", "/O2", "/Fob.obj"],
+                     ["/c", "a.cpp", "/O2", "/showIncludes"],
                      ["/c", "a.cpp", "/O2", "/unknown-flag"], new[] { "/c", "a.cpp", "/O2", "/link", "/DEBUG" } })
             Assert.NotEqual(baseKey, Key(Ok(other)));
     }
@@ -142,22 +148,27 @@ public class ClCommandLineTests
     {
         var one = Parse("cl", new Dictionary<string, string> { ["INCLUDE"] = @"C:\VC\include;C:\SDK\ucrt" }, "/c", "a.c").Compile!;
         var two = Parse("cl", new Dictionary<string, string> { ["INCLUDE"] = @"C:\VC\include;C:\SDK\ucrt2" }, "/c", "a.c").Compile!;
-        var ext = Parse("cl", new Dictionary<string, string> { ["INCLUDE"] = @"C:\VC\include;C:\SDK\ucrt", ["EXTERNAL_INCLUDE"] = @"C:\ext" }, "/c", "a.c").Compile!;
+        var ext = Parse("cl",
+            new Dictionary<string, string> { ["INCLUDE"] = @"C:\VC\include;C:\SDK\ucrt", ["EXTERNAL_INCLUDE"] = @"C:\ext" }, "/c", "a.c")
+                .Compile!;
         Assert.Equal(2, one.Context.IncludeSearch.After.Count);
         Assert.Equal(3, ext.Context.IncludeSearch.After.Count);
         Assert.NotEqual(Key(one), Key(two));
         Assert.NotEqual(Key(one), Key(ext));
         // /X: the standard places are not searched.
-        Assert.Empty(Parse("cl", new Dictionary<string, string> { ["INCLUDE"] = @"C:\VC\include" }, "/c", "/X", "a.c").Compile!.Context.IncludeSearch.After);
+        Assert.Empty(Parse("cl", new Dictionary<string, string> { ["INCLUDE"] = @"C:\VC\include" }, "/c", "/X", "a.c")
+            .Compile!.Context.IncludeSearch.After);
     }
 
     [Fact]
     public void Response_files_are_read_with_windows_quoting_in_utf16_or_utf8()
     {
         using var dir = new TempDir();
-        File.WriteAllText(dir["a.rsp"], "/c \"/DMSG=\\\"hi there\\\"\" /I\"C:\\Program Files\\x\\\\\" @b.rsp\r\n", System.Text.Encoding.Unicode);
+        File.WriteAllText(dir["a.rsp"], "/c \"/DMSG=\\\"hi there\\\"\" /I\"C:\\Program Files\\x\\\\\" @b.rsp\r\n",
+            System.Text.Encoding.Unicode);
         File.WriteAllText(dir["b.rsp"], "a.c /Foa.obj");
-        var (c, why) = ClCommandLine.Parse(new CompileInvocation { Compiler = "cl.exe", Arguments = ["@a.rsp"], WorkingDirectory = dir.Path });
+        var (c, why) = ClCommandLine.Parse(new CompileInvocation { Compiler = "cl.exe", Arguments = ["@a.rsp"],
+            WorkingDirectory = dir.Path });
         Assert.True(c is not null, why?.ToString());
         Assert.Equal(["MSG=\"hi there\""], c!.Context.Defines);
         Assert.EndsWith(@"C:\Program Files\x", c.Context.IncludeSearch.User.Single().Value);
@@ -201,7 +212,8 @@ public class ClCommandLineTests
     {
         using var dir = new TempDir();
         string source = dir.Write("src/a.c", "int x;\n");
-        var (c, why) = ClCommandLine.Parse(new CompileInvocation { Compiler = "clang-cl", Arguments = ["/c", source, "/Fo" + dir["a.obj"]], WorkingDirectory = dir.Path });
+        var (c, why) = ClCommandLine.Parse(new CompileInvocation
+            { Compiler = "clang-cl", Arguments = ["/c", source, "/Fo" + dir["a.obj"]], WorkingDirectory = dir.Path });
         Assert.True(c is not null, why?.ToString());
         Assert.Equal(source, c!.Context.SourceFile.Value);
         Assert.Equal(dir["a.obj"], c.Outputs[0].Path);

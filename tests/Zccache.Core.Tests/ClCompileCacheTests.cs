@@ -148,7 +148,8 @@ public class ClCompileCacheTests : IDisposable
         // cl's reasons are checked through a wrapper named cl (clang-cl underneath).
         string compiler = name == "cl" ? ClangClWrapper.Create(_dir["clbin"], "cl") : _clangCl;
         var cache = Cache();
-        var r = cache.Compile(new CompileInvocation { Compiler = compiler, Arguments = ["/c", option, "a.c"], WorkingDirectory = _dir["src"] });
+        var r = cache.Compile(new CompileInvocation { Compiler = compiler, Arguments = ["/c", option, "a.c"],
+            WorkingDirectory = _dir["src"] });
         Assert.Equal(OutcomeKind.NonCacheable, r.Outcome.Kind);
         Assert.Equal(reason, r.Outcome.Reason);
     }
@@ -213,7 +214,9 @@ public static class ClangClWrapper
         Directory.CreateDirectory(directory);
         string path = Path.Join(directory, name);
         File.WriteAllText(path, $"#!/bin/sh\nexec clang-cl-14 --target={target} \"$@\"\n");
-        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
+        if (!OperatingSystem.IsWindows())
+            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
+                | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
         return path;
     }
 }

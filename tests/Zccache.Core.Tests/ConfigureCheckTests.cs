@@ -5,11 +5,14 @@ namespace Zccache.Core.Tests;
 /// <summary>CMake's configure-time probes are told apart from a project's own compiles.</summary>
 public class ConfigureCheckTests
 {
-    private static CompileInvocation Call(string cwd, params string[] args) => new() { Compiler = "gcc", Arguments = args, WorkingDirectory = cwd };
+    private static CompileInvocation Call(string cwd, params string[] args) =>
+        new() { Compiler = "gcc", Arguments = args, WorkingDirectory = cwd };
 
     [Theory]
-    [InlineData("/b/CMakeFiles/CMakeScratch/TryCompile-Ab12Cd", "-c", "src.c", "-o", "src.c.o", "/b/CMakeFiles/CMakeScratch/TryCompile-Ab12Cd")]
-    [InlineData("/b", "-c", "/b/CMakeFiles/CMakeScratch/TryCompile-x9/src.c", "-o", "/b/CMakeFiles/CMakeScratch/TryCompile-x9/src.o", "/b/CMakeFiles/CMakeScratch/TryCompile-x9")]
+    [InlineData("/b/CMakeFiles/CMakeScratch/TryCompile-Ab12Cd", "-c", "src.c", "-o", "src.c.o",
+        "/b/CMakeFiles/CMakeScratch/TryCompile-Ab12Cd")]
+    [InlineData("/b", "-c", "/b/CMakeFiles/CMakeScratch/TryCompile-x9/src.c", "-o", "/b/CMakeFiles/CMakeScratch/TryCompile-x9/src.o",
+        "/b/CMakeFiles/CMakeScratch/TryCompile-x9")]
     [InlineData("/b/CMakeFiles/CMakeTmp", "-c", "testCCompiler.c", "-o", "a.o", "/b/CMakeFiles/CMakeTmp")]
     [InlineData(@"C:\b\CMakeFiles\CMakeScratch\TryCompile-q1", "/c", "x.c", "/Fo", "x.obj", "C:/b/CMakeFiles/CMakeScratch/TryCompile-q1")]
     public void A_try_compile_folder_is_a_configure_check(string cwd, string a, string b, string c, string d, string expected) =>

@@ -227,7 +227,8 @@ public class EvictionTests : IDisposable
     private Dictionary<string, ShardUsage> Walk()
     {
         var usage = CacheShards.All.ToDictionary(s => s, _ => new ShardUsage());
-        foreach (string dir in Directory.EnumerateDirectories(_layout.Entries, "*", SearchOption.AllDirectories).Where(d => Path.GetFileName(d).Length == 64))
+        foreach (string dir in Directory.EnumerateDirectories(_layout.Entries, "*", SearchOption.AllDirectories)
+            .Where(d => Path.GetFileName(d).Length == 64))
             usage[Path.GetFileName(dir)[..2]] += new ShardUsage(Directory.EnumerateFiles(dir).Sum(f => new FileInfo(f).Length), 1, 0);
         foreach (string file in Directory.EnumerateFiles(_layout.Manifests, "*.manifest", SearchOption.AllDirectories))
             usage[Path.GetFileName(file)[..2]] += new ShardUsage(new FileInfo(file).Length, 0, 1);
@@ -289,7 +290,8 @@ public class EvictionTests : IDisposable
             for (int i = 0; i < 6; i++)
             {
                 _store.Publish(Key(shard, i), new CacheEntry { Outputs = [new("object", new byte[10_000])], ExitCode = 0 });
-                File.SetLastWriteTimeUtc(Path.Join(_layout.EntryDir(Key(shard, i)), "meta"), DateTime.UtcNow.AddHours(-10 + i)); // 0 the oldest
+                // 0 the oldest
+                File.SetLastWriteTimeUtc(Path.Join(_layout.EntryDir(Key(shard, i)), "meta"), DateTime.UtcNow.AddHours(-10 + i));
             }
         var r = Eviction.Trim(_layout, 8 * EntrySize); // to 7.2 entries' worth: each shard keeps 3
         Assert.Equal(6, r.EntriesRemoved);

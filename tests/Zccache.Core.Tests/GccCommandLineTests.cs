@@ -45,10 +45,12 @@ public class GccCommandLineTests
     [Fact]
     public void Joined_and_long_spellings_are_read_as_the_short_options()
     {
-        var (c, why) = Parse("/w", "-c", "a.c", "-iquoteq", "--include-directory=u", "-isystems", "-idirafterz", "-includef.h", "--define-macro=X=1");
+        var (c, why) = Parse("/w", "-c", "a.c", "-iquoteq", "--include-directory=u", "-isystems", "-idirafterz", "-includef.h",
+            "--define-macro=X=1");
         Assert.Null(why);
         var search = c!.Context.IncludeSearch;
-        Assert.Equal(["/w/q", "/w/u", "/w/s", "/w/z"], [search.Quote.Single().Value, search.User.Single().Value, search.System.Single().Value, search.After.Single().Value]);
+        Assert.Equal(["/w/q", "/w/u", "/w/s", "/w/z"],
+            [search.Quote.Single().Value, search.User.Single().Value, search.System.Single().Value, search.After.Single().Value]);
         Assert.Equal(["f.h"], c.Context.CommandLineIncludes);
         Assert.Equal(["X=1"], c.Context.Defines);
     }
@@ -109,7 +111,8 @@ public class GccCommandLineTests
     [Fact]
     public void Value_options_are_not_taken_for_sources()
     {
-        var (c, why) = Parse("/w", "-c", "a.c", "-o", "a.o", "-Xlinker", "foo", "-mllvm", "bar", "-target", "x86_64-linux-gnu", "--param", "inline-unit-growth=20");
+        var (c, why) = Parse("/w", "-c", "a.c", "-o", "a.o", "-Xlinker", "foo", "-mllvm", "bar", "-target", "x86_64-linux-gnu", "--param",
+            "inline-unit-growth=20");
         Assert.Null(why);
         Assert.Equal("/w/a.c", c!.Context.SourceFile.Value);
     }
@@ -117,11 +120,13 @@ public class GccCommandLineTests
     [Fact]
     public void Each_option_family_lands_where_it_changes_the_output()
     {
-        var (c, why) = Parse("/w", "-c", "-x", "c", "a.txt", "-x", "none", "-imacros", "m.h", "-B", "tools", "-isysroot", "sdk", "-iprefix", "pre",
-            "-undef", "-lm", "-Xlinker", "--gc-sections", "-L", "lib", "-Wall", "--weird", "-DA", "-UA", "-DB=1", "-MD", "-MQ", "$(OBJ)", "-MP");
+        var (c, why) = Parse("/w", "-c", "-x", "c", "a.txt", "-x", "none", "-imacros", "m.h", "-B", "tools", "-isysroot", "sdk",
+            "-iprefix", "pre", "-undef", "-lm", "-Xlinker", "--gc-sections", "-L", "lib", "-Wall", "--weird", "-DA", "-UA", "-DB=1", "-MD",
+            "-MQ", "$(OBJ)", "-MP");
         Assert.Null(why);
         var context = c!.Context;
-        Assert.Equal(["-xc", "-xnone", "-imacros=/w/m.h", "-B=/w/tools", "-isysroot=/w/sdk", "-iprefix=/w/pre", "-undef", "-Wall"], context.Flags);
+        Assert.Equal(["-xc", "-xnone", "-imacros=/w/m.h", "-B=/w/tools", "-isysroot=/w/sdk", "-iprefix=/w/pre", "-undef", "-Wall"],
+            context.Flags);
         Assert.Equal(["--weird"], context.UnknownFlags);
         Assert.Equal(["m.h"], context.CommandLineIncludes);
         Assert.Equal(["A", "B=1"], context.Defines);
@@ -176,7 +181,8 @@ public class GccCommandLineTests
     [Fact]
     public void Depfiles_are_read_with_continuations_escapes_and_phony_targets()
     {
-        string text = "obj/a.o: src/a.c include/my\\ header.h \\\n  /usr/include/stdio.h\n\ninclude/my\\ header.h:\n\n/usr/include/stdio.h:\n";
+        string text = "obj/a.o: src/a.c include/my\\ header.h \\\n  /usr/include/stdio.h\n"
+            + "\ninclude/my\\ header.h:\n\n/usr/include/stdio.h:\n";
         Assert.Equal(new[] { "src/a.c", "include/my header.h", "/usr/include/stdio.h" }, DepFile.ParsePrerequisites(text));
         Assert.Equal(new[] { "a.c", "b.h" }, DepFile.ParsePrerequisites("x.o y.o: a.c b.h"));
     }

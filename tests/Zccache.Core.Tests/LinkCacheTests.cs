@@ -71,7 +71,8 @@ public class LinkCacheTests : IDisposable
         cold.Outcome.ApplyTo(tracker);
         warm.Outcome.ApplyTo(tracker);
         var stats = tracker.Finalize(SessionId.New(), TimeSpan.Zero);
-        Assert.Equal((0L, 0L, 0L, 1L, 1L, 0L), (stats.Compilations, stats.Hits, stats.Misses, stats.LinkHits, stats.LinkMisses, stats.LinkUpToDate));
+        Assert.Equal((0L, 0L, 0L, 1L, 1L, 0L),
+            (stats.Compilations, stats.Hits, stats.Misses, stats.LinkHits, stats.LinkMisses, stats.LinkUpToDate));
         Assert.Null(stats.HitRate);
         Assert.Contains("\"outcome\":\"link_hit\"", System.Text.Encoding.UTF8.GetString(Journal.Line(warm.Outcome, "sid", profile: false)));
         // The session folder's outcome line keeps the step.

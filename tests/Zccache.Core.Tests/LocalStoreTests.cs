@@ -79,7 +79,8 @@ public class LocalStoreTests
         var (dir, store) = NewStore();
         using var _ = dir;
         int wins = 0;
-        Parallel.For(0, 16, i => { if (store.Publish(Key, Entry() with { Outputs = [new("object", [(byte)i, 1, 2])] })) Interlocked.Increment(ref wins); });
+        Parallel.For(0, 16, i =>
+            { if (store.Publish(Key, Entry() with { Outputs = [new("object", [(byte)i, 1, 2])] })) Interlocked.Increment(ref wins); });
         Assert.Equal(1, wins);
         Assert.NotNull(store.Read(Key));
     }
@@ -148,14 +149,16 @@ public class LocalStoreTests
         store.AddToManifest(Key, new ManifestResult(new string('1', 64), [new("/a.h", new string('2', 64))]));
         store.AddToManifest(Key, new ManifestResult(new string('3', 64), []));
         Assert.Equal(new[] { new string('3', 64), new string('1', 64) }, store.ReadManifest(Key)!.Results.Select(r => r.ArtifactKey));
-        File.WriteAllText(store.Layout.ManifestFile(Key), "ZCMF1\ngarbage that is not a manifest at all, long enough to pass the length check");
+        File.WriteAllText(store.Layout.ManifestFile(Key),
+            "ZCMF1\ngarbage that is not a manifest at all, long enough to pass the length check");
         Assert.Null(store.ReadManifest(Key));
     }
 
     [Fact]
     public void Manifests_round_trip_and_reject_flipped_bytes()
     {
-        var m = new Manifest([new ManifestResult(new string('c', 64), [new("/usr/include/stdio.h", new string('d', 64)) { Stamp = new(1, 2, 3, 4) }, new("/p/a b.h", new string('e', 64))])
+        var m = new Manifest([new ManifestResult(new string('c', 64),
+            [new("/usr/include/stdio.h", new string('d', 64)) { Stamp = new(1, 2, 3, 4) }, new("/p/a b.h", new string('e', 64))])
         {
             Absent = AbsentGroup.From(["/p/inc1/a b.h", "/p/inc1/stdio.h", "/p/inc0/x.h"]),
         }]);
@@ -241,7 +244,8 @@ public class RemoteFormatTests
             byte[] flipped = (byte[])packed.Clone();
             flipped[i] ^= 0x20;
             var e = EntryBundle.Unpack(flipped, Key, out _);
-            Assert.True(e is null || (e.Output("object")!.Data.SequenceEqual(new byte[] { 1, 2, 3 }) && e.Stderr.SequenceEqual("warn\n"u8.ToArray())),
+            Assert.True(e is null
+                || (e.Output("object")!.Data.SequenceEqual(new byte[] { 1, 2, 3 }) && e.Stderr.SequenceEqual("warn\n"u8.ToArray())),
                 $"byte {i}: a changed bundle must be refused or decode to the same entry");
         }
         Assert.Null(EntryBundle.Unpack([1, 2, 3], Key, out string? why));
@@ -309,7 +313,8 @@ public class RemoteFormatTests
     [Fact]
     public void Credentials_never_appear_in_messages()
     {
-        Assert.Equal("https://***@cache.example/zc", Storage.Remote.RemoteStore.Redacted("https://user:secret@cache.example/zc|bearer-token=abc"));
+        Assert.Equal("https://***@cache.example/zc",
+            Storage.Remote.RemoteStore.Redacted("https://user:secret@cache.example/zc|bearer-token=abc"));
         // A password holding '@' is hidden whole; an '@' in the path is not user information.
         Assert.Equal("redis://***@h1:6379", Storage.Remote.RemoteStore.Redacted("redis://:p@ss@w0rd@h1:6379"));
         Assert.Equal("https://cache.example/a@b", Storage.Remote.RemoteStore.Redacted("https://cache.example/a@b"));

@@ -33,7 +33,8 @@ public sealed class ManifestMatcherTests : IDisposable
 
     /// <summary>A fresh look at the inputs, as each compile takes.</summary>
     private ManifestMatch Match() =>
-        new ManifestMatcher(_store, _compile, _invocation, new InputSnapshot(new FileHashMemo(), new DirectoryListingMemo())).Match(Context);
+        new ManifestMatcher(_store, _compile, _invocation, new InputSnapshot(new FileHashMemo(), new DirectoryListingMemo()))
+            .Match(Context);
 
     private static RecordedDependency Dependency(string path) => new(path, new FileHashMemo().Get(path)!.Value.Hash.Hex);
 

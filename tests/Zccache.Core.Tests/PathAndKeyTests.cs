@@ -87,7 +87,8 @@ public class PathAndKeyTests
     public void Context_fields_are_parsed_in_order()
     {
         var c = Parse("-c", "src/a.c", "-iquote", "q", "-Iu1", "-I", "u2", "-isystem", "s", "-idirafter", "z",
-            "-DZ", "-DA=1", "-UQ", "-include", "f1.h", "-include", "f2.h", "-O2", "-std=c99", "-Wall", "-g", "-mavx2", "-x", "c", "--weird");
+            "-DZ", "-DA=1", "-UQ", "-include", "f1.h", "-include", "f2.h", "-O2", "-std=c99", "-Wall", "-g", "-mavx2", "-x", "c",
+            "--weird");
         Assert.Equal("/w/src/a.c", c.SourceFile.Value);
         Assert.Equal(new[] { "/w/q" }, c.IncludeSearch.Quote.Select(p => p.Value));
         Assert.Equal(new[] { "/w/u1", "/w/u2" }, c.IncludeSearch.User.Select(p => p.Value));

@@ -16,7 +16,8 @@ public class PrefixCommandTests : IDisposable
     public PrefixCommandTests()
     {
         // Logs its arguments, drops its own two, runs the rest: "<wrapper> --tag 'two words' gcc …".
-        _wrapper = _dir.Write("bin/wrap", $"#!/bin/sh\nprintf '%s|' \"$@\" >> '{_dir["calls.log"]}'\necho >> '{_dir["calls.log"]}'\nshift 2\nexec \"$@\"\n");
+        _wrapper = _dir.Write("bin/wrap",
+            $"#!/bin/sh\nprintf '%s|' \"$@\" >> '{_dir["calls.log"]}'\necho >> '{_dir["calls.log"]}'\nshift 2\nexec \"$@\"\n");
         File.SetUnixFileMode(_wrapper, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         Source("a.c", "#include \"a.h\"\nint f(void){return A;}\n");
         Source("a.h", "#define A 1\n");
@@ -127,7 +128,8 @@ public sealed class DistccDepfileTests : IDisposable
     private byte[] Depfile(string prefix, string obj, params string[] extra)
     {
         var cache = CompileCache.Open(_dir["cache-" + obj.Replace('/', '-')], new FileHashMemo());
-        var env = Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>().ToDictionary(e => (string)e.Key, e => (string)e.Value!);
+        var env = Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
+            .ToDictionary(e => (string)e.Key, e => (string)e.Value!);
         foreach (var (name, value) in _distccd.ClientEnvironment)
             if (value is null) env.Remove(name); else env[name] = value;
         var result = cache.Compile(new CompileInvocation

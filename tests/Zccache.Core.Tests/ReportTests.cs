@@ -11,13 +11,16 @@ public class ReportTests : IDisposable
 
     public void Dispose() => _dir.Dispose();
 
-    private static string Golden(string name) => File.ReadAllText(Path.Join(AppContext.BaseDirectory, "Golden", name)).Replace("\r\n", "\n");
+    private static string Golden(string name) =>
+        File.ReadAllText(Path.Join(AppContext.BaseDirectory, "Golden", name)).Replace("\r\n", "\n");
 
-    private static FinalizedSessionStats Stats(long hits, long misses, long nonCacheable, long saved, long linkHits = 0, long linkMisses = 0) => new()
+    private static FinalizedSessionStats Stats(long hits, long misses, long nonCacheable, long saved, long linkHits = 0,
+        long linkMisses = 0) => new()
     {
         LinkHits = linkHits, LinkMisses = linkMisses,
         SessionId = "6f1c2b8e-0c1d-4a5e-9f00-1234567890ab", DurationMs = 12_345, Compilations = hits + misses + nonCacheable,
-        Hits = hits, Misses = misses, NonCacheable = nonCacheable, ErrorsCached = 1, TimeSavedMs = saved, WallTimeSavedMs = saved / 2, UpToDate = 3, UniqueSources = 7,
+        Hits = hits, Misses = misses, NonCacheable = nonCacheable, ErrorsCached = 1, TimeSavedMs = saved, WallTimeSavedMs = saved / 2,
+        UpToDate = 3, UniqueSources = 7,
         BytesRead = 1000, BytesWritten = 2000,
     };
 
@@ -47,7 +50,8 @@ public class ReportTests : IDisposable
     [Fact]
     public void A_huge_miss_list_keeps_the_summary_under_the_limit()
     {
-        var misses = Enumerable.Range(0, 5000).Select(i => new MissCount($"/src/{new string('x', 300)}{i}.c", "miss", "input_changed", 1)).ToList();
+        var misses = Enumerable.Range(0, 5000).Select(i => new MissCount($"/src/{new string('x', 300)}{i}.c", "miss", "input_changed", 1))
+            .ToList();
         string md = MarkdownSummary.Render(Report() with { Misses = misses }, limitBytes: 8 * 1024);
         Assert.True(System.Text.Encoding.UTF8.GetByteCount(md) < 8 * 1024);
         Assert.Contains("more not shown.", md);
@@ -96,12 +100,14 @@ public class ReportTests : IDisposable
     {
         var outcome = new CompileOutcome
         {
-            Kind = OutcomeKind.Miss, Source = "/w/a.c", Project = "/w/app.csproj", ContextKey = new string('a', 64), LatencyNs = 5, ExitCode = 0,
+            Kind = OutcomeKind.Miss, Source = "/w/a.c", Project = "/w/app.csproj", ContextKey = new string('a', 64), LatencyNs = 5,
+            ExitCode = 0,
             Reason = "input_changed", ChangedInput = "/w/a.h", Phases = new Phases(1, 2, 3, 4, 5),
             Invocation = new Compilers.CompileInvocation
             {
                 Compiler = "gcc", Arguments = ["-c", "a.c"], WorkingDirectory = "/w",
-                Environment = new Dictionary<string, string> { ["CC"] = "gcc", ["GITHUB_TOKEN"] = "secret", ["AWS_SECRET_ACCESS_KEY"] = "secret" },
+                Environment = new Dictionary<string, string> { ["CC"] = "gcc", ["GITHUB_TOKEN"] = "secret",
+                    ["AWS_SECRET_ACCESS_KEY"] = "secret" },
             },
         };
         using var doc = JsonDocument.Parse(Journal.Line(outcome, "sid", profile: true));
@@ -117,7 +123,8 @@ public class ReportTests : IDisposable
         Assert.DoesNotContain("secret", System.Text.Encoding.UTF8.GetString(Journal.Line(outcome, "sid", profile: true)));
         using var plain = JsonDocument.Parse(Journal.Line(outcome, "sid", profile: false));
         Assert.False(plain.RootElement.TryGetProperty("phases", out _));
-        var nonCacheable = JsonDocument.Parse(Journal.Line(outcome with { Kind = OutcomeKind.NonCacheable, Reason = "linking" }, "sid", false)).RootElement;
+        var nonCacheable = JsonDocument.Parse(
+            Journal.Line(outcome with { Kind = OutcomeKind.NonCacheable, Reason = "linking" }, "sid", false)).RootElement;
         Assert.Equal("uncacheable_input", nonCacheable.GetProperty("miss_reason").GetString());
         Assert.Equal("linking", nonCacheable.GetProperty("non_cacheable_reason").GetString());
         Assert.Contains(nonCacheable.GetProperty("miss_reason").GetString(), Journal.MissReasons);

@@ -39,7 +39,8 @@ public class RustcTests : IDisposable
     private CompileResult Compile(CompileCache cache, string[] args, Dictionary<string, string>? env = null)
     {
         Directory.CreateDirectory(_dir["work/target/deps"]); // cargo creates the out-dir before it calls rustc
-        return cache.Compile(new CompileInvocation { Compiler = Rustc, Arguments = args, WorkingDirectory = _dir["work"], Environment = env });
+        return cache.Compile(new CompileInvocation { Compiler = Rustc, Arguments = args, WorkingDirectory = _dir["work"],
+            Environment = env });
     }
 
     private void Source(string relative, string text)
@@ -56,7 +57,8 @@ public class RustcTests : IDisposable
         Assert.Null(why);
         string deps = _dir["work/target/deps"];
         Assert.Equal(
-            [("dep-info", deps + "/demo-0123abcd.d"), ("metadata", deps + "/libdemo-0123abcd.rmeta"), ("link-rlib", deps + "/libdemo-0123abcd.rlib")],
+            [("dep-info", deps + "/demo-0123abcd.d"), ("metadata", deps + "/libdemo-0123abcd.rmeta"),
+                ("link-rlib", deps + "/libdemo-0123abcd.rlib")],
             c!.Outputs.Select(o => (o.Name, o.Path)));
         Assert.Equal(deps + "/demo-0123abcd.d", c.DependencyFile);
         var (s, _) = Parse(CargoArgs(type: "staticlib"));
@@ -115,7 +117,8 @@ public class RustcTests : IDisposable
     {
         Source("src/lib.rs", "pub fn f() {}\n");
         CacheableCompile With(Dictionary<string, string> env) =>
-            RustcCommandLine.Parse(new CompileInvocation { Compiler = Rustc, Arguments = CargoArgs(), WorkingDirectory = _dir["work"], Environment = env }, _memo).Compile!;
+            RustcCommandLine.Parse(new CompileInvocation { Compiler = Rustc, Arguments = CargoArgs(), WorkingDirectory = _dir["work"],
+                Environment = env }, _memo).Compile!;
         var a = With(new() { ["CARGO_PKG_VERSION"] = "1.0.0", ["CARGO_MAKEFLAGS"] = "-j --jobserver-fds=6,7", ["HOME"] = "/a" });
         var b = With(new() { ["CARGO_PKG_VERSION"] = "1.0.0", ["CARGO_MAKEFLAGS"] = "-j --jobserver-fds=8,9", ["HOME"] = "/b" });
         var c = With(new() { ["CARGO_PKG_VERSION"] = "1.0.1" });
@@ -216,7 +219,8 @@ public class RustcTests : IDisposable
         Assert.Contains("mismatched types", CompilerProcess.Text(second.Stderr));
     }
 
-    /// <summary>The dep-info of a failed rustc run leaves out the file it did not find: a stored failure would outlive the file's creation.</summary>
+    /// <summary>The dep-info of a failed rustc run leaves out the file it did
+    /// not find: a stored failure would outlive the file's creation.</summary>
     [Theory]
     [InlineData("mod m;\npub fn f() -> u32 { m::G }\n", "src/m.rs", "pub const G: u32 = 1;\n")]
     [InlineData("pub const S: &str = include_str!(\"text.txt\");\n", "src/text.txt", "text\n")]
@@ -264,7 +268,8 @@ public class RustcTests : IDisposable
         Assert.NotEqual(one.Context.ContextKey(), off.Context.ContextKey()); // incremental output is its own entry
     }
 
-    /// <summary>A static C library <c>lib{name}.a</c> in <paramref name="folder"/> whose function returns <paramref name="value"/>.</summary>
+    /// <summary>A static C library <c>lib{name}.a</c> in <paramref name="folder"/>
+    /// whose function returns <paramref name="value"/>.</summary>
     private void NativeLibrary(string folder, string name, int value)
     {
         string c = _dir.Write($"{folder}/{name}.c", $"int native_value(void) {{ return {value}; }}\n");
@@ -360,7 +365,8 @@ public class RustcTests : IDisposable
         foreach (string type in new[] { "cdylib", "proc-macro" })
         {
             Source("src/lib.rs", type == "cdylib" ? "#[unsafe(no_mangle)] pub extern \"C\" fn add(a: i32, b: i32) -> i32 { a + b }\n"
-                : "extern crate proc_macro;\n#[proc_macro]\npub fn same(input: proc_macro::TokenStream) -> proc_macro::TokenStream { input }\n");
+                : "extern crate proc_macro;\n#[proc_macro]\n"
+                    + "pub fn same(input: proc_macro::TokenStream) -> proc_macro::TokenStream { input }\n");
             string[] args = type == "proc-macro" ? CargoArgs(type: type, more: ["--extern", "proc_macro"]) : CargoArgs(type: type);
             var miss = Compile(cache, args);
             Assert.True(miss.Outcome.Kind == OutcomeKind.Miss, miss.Outcome.Reason + Encoding.UTF8.GetString(miss.Stderr));
@@ -381,7 +387,8 @@ public class RustcTests : IDisposable
         Assert.NotEmpty(Directory.GetFileSystemEntries(_dir["work/target/inc"]));
         byte[] bytes = File.ReadAllBytes(Deps("demo-0123abcd"));
         Directory.Delete(_dir["work/target"], recursive: true);
-        Assert.Equal(OutcomeKind.Hit, Compile(cache, CargoArgs(type: "bin", more: ["-C", "incremental=" + _dir["work/target/inc2"]])).Outcome.Kind);
+        Assert.Equal(OutcomeKind.Hit,
+            Compile(cache, CargoArgs(type: "bin", more: ["-C", "incremental=" + _dir["work/target/inc2"]])).Outcome.Kind);
         Assert.Equal(bytes, File.ReadAllBytes(Deps("demo-0123abcd")));
     }
 }

@@ -229,7 +229,8 @@ public class SessionManagerTests
     [InlineData("/tmp/journal.jsonl.bak")]
     public void Journal_path_must_end_in_jsonl(string path)
     {
-        var e = Assert.Throws<ArgumentException>(() => new SessionManager(TimeSpan.FromSeconds(1)).Create(Config() with { JournalPath = path }));
+        var e = Assert.Throws<ArgumentException>(() =>
+            new SessionManager(TimeSpan.FromSeconds(1)).Create(Config() with { JournalPath = path }));
         Assert.Contains("ZC2003", e.Message);
         Assert.Contains(".jsonl", e.Message);
     }

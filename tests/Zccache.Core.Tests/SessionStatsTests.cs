@@ -12,7 +12,8 @@ public class SessionStatsTests
     public void New_tracker_is_zero()
     {
         var t = new SessionStatsTracker();
-        Assert.Equal(0, t.Compilations + t.Hits + t.Misses + t.NonCacheable + t.Errors + t.ErrorsCached + t.BytesRead + t.BytesWritten + t.TimeSavedNs);
+        Assert.Equal(0,
+            t.Compilations + t.Hits + t.Misses + t.NonCacheable + t.Errors + t.ErrorsCached + t.BytesRead + t.BytesWritten + t.TimeSavedNs);
         Assert.Empty(t.Sources);
     }
 
@@ -99,11 +100,13 @@ public class SessionStatsTests
     {
         var t = new SessionStatsTracker();
         t.RecordHit(P("/a.c"), 10_000_000, 0, 5);
-        string json = Reporting.StatsReport.Json(t.Finalize(SessionId.Parse("0f8fad5b-d9cb-469f-a165-70867728950e"), TimeSpan.FromSeconds(2)));
+        string json = Reporting.StatsReport.Json(t.Finalize(SessionId.Parse("0f8fad5b-d9cb-469f-a165-70867728950e"),
+            TimeSpan.FromSeconds(2)));
         using var doc = System.Text.Json.JsonDocument.Parse(json);
         var names = doc.RootElement.EnumerateObject().Select(p => p.Name).ToArray();
         Assert.Equal(new[] { "session_id", "duration_ms", "compilations", "hits", "misses", "non_cacheable", "errors", "errors_cached",
-            "time_saved_ms", "wall_time_saved_ms", "up_to_date", "remote_hits", "remote_faults", "unique_sources", "bytes_read", "bytes_written",
+            "time_saved_ms", "wall_time_saved_ms", "up_to_date", "remote_hits", "remote_faults", "unique_sources", "bytes_read",
+            "bytes_written",
             "link_hits", "link_misses", "link_up_to_date", "hit_rate" }, names);
         Assert.Equal(1.0, doc.RootElement.GetProperty("hit_rate").GetDouble());
         Assert.Equal("0f8fad5b-d9cb-469f-a165-70867728950e", doc.RootElement.GetProperty("session_id").GetString());
@@ -113,11 +116,13 @@ public class SessionStatsTests
     public void Summary_line_reads_like_the_example()
     {
         var s = new FinalizedSessionStats { Compilations = 40, Hits = 38, Misses = 2, TimeSavedMs = 31_200, WallTimeSavedMs = 15_600 };
-        Assert.Equal("zccache: 40 compilations, 38 hits, 2 misses, 0 non-cacheable (95.0% hit rate), saved 31.2 s of compile time (~15.6 s wall)",
+        Assert.Equal("zccache: 40 compilations, 38 hits, 2 misses, 0 non-cacheable (95.0% hit rate), "
+            + "saved 31.2 s of compile time (~15.6 s wall)",
             Reporting.StatsReport.SummaryLine(s));
         Assert.Equal("zccache: 0 compilations, 0 hits, 0 misses, 0 non-cacheable, 50 up to date, saved 0.0 s of compile time (~0.0 s wall)",
             Reporting.StatsReport.SummaryLine(new FinalizedSessionStats { UpToDate = 50 }));
-        Assert.Equal("zccache: 2 compilations, 0 hits, 2 misses, 0 non-cacheable (0.0% hit rate); links: 1 hit, 0 misses, 0 up to date, saved 0.0 s of compile time (~0.0 s wall)",
+        Assert.Equal("zccache: 2 compilations, 0 hits, 2 misses, 0 non-cacheable (0.0% hit rate); "
+            + "links: 1 hit, 0 misses, 0 up to date, saved 0.0 s of compile time (~0.0 s wall)",
             Reporting.StatsReport.SummaryLine(new FinalizedSessionStats { Compilations = 2, Misses = 2, LinkHits = 1 }));
     }
 
@@ -151,7 +156,8 @@ public class SessionStatsTests
         // a line of an outcome this version does not know (a newer launcher in the same session): both skipped.
         File.WriteAllText(Path.Join(folder.Path, "outcomes", "99999-x.jsonl"),
             "{\"outcome\":\"some_future_outcome\",\"source\":\"/c.c\"}\n" +
-            "{\"outcome\":\"hit\",\"source\":\"/b.c\",\"project\":\"/p/b.csproj\",\"latency_ns\":1000000,\"original_ns\":51000000,\"bytes\":7}\n" +
+            "{\"outcome\":\"hit\",\"source\":\"/b.c\",\"project\":\"/p/b.csproj\"," +
+            "\"latency_ns\":1000000,\"original_ns\":51000000,\"bytes\":7}\n" +
             "{\"outcome\":\"non_cacheable\",\"reason\":\"linking\",\"project\":\"/p/b.csproj\"}\n{\"outcome\":\"hi");
         var (total, perProject, _) = folder.Aggregate();
         Assert.Equal(3, total.Compilations);

@@ -25,13 +25,15 @@ public sealed class StoreIntegrityTests : IDisposable
         _dir.Dispose();
     }
 
-    private CompileCache Cache(string name = "cache", RemoteStore? remote = null) => CompileCache.Open(_dir[name], new FileHashMemo(), remote: remote);
+    private CompileCache Cache(string name = "cache", RemoteStore? remote = null) =>
+        CompileCache.Open(_dir[name], new FileHashMemo(), remote: remote);
 
     private CompileResult Compile(CompileCache cache, string source)
     {
         string obj = _dir["src/" + Path.ChangeExtension(source, ".o")];
         if (File.Exists(obj)) File.Delete(obj);
-        return cache.Compile(new CompileInvocation { Compiler = "gcc", Arguments = ["-c", source, "-o", Path.ChangeExtension(source, ".o")], WorkingDirectory = _dir["src"] });
+        return cache.Compile(new CompileInvocation { Compiler = "gcc", Arguments = ["-c", source, "-o", Path.ChangeExtension(source, ".o")],
+            WorkingDirectory = _dir["src"] });
     }
 
     private byte[] Object(string source) => File.ReadAllBytes(_dir["src/" + Path.ChangeExtension(source, ".o")]);
@@ -117,7 +119,8 @@ public sealed class StoreIntegrityTests : IDisposable
         var b = Compile(one, "b.c");
         Assert.Equal(4, _server!.Count);
         // A writer stores a's value under b's key.
-        var (keyOfA, keyOfB) = swapped == RemoteNamespace.Entry ? (ArtifactOf(one, a), ArtifactOf(one, b)) : (a.Outcome.ContextKey!, b.Outcome.ContextKey!);
+        var (keyOfA, keyOfB) = swapped == RemoteNamespace.Entry ? (ArtifactOf(one, a), ArtifactOf(one, b))
+            : (a.Outcome.ContextKey!, b.Outcome.ContextKey!);
         remote.Put(swapped, keyOfB, remote.Get(swapped, keyOfA)!);
 
         // Another machine: refused, compiled, its own store holds b's object, and the remote's value is replaced.
@@ -228,7 +231,8 @@ public sealed class RemoteTrustTests : IDisposable
         Remote(null).Put(RemoteNamespace.Entry, Key, [6, 6, 6]);
         Assert.Contains("not signed", Assert.Throws<CorruptEntryException>(() => Remote("secret").Get(RemoteNamespace.Entry, Key)).Message);
         Remote("guess").Put(RemoteNamespace.Entry, Key, [6, 6, 6]);
-        Assert.Contains("not signed with this signing key", Assert.Throws<CorruptEntryException>(() => Remote("secret").Get(RemoteNamespace.Entry, Key)).Message);
+        Assert.Contains("not signed with this signing key",
+            Assert.Throws<CorruptEntryException>(() => Remote("secret").Get(RemoteNamespace.Entry, Key)).Message);
         // Nor replay a signed value under another key: the name is signed with the bytes.
         Remote("secret").Put(RemoteNamespace.Entry, new string('b', 64), [6, 6, 6]);
         RawSet("zccache:e" + Key, RawGet("zccache:e" + new string('b', 64)));
@@ -248,10 +252,12 @@ public sealed class RemoteTrustTests : IDisposable
         var manifest = new LocalStore(new CacheLayout(_dir["cache-one"])).ReadManifest(context)!;
         var unsigned = Remote(null);
         unsigned.Put(RemoteNamespace.Entry, evil, EntryBundle.Pack(evil, new CacheEntry { Outputs = [new("object", [6, 6, 6])] }));
-        unsigned.Put(RemoteNamespace.Manifest, context, EntryBundle.Compress(new Manifest([manifest.Results[0] with { ArtifactKey = evil }]).ToBytes(context)));
+        unsigned.Put(RemoteNamespace.Manifest, context,
+            EntryBundle.Compress(new Manifest([manifest.Results[0] with { ArtifactKey = evil }]).ToBytes(context)));
 
         File.Delete(_dir["src/b.o"]);
-        var reader = CompileCache.Open(_dir["cache-two"], new FileHashMemo(), remote: Remote("secret", readOnly: "true")).Compile(invocation);
+        var reader = CompileCache.Open(_dir["cache-two"], new FileHashMemo(), remote: Remote("secret", readOnly: "true"))
+            .Compile(invocation);
         Assert.Equal(OutcomeKind.Miss, reader.Outcome.Kind);
         Assert.Contains(reader.Diagnostics, d => d.Code == ZcCodes.CorruptEntry);
         Assert.Equal(good, File.ReadAllBytes(_dir["src/b.o"]));

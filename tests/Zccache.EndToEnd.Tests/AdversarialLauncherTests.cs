@@ -17,7 +17,8 @@ public sealed class AdversarialLauncherTests(PackageFeed feed) : IDisposable
 
     private (int ExitCode, string Stderr) Exec(string executable, params string[] args)
     {
-        var start = new ProcessStartInfo(executable) { WorkingDirectory = _ws["src"], RedirectStandardOutput = true, RedirectStandardError = true };
+        var start = new ProcessStartInfo(executable) { WorkingDirectory = _ws["src"], RedirectStandardOutput = true,
+            RedirectStandardError = true };
         foreach (string a in args) start.ArgumentList.Add(a);
         start.Environment["ZCCACHE_CACHE_DIR"] = _ws.CacheDir;
         start.Environment.Remove("ZCCACHE_SESSION_ID");
@@ -70,7 +71,8 @@ public sealed class AdversarialLauncherTests(PackageFeed feed) : IDisposable
         Write("sys2/s.h", "#define S 1\n");
         Write("inc/cfg.h", "#define CFG 1\n");
         _ws.Write("src/sys1/.keep", "");
-        string[] command = ["gcc", "-c", "a.c", "-o", "a.o", "-Iinc", "-Iinc2", "-Iinc/sub", "-isystemsys1", "-isystemsys2", "-include", "cfg.h"];
+        string[] command = ["gcc", "-c", "a.c", "-o", "a.o", "-Iinc", "-Iinc2", "-Iinc/sub", "-isystemsys1", "-isystemsys2", "-include",
+            "cfg.h"];
         Same(command, "a.o");
         Same(command, "a.o");
         Assert.Equal(1, EntryCount());

@@ -96,12 +96,14 @@ public sealed class CargoCrateTests(PackageFeed feed) : IDisposable
         _ws.Write("interop/rust/src/lib.rs", "#[no_mangle]\npub extern \"C\" fn triple(x: i32) -> i32 { x * no_such_value }\n");
         var broken = _ws.Build("interop/interop.csproj");
         Assert.False(broken.Succeeded);
-        Assert.Contains($"{_ws["interop/rust/src/lib.rs"]}(2,47,2,60): error E0425: cannot find value `no_such_value` in this scope", broken.Output);
+        Assert.Contains($"{_ws["interop/rust/src/lib.rs"]}(2,47,2,60): error E0425: cannot find value `no_such_value` in this scope",
+            broken.Output);
 
         Interop("""<CargoCrate Include="rust/Cargo.toml" Profile="fastest" /><CargoCrate Include="missing/Cargo.toml" />""");
         var bad = _ws.Build("interop/interop.csproj");
         Assert.False(bad.Succeeded);
-        Assert.Contains("error ZC2002: CargoCrate 'rust/Cargo.toml': Profile 'fastest' is not dev, release, test, bench or a [profile.fastest] of the manifest.", bad.Output);
+        Assert.Contains("error ZC2002: CargoCrate 'rust/Cargo.toml': "
+            + "Profile 'fastest' is not dev, release, test, bench or a [profile.fastest] of the manifest.", bad.Output);
         Assert.Contains("error ZC3006: CargoCrate 'missing/Cargo.toml': no such file", bad.Output);
     }
 }

@@ -36,7 +36,8 @@ public sealed class ClCompileBuildTests(PackageFeed feed) : IDisposable
         Assert.Single(cold.SummaryLines);
         var coldObjects = _ws.Objects(ObjDir);
         // One object per source, mirrored folders: the two table.c files do not collide.
-        Assert.Equal(new[] { "native/src/table.c.o", "native/src/tokenize.cpp.o", "native/src/util/format.cpp.o", "native/src/util/table.c.o" }, coldObjects.Keys);
+        Assert.Equal(new[] { "native/src/table.c.o", "native/src/tokenize.cpp.o", "native/src/util/format.cpp.o",
+            "native/src/util/table.c.o" }, coldObjects.Keys);
         Assert.Contains($"object: {_ws[ObjDir + "/native/src/tokenize.cpp.o"]} from {_ws["app/native/src/tokenize.cpp"]}", cold.Output);
 
         _ws.Delete("app/obj");
@@ -82,13 +83,15 @@ public sealed class ClCompileBuildTests(PackageFeed feed) : IDisposable
     {
         App(properties: "<ZccacheParallelism>1</ZccacheParallelism>");
         Assert.True(_ws.Build("app/app.csproj").Succeeded);
-        var before = Directory.EnumerateFiles(_ws[ObjDir], "*.o", SearchOption.AllDirectories).ToDictionary(f => f, File.GetLastWriteTimeUtc);
+        var before = Directory.EnumerateFiles(_ws[ObjDir], "*.o", SearchOption.AllDirectories)
+            .ToDictionary(f => f, File.GetLastWriteTimeUtc);
         var again = _ws.Build("app/app.csproj");
         Assert.Equal((0L, 4L), (again.Stats!.Hits, again.Stats.UpToDate));
         File.Delete(_ws["app/obj/Debug/net10.0/zccache.objects"]); // without the up-to-date record every object is a hit, delivered…
         var hits = _ws.Build("app/app.csproj");
         Assert.Equal(4, hits.Stats!.Hits);
-        foreach (var (file, mtime) in before) Assert.Equal(mtime, File.GetLastWriteTimeUtc(file)); // …but identical objects are left as they are
+        // …but identical objects are left as they are
+        foreach (var (file, mtime) in before) Assert.Equal(mtime, File.GetLastWriteTimeUtc(file));
 
         var bad = _ws.Build("app/app.csproj", "-p:ZccacheParallelism=lots");
         Assert.True(bad.Succeeded, bad.Output);
@@ -135,9 +138,12 @@ public sealed class ClCompileBuildTests(PackageFeed feed) : IDisposable
             Assert.False(r.Succeeded);
             Assert.Contains("native/bad.c(1,27): error : 'undeclared_name' undeclared", r.Output.Replace('‘', '\'').Replace('’', '\''));
         }
-        Assert.Equal((2L, 0L, 2L, 1L, 0L), (first.Stats!.Compilations, first.Stats.Hits, first.Stats.Misses, first.Stats.Errors, first.Stats.ErrorsCached));
+        Assert.Equal((2L, 0L, 2L, 1L, 0L),
+            (first.Stats!.Compilations, first.Stats.Hits, first.Stats.Misses, first.Stats.Errors, first.Stats.ErrorsCached));
         // good.c is up to date; a failed compile is never up to date (it left no object): its failure is replayed.
-        Assert.Equal((1L, 0L, 0L, 0L, 1L, 1L), (second.Stats!.Compilations, second.Stats.Hits, second.Stats.Misses, second.Stats.Errors, second.Stats.ErrorsCached, second.Stats.UpToDate));
+        Assert.Equal((1L, 0L, 0L, 0L, 1L, 1L),
+            (second.Stats!.Compilations, second.Stats.Hits, second.Stats.Misses, second.Stats.Errors, second.Stats.ErrorsCached,
+                second.Stats.UpToDate));
         Assert.Contains("hit (cached error) native/bad.c", second.Output);
     }
 
@@ -205,7 +211,8 @@ public sealed class ClCompileBuildTests(PackageFeed feed) : IDisposable
         App();
         var cold = _ws.Build("app/app.csproj");
         byte[] reference = File.ReadAllBytes(_ws[ObjDir + "/native/src/table.c.o"]);
-        foreach (string obj in Directory.EnumerateFiles(Path.Join(_ws.CacheDir, "v1", "entries"), "out.object", SearchOption.AllDirectories))
+        foreach (string obj in Directory.EnumerateFiles(Path.Join(_ws.CacheDir, "v1", "entries"), "out.object",
+            SearchOption.AllDirectories))
         {
             byte[] bytes = File.ReadAllBytes(obj);
             bytes[bytes.Length / 2] ^= 0x5a;
@@ -231,7 +238,9 @@ public sealed class ClCompileBuildTests(PackageFeed feed) : IDisposable
         Assert.Equal(4, r.Stats!.Misses);
         Assert.False(Directory.Exists(_ws.CacheDir));
         Assert.True(Directory.Exists(_ws["property-cache/sessions/" + r.Stats.SessionId]));
-        Assert.Equal(4, Directory.GetDirectories(_ws["property-cache/v1/entries"], "*", SearchOption.AllDirectories).Count(d => Path.GetFileName(d).Length == 64));
+        Assert.Equal(4,
+            Directory.GetDirectories(_ws["property-cache/v1/entries"], "*", SearchOption.AllDirectories)
+                .Count(d => Path.GetFileName(d).Length == 64));
     }
 
     [Fact]
@@ -248,7 +257,8 @@ public sealed class ClCompileBuildTests(PackageFeed feed) : IDisposable
             // A cache that opens (its folders and shard counters made by a first build, whose entries are then
             // dropped), on a disk then filled so that a session still starts but storing entries runs out of space.
             Assert.True(_ws.Build("app/app.csproj", "-p:ZccacheCacheDir=" + cache).Succeeded);
-            foreach (string dir in new[] { "v1/entries", "v1/manifests", "sessions" }) Directory.Delete(Path.Join(cache, dir), recursive: true);
+            foreach (string dir in new[] { "v1/entries", "v1/manifests", "sessions" })
+                Directory.Delete(Path.Join(cache, dir), recursive: true);
             _ws.Delete("app/obj");
             File.WriteAllBytes(Path.Join(tiny, "filler"), new byte[new DriveInfo(tiny).AvailableFreeSpace - 24 * 1024]);
             var r = _ws.Build("app/app.csproj", "-p:ZccacheCacheDir=" + cache);
@@ -288,7 +298,8 @@ public sealed class ClCompileBuildTests(PackageFeed feed) : IDisposable
         foreach (string checkout in new[] { "first", "second" })
         {
             NativeSources.WriteLibrary(_ws, checkout + "/app/native");
-            _ws.Project(checkout + "/app/app.csproj", NativeSources.Items(), "<ZccacheObjectDirectory>$(MSBuildProjectDirectory)/obj/zc/</ZccacheObjectDirectory>");
+            _ws.Project(checkout + "/app/app.csproj", NativeSources.Items(),
+                "<ZccacheObjectDirectory>$(MSBuildProjectDirectory)/obj/zc/</ZccacheObjectDirectory>");
         }
         var first = _ws.Run(["build", "first/app/app.csproj"], new() { ["ZCCACHE_BASEDIR"] = _ws["first"] });
         Assert.True(first.Succeeded, first.Output);

@@ -41,7 +41,8 @@ public sealed class DistccTests(PackageFeed feed) : IDisposable
             string source = _ws["app/" + relative[..^2]];
             string plain = _ws["plain/" + relative];
             Directory.CreateDirectory(Path.GetDirectoryName(plain)!);
-            var r = Dotnet.Run(_ws["app"], ["-c", "-DFOO=1", "-I" + _ws["app/native/include"], source, "-o", plain], new(), source.EndsWith(".c") ? "gcc" : "g++");
+            var r = Dotnet.Run(_ws["app"], ["-c", "-DFOO=1", "-I" + _ws["app/native/include"], source, "-o", plain], new(),
+                source.EndsWith(".c") ? "gcc" : "g++");
             Assert.Equal(0, r.ExitCode);
             Assert.Equal(File.ReadAllBytes(plain), bytes);
         }
@@ -100,7 +101,8 @@ public sealed class DistccTests(PackageFeed feed) : IDisposable
 
     private Run Exec(string executable, bool prefixed, params string[] args)
     {
-        var start = new ProcessStartInfo(executable) { WorkingDirectory = _ws["src"], RedirectStandardOutput = true, RedirectStandardError = true };
+        var start = new ProcessStartInfo(executable) { WorkingDirectory = _ws["src"], RedirectStandardOutput = true,
+            RedirectStandardError = true };
         foreach (string a in args) start.ArgumentList.Add(a);
         start.Environment["ZCCACHE_CACHE_DIR"] = _ws.CacheDir;
         start.Environment.Remove("ZCCACHE_SESSION_ID");
@@ -154,7 +156,8 @@ public sealed class DistccTests(PackageFeed feed) : IDisposable
         var local = Exec("gcc", prefixed: false, "-c", "fails.c", "-o", "fails.o");
         var failed = Exec(feed.Launcher, prefixed: true, "gcc", "-c", "fails.c", "-o", "fails.o");
         Assert.Equal(local.ExitCode, failed.ExitCode);
-        // gcc's error lines (distccd's locale may quote with ‘’; it has no source to quote lines from), after distcc's line naming the host.
+        // gcc's error lines (distccd's locale may quote with ‘’; it has no
+        // source to quote lines from), after distcc's line naming the host.
         static string Plain(string text) => text.Replace('‘', '\'').Replace('’', '\'');
         string error = Assert.Single(local.Err.Split('\n'), l => l.Contains("error:"));
         Assert.Contains(Plain(error), Plain(failed.Err));

@@ -18,7 +18,8 @@ public sealed class ExecBuildTests(PackageFeed feed) : IDisposable
         File.SetLastWriteTimeUtc(path, DateTime.UtcNow.AddMinutes(-1));
     }
 
-    private static (long, long, long, long) Counts(BuildResult r) => (r.Stats!.Compilations, r.Stats.Hits, r.Stats.Misses, r.Stats.NonCacheable);
+    private static (long, long, long, long) Counts(BuildResult r) =>
+        (r.Stats!.Compilations, r.Stats.Hits, r.Stats.Misses, r.Stats.NonCacheable);
 
     [Fact]
     public void ZccacheExec_serves_a_single_compiler_command_and_hands_everything_else_to_Exec()
@@ -89,7 +90,8 @@ public sealed class ExecBuildTests(PackageFeed feed) : IDisposable
         // What the build log says about the compile: gcc's warnings and errors, and what the task returned.
         // (MSBuild names a code-less canonical error with a code that changes from build to build, Exec's too: G + 8 hex digits.)
         static List<string> Diagnostics(BuildResult r) =>
-            [.. r.Output.Split('\n').Select(l => System.Text.RegularExpressions.Regex.Replace(l.Trim(), @"\b(error|warning) G[0-9A-F]{8}:", "$1 G*:"))
+            [.. r.Output.Split('\n')
+                .Select(l => System.Text.RegularExpressions.Regex.Replace(l.Trim(), @"\b(error|warning) G[0-9A-F]{8}:", "$1 G*:"))
                 .Where(l => l.StartsWith("native/bad.c") || l.Contains("ignored-exit="))];
 
         var exec = _ws.Build("app/app.csproj", "-p:Runner=Exec");
@@ -178,7 +180,8 @@ public sealed class ExecBuildTests(PackageFeed feed) : IDisposable
         var off = _ws.Build("app/app.csproj", "-p:ZccacheExecEnvironment=false");
         Assert.True(off.Succeeded, off.Output);
         Assert.Equal(0L, off.Stats!.Compilations);
-        Assert.False(Directory.Exists(Path.Join(_ws.CacheDir, "v1", "entries")) && Directory.EnumerateFiles(Path.Join(_ws.CacheDir, "v1", "entries"), "meta", SearchOption.AllDirectories).Any());
+        Assert.False(Directory.Exists(Path.Join(_ws.CacheDir, "v1", "entries"))
+            && Directory.EnumerateFiles(Path.Join(_ws.CacheDir, "v1", "entries"), "meta", SearchOption.AllDirectories).Any());
     }
 
     [Fact]
@@ -189,7 +192,8 @@ public sealed class ExecBuildTests(PackageFeed feed) : IDisposable
               <Exec Command="printenv ZCCACHE_BASEDIR ZCCACHE_REMOTE_READ_ONLY RUSTC_WRAPPER &gt; env.txt" />
             </Target>
             """);
-        var env = new Dictionary<string, string?> { ["ZCCACHE_BASEDIR"] = "/inherited", ["ZCCACHE_REMOTE_READ_ONLY"] = "true", ["RUSTC_WRAPPER"] = "/usr/bin/env" };
+        var env = new Dictionary<string, string?> { ["ZCCACHE_BASEDIR"] = "/inherited", ["ZCCACHE_REMOTE_READ_ONLY"] = "true",
+            ["RUSTC_WRAPPER"] = "/usr/bin/env" };
         var r = _ws.Run(["build", "app/app.csproj", "-p:ZccacheBaseDir=" + _ws["app"], "-p:ZccacheRemoteReadOnly=false"], env);
         Assert.True(r.Succeeded, r.Output);
         // The package's own properties win; a tool setting of the user's (their RUSTC_WRAPPER) is kept.
@@ -203,7 +207,8 @@ public sealed class ExecBuildTests(PackageFeed feed) : IDisposable
     [Fact]
     public void CMake_through_Exec_uses_the_compiler_launchers()
     {
-        Source("app/native/CMakeLists.txt", "cmake_minimum_required(VERSION 3.16)\nproject(demo C CXX)\nadd_library(demo STATIC a.c b.c c.cpp)\n");
+        Source("app/native/CMakeLists.txt",
+            "cmake_minimum_required(VERSION 3.16)\nproject(demo C CXX)\nadd_library(demo STATIC a.c b.c c.cpp)\n");
         Source("app/native/a.c", "int a(void) { return 1; }\n");
         Source("app/native/b.c", "#include <string.h>\nint b(const char *s) { return (int)strlen(s); }\n");
         Source("app/native/c.cpp", "#include <vector>\nint c() { std::vector<int> v{1, 2}; return (int)v.size(); }\n");
@@ -235,7 +240,8 @@ public sealed class ExecBuildTests(PackageFeed feed) : IDisposable
         Assert.Equal(again.Stats.Compilations, lines.Count);
         var checks = lines.Where(l => l.TryGetProperty("non_cacheable_reason", out var r) && r.GetString() == "configure_check").ToList();
         Assert.NotEmpty(checks);
-        Assert.All(checks, l => Assert.Contains("CMakeScratch", l.GetProperty("cwd").GetString() + string.Join(" ", l.GetProperty("args").EnumerateArray())));
+        Assert.All(checks, l =>
+            Assert.Contains("CMakeScratch", l.GetProperty("cwd").GetString() + string.Join(" ", l.GetProperty("args").EnumerateArray())));
         Assert.Equal(objects, _ws.Objects("app/cmake-build"));
     }
 
@@ -327,7 +333,9 @@ public sealed class ExecBuildTests(PackageFeed feed) : IDisposable
             Assert.Equal(26, journal.Count);
             var probe = Assert.Single(journal, l => l.GetProperty("outcome").GetString() != outcome);
             Assert.Contains("--crate-name=anyhow_build", probe.GetProperty("args").EnumerateArray().Select(a => a.GetString()));
-            Assert.Equal(("error", "no_dependency_info", 1), (probe.GetProperty("outcome").GetString(), probe.GetProperty("miss_reason").GetString(), probe.GetProperty("exit_code").GetInt32()));
+            Assert.Equal(("error", "no_dependency_info", 1),
+                (probe.GetProperty("outcome").GetString(), probe.GetProperty("miss_reason").GetString(),
+                    probe.GetProperty("exit_code").GetInt32()));
         }
     }
 
@@ -346,7 +354,8 @@ public sealed class ExecBuildTests(PackageFeed feed) : IDisposable
                 static void Main() => System.Console.WriteLine($"wrap_value={wrap_value()}");
             }
             """);
-        Source("app/call.c", "#include <stdio.h>\nint wrap_value(void);\nint main(void) { printf(\"wrap_value=%d\\n\", wrap_value()); return 0; }\n");
+        Source("app/call.c",
+            "#include <stdio.h>\nint wrap_value(void);\nint main(void) { printf(\"wrap_value=%d\\n\", wrap_value()); return 0; }\n");
         _ws.Project("app/app.csproj", $"""
             <Target Name="Cargo" BeforeTargets="PrepareForBuild">
               {cargoExec}
@@ -440,7 +449,8 @@ public sealed class ExecBuildTests(PackageFeed feed) : IDisposable
             .Concat(Directory.EnumerateFiles(Path.Join(root, "build"), "output", SearchOption.AllDirectories));
         foreach (string f in built)
             if (!f.EndsWith(".d", StringComparison.Ordinal)) result[Path.GetRelativePath(root, f)] = File.ReadAllBytes(f);
-        Assert.Contains(result.Keys, k => k.StartsWith("deps/libserde_derive-", StringComparison.Ordinal) && k.EndsWith(".so", StringComparison.Ordinal));
+        Assert.Contains(result.Keys, k =>
+            k.StartsWith("deps/libserde_derive-", StringComparison.Ordinal) && k.EndsWith(".so", StringComparison.Ordinal));
         Assert.Contains("deps/libwrap.so", result.Keys);
         Assert.True(result.Keys.Count(k => k.StartsWith("build/", StringComparison.Ordinal)) >= 2, string.Join(", ", result.Keys));
         return result;

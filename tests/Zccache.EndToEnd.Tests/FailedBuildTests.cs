@@ -21,7 +21,8 @@ public sealed class FailedBuildTests(PackageFeed feed) : IDisposable
         return (r, File.ReadAllText(stepSummary));
     }
 
-    /// <summary>The session is ended: final.json written, the stats file is exactly the finalized stats, the CI summary has the totals.</summary>
+    /// <summary>The session is ended: final.json written, the stats file is
+    /// exactly the finalized stats, the CI summary has the totals.</summary>
     private void AssertEnded(BuildResult r, string stepSummary, long compilations)
     {
         Assert.False(r.Succeeded, r.Output);
@@ -33,7 +34,8 @@ public sealed class FailedBuildTests(PackageFeed feed) : IDisposable
         Assert.Equal(compilations, finalJson.GetProperty("compilations").GetInt64());
         // The stats file holds the finalized stats.
         string statsFile = Directory.EnumerateFiles(_ws.Root, "stats-*.json").OrderBy(File.GetLastWriteTimeUtc).Last();
-        Assert.Equal(finalJson.GetProperty("duration_ms").GetInt64(), JsonDocument.Parse(File.ReadAllText(statsFile)).RootElement.GetProperty("duration_ms").GetInt64());
+        Assert.Equal(finalJson.GetProperty("duration_ms").GetInt64(),
+            JsonDocument.Parse(File.ReadAllText(statsFile)).RootElement.GetProperty("duration_ms").GetInt64());
         Assert.StartsWith($"### zccache: {compilations} compilations", stepSummary);
         Assert.Contains($"Session `{r.Stats.SessionId}`", stepSummary);
     }
@@ -117,7 +119,8 @@ public sealed class FailedBuildTests(PackageFeed feed) : IDisposable
         _ws.Project("liba/liba.csproj", NativeSources.Items());
         Library();
         _ws.Write("app/Broken.cs", "class Broken { int x = ; }\n");
-        _ws.Project("app/app.csproj", NativeSources.Items() + """<ItemGroup><ProjectReference Include="../liba/liba.csproj" /></ItemGroup>""");
+        _ws.Project("app/app.csproj",
+            NativeSources.Items() + """<ItemGroup><ProjectReference Include="../liba/liba.csproj" /></ItemGroup>""");
         Assert.Equal(0, Dotnet.Run(_ws.Root, ["new", "sln", "-n", "both", "--format", "sln"], new()).ExitCode);
         Assert.Equal(0, Dotnet.Run(_ws.Root, ["sln", "both.sln", "add", "liba/liba.csproj", "app/app.csproj"], new()).ExitCode);
         var (r, summary) = BuildUnderCi("both.sln", "-m:2");
@@ -139,7 +142,8 @@ public sealed class FailedBuildTests(PackageFeed feed) : IDisposable
         var r = _ws.Run(["build", "app/app.csproj", "-p:ZccacheCC=" + _ws["slowcc"], "-p:ZccacheParallelism=1"], new(), whileRunning: p =>
         {
             bool Compiling() => File.Exists(started) && File.ReadAllLines(started).Any(l => l.Split(' ').Contains("-c"));
-            for (var waited = System.Diagnostics.Stopwatch.StartNew(); !Compiling() && waited.Elapsed < TimeSpan.FromMinutes(2);) Thread.Sleep(100);
+            for (var waited = System.Diagnostics.Stopwatch.StartNew(); !Compiling() && waited.Elapsed < TimeSpan.FromMinutes(2);)
+                Thread.Sleep(100);
             Assert.Equal(0, Dotnet.Run(_ws.Root, ["-INT", p.Id.ToString()], new(), "kill").ExitCode);
         });
         Assert.False(r.Succeeded, r.Output);

@@ -35,7 +35,8 @@ public sealed class IcecreamTests(PackageFeed feed) : IDisposable
             string source = _ws["app/" + relative[..^2]];
             string plain = _ws["plain/" + relative];
             Directory.CreateDirectory(Path.GetDirectoryName(plain)!);
-            var r = Dotnet.Run(_ws["app"], ["-c", "-DFOO=1", "-I" + _ws["app/native/include"], source, "-o", plain], new(), source.EndsWith(".c") ? "gcc" : "g++");
+            var r = Dotnet.Run(_ws["app"], ["-c", "-DFOO=1", "-I" + _ws["app/native/include"], source, "-o", plain], new(),
+                source.EndsWith(".c") ? "gcc" : "g++");
             Assert.Equal(0, r.ExitCode);
             Assert.Equal(File.ReadAllBytes(plain), bytes);
         }

@@ -31,7 +31,8 @@ public sealed class JournalConcurrencyTests(PackageFeed feed) : IDisposable
     {
         for (int i = 0; i < 200; i++)
             _ws.Write($"app/native/s{i:D3}.c", $"int f{i}(int x) {{ return x * {i} + {i % 7}; }}\n");
-        _ws.Project("app/app.csproj", """<ItemGroup><ClCompile Include="native/*.c" /></ItemGroup>""", "<ZccacheParallelism>4</ZccacheParallelism>");
+        _ws.Project("app/app.csproj", """<ItemGroup><ClCompile Include="native/*.c" /></ItemGroup>""",
+            "<ZccacheParallelism>4</ZccacheParallelism>");
         long[] expectedHits = [0, 200, 200];
         for (int build = 0; build < 3; build++)
         {
@@ -70,7 +71,8 @@ public sealed class JournalConcurrencyTests(PackageFeed feed) : IDisposable
         var end = Dotnet.Run(_ws.Root, ["session-end", env["ZCCACHE_SESSION_ID"]!, "--json"], env, feed.Launcher);
         Assert.True(end.ExitCode == 0, end.Output);
         var stats = JsonDocument.Parse(end.Output).RootElement;
-        Assert.Equal((32, 16, 16), (stats.GetProperty("compilations").GetInt32(), stats.GetProperty("hits").GetInt32(), stats.GetProperty("misses").GetInt32()));
+        Assert.Equal((32, 16, 16),
+            (stats.GetProperty("compilations").GetInt32(), stats.GetProperty("hits").GetInt32(), stats.GetProperty("misses").GetInt32()));
         var lines = Lines(journal);
         Assert.Equal(32, lines.Count);
         Assert.Equal(16, lines.Count(l => l.GetProperty("outcome").GetString() == "hit"));

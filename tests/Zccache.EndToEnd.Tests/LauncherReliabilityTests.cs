@@ -27,10 +27,12 @@ public sealed class LauncherReliabilityTests(PackageFeed feed) : IDisposable
 
     private Run Exec(string executable, IEnumerable<string> args, Dictionary<string, string>? env = null)
     {
-        var start = new ProcessStartInfo(executable) { WorkingDirectory = _ws["src"], RedirectStandardOutput = true, RedirectStandardError = true };
+        var start = new ProcessStartInfo(executable) { WorkingDirectory = _ws["src"], RedirectStandardOutput = true,
+            RedirectStandardError = true };
         foreach (string a in args) start.ArgumentList.Add(a);
         start.Environment["ZCCACHE_CACHE_DIR"] = _ws.CacheDir;
-        foreach (string name in new[] { "ZCCACHE_SESSION_ID", "ZCCACHE_REMOTE", "ZCCACHE_REMOTE_SIGNING_KEY", "ZCCACHE_DISABLE" }) start.Environment.Remove(name);
+        foreach (string name in new[] { "ZCCACHE_SESSION_ID", "ZCCACHE_REMOTE", "ZCCACHE_REMOTE_SIGNING_KEY", "ZCCACHE_DISABLE" })
+            start.Environment.Remove(name);
         start.Environment["LC_ALL"] = "C";
         foreach (var (k, v) in env ?? []) start.Environment[k] = v;
         using var p = Process.Start(start)!;
@@ -114,13 +116,15 @@ public sealed class LauncherReliabilityTests(PackageFeed feed) : IDisposable
         string gcc = _ws.Write("src/slow/gcc", "#!/bin/sh\n/usr/bin/gcc \"$@\" && sleep 3\n");
         File.SetUnixFileMode(gcc, (UnixFileMode)0b111_101_101);
         string staging = Path.Join(_ws.CacheDir, "v1", "staging");
-        var start = new ProcessStartInfo(feed.Launcher) { WorkingDirectory = _ws["src"], RedirectStandardOutput = true, RedirectStandardError = true };
+        var start = new ProcessStartInfo(feed.Launcher) { WorkingDirectory = _ws["src"], RedirectStandardOutput = true,
+            RedirectStandardError = true };
         foreach (string a in new[] { "slow/gcc", "-c", "ok.c", "-o", "ok.o" }) start.ArgumentList.Add(a);
         start.Environment["ZCCACHE_CACHE_DIR"] = _ws.CacheDir;
         start.Environment.Remove("ZCCACHE_SESSION_ID");
         using var launcher = Process.Start(start)!;
         var waited = Stopwatch.StartNew();
-        while (!(Directory.Exists(staging) && Directory.GetFiles(staging, "deps.*.d").Any(f => new FileInfo(f).Length > 0)) && waited.Elapsed < TimeSpan.FromSeconds(30))
+        while (!(Directory.Exists(staging) && Directory.GetFiles(staging, "deps.*.d").Any(f => new FileInfo(f).Length > 0))
+            && waited.Elapsed < TimeSpan.FromSeconds(30))
             Thread.Sleep(20);
         Process.Start("kill", ["-9", launcher.Id.ToString()])!.WaitForExit();
         launcher.WaitForExit();
@@ -143,17 +147,20 @@ public sealed class LauncherReliabilityTests(PackageFeed feed) : IDisposable
         Source("a.c", "int a(void) { return 1; }\n");
         Source("b.c", "int b(void) { return 2; }\n");
         var one = new Dictionary<string, string> { ["ZCCACHE_REMOTE"] = server.Url, ["ZCCACHE_CACHE_DIR"] = _ws["cache-one"] };
-        foreach (string s in new[] { "a", "b" }) Assert.Equal(0, Exec(feed.Launcher, ["gcc", "-c", $"{s}.c", "-o", $"{s}.o"], one).ExitCode);
+        foreach (string s in new[] { "a", "b" })
+            Assert.Equal(0, Exec(feed.Launcher, ["gcc", "-c", $"{s}.c", "-o", $"{s}.o"], one).ExitCode);
         byte[] objectOfB = File.ReadAllBytes(_ws["src/b.o"]);
         // The two values of this kind trade places: each is whole and valid, under the other's key.
-        var files = server.Files.Where(f => Path.GetFileName(Path.GetDirectoryName(f)!).StartsWith(kind, StringComparison.Ordinal)).ToArray();
+        var files = server.Files.Where(f => Path.GetFileName(Path.GetDirectoryName(f)!).StartsWith(kind, StringComparison.Ordinal))
+            .ToArray();
         Assert.Equal(2, files.Length);
         byte[] first = File.ReadAllBytes(files[0]);
         File.Copy(files[1], files[0], overwrite: true);
         File.WriteAllBytes(files[1], first);
 
         _ws.Delete("src/b.o");
-        var two = Exec(feed.Launcher, ["gcc", "-c", "b.c", "-o", "b.o"], new() { ["ZCCACHE_REMOTE"] = server.Url, ["ZCCACHE_CACHE_DIR"] = _ws["cache-two"] });
+        var two = Exec(feed.Launcher, ["gcc", "-c", "b.c", "-o", "b.o"],
+            new() { ["ZCCACHE_REMOTE"] = server.Url, ["ZCCACHE_CACHE_DIR"] = _ws["cache-two"] });
         Assert.Equal(0, two.ExitCode);
         Assert.Contains("warning ZC1003", two.Err);
         Assert.Equal(objectOfB, File.ReadAllBytes(_ws["src/b.o"]));
@@ -191,7 +198,8 @@ public sealed class LauncherReliabilityTests(PackageFeed feed) : IDisposable
         Assert.Contains("warning ZC1009", open.Err);
         Assert.Equal((UnixFileMode)0b111_000_000, Mode(Path.Join(shared, "v1")));
         File.SetUnixFileMode(shared, (UnixFileMode)0b111_101_101);
-        Assert.DoesNotContain("ZC1009", Exec(feed.Launcher, ["gcc", "-c", "ok.c", "-o", "ok.o"], new() { ["ZCCACHE_CACHE_DIR"] = shared }).Err);
+        Assert.DoesNotContain("ZC1009",
+            Exec(feed.Launcher, ["gcc", "-c", "ok.c", "-o", "ok.o"], new() { ["ZCCACHE_CACHE_DIR"] = shared }).Err);
     }
 
     [Fact]

@@ -25,7 +25,8 @@ public sealed class LauncherServerTests(PackageFeed feed) : IDisposable
         ["ZCCACHE_CACHE_DIR"] = cacheDir ?? _ws.CacheDir, ["ZCCACHE_SESSION_ID"] = null, ["ZCCACHE_SERVER"] = null, ["LC_ALL"] = "C",
     };
 
-    private ProcessOutput Zccache(Dictionary<string, string?> env, params string[] args) => Dotnet.Run(_ws["src"], args, env, feed.Launcher);
+    private ProcessOutput Zccache(Dictionary<string, string?> env, params string[] args) =>
+        Dotnet.Run(_ws["src"], args, env, feed.Launcher);
 
     private JsonElement Status(Dictionary<string, string?> env)
     {
@@ -38,7 +39,8 @@ public sealed class LauncherServerTests(PackageFeed feed) : IDisposable
     {
         _ws.Write("src/common.h", "#define SCALE 3\n");
         for (int i = 0; i < count; i++)
-            File.SetLastWriteTimeUtc(_ws.Write($"src/s{i:D2}.c", $"#include \"common.h\"\nint f{i}(int x) {{ return x * SCALE + {i}; }}\n"), DateTime.UtcNow.AddMinutes(-1));
+            File.SetLastWriteTimeUtc(_ws.Write($"src/s{i:D2}.c", $"#include \"common.h\"\nint f{i}(int x) {{ return x * SCALE + {i}; }}\n"),
+                DateTime.UtcNow.AddMinutes(-1));
         File.SetLastWriteTimeUtc(_ws["src/common.h"], DateTime.UtcNow.AddMinutes(-1));
     }
 
@@ -95,7 +97,8 @@ public sealed class LauncherServerTests(PackageFeed feed) : IDisposable
         Assert.Equal(["hit", "miss", "hit"], Directory.GetFiles(outcomes, $"{pid}-*.jsonl").SelectMany(File.ReadAllLines)
             .Select(l => JsonDocument.Parse(l).RootElement.GetProperty("outcome").GetString()!));
         var end = JsonDocument.Parse(Zccache(env, "session-end", env["ZCCACHE_SESSION_ID"]!, "--json").Output).RootElement;
-        Assert.Equal((4, 2, 2), (end.GetProperty("compilations").GetInt32(), end.GetProperty("hits").GetInt32(), end.GetProperty("misses").GetInt32()));
+        Assert.Equal((4, 2, 2),
+            (end.GetProperty("compilations").GetInt32(), end.GetProperty("hits").GetInt32(), end.GetProperty("misses").GetInt32()));
     }
 
     [Fact]
@@ -143,7 +146,8 @@ public sealed class LauncherServerTests(PackageFeed feed) : IDisposable
         var end = Zccache(env, "session-end", env["ZCCACHE_SESSION_ID"]!, "--json");
         var stats = JsonDocument.Parse(end.Output).RootElement;
         // 41 compiles cold, 41 warm (the link is not a compile here: gcc -o with objects only is a link, counted apart).
-        Assert.Equal((82, 41, 41), (stats.GetProperty("compilations").GetInt32(), stats.GetProperty("hits").GetInt32(), stats.GetProperty("misses").GetInt32()));
+        Assert.Equal((82, 41, 41),
+            (stats.GetProperty("compilations").GetInt32(), stats.GetProperty("hits").GetInt32(), stats.GetProperty("misses").GetInt32()));
     }
 
     [Fact]
@@ -186,7 +190,8 @@ public sealed class LauncherServerTests(PackageFeed feed) : IDisposable
             File.Copy(feed.Launcher, launcher);
             File.Copy(Path.Join(Path.GetDirectoryName(feed.Launcher)!, "zccache-engine"), Path.Join(other, "zccache-engine"));
             ProcessOutput AsNobody(string cache, params string[] args) =>
-                Dotnet.Run(other, ["-u", "nobody", "--", "env", $"ZCCACHE_CACHE_DIR={cache}", "ZCCACHE_SESSION_ID=", .. args], new(), "runuser");
+                Dotnet.Run(other, ["-u", "nobody", "--", "env", $"ZCCACHE_CACHE_DIR={cache}", "ZCCACHE_SESSION_ID=", .. args], new(),
+                    "runuser");
 
             // nobody's launcher with a cache of its own: its own server, which serves its hits.
             string ownCache = Path.Join(other, "cache");

@@ -18,7 +18,8 @@ public sealed class LauncherTests(PackageFeed feed) : IDisposable
 
     private Run Exec(string executable, params string[] args)
     {
-        var start = new ProcessStartInfo(executable) { WorkingDirectory = _ws["src"], RedirectStandardOutput = true, RedirectStandardError = true };
+        var start = new ProcessStartInfo(executable) { WorkingDirectory = _ws["src"], RedirectStandardOutput = true,
+            RedirectStandardError = true };
         foreach (string a in args) start.ArgumentList.Add(a);
         start.Environment["ZCCACHE_CACHE_DIR"] = _ws.CacheDir;
         start.Environment.Remove("ZCCACHE_SESSION_ID");
@@ -126,9 +127,12 @@ public sealed class LauncherTests(PackageFeed feed) : IDisposable
     public void The_dotnet_tool_installs_and_serves_hits()
     {
         string feedDir = _ws["tool-feed"];
-        var pack = Dotnet.Run(PackageFeed.RepoRoot, ["pack", Path.Join(PackageFeed.RepoRoot, "src", "Zccache.Cli"), "-c", "Release", "-o", feedDir, "-p:Version=" + feed.Version, "-nologo"], new());
+        var pack = Dotnet.Run(PackageFeed.RepoRoot,
+            ["pack", Path.Join(PackageFeed.RepoRoot, "src", "Zccache.Cli"), "-c", "Release", "-o", feedDir, "-p:Version=" + feed.Version,
+                "-nologo"], new());
         Assert.True(pack.ExitCode == 0, pack.Output);
-        var install = Dotnet.Run(_ws.Root, ["tool", "install", "Zccache.Tool", "--version", feed.Version, "--tool-path", _ws["tools"], "--add-source", feedDir],
+        var install = Dotnet.Run(_ws.Root,
+            ["tool", "install", "Zccache.Tool", "--version", feed.Version, "--tool-path", _ws["tools"], "--add-source", feedDir],
             new() { ["NUGET_PACKAGES"] = feed.Packages });
         Assert.True(install.ExitCode == 0, install.Output);
         Source("ok.c", "int ok(void) { return 0; }\n");
@@ -146,12 +150,15 @@ public sealed class LauncherTests(PackageFeed feed) : IDisposable
     {
         // A source that takes g++ a while, so the kills land before, during and after the store.
         Source("big.cpp", "#include <map>\n#include <string>\n#include <vector>\n#include <sstream>\n"
-            + "std::string f(int n) { std::map<int, std::vector<std::string>> m; std::ostringstream o; for (int i = 0; i < n; i++) m[i % 7].push_back(std::to_string(i)); for (auto &[k, v] : m) o << k << v.size(); return o.str(); }\n");
+            + "std::string f(int n) { std::map<int, std::vector<std::string>> m; std::ostringstream o; "
+            + "for (int i = 0; i < n; i++) m[i % 7].push_back(std::to_string(i)); "
+            + "for (auto &[k, v] : m) o << k << v.size(); return o.str(); }\n");
         var random = new Random(1234);
         for (int round = 0; round < 12; round++)
         {
             string[] args = ["g++", "-c", "-O2", $"-DROUND={round}", "big.cpp", "-o", $"k{round}.o"];
-            var start = new ProcessStartInfo(feed.Launcher) { WorkingDirectory = _ws["src"], RedirectStandardOutput = true, RedirectStandardError = true };
+            var start = new ProcessStartInfo(feed.Launcher) { WorkingDirectory = _ws["src"], RedirectStandardOutput = true,
+                RedirectStandardError = true };
             foreach (string a in args) start.ArgumentList.Add(a);
             start.Environment["ZCCACHE_CACHE_DIR"] = _ws.CacheDir;
             using var p = Process.Start(start)!;
@@ -207,7 +214,8 @@ public sealed class LauncherTests(PackageFeed feed) : IDisposable
         // A source whose name is the single byte 0xFF: no .NET string can hold it.
         Exec("sh", "-c", "printf 'int x;\\n' > \"$(printf '\\377').c\"");
         var plain = Exec("sh", "-c", "gcc -c \"$(printf '\\377').c\" -o plain.o && gcc -c \"$(printf '\\377')missing.c\"");
-        var cached = Exec("sh", "-c", $"'{feed.Launcher}' gcc -c \"$(printf '\\377').c\" -o cached.o && '{feed.Launcher}' gcc -c \"$(printf '\\377')missing.c\"");
+        var cached = Exec("sh", "-c",
+            $"'{feed.Launcher}' gcc -c \"$(printf '\\377').c\" -o cached.o && '{feed.Launcher}' gcc -c \"$(printf '\\377')missing.c\"");
         Assert.Equal(plain.ExitCode, cached.ExitCode);
         Assert.Equal(plain.Stderr, cached.Stderr); // the file name's raw byte included
         Assert.Equal(File.ReadAllBytes(_ws["src/plain.o"]), File.ReadAllBytes(_ws["src/cached.o"]));

@@ -23,7 +23,9 @@ public sealed class MsvcBuildTests(PackageFeed feed) : IDisposable
         return path;
     }
 
-    private const string Metadata = """AdditionalIncludeDirectories="native/include" PreprocessorDefinitions="FOO=1;%(PreprocessorDefinitions)" Optimization="MaxSpeed" RuntimeLibrary="MultiThreadedDLL" WarningLevel="Level3" LanguageStandard="stdcpp17" """;
+    private const string Metadata =
+        """AdditionalIncludeDirectories="native/include" PreprocessorDefinitions="FOO=1;%(PreprocessorDefinitions)" """
+        + """Optimization="MaxSpeed" RuntimeLibrary="MultiThreadedDLL" WarningLevel="Level3" LanguageStandard="stdcpp17" """;
 
     private void App(string compiler, string metadata = Metadata)
     {
@@ -44,7 +46,8 @@ public sealed class MsvcBuildTests(PackageFeed feed) : IDisposable
         Assert.True(cold.Succeeded, cold.Output);
         Assert.Equal((4L, 0L, 4L, 0L), (cold.Stats!.Compilations, cold.Stats.Hits, cold.Stats.Misses, cold.Stats.NonCacheable));
         var coldObjects = _ws.Objects(ObjDir, "*.obj");
-        Assert.Equal(new[] { "native/src/table.c.obj", "native/src/tokenize.cpp.obj", "native/src/util/format.cpp.obj", "native/src/util/table.c.obj" }, coldObjects.Keys);
+        Assert.Equal(new[] { "native/src/table.c.obj", "native/src/tokenize.cpp.obj", "native/src/util/format.cpp.obj",
+            "native/src/util/table.c.obj" }, coldObjects.Keys);
         Assert.DoesNotContain("Note: including file", cold.Output);
 
         _ws.Delete("app/obj");
@@ -60,7 +63,9 @@ public sealed class MsvcBuildTests(PackageFeed feed) : IDisposable
             string plain = _ws["plain/" + relative];
             Directory.CreateDirectory(Path.GetDirectoryName(plain)!);
             string[] std = source.EndsWith(".c") ? [] : ["/std:c++17"];
-            var r = Dotnet.Run(_ws["app"], ["/nologo", "/c", .. std, "/O2", "/EHsc", "/MD", "/W3", "/DFOO=1", "/I" + _ws["app/native/include"], "/Fo" + plain, "--", source], new(), clangCl);
+            var r = Dotnet.Run(_ws["app"],
+                ["/nologo", "/c", .. std, "/O2", "/EHsc", "/MD", "/W3", "/DFOO=1", "/I" + _ws["app/native/include"], "/Fo" + plain, "--",
+                    source], new(), clangCl);
             Assert.True(r.ExitCode == 0, r.Output);
             Assert.Equal(File.ReadAllBytes(plain), bytes);
         }
@@ -74,7 +79,8 @@ public sealed class MsvcBuildTests(PackageFeed feed) : IDisposable
         File.AppendAllText(_ws["app/native/include/config.h"], "\n#define CONFIG_EDITED 1\n");
         var r = _ws.Build("app/app.csproj", "-v:n");
         Assert.True(r.Succeeded, r.Output);
-        Assert.Equal((2L, 0L, 2L, 2L), (r.Stats!.Compilations, r.Stats.Hits, r.Stats.Misses, r.Stats.UpToDate)); // the others are up to date
+        // the others are up to date
+        Assert.Equal((2L, 0L, 2L, 2L), (r.Stats!.Compilations, r.Stats.Hits, r.Stats.Misses, r.Stats.UpToDate));
         Assert.Contains("miss (input_changed) native/src/table.c", r.Output.Replace('\\', '/'), StringComparison.Ordinal);
     }
 
@@ -118,7 +124,8 @@ public sealed class MsvcBuildTests(PackageFeed feed) : IDisposable
     {
         _ws.Write("app/native/bad.cpp", "int broken() { return undeclared_name; }\n");
         _ws.Write("app/native/good.c", "int good(void) { return 1; }\n");
-        _ws.Project("app/app.csproj", """<ItemGroup><ClCompile Include="native/*.c;native/*.cpp" /></ItemGroup>""", $"<ZccacheCXX>{Wrapper()}</ZccacheCXX>");
+        _ws.Project("app/app.csproj", """<ItemGroup><ClCompile Include="native/*.c;native/*.cpp" /></ItemGroup>""",
+            $"<ZccacheCXX>{Wrapper()}</ZccacheCXX>");
         var first = _ws.Build("app/app.csproj");
         var second = _ws.Build("app/app.csproj", "-v:n");
         foreach (var r in new[] { first, second })
@@ -128,7 +135,8 @@ public sealed class MsvcBuildTests(PackageFeed feed) : IDisposable
         }
         Assert.Equal((2L, 0L, 2L, 1L), (first.Stats!.Compilations, first.Stats.Hits, first.Stats.Misses, first.Stats.Errors));
         // good.c is up to date; the failure is replayed.
-        Assert.Equal((1L, 0L, 0L, 1L, 1L), (second.Stats!.Compilations, second.Stats.Hits, second.Stats.Misses, second.Stats.ErrorsCached, second.Stats.UpToDate));
+        Assert.Equal((1L, 0L, 0L, 1L, 1L),
+            (second.Stats!.Compilations, second.Stats.Hits, second.Stats.Misses, second.Stats.ErrorsCached, second.Stats.UpToDate));
         Assert.Contains("hit (cached error) native/bad.cpp", second.Output);
     }
 
@@ -179,7 +187,8 @@ public sealed class MsvcBuildTests(PackageFeed feed) : IDisposable
 
     private (int ExitCode, string Stdout, string Stderr) Run(string executable, string pathPrefix, string[] args)
     {
-        var start = new ProcessStartInfo(executable) { WorkingDirectory = _ws["src"], RedirectStandardOutput = true, RedirectStandardError = true };
+        var start = new ProcessStartInfo(executable) { WorkingDirectory = _ws["src"], RedirectStandardOutput = true,
+            RedirectStandardError = true };
         foreach (string a in args) start.ArgumentList.Add(a);
         start.Environment["ZCCACHE_CACHE_DIR"] = _ws.CacheDir;
         start.Environment["PATH"] = pathPrefix + ":" + Environment.GetEnvironmentVariable("PATH");

@@ -29,7 +29,9 @@ public sealed class NativeLibraryTests(PackageFeed feed) : IDisposable
         _ws.Project("native/native.csproj", """
             <ItemGroup><ClCompile Include="c/*.c;c/*.cpp" PreprocessorDefinitions="SCALE=$(Scale)" /></ItemGroup>
             <ItemDefinitionGroup><Link><AdditionalDependencies>$(ExtraLibs)</AdditionalDependencies></Link></ItemDefinitionGroup>
-            """ + extra, $"<ZccacheNativeOutput>{output}</ZccacheNativeOutput><ZccacheNativeName>mylib</ZccacheNativeName><Scale>3</Scale><IsPackable>true</IsPackable>");
+            """ + extra,
+            $"<ZccacheNativeOutput>{output}</ZccacheNativeOutput><ZccacheNativeName>mylib</ZccacheNativeName>"
+            + "<Scale>3</Scale><IsPackable>true</IsPackable>");
     }
 
     [Fact]
@@ -87,7 +89,8 @@ public sealed class NativeLibraryTests(PackageFeed feed) : IDisposable
         var same = _ws.Build("native/native.csproj", "-v:n");
         Assert.True(same.Succeeded, same.Output);
         Assert.Equal((0L, 2L), (same.Stats!.Compilations, same.Stats.UpToDate));
-        Assert.Equal((0L, 1L), (same.Stats.LinkMisses, same.Stats.LinkHits + same.Stats.LinkUpToDate)); // a hit, or up to date when it ran 2 s after its objects
+        // a hit, or up to date when it ran 2 s after its objects
+        Assert.Equal((0L, 1L), (same.Stats.LinkMisses, same.Stats.LinkHits + same.Stats.LinkUpToDate));
         var still = _ws.Build("native/native.csproj", "-v:d");
         Assert.True(still.Succeeded, still.Output);
         Assert.Equal((0L, 2L), (still.Stats!.Compilations, still.Stats.UpToDate));
@@ -165,9 +168,12 @@ public sealed class NativeLibraryTests(PackageFeed feed) : IDisposable
         Assert.True(pack.Succeeded, pack.Output);
         Assert.Equal((1L, 1L), (pack.Stats!.Compilations, pack.Stats.Misses));
         Assert.Equal((0L, 1L, 0L), pack.Stats.Links);
-        Assert.Equal(File.ReadAllBytes(_ws["nt/obj/Debug/net10.0/zccache/native/libntlib.so"]), File.ReadAllBytes(_ws["nt/bin/Debug/net10.0/libntlib.so"]));
+        Assert.Equal(File.ReadAllBytes(_ws["nt/obj/Debug/net10.0/zccache/native/libntlib.so"]),
+            File.ReadAllBytes(_ws["nt/bin/Debug/net10.0/libntlib.so"]));
         using var nupkg = ZipFile.OpenRead(Directory.GetFiles(_ws["packages"], "nt.*.nupkg").Single());
-        Assert.Equal(["runtimes/linux-x64/native/libntlib.so"], nupkg.Entries.Select(e => e.FullName).Where(n => !n.StartsWith('_') && !n.StartsWith('[') && !n.StartsWith("package/") && !n.EndsWith(".nuspec")));
+        Assert.Equal(["runtimes/linux-x64/native/libntlib.so"],
+            nupkg.Entries.Select(e => e.FullName)
+                .Where(n => !n.StartsWith('_') && !n.StartsWith('[') && !n.StartsWith("package/") && !n.EndsWith(".nuspec")));
     }
 
     [Fact]

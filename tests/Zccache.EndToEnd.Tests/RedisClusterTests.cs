@@ -25,7 +25,8 @@ public sealed class RedisClusterTests(PackageFeed feed) : IDisposable
     private void App()
     {
         NativeSources.WriteLibrary(_ws, "app/native");
-        for (int i = 0; i < Sources - 4; i++) _ws.Write($"app/native/src/gen/gen{i}.c", $"int gen{i}(int x) {{ return x * {i + 3} + {i}; }}\n");
+        for (int i = 0; i < Sources - 4; i++)
+            _ws.Write($"app/native/src/gen/gen{i}.c", $"int gen{i}(int x) {{ return x * {i + 3} + {i}; }}\n");
         _ws.Project("app/app.csproj", NativeSources.Items());
     }
 

@@ -1,6 +1,7 @@
 namespace Zccache.EndToEnd.Tests;
 
-/// <summary>A shared remote cache on real servers (nginx with WebDAV, redis-server): two machines' worth of local caches, one remote.</summary>
+/// <summary>A shared remote cache on real servers (nginx with WebDAV,
+/// redis-server): two machines' worth of local caches, one remote.</summary>
 [Collection(BuildCollection.Name)]
 public sealed class RemoteCacheTests(PackageFeed feed) : IDisposable
 {
@@ -35,7 +36,8 @@ public sealed class RemoteCacheTests(PackageFeed feed) : IDisposable
     public void A_linked_library_is_a_link_hit_from_the_remote_on_another_machine()
     {
         NativeSources.WriteLibrary(_ws, "app/native");
-        _ws.Project("app/app.csproj", NativeSources.Items(), "<ZccacheNativeOutput>SharedLibrary</ZccacheNativeOutput><ZccacheNativeName>shared</ZccacheNativeName>");
+        _ws.Project("app/app.csproj", NativeSources.Items(),
+            "<ZccacheNativeOutput>SharedLibrary</ZccacheNativeOutput><ZccacheNativeName>shared</ZccacheNativeName>");
         var first = Build("cache-one");
         Assert.True(first.Succeeded, first.Output);
         Assert.Equal((4L, (0L, 1L, 0L)), (first.Stats!.Misses, first.Stats.Links));
@@ -147,7 +149,8 @@ public sealed class RemoteCacheTests(PackageFeed feed) : IDisposable
         Assert.True(first.Succeeded, first.Output);
         var objects = _ws.Objects("app/obj/Debug/net10.0/zccache");
         // Each entry (or manifest) file gets the next one's bytes: every value is valid, under the wrong key.
-        var files = ((WebDavServer)Server()).Files.Where(f => Path.GetFileName(Path.GetDirectoryName(f)!).StartsWith(kind, StringComparison.Ordinal)).Order().ToArray();
+        var files = ((WebDavServer)Server()).Files
+            .Where(f => Path.GetFileName(Path.GetDirectoryName(f)!).StartsWith(kind, StringComparison.Ordinal)).Order().ToArray();
         Assert.Equal(4, files.Length);
         var values = files.Select(File.ReadAllBytes).ToArray();
         for (int i = 0; i < files.Length; i++) File.WriteAllBytes(files[i], values[(i + 1) % files.Length]);

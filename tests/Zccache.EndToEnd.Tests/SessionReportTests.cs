@@ -62,7 +62,9 @@ public sealed class SessionReportTests(PackageFeed feed) : IDisposable
         Assert.True(pack.Succeeded, pack.Output);
 
         var running = Json(Zccache(new(), "session-stats", id, "--json"));
-        Assert.Equal((8, 4, 4), (running.GetProperty("compilations").GetInt32(), running.GetProperty("hits").GetInt32(), running.GetProperty("misses").GetInt32()));
+        Assert.Equal((8, 4, 4),
+            (running.GetProperty("compilations").GetInt32(), running.GetProperty("hits").GetInt32(),
+                running.GetProperty("misses").GetInt32()));
 
         string stepSummary = _ws.Write("step-summary.md", "");
         var ciEnv = new Dictionary<string, string?> { ["GITHUB_ACTIONS"] = "true", ["GITHUB_STEP_SUMMARY"] = stepSummary };
@@ -92,7 +94,9 @@ public sealed class SessionReportTests(PackageFeed feed) : IDisposable
         var lines = File.ReadAllLines(journal).Select(l => JsonDocument.Parse(l).RootElement).ToList();
         Assert.Equal(8, lines.Count);
         Assert.Equal(4, lines.Count(l => l.GetProperty("outcome").GetString() == "hit"));
-        Assert.Equal(4, lines.Count(l => l.GetProperty("outcome").GetString() == "miss" && l.GetProperty("miss_reason").GetString() == "context_not_found"));
+        Assert.Equal(4,
+            lines.Count(l =>
+                l.GetProperty("outcome").GetString() == "miss" && l.GetProperty("miss_reason").GetString() == "context_not_found"));
         Assert.All(lines, l => Assert.Equal(id, l.GetProperty("session_id").GetString()));
         Assert.All(lines, l => Assert.Equal(_ws["app/app.csproj"], l.GetProperty("project").GetString()));
         Assert.All(lines, l => Assert.Contains(l.GetProperty("compiler").GetString(), new[] { "gcc", "g++" }));
@@ -101,7 +105,8 @@ public sealed class SessionReportTests(PackageFeed feed) : IDisposable
         Assert.Equal(8, analysis.GetProperty("compiles").GetInt32());
         Assert.Equal(0.5, analysis.GetProperty("projects")[0].GetProperty("hit_rate").GetDouble());
         var reason = Assert.Single(analysis.GetProperty("reasons").EnumerateArray());
-        Assert.Equal(("miss", "context_not_found", 4), (reason.GetProperty("outcome").GetString(), reason.GetProperty("reason").GetString(), reason.GetProperty("count").GetInt32()));
+        Assert.Equal(("miss", "context_not_found", 4),
+            (reason.GetProperty("outcome").GetString(), reason.GetProperty("reason").GetString(), reason.GetProperty("count").GetInt32()));
 
         var status = Json(Zccache(new(), "status", "--json"));
         Assert.Equal(4, status.GetProperty("entries").GetInt32());
@@ -128,7 +133,8 @@ public sealed class SessionReportTests(PackageFeed feed) : IDisposable
 
         // Forced off.
         _ws.Delete("app/obj");
-        var off = _ws.Run(["build", "app/app.csproj", "-p:ZccacheCiSummary=false"], new() { ["GITHUB_ACTIONS"] = "true", ["GITHUB_STEP_SUMMARY"] = stepSummary });
+        var off = _ws.Run(["build", "app/app.csproj", "-p:ZccacheCiSummary=false"],
+            new() { ["GITHUB_ACTIONS"] = "true", ["GITHUB_STEP_SUMMARY"] = stepSummary });
         Assert.True(off.Succeeded, off.Output);
         Assert.Equal(markdown, File.ReadAllText(stepSummary));
     }
@@ -236,7 +242,9 @@ public sealed class SessionReportTests(PackageFeed feed) : IDisposable
         Assert.All(builds, t => Assert.True(t.Result.Succeeded, t.Result.Output));
         var endA = Json(Zccache(new(), "session-end", a, "--json"));
         var endB = Json(Zccache(new(), "session-end", b, "--json"));
-        Assert.Equal((4, 4), (endA.GetProperty("compilations").GetInt32(), endA.GetProperty("misses").GetInt32() + endA.GetProperty("hits").GetInt32()));
-        Assert.Equal((2, 2), (endB.GetProperty("compilations").GetInt32(), endB.GetProperty("misses").GetInt32() + endB.GetProperty("hits").GetInt32()));
+        Assert.Equal((4, 4),
+            (endA.GetProperty("compilations").GetInt32(), endA.GetProperty("misses").GetInt32() + endA.GetProperty("hits").GetInt32()));
+        Assert.Equal((2, 2),
+            (endB.GetProperty("compilations").GetInt32(), endB.GetProperty("misses").GetInt32() + endB.GetProperty("hits").GetInt32()));
     }
 }

@@ -25,7 +25,8 @@ public sealed class UpToDateTests(PackageFeed feed) : IDisposable
             _ws.Write($"app/src/s{i:D2}.c", i < 10
                 ? $"#include \"common.h\"\nint f{i}(void) {{ return COMMON + {i}; }}\n"
                 : $"int f{i}(void) {{ return {i}; }}\n");
-        _ws.Project("app/app.csproj", $"""<ItemGroup><ClCompile Include="src/*.c" AdditionalIncludeDirectories="override;inc" PreprocessorDefinitions="{defines}" /></ItemGroup>""");
+        _ws.Project("app/app.csproj", """<ItemGroup><ClCompile Include="src/*.c" AdditionalIncludeDirectories="override;inc" """
+            + $"""PreprocessorDefinitions="{defines}" /></ItemGroup>""");
     }
 
     private (BuildResult Build, List<JsonElement> Journal) BuildWithJournal(params string[] extra)
@@ -43,7 +44,8 @@ public sealed class UpToDateTests(PackageFeed feed) : IDisposable
     }
 
     private static string[] Sources(IEnumerable<JsonElement> lines, string outcome) =>
-        [.. lines.Where(l => l.GetProperty("outcome").GetString() == outcome).Select(l => Path.GetFileName(l.GetProperty("source").GetString()!)).Order(StringComparer.Ordinal)];
+        [.. lines.Where(l => l.GetProperty("outcome").GetString() == outcome)
+            .Select(l => Path.GetFileName(l.GetProperty("source").GetString()!)).Order(StringComparer.Ordinal)];
 
     private static readonly string[] Includers = [.. Enumerable.Range(0, 10).Select(i => $"s{i:D2}.c")];
 
@@ -54,15 +56,18 @@ public sealed class UpToDateTests(PackageFeed feed) : IDisposable
         var (cold, _) = BuildWithJournal();
         Assert.Equal((50L, 50L, 0L), (cold.Stats!.Compilations, cold.Stats.Misses, cold.Stats.UpToDate));
         var objects = _ws.Objects("app/obj/Debug/net10.0/zccache");
-        var stamps = Directory.EnumerateFiles(_ws["app/obj/Debug/net10.0/zccache"], "*.o", SearchOption.AllDirectories).ToDictionary(f => f, File.GetLastWriteTimeUtc);
+        var stamps = Directory.EnumerateFiles(_ws["app/obj/Debug/net10.0/zccache"], "*.o", SearchOption.AllDirectories)
+            .ToDictionary(f => f, File.GetLastWriteTimeUtc);
         Thread.Sleep(2100); // past the racy window: the inputs' stamps are settled and trusted
 
         // Nothing changed: nothing looked up, compiled or delivered; no hit, nothing saved.
         var (same, _) = BuildWithJournal("-v:d");
-        Assert.Equal((0L, 0L, 0L, 50L, 0L), (same.Stats!.Compilations, same.Stats.Hits, same.Stats.Misses, same.Stats.UpToDate, same.Stats.BytesRead));
+        Assert.Equal((0L, 0L, 0L, 50L, 0L),
+            (same.Stats!.Compilations, same.Stats.Hits, same.Stats.Misses, same.Stats.UpToDate, same.Stats.BytesRead));
         Assert.Equal((0L, 0L), (same.Stats.TimeSavedMs, same.Stats.WallTimeSavedMs));
         Assert.Null(same.Stats.HitRate);
-        Assert.Contains("app -> zccache: 0 compilations, 0 hits, 0 misses, 0 non-cacheable, 50 up to date, saved 0.0 s of compile time", same.Output);
+        Assert.Contains("app -> zccache: 0 compilations, 0 hits, 0 misses, 0 non-cacheable, 50 up to date, saved 0.0 s of compile time",
+            same.Output);
         Assert.Contains("zccache: up to date src/s07.c", same.Output);
         Assert.All(stamps, kv => Assert.Equal(kv.Value, File.GetLastWriteTimeUtc(kv.Key)));
 
@@ -100,7 +105,8 @@ public sealed class UpToDateTests(PackageFeed feed) : IDisposable
     [Fact]
     public void On_linux_x64_the_build_runs_the_ReadyToRun_tasks_compiled_for_its_runtime()
     {
-        Assert.True(OperatingSystem.IsLinux() && RuntimeInformation.OSArchitecture == Architecture.X64, "the package is packed with ReadyToRun tasks on linux-x64 only");
+        Assert.True(OperatingSystem.IsLinux() && RuntimeInformation.OSArchitecture == Architecture.X64,
+            "the package is packed with ReadyToRun tasks on linux-x64 only");
         _ws.Write("app/native/a.c", "int a(void) { return 1; }\n");
         _ws.Project("app/app.csproj", """<ItemGroup><ClCompile Include="native/*.c" /></ItemGroup>""");
         Assert.True(_ws.Build("app/app.csproj").Succeeded);
@@ -112,7 +118,8 @@ public sealed class UpToDateTests(PackageFeed feed) : IDisposable
         string tasks = Path.Join(Path.GetDirectoryName(feed.Tools)!, "tasks");
         string readyToRun = Path.Join(tasks, $"linux-x64-net{Environment.Version.Major}");
         foreach (string task in new[] { "ZccacheStartSession", "ZccacheBeginProject", "ZccacheCompile", "ZccacheEndProject" })
-            Assert.Matches($"Using \"{task}\" task from assembly \".*/tasks/linux-x64-net{Environment.Version.Major}/Zccache.MSBuild.dll\"", r.Output);
+            Assert.Matches($"Using \"{task}\" task from assembly \".*/tasks/linux-x64-net{Environment.Version.Major}/Zccache.MSBuild.dll\"",
+                r.Output);
 
         // There the tasks and the engine carry native code for linux-x64; tasks/net8.0, loaded anywhere else, is IL only.
         foreach (string assembly in new[] { "Zccache.MSBuild.dll", "Zccache.Core.dll" })
@@ -120,7 +127,8 @@ public sealed class UpToDateTests(PackageFeed feed) : IDisposable
             Assert.Equal((true, LinuxX64ReadyToRun), NativeCode(Path.Join(readyToRun, assembly)));
             Assert.False(NativeCode(Path.Join(tasks, "net8.0", assembly)).ReadyToRun);
         }
-        Assert.Equal(Directory.GetFiles(Path.Join(tasks, "net8.0")).Select(Path.GetFileName).Order(), Directory.GetFiles(readyToRun).Select(Path.GetFileName).Order());
+        Assert.Equal(Directory.GetFiles(Path.Join(tasks, "net8.0")).Select(Path.GetFileName).Order(),
+            Directory.GetFiles(readyToRun).Select(Path.GetFileName).Order());
     }
 
     /// <summary>The PE machine of a ReadyToRun image for Linux on x64 (AMD64 with the Linux bits crossgen2 sets).</summary>
@@ -151,13 +159,15 @@ public sealed class UpToDateTests(PackageFeed feed) : IDisposable
         // The chart: a Mermaid pie whose slices are the counts.
         var pie = Regex.Match(md, "```mermaid\npie showData title Sources\n(?<slices>(?:    \"[^\"]+\" : \\d+\n)+)```");
         Assert.True(pie.Success, md);
-        var slices = Regex.Matches(pie.Groups["slices"].Value, "\"(?<label>[^\"]+)\" : (?<n>\\d+)").ToDictionary(m => m.Groups["label"].Value, m => int.Parse(m.Groups["n"].Value));
+        var slices = Regex.Matches(pie.Groups["slices"].Value, "\"(?<label>[^\"]+)\" : (?<n>\\d+)")
+            .ToDictionary(m => m.Groups["label"].Value, m => int.Parse(m.Groups["n"].Value));
         Assert.Equal(new Dictionary<string, int> { ["hits"] = 1, ["misses"] = 1, ["non-cacheable"] = 1 }, slices);
 
         // The totals row, the reasons with counts, the slowest misses.
         Assert.Equal(["**total**", "3", "1", "1", "1", "0", "0", "50.0%"], Table(md, "| | compilations")[0][..8]);
         var reasons = Table(md, "| outcome | reason | count |").ToDictionary(row => (row[0], row[1]), row => int.Parse(row[2]));
-        Assert.Equal(new Dictionary<(string, string), int> { [("miss", "input_changed")] = 1, [("non_cacheable", "time_macros")] = 1 }, reasons);
+        Assert.Equal(new Dictionary<(string, string), int> { [("miss", "input_changed")] = 1, [("non_cacheable", "time_macros")] = 1 },
+            reasons);
         var slowest = Table(md, "| source | reason | compile time |");
         Assert.Equal(_ws["app/native/b.c"], Assert.Single(slowest)[0]);
         Assert.Equal("input_changed", slowest[0][1]);
@@ -169,6 +179,7 @@ public sealed class UpToDateTests(PackageFeed feed) : IDisposable
         var lines = md.Split('\n');
         int at = Array.FindIndex(lines, l => l.StartsWith(header, StringComparison.Ordinal));
         Assert.True(at >= 0, $"no table '{header}' in:\n{md}");
-        return [.. lines.Skip(at + 2).TakeWhile(l => l.StartsWith('|')).Select(l => l.Trim('|').Split(" | ").Select(c => c.Trim()).ToArray())];
+        return [.. lines.Skip(at + 2).TakeWhile(l => l.StartsWith('|'))
+            .Select(l => l.Trim('|').Split(" | ").Select(c => c.Trim()).ToArray())];
     }
 }

@@ -29,8 +29,8 @@ public sealed class ClCompileItemTests
             ("PreprocessorDefinitions", "A=1; B ;%(PreprocessorDefinitions)"), ("UndefinePreprocessorDefinitions", "C"),
             ("AdditionalIncludeDirectories", "inc;/abs/inc"), ("ForcedIncludeFiles", "pch.h"),
             ("AdditionalOptions", "-Wall \"-DQ=a b\"")), Project, Objects, positionIndependent: true);
-        Assert.Equal(["-c", "-fPIC", "-x", "c++", "-std=c++17", "-O2", "-DA=1", "-DB", "-UC", "-I/p/inc", "-I/abs/inc", "-include", "/p/pch.h",
-            "-Wall", "-DQ=a b", "/p/src/a.cpp", "-o", "/p/obj/zccache/src/a.cpp.o"], item.Arguments);
+        Assert.Equal(["-c", "-fPIC", "-x", "c++", "-std=c++17", "-O2", "-DA=1", "-DB", "-UC", "-I/p/inc", "-I/abs/inc",
+            "-include", "/p/pch.h", "-Wall", "-DQ=a b", "/p/src/a.cpp", "-o", "/p/obj/zccache/src/a.cpp.o"], item.Arguments);
         Assert.Equal(("/p/src/a.cpp", "/p/obj/zccache/src/a.cpp.o"), (item.Source, item.ObjectFile));
     }
 
@@ -64,7 +64,8 @@ public sealed class ClCompileItemTests
     [InlineData("gnu99", "-std=gnu99")]
     [InlineData("iso9899:1999", "-std=iso9899:1999")]
     public void The_c_standard_maps_to_std_and_the_cxx_one_is_not_read_for_c(string value, string flag) =>
-        Assert.Equal(flag, Gcc("/p/a.c", ("LanguageStandard_C", value), ("LanguageStandard", "stdcpp20")).Single(a => a.StartsWith("-std=")));
+        Assert.Equal(flag,
+            Gcc("/p/a.c", ("LanguageStandard_C", value), ("LanguageStandard", "stdcpp20")).Single(a => a.StartsWith("-std=")));
 
     [Theory]
     [InlineData("Disabled", "-O0")]
@@ -102,10 +103,12 @@ public sealed class ClCompileItemTests
         var args = Cl("/p/src/a.cpp",
             ("CompileAs", "CompileAsCpp"), ("LanguageStandard", "stdcpp20"), ("Optimization", "MinSpace"), ("ExceptionHandling", "Async"),
             ("RuntimeLibrary", "MultiThreadedDebugDLL"), ("DebugInformationFormat", "ProgramDatabase"), ("WarningLevel", "Level4"),
-            ("TreatWarningAsError", "true"), ("PreprocessorDefinitions", "A;%(PreprocessorDefinitions)"), ("UndefinePreprocessorDefinitions", "B"),
-            ("AdditionalIncludeDirectories", "inc"), ("ForcedIncludeFiles", "pch.h"), ("AdditionalOptions", "/bigobj %(AdditionalOptions)"));
-        Assert.Equal(["/nologo", "/c", "/TP", "/std:c++20", "/O1", "/EHa", "/MDd", "/Z7", "/W4", "/WX", "/DA", "/UB", "/I/p/inc", "/FI/p/pch.h",
-            "/bigobj", "/Fo/p/obj/zccache/src/a.cpp.obj", "--", "/p/src/a.cpp"], args);
+            ("TreatWarningAsError", "true"), ("PreprocessorDefinitions", "A;%(PreprocessorDefinitions)"),
+            ("UndefinePreprocessorDefinitions", "B"),
+            ("AdditionalIncludeDirectories", "inc"), ("ForcedIncludeFiles", "pch.h"),
+            ("AdditionalOptions", "/bigobj %(AdditionalOptions)"));
+        Assert.Equal(["/nologo", "/c", "/TP", "/std:c++20", "/O1", "/EHa", "/MDd", "/Z7", "/W4", "/WX", "/DA", "/UB", "/I/p/inc",
+            "/FI/p/pch.h", "/bigobj", "/Fo/p/obj/zccache/src/a.cpp.obj", "--", "/p/src/a.cpp"], args);
     }
 
     [Fact]
@@ -120,7 +123,8 @@ public sealed class ClCompileItemTests
     [InlineData("OldStyle", true, "/Z7")]
     [InlineData("None", false, null)]
     public void A_shared_compiler_PDB_is_kept_only_when_asked(string format, bool keep, string? flag) =>
-        Assert.Equal(flag, ClCompileItem.From(Item("/p/a.c", ("DebugInformationFormat", format)), Project, Objects, msvc: true, keepProgramDatabase: keep)
+        Assert.Equal(flag,
+            ClCompileItem.From(Item("/p/a.c", ("DebugInformationFormat", format)), Project, Objects, msvc: true, keepProgramDatabase: keep)
             .Arguments.SingleOrDefault(a => a.StartsWith("/Z")));
 
     [Theory]
@@ -152,6 +156,7 @@ public sealed class ClCompileItemTests
     public void A_cl_enumeration_value_it_does_not_know_is_a_format_error()
     {
         var e = Assert.Throws<FormatException>(() => Cl("/p/a.c", ("RuntimeLibrary", "Static")));
-        Assert.Equal("RuntimeLibrary 'Static' is not one of MultiThreaded, MultiThreadedDebug, MultiThreadedDLL, MultiThreadedDebugDLL, or a cl flag", e.Message);
+        Assert.Equal("RuntimeLibrary 'Static' is not one of MultiThreaded, MultiThreadedDebug, MultiThreadedDLL, MultiThreadedDebugDLL, "
+            + "or a cl flag", e.Message);
     }
 }

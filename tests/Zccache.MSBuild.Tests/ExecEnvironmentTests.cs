@@ -49,7 +49,8 @@ public sealed class ExecEnvironmentTests : IDisposable
         File.SetUnixFileMode(launcher, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
         File.SetUnixFileMode(engine, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         var set = Task("Set");
-        (set.BaseDir, set.PrefixCommand, set.Remote, set.RemoteReadOnly, set.Launcher) = ("/base/./dir", "distcc", "redis://h:1", "true", launcher);
+        (set.BaseDir, set.PrefixCommand, set.Remote, set.RemoteReadOnly, set.Launcher) = ("/base/./dir", "distcc", "redis://h:1", "true",
+            launcher);
 
         Assert.True(set.Execute());
         Assert.Equal(new Dictionary<string, string?>
@@ -60,8 +61,9 @@ public sealed class ExecEnvironmentTests : IDisposable
             ["CMAKE_C_COMPILER_LAUNCHER"] = launcher, ["CMAKE_CXX_COMPILER_LAUNCHER"] = launcher, ["ZCCACHE_DISABLE"] = null,
         }, Now());
         // NuGet drops the execute bits: whoever may read the launcher and its engine may run them.
-        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute
-            | UnixFileMode.OtherRead | UnixFileMode.OtherExecute, File.GetUnixFileMode(launcher));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
+            | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute,
+            File.GetUnixFileMode(launcher));
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(engine));
 
         Assert.True(Task("Restore").Execute());
@@ -74,7 +76,9 @@ public sealed class ExecEnvironmentTests : IDisposable
         var set = Task("Set");
         set.Launcher = _dir["tools/missing"];
         Assert.True(set.Execute());
-        Assert.Equal([null, null, null], new[] { "RUSTC_WRAPPER", "CMAKE_C_COMPILER_LAUNCHER", "CMAKE_CXX_COMPILER_LAUNCHER" }.Select(Environment.GetEnvironmentVariable));
+        Assert.Equal([null, null, null],
+            new[] { "RUSTC_WRAPPER", "CMAKE_C_COMPILER_LAUNCHER",
+                "CMAKE_CXX_COMPILER_LAUNCHER" }.Select(Environment.GetEnvironmentVariable));
         Assert.Equal("s1", Environment.GetEnvironmentVariable("ZCCACHE_SESSION_ID"));
     }
 
@@ -87,7 +91,8 @@ public sealed class ExecEnvironmentTests : IDisposable
 
         Assert.True(Task("Set").Execute());
         Assert.Equal(("theirs", null, "their.proj", _dir["cache"]), (Environment.GetEnvironmentVariable("ZCCACHE_SESSION_ID"),
-            Environment.GetEnvironmentVariable(ZccacheExecEnvironment.InjectedMarker), Environment.GetEnvironmentVariable("ZCCACHE_PROJECT"),
+            Environment.GetEnvironmentVariable(ZccacheExecEnvironment.InjectedMarker),
+            Environment.GetEnvironmentVariable("ZCCACHE_PROJECT"),
             Environment.GetEnvironmentVariable("ZCCACHE_CACHE_DIR")));
 
         Assert.True(Task("Restore").Execute());

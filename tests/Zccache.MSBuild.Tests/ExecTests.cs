@@ -33,9 +33,11 @@ public sealed class ExecTests : IDisposable
     };
 
     /// <summary>What the commands are given, none of which this process has.</summary>
-    private static IEnumerable<string?> Variables() => new[] { "CPATH", "C_INCLUDE_PATH", "ZT_VAR" }.Select(Environment.GetEnvironmentVariable);
+    private static IEnumerable<string?> Variables() =>
+        new[] { "CPATH", "C_INCLUDE_PATH", "ZT_VAR" }.Select(Environment.GetEnvironmentVariable);
 
-    private List<string> Outcomes() => [.. _engine.Messages.Select(m => m.Message!).Where(m => m.StartsWith("zccache: ", StringComparison.Ordinal))];
+    private List<string> Outcomes() =>
+        [.. _engine.Messages.Select(m => m.Message!).Where(m => m.StartsWith("zccache: ", StringComparison.Ordinal))];
 
     [Fact]
     public void A_compile_is_served_by_the_cache_with_the_tasks_variables_and_its_own_assignments()
@@ -101,6 +103,7 @@ public sealed class ExecTests : IDisposable
         Assert.True(exec.Execute());
         Assert.Equal(1, exec.ExitCode);
         Assert.DoesNotContain(_engine.Errors, e => e.Code == "MSB3073");
-        Assert.Contains(_engine.Messages, m => m.Importance == MessageImportance.Normal && m.Message == "The command \"CPATH=inc gcc -c bad.c -o bad.o\" exited with code 1.");
+        Assert.Contains(_engine.Messages, m =>
+            m.Importance == MessageImportance.Normal && m.Message == "The command \"CPATH=inc gcc -c bad.c -o bad.o\" exited with code 1.");
     }
 }

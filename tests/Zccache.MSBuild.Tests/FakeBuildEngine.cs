@@ -39,9 +39,11 @@ public sealed class FakeBuildEngine(Dictionary<string, string>? globalProperties
     public string ProjectFileOfTaskNode => "test.proj";
     public bool IsRunningMultipleNodes => false;
 
-    public void RegisterTaskObject(object key, object obj, RegisteredTaskObjectLifetime lifetime, bool allowEarlyCollection) => TaskObjects[key] = obj;
+    public void RegisterTaskObject(object key, object obj, RegisteredTaskObjectLifetime lifetime, bool allowEarlyCollection) =>
+        TaskObjects[key] = obj;
     public object? GetRegisteredTaskObject(object key, RegisteredTaskObjectLifetime lifetime) => TaskObjects.GetValueOrDefault(key);
-    public object? UnregisterTaskObject(object key, RegisteredTaskObjectLifetime lifetime) => TaskObjects.Remove(key, out object? obj) ? obj : null;
+    public object? UnregisterTaskObject(object key, RegisteredTaskObjectLifetime lifetime) =>
+        TaskObjects.Remove(key, out object? obj) ? obj : null;
 
     public void Yield() { }
     public void Reacquire() { }
@@ -49,7 +51,8 @@ public sealed class FakeBuildEngine(Dictionary<string, string>? globalProperties
     // The tasks never build other projects.
     public bool BuildProjectFile(string projectFileName, string[] targetNames, IDictionary globalProperties, IDictionary targetOutputs) =>
         throw new NotSupportedException();
-    public bool BuildProjectFile(string projectFileName, string[] targetNames, IDictionary globalProperties, IDictionary targetOutputs, string toolsVersion) =>
+    public bool BuildProjectFile(string projectFileName, string[] targetNames, IDictionary globalProperties, IDictionary targetOutputs,
+        string toolsVersion) =>
         throw new NotSupportedException();
     public bool BuildProjectFilesInParallel(string[] projectFileNames, string[] targetNames, IDictionary[] globalProperties,
         IDictionary[] targetOutputsPerProject, string[] toolsVersion, bool useResultsCache, bool unloadProjectsOnCompletion) =>

@@ -15,7 +15,8 @@ public sealed class SessionTasksTests : IDisposable
     {
         var task = new ZccacheGlobalProperties
         {
-            BuildEngine = new FakeBuildEngine(new() { ["TargetFramework"] = "net8.0", ["Configuration"] = "Release", ["zccacheCacheDir"] = "/c" }),
+            BuildEngine = new FakeBuildEngine(new() { ["TargetFramework"] = "net8.0", ["Configuration"] = "Release",
+                ["zccacheCacheDir"] = "/c" }),
             Keep = ["ZccacheCacheDir", "ZccacheSessionId"],
         };
         Assert.True(task.Execute());
@@ -52,7 +53,8 @@ public sealed class SessionTasksTests : IDisposable
         _dir.Write("a.c", "int a(void) { return 1; }\n");
         var compile = new ZccacheExec
         {
-            BuildEngine = engine, CacheDir = _dir["cache"], SessionId = session, ProjectFile = _dir["lib.csproj"], WorkingDirectory = _dir.Path,
+            BuildEngine = engine, CacheDir = _dir["cache"], SessionId = session, ProjectFile = _dir["lib.csproj"],
+            WorkingDirectory = _dir.Path,
             Command = "gcc -c a.c -o a.o",
         };
         Assert.True(compile.Execute());

@@ -27,7 +27,8 @@ public abstract class LocalServer : IDisposable
 
     protected void Start(string executable, IEnumerable<string> args, Dictionary<string, string>? env = null)
     {
-        var start = new ProcessStartInfo(executable) { RedirectStandardError = true, RedirectStandardOutput = true, WorkingDirectory = Root };
+        var start = new ProcessStartInfo(executable) { RedirectStandardError = true, RedirectStandardOutput = true,
+            WorkingDirectory = Root };
         foreach (string a in args) start.ArgumentList.Add(a);
         foreach (var (k, v) in env ?? []) start.Environment[k] = v;
         _process = Process.Start(start) ?? throw new InvalidOperationException($"{executable} did not start");
@@ -120,20 +121,24 @@ public sealed class WebDavServer : LocalServer
     public override string Url => $"http://127.0.0.1:{Port}/cache";
 
     public override int Count =>
-        Directory.Exists(Path.Join(Root, "data", "cache")) ? Directory.GetFiles(Path.Join(Root, "data", "cache"), "*", SearchOption.AllDirectories).Length : 0;
+        Directory.Exists(Path.Join(Root, "data", "cache"))
+        ? Directory.GetFiles(Path.Join(Root, "data", "cache"), "*", SearchOption.AllDirectories).Length : 0;
 
     /// <summary>Every value's file, for tests that damage them.</summary>
     public string[] Files => Directory.GetFiles(Path.Join(Root, "data", "cache"), "*", SearchOption.AllDirectories);
 }
 
-/// <summary>redis-server without persistence; with <paramref name="cluster"/>, a Redis Cluster node (see <see cref="RedisCluster"/>).</summary>
+/// <summary>redis-server without persistence; with <paramref name="cluster"/>,
+/// a Redis Cluster node (see <see cref="RedisCluster"/>).</summary>
 public sealed class RedisServer : LocalServer
 {
     public RedisServer(string root, bool cluster = false) : base(root)
     {
         List<string> args = ["--port", Port.ToString(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", root];
         // The bus port is a free one of its own: the default (port + 10000) may be past 65535 or taken.
-        if (cluster) args.AddRange(["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-port", FreePort().ToString(), "--cluster-node-timeout", "1000"]);
+        if (cluster)
+            args.AddRange(["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-port", FreePort().ToString(),
+                "--cluster-node-timeout", "1000"]);
         Start("redis-server", args);
     }
 
@@ -182,7 +187,8 @@ public sealed class RedisCluster : IDisposable
     {
         for (int i = 0; i < Nodes.Length; i++) Nodes[i] = new RedisServer(Path.Join(root, $"node{i}"), cluster: true);
         var create = new ProcessStartInfo("redis-cli") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (string a in (string[])["--cluster", "create", .. Nodes.Select(n => n.EndPoint), "--cluster-replicas", "0", "--cluster-yes"])
+        foreach (string a in (string[])["--cluster", "create", .. Nodes.Select(n => n.EndPoint), "--cluster-replicas", "0",
+            "--cluster-yes"])
             create.ArgumentList.Add(a);
         using (var p = Process.Start(create)!)
         {
@@ -248,7 +254,8 @@ public sealed class DistccServer : LocalServer
 
     /// <summary>The source of each job distccd ran, in order ("compile from a.c to a.o").</summary>
     public IReadOnlyList<string> Compiles =>
-        [.. File.ReadAllLines(LogFile).Select(l => System.Text.RegularExpressions.Regex.Match(l, @"\] compile from (.+) to ")).Where(m => m.Success).Select(m => m.Groups[1].Value)];
+        [.. File.ReadAllLines(LogFile).Select(l => System.Text.RegularExpressions.Regex.Match(l, @"\] compile from (.+) to "))
+            .Where(m => m.Success).Select(m => m.Groups[1].Value)];
 
     public override int Count => Compiles.Count;
 
@@ -289,17 +296,25 @@ public sealed class IcecreamFarm : IDisposable
         Directory.CreateDirectory(_root);
         if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(_root, (UnixFileMode)0b111_111_111);
         string net = "zccache" + Guid.NewGuid().ToString("N")[..8];
-        _scheduler = new(_root, "scheduler", port => ("icecc-scheduler", ["-n", net, "-p", port, "-l", Log("scheduler"), "-vvv"]), new() { ["ICECC_TESTS"] = "1" });
+        _scheduler = new(_root, "scheduler", port => ("icecc-scheduler", ["-n", net, "-p", port, "-l", Log("scheduler"), "-vvv"]),
+            new() { ["ICECC_TESTS"] = "1" });
         string at = $"127.0.0.1:{_scheduler.Port}";
-        _remote = new(_root, "remote", port => ("iceccd", ["-n", net, "-s", at, "-p", port, "-N", RemoteName, "-b", Path.Join(_root, "remote", "envs"),
-            "-l", Log("remote"), "-vvv", "-m", "2"]), new() { ["ICECC_TEST_SOCKET"] = Path.Join(_root, "remote.socket"), ["ICECC_TESTS"] = "1", ["ICECC_TEST_FLUSH_LOG_MARK"] = FlushMark });
-        _local = new(_root, "local", port => ("iceccd", ["--no-remote", "-n", net, "-s", at, "-p", port, "-N", "zccache-local", "-b", Path.Join(_root, "local", "envs"),
-            "-l", Log("local"), "-vvv", "-m", "2"]), new() { ["ICECC_TEST_SOCKET"] = LocalSocket, ["ICECC_TEST_REMOTEBUILD"] = "1", ["ICECC_TESTS"] = "1" }, LocalSocket);
+        _remote = new(_root, "remote",
+            port => ("iceccd", ["-n", net, "-s", at, "-p", port, "-N", RemoteName, "-b", Path.Join(_root, "remote", "envs"),
+                "-l", Log("remote"), "-vvv", "-m", "2"]),
+            new() { ["ICECC_TEST_SOCKET"] = Path.Join(_root, "remote.socket"), ["ICECC_TESTS"] = "1",
+                ["ICECC_TEST_FLUSH_LOG_MARK"] = FlushMark });
+        _local = new(_root, "local",
+            port => ("iceccd",
+                ["--no-remote", "-n", net, "-s", at, "-p", port, "-N", "zccache-local", "-b", Path.Join(_root, "local", "envs"),
+                "-l", Log("local"), "-vvv", "-m", "2"]),
+            new() { ["ICECC_TEST_SOCKET"] = LocalSocket, ["ICECC_TEST_REMOTEBUILD"] = "1", ["ICECC_TESTS"] = "1" }, LocalSocket);
         // Both daemons log in to the scheduler within a few seconds (they retry every 3).
         var waited = Stopwatch.StartNew();
         while (!(LoggedIn("remote") && LoggedIn("local")))
         {
-            if (waited.Elapsed > TimeSpan.FromMinutes(1)) throw new InvalidOperationException("the icecream daemons never reached their scheduler");
+            if (waited.Elapsed > TimeSpan.FromMinutes(1))
+                throw new InvalidOperationException("the icecream daemons never reached their scheduler");
             Thread.Sleep(100);
         }
     }
@@ -316,7 +331,8 @@ public sealed class IcecreamFarm : IDisposable
     /// </summary>
     public Dictionary<string, string?> ClientEnvironment => new()
     {
-        ["ICECC_TEST_SOCKET"] = LocalSocket, ["ICECC_TEST_REMOTEBUILD"] = "1", ["ICECC_PREFERRED_HOST"] = RemoteName, ["ICECC_DEBUG"] = null,
+        ["ICECC_TEST_SOCKET"] = LocalSocket, ["ICECC_TEST_REMOTEBUILD"] = "1", ["ICECC_PREFERRED_HOST"] = RemoteName,
+        ["ICECC_DEBUG"] = null,
     };
 
     /// <summary>The source of each job the remote daemon compiled, in order.</summary>
@@ -334,7 +350,9 @@ public sealed class IcecreamFarm : IDisposable
                 if (waited.Elapsed > TimeSpan.FromMinutes(1)) throw new InvalidOperationException("iceccd did not flush its log");
                 Thread.Sleep(50);
             }
-            return [.. File.ReadAllLines(Log("remote")).Select(l => System.Text.RegularExpressions.Regex.Match(l, @": remote compile for file (.+)$")).Where(m => m.Success).Select(m => m.Groups[1].Value.Trim())];
+            return [.. File.ReadAllLines(Log("remote"))
+                .Select(l => System.Text.RegularExpressions.Regex.Match(l, @": remote compile for file (.+)$"))
+                .Where(m => m.Success).Select(m => m.Groups[1].Value.Trim())];
         }
     }
 
@@ -354,7 +372,8 @@ public sealed class IcecreamFarm : IDisposable
         private readonly string? _socket;
 
         /// <param name="socket">The socket a daemon without a port (<c>--no-remote</c>) is ready once it made.</param>
-        public IcecreamProcess(string root, string name, Func<string, (string Executable, string[] Args)> command, Dictionary<string, string> env, string? socket = null)
+        public IcecreamProcess(string root, string name, Func<string, (string Executable, string[] Args)> command,
+            Dictionary<string, string> env, string? socket = null)
             : base(Path.Join(root, name))
         {
             _socket = socket;

@@ -16,7 +16,8 @@ public sealed class PackageFeed : IDisposable
 
     private PackageFeed(string purpose)
     {
-        Root = Path.Join(Path.GetTempPath(), $"zccache-{purpose}-" + DateTime.UtcNow.ToString("yyyyMMddHHmmss") + "-" + Environment.ProcessId);
+        Root = Path.Join(Path.GetTempPath(),
+            $"zccache-{purpose}-" + DateTime.UtcNow.ToString("yyyyMMddHHmmss") + "-" + Environment.ProcessId);
         Feed = Path.Join(Root, "feed");
         Packages = Path.Join(Root, "packages");
         Version = $"0.0.0-{purpose}." + DateTime.UtcNow.ToString("yyyyMMddHHmmss");
@@ -25,7 +26,9 @@ public sealed class PackageFeed : IDisposable
         // they share the projects' obj/ folders (two NativeAOT publishes at once corrupt each other).
         using (AcquirePackLock())
         {
-            var r = Dotnet.Run(RepoRoot, ["pack", Path.Join(RepoRoot, "src", "Zccache.MSBuild"), "-c", "Release", "-o", Feed, "-p:Version=" + Version, "-nologo"], new(),
+            var r = Dotnet.Run(RepoRoot,
+                ["pack", Path.Join(RepoRoot, "src", "Zccache.MSBuild"), "-c", "Release", "-o", Feed, "-p:Version=" + Version, "-nologo"],
+                new(),
                 timeout: TimeSpan.FromMinutes(30)); // a NativeAOT publish on a loaded 2-core machine has taken over 10
             if (r.ExitCode != 0) throw new InvalidOperationException("packing Zccache.MSBuild failed:\n" + r.Output);
         }
@@ -95,7 +98,8 @@ public static class Dotnet
     public static ProcessOutput Run(string cwd, IEnumerable<string> args, Dictionary<string, string?> env, string executable = "dotnet",
         Action<Process>? whileRunning = null, TimeSpan? timeout = null)
     {
-        var start = new ProcessStartInfo(executable) { WorkingDirectory = cwd, RedirectStandardOutput = true, RedirectStandardError = true };
+        var start = new ProcessStartInfo(executable) { WorkingDirectory = cwd, RedirectStandardOutput = true,
+            RedirectStandardError = true };
         foreach (string a in args) start.ArgumentList.Add(a);
         start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         start.Environment["DOTNET_NOLOGO"] = "1";
@@ -112,7 +116,11 @@ public static class Dotnet
         p.BeginOutputReadLine();
         p.BeginErrorReadLine();
         whileRunning?.Invoke(p);
-        if (!p.WaitForExit(timeout ?? TimeSpan.FromMinutes(10))) { p.Kill(entireProcessTree: true); throw new TimeoutException(string.Join(' ', args)); }
+        if (!p.WaitForExit(timeout ?? TimeSpan.FromMinutes(10)))
+        {
+            p.Kill(entireProcessTree: true);
+            throw new TimeoutException(string.Join(' ', args));
+        }
         p.WaitForExit();
         lock (output) return new ProcessOutput(p.ExitCode, output.ToString());
     }

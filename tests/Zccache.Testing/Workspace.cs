@@ -5,7 +5,8 @@ namespace Zccache.Testing;
 
 /// <summary>The finalized stats a build wrote to its stats file.</summary>
 public sealed record Stats(string SessionId, long Compilations, long Hits, long Misses, long NonCacheable, long Errors, long ErrorsCached,
-    long UniqueSources, long BytesRead, long BytesWritten, double? HitRate, long RemoteHits, long UpToDate, long TimeSavedMs, long WallTimeSavedMs, long RemoteFaults)
+    long UniqueSources, long BytesRead, long BytesWritten, double? HitRate, long RemoteHits, long UpToDate, long TimeSavedMs,
+    long WallTimeSavedMs, long RemoteFaults)
 {
     public long LinkHits { get; init; }
     public long LinkMisses { get; init; }
@@ -20,7 +21,8 @@ public sealed record Stats(string SessionId, long Compilations, long Hits, long 
         var rate = e.GetProperty("hit_rate");
         return new Stats(e.GetProperty("session_id").GetString()!, L("compilations"), L("hits"), L("misses"), L("non_cacheable"),
             L("errors"), L("errors_cached"), L("unique_sources"), L("bytes_read"), L("bytes_written"),
-            rate.ValueKind == JsonValueKind.Null ? null : rate.GetDouble(), L("remote_hits"), L("up_to_date"), L("time_saved_ms"), L("wall_time_saved_ms"), L("remote_faults"))
+            rate.ValueKind == JsonValueKind.Null ? null : rate.GetDouble(),
+            L("remote_hits"), L("up_to_date"), L("time_saved_ms"), L("wall_time_saved_ms"), L("remote_faults"))
         {
             LinkHits = L("link_hits"), LinkMisses = L("link_misses"), LinkUpToDate = L("link_up_to_date"),
         };
@@ -85,7 +87,8 @@ public sealed class Workspace : IDisposable
         return path;
     }
 
-    /// <summary>A <c>.cargo/config.toml</c> in <paramref name="crateDir"/> that builds offline from Debian's packaged crates (/usr/share/cargo/registry).</summary>
+    /// <summary>A <c>.cargo/config.toml</c> in <paramref name="crateDir"/> that builds
+    /// offline from Debian's packaged crates (/usr/share/cargo/registry).</summary>
     public string DebianCrates(string crateDir) => Write(crateDir + "/.cargo/config.toml", """
         [source.crates-io]
         replace-with = "debian"
@@ -116,7 +119,8 @@ public sealed class Workspace : IDisposable
     /// <summary>Runs <c>dotnet build</c> (or another command) here with the stats file set; returns output and stats.</summary>
     public BuildResult Build(string target, params string[] extra) => Run(["build", target, .. extra], new());
 
-    public BuildResult Run(string[] args, Dictionary<string, string?> env, bool withStats = true, Action<System.Diagnostics.Process>? whileRunning = null)
+    public BuildResult Run(string[] args, Dictionary<string, string?> env, bool withStats = true,
+        Action<System.Diagnostics.Process>? whileRunning = null)
     {
         string stats = Path.Join(Root, $"stats-{Interlocked.Increment(ref _builds)}.json");
         var environment = new Dictionary<string, string?>
@@ -157,7 +161,8 @@ public sealed class Workspace : IDisposable
     }
 
     /// <summary>The lines of a compile journal (<c>ZccacheJournal</c>) a build wrote here, parsed.</summary>
-    public List<JsonElement> Journal(string relative) => [.. File.ReadAllLines(this[relative]).Select(l => JsonDocument.Parse(l).RootElement)];
+    public List<JsonElement> Journal(string relative) =>
+        [.. File.ReadAllLines(this[relative]).Select(l => JsonDocument.Parse(l).RootElement)];
 
     /// <summary>Every object file under <paramref name="relativeDir"/>, by path relative to it, with its bytes.</summary>
     public SortedDictionary<string, byte[]> Objects(string relativeDir, string pattern = "*.o")

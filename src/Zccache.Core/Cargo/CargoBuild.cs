@@ -10,7 +10,8 @@ public enum CrateLibraryKind { Cdylib, Staticlib }
 public sealed record CargoArtifact(CrateLibraryKind Kind, string Path);
 
 /// <summary>A rustc diagnostic from cargo's JSON messages, at its primary span (absolute file; 0 when it has none).</summary>
-public sealed record CargoDiagnostic(bool IsError, string? Code, string Message, string? File, int Line, int Column, int EndLine, int EndColumn, string Rendered);
+public sealed record CargoDiagnostic(bool IsError, string? Code, string Message, string? File, int Line, int Column, int EndLine,
+    int EndColumn, string Rendered);
 
 /// <summary>
 /// <c>cargo build</c> for a <c>&lt;CargoCrate&gt;</c> item: its command line, and what its JSON messages
@@ -25,7 +26,8 @@ public static partial class CargoBuild
     /// <summary>True when <paramref name="profile"/> is built in or defined by the manifest text.</summary>
     public static bool IsKnownProfile(string profile, string manifestText) =>
         BuiltInProfiles.Contains(profile, StringComparer.Ordinal)
-        || (ProfileName().IsMatch(profile) && Regex.IsMatch(manifestText, $@"^\s*\[profile\.(""?){Regex.Escape(profile)}\1\]", RegexOptions.Multiline));
+        || (ProfileName().IsMatch(profile)
+            && Regex.IsMatch(manifestText, $@"^\s*\[profile\.(""?){Regex.Escape(profile)}\1\]", RegexOptions.Multiline));
 
     [GeneratedRegex("^[A-Za-z0-9_-]+$")]
     private static partial Regex ProfileName();
@@ -34,7 +36,8 @@ public static partial class CargoBuild
     public static List<string> Arguments(string manifest, string profile, string features, string target, string extra)
     {
         List<string> args = ["build", "--manifest-path", manifest, "--profile", profile, "--message-format=json"];
-        string joined = string.Join(',', features.Split([';', ','], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        string joined = string.Join(',',
+            features.Split([';', ','], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
         if (joined.Length > 0) args.AddRange(["--features", joined]);
         if (!string.IsNullOrWhiteSpace(target)) args.AddRange(["--target", target.Trim()]);
         if (!string.IsNullOrWhiteSpace(extra)) args.AddRange(Compilers.CommandLineText.Split(extra));
@@ -70,7 +73,8 @@ public static partial class CargoBuild
                         artifacts.Add(new(CrateLibraryKind.Staticlib, file));
                 }
             }
-            else if (reason == "compiler-message" && root.TryGetProperty("message", out var message) && Diagnostic(message, crateDir) is { } d)
+            else if (reason == "compiler-message" && root.TryGetProperty("message", out var message)
+                && Diagnostic(message, crateDir) is { } d)
                 diagnostics.Add(d);
         }
         return (artifacts, diagnostics);
@@ -83,7 +87,9 @@ public static partial class CargoBuild
         if (!isError && level != "warning") return null;
         string text = Text(message, "message") ?? "";
         var spans = message.TryGetProperty("spans", out var s) ? s.EnumerateArray().ToList() : [];
-        if (spans.Count == 0 && (text.StartsWith("aborting due to", StringComparison.Ordinal) || text.EndsWith(" emitted", StringComparison.Ordinal))) return null;
+        if (spans.Count == 0
+            && (text.StartsWith("aborting due to", StringComparison.Ordinal) || text.EndsWith(" emitted", StringComparison.Ordinal)))
+            return null;
         string? code = message.TryGetProperty("code", out var c) && c.ValueKind == JsonValueKind.Object ? Text(c, "code") : null;
         string rendered = Text(message, "rendered") ?? text;
         var primary = spans.FirstOrDefault(p => p.TryGetProperty("is_primary", out var b) && b.ValueKind == JsonValueKind.True);
@@ -103,7 +109,8 @@ public static partial class CargoBuild
     }
 
     private static bool IsUnder(string path, string dir) =>
-        Path.GetFullPath(path).StartsWith(Path.TrimEndingDirectorySeparator(Path.GetFullPath(dir)) + Path.DirectorySeparatorChar, StringComparison.Ordinal);
+        Path.GetFullPath(path)
+            .StartsWith(Path.TrimEndingDirectorySeparator(Path.GetFullPath(dir)) + Path.DirectorySeparatorChar, StringComparison.Ordinal);
 
     private static string? Text(JsonElement e, string name) =>
         e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;

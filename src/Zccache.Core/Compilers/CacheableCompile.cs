@@ -21,9 +21,11 @@ public sealed record CacheableCompile
     public required IReadOnlyList<CompileOutput> Outputs { get; init; }
     /// <summary>Where the compiler writes the dependency list the user asked for (absolute); null when not asked.</summary>
     public string? DependencyFile { get; init; }
-    /// <summary>The arguments that make the compiler also write its dependency list to a given path (added when the user did not ask).</summary>
+    /// <summary>The arguments that make the compiler also write its dependency
+    /// list to a given path (added when the user did not ask).</summary>
     public required Func<string, IEnumerable<string>> DependencyArguments { get; init; }
-    /// <summary>Set when the compiler reports what it read as include notes on standard output (cl's <c>/showIncludes</c>) instead of a depfile.</summary>
+    /// <summary>Set when the compiler reports what it read as include notes on
+    /// standard output (cl's <c>/showIncludes</c>) instead of a depfile.</summary>
     public IncludeNotes? IncludeNotes { get; init; }
     /// <summary>
     /// When the user's own dependency file is partial (<c>-MMD</c>): the arguments of a run that only
@@ -35,7 +37,8 @@ public sealed record CacheableCompile
     /// (rustc: static libraries named by <c>#[link]</c>): recorded and verified like the others.
     /// </summary>
     public Func<IReadOnlyList<string>, IEnumerable<string>>? HiddenDependencies { get; init; }
-    /// <summary>The link the compile ends with (rustc's linked crate types): the linker's identity and every file it read count too.</summary>
+    /// <summary>The link the compile ends with (rustc's linked crate types):
+    /// the linker's identity and every file it read count too.</summary>
     public Linking.LinkStep? Link { get; init; }
     /// <summary>Where a new file would change what the compiler reads (see <see cref="Contexts.ShadowCandidates"/>).</summary>
     public Contexts.SearchModel Search { get; init; } = Contexts.SearchModel.CInclude;
@@ -49,7 +52,8 @@ public sealed record CacheableCompile
     public Func<byte[], bool> IsEnvironmentFailure { get; init; } = _ => false;
     /// <summary>The base directory this compile's key, manifest and depfile are written relative to; null: none.</summary>
     public Paths.BaseDir? BaseDir { get; init; }
-    /// <summary>A path, or text naming paths (a depfile), as keys, manifests and entries record it: with the base directory as its marker.</summary>
+    /// <summary>A path, or text naming paths (a depfile), as keys, manifests
+    /// and entries record it: with the base directory as its marker.</summary>
     public string Recorded(string text) => BaseDir?.Rewrite(text) ?? text;
 
     /// <summary>A recorded path, or text naming paths, as it is in this checkout.</summary>
@@ -60,7 +64,8 @@ public sealed record CacheableCompile
     /// when they name paths: a depfile under a base directory, stored with the marker as the manifest is. Null: stored as they are.
     /// </summary>
     public byte[]? Rewritten(string outputName, byte[] data, Func<string, string> rewrite) =>
-        BaseDir is not null && outputName == "depfile" ? System.Text.Encoding.UTF8.GetBytes(rewrite(System.Text.Encoding.UTF8.GetString(data))) : null;
+        BaseDir is not null && outputName == "depfile"
+        ? System.Text.Encoding.UTF8.GetBytes(rewrite(System.Text.Encoding.UTF8.GetString(data))) : null;
 
     /// <summary>True for C-family sources: <c>__DATE__</c>/<c>__TIME__</c> make the output differ run to run.</summary>
     public bool TimeMacrosMatter { get; init; }

@@ -31,7 +31,8 @@ public static class ClCommandLine
         "VCToolsInstallDir", "VCINSTALLDIR", "WindowsSdkDir", "WindowsSDKVersion", "LANG", "LC_ALL",
     ];
 
-    /// <summary>True when <paramref name="compiler"/> names cl or clang-cl (any case, with <c>.exe</c>, versioned: <c>clang-cl-14</c>), in either path style.</summary>
+    /// <summary>True when <paramref name="compiler"/> names cl or clang-cl (any case,
+    /// with <c>.exe</c>, versioned: <c>clang-cl-14</c>), in either path style.</summary>
     public static bool IsClFamily(string compiler) => Family(compiler) is not null;
 
     /// <summary>True for clang-cl, which differs from cl in a few details (no <c>/Fo:</c>, <c>/Zi</c> means <c>/Z7</c>).</summary>
@@ -43,7 +44,8 @@ public static class ClCommandLine
         if (name.EndsWith(".exe", StringComparison.Ordinal)) name = name[..^4];
         if (name is "cl" or "clang-cl") return name;
         // clang-cl-14, clang-cl-14.0
-        return name.StartsWith("clang-cl-", StringComparison.Ordinal) && name[9..].Length > 0 && name[9..].All(c => char.IsDigit(c) || c == '.')
+        return name.StartsWith("clang-cl-", StringComparison.Ordinal) && name[9..].Length > 0
+            && name[9..].All(c => char.IsDigit(c) || c == '.')
             ? "clang-cl" : null;
     }
 
@@ -96,7 +98,8 @@ public static class ClCommandLine
             if (o == "link") { flags.AddRange(args.Skip(i)); break; } // linker options: no effect with /c
             if (o.StartsWith("Fo", StringComparison.Ordinal))
             {
-                // /Fofile, /Fo:file and /Fo: file (cl); clang-cl 14 reads "/Fo:x" as the file ":x", so the colon forms are left to the compiler.
+                // /Fofile, /Fo:file and /Fo: file (cl); clang-cl 14 reads "/Fo:x"
+                // as the file ":x", so the colon forms are left to the compiler.
                 string value = o[2..];
                 if (value.StartsWith(':'))
                 {
@@ -104,14 +107,16 @@ public static class ClCommandLine
                     value = value[1..];
                     if (value.Length == 0)
                     {
-                        if (i + 1 >= args.Count) return (null, new NonCacheable(NonCacheableReason.UnsupportedOption, "/Fo: without a value"));
+                        if (i + 1 >= args.Count)
+                            return (null, new NonCacheable(NonCacheableReason.UnsupportedOption, "/Fo: without a value"));
                         value = args[++i];
                     }
                 }
                 output = value;
                 continue;
             }
-            if (o.StartsWith("Fd", StringComparison.Ordinal) || o.StartsWith("Fp", StringComparison.Ordinal)) { flags.Add(arg); continue; } // PDB/PCH names: no effect on a /Z7 object, kept in the key
+            // PDB/PCH names: no effect on a /Z7 object, kept in the key
+            if (o.StartsWith("Fd", StringComparison.Ordinal) || o.StartsWith("Fp", StringComparison.Ordinal)) { flags.Add(arg); continue; }
             if (o is "TC" or "TP") { language = o; flags.Add("/" + o); continue; }
             if (o is "o" && i + 1 < args.Count) { output = args[++i]; continue; } // deprecated spelling of /Fo (clang-cl: -o)
             if (o.StartsWith("external:env:", StringComparison.Ordinal))
@@ -128,7 +133,8 @@ public static class ClCommandLine
                 string value = o[option.Length..];
                 if (value.Length == 0)
                 {
-                    if (i + 1 >= args.Count) return (null, new NonCacheable(NonCacheableReason.UnsupportedOption, $"{arg} without a value"));
+                    if (i + 1 >= args.Count)
+                        return (null, new NonCacheable(NonCacheableReason.UnsupportedOption, $"{arg} without a value"));
                     value = args[++i];
                 }
                 switch (option)
@@ -151,7 +157,8 @@ public static class ClCommandLine
         if (preprocessOnly) return (null, new NonCacheable(NonCacheableReason.PreprocessOnly, ""));
         if (!compileOnly) return (null, new NonCacheable(NonCacheableReason.Linking, "no /c"));
         if (sources.Count == 0) return (null, new NonCacheable(NonCacheableReason.NoSource, ""));
-        if (sources.Count > 1) return (null, new NonCacheable(NonCacheableReason.MultipleSources, string.Join(' ', sources.Select(s => s.Arg))));
+        if (sources.Count > 1)
+            return (null, new NonCacheable(NonCacheableReason.MultipleSources, string.Join(' ', sources.Select(s => s.Arg))));
         var (sourceArg, sourceLanguage) = sources[0];
         if (sourceLanguage is null && !IsSource(sourceArg)) return (null, new NonCacheable(NonCacheableReason.NotASource, sourceArg));
 
@@ -164,7 +171,8 @@ public static class ClCommandLine
         if (!noStandardIncludes)
         {
             foreach (string name in new[] { "INCLUDE", "EXTERNAL_INCLUDE" })
-                foreach (string dir in (invocation.GetEnvironmentVariable(name) ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+                foreach (string dir in (invocation.GetEnvironmentVariable(name) ?? "")
+                    .Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
                     search.After.Add(NormalizedPath.From(Abs(dir)));
         }
 
@@ -207,10 +215,12 @@ public static class ClCommandLine
     private static bool IsSource(string arg) =>
         WindowsPath.Extension(arg).ToLowerInvariant() is ".c" or ".cpp" or ".cxx" or ".cc" or ".c++" or ".cp" or ".ixx" or ".cppm";
 
-    /// <summary>On Linux, <c>/home/me/a.c</c> is a file, not an option: as clang-cl, an argument naming an existing file that no option explains is an input.</summary>
+    /// <summary>On Linux, <c>/home/me/a.c</c> is a file, not an option: as clang-cl, an
+    /// argument naming an existing file that no option explains is an input.</summary>
     private static bool IsPathNotOption(string arg, string cwd) =>
         arg[0] == '/' && !OperatingSystem.IsWindows() && arg.IndexOf('/', 1) > 0 && !ValueOptions.Any(v => arg.AsSpan(1).StartsWith(v))
-        && !arg.StartsWith("/Fo", StringComparison.Ordinal) && !arg.StartsWith("/Fd", StringComparison.Ordinal) && !arg.StartsWith("/Fp", StringComparison.Ordinal)
+        && !arg.StartsWith("/Fo", StringComparison.Ordinal) && !arg.StartsWith("/Fd", StringComparison.Ordinal)
+        && !arg.StartsWith("/Fp", StringComparison.Ordinal)
         && File.Exists(arg);
 
     private static string MacroName(string definition)
@@ -223,9 +233,12 @@ public static class ClCommandLine
     private static bool IsKnownFlag(string o) =>
         o.StartsWith("std:") || o.StartsWith('O') || o.StartsWith("EH") || o is "MD" or "MDd" or "MT" or "MTd" or "LD" or "LDd"
         || o.StartsWith('W') || o.StartsWith('w') || o == "Z7" || o.StartsWith("Zc:") || o.StartsWith("Zp") || o.StartsWith('G')
-        || o.StartsWith("arch:") || o.StartsWith("fp:") || o.StartsWith("permissive") || o is "utf-8" or "nologo" or "bigobj" or "sdl" or "sdl-" or "FS" or "MP"
-        || o.StartsWith("source-charset:") || o.StartsWith("execution-charset:") || o.StartsWith("diagnostics:") || o.StartsWith("external:")
-        || o.StartsWith("RTC") || o.StartsWith("guard:") || o.StartsWith("Qspectre") || o.StartsWith("volatile:") || o.StartsWith("Zi") || o.StartsWith("ZI")
+        || o.StartsWith("arch:") || o.StartsWith("fp:") || o.StartsWith("permissive")
+        || o is "utf-8" or "nologo" or "bigobj" or "sdl" or "sdl-" or "FS" or "MP"
+        || o.StartsWith("source-charset:") || o.StartsWith("execution-charset:") || o.StartsWith("diagnostics:")
+        || o.StartsWith("external:")
+        || o.StartsWith("RTC") || o.StartsWith("guard:") || o.StartsWith("Qspectre") || o.StartsWith("volatile:") || o.StartsWith("Zi")
+        || o.StartsWith("ZI")
         || o.StartsWith("-target") || o.StartsWith("-target=") || o.StartsWith('m') || o.StartsWith('f');
 
     /// <summary>

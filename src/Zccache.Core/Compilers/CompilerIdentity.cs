@@ -8,7 +8,8 @@ namespace Zccache.Core.Compilers;
 /// <summary>
 /// Finds the compiler a name refers to (PATH search, symlinks followed) and identifies it by the
 /// content hash of its binary, plus the files where the toolchain's version really lives: for
-/// rustc the compiler library it drives (<c>librustc_driver-*.so</c>) and the linker tools it ships (<c>rust-lld</c>); for emcc/em++ (a script)
+/// rustc the compiler library it drives (<c>librustc_driver-*.so</c>) and
+/// the linker tools it ships (<c>rust-lld</c>); for emcc/em++ (a script)
 /// Emscripten's version file, its <c>emcc.py</c> and the clang its config names.
 /// Hashing a compiler costs milliseconds (rustc's driver: a second), and a launcher is a new
 /// process per compile, so identities are memoised in-process and on disk under the cache root,
@@ -42,7 +43,8 @@ public static class CompilerIdentity
     }
 
     /// <summary>The compiler's identity for keys: "sha256:&lt;hex&gt;[+&lt;hex&gt;…]"; null when a file cannot be read.</summary>
-    /// <param name="invocation">The call: its PATH, environment, working directory and <c>-B</c> folders decide what the driver runs.</param>
+    /// <param name="invocation">The call: its PATH, environment, working
+    /// directory and <c>-B</c> folders decide what the driver runs.</param>
     public static string? Identify(string resolvedPath, FileHashMemo memo, CacheLayout? layout = null, CompileInvocation? invocation = null)
     {
         string real = RealPath(resolvedPath);
@@ -52,7 +54,8 @@ public static class CompilerIdentity
         {
             // The proxy runs a toolchain chosen by files and variables: identify that toolchain's rustc.
             // A toolchain that cannot be told must not share entries with any other: a key no other call has.
-            if (RustupToolchain(resolvedPath, real, invocation, layout) is not { } rustc) return "unidentified:" + Guid.NewGuid().ToString("N");
+            if (RustupToolchain(resolvedPath, real, invocation, layout) is not { } rustc)
+                return "unidentified:" + Guid.NewGuid().ToString("N");
             files = [RealPath(rustc), .. RustcToolchainFiles(RealPath(rustc))];
         }
         else if (invocation is not null && GccCommandLine.IsGccFamily(resolvedPath) && !IsEmscripten(resolvedPath))
@@ -110,7 +113,8 @@ public static class CompilerIdentity
                 if (!line.TrimStart().StartsWith("LLVM_ROOT", StringComparison.Ordinal)) continue;
                 int q1 = line.IndexOfAny(['\'', '"']);
                 int q2 = q1 < 0 ? -1 : line.IndexOf(line[q1], q1 + 1);
-                if (q2 > q1 && File.Exists(Path.Join(line[(q1 + 1)..q2], "clang"))) files.Add(RealPath(Path.Join(line[(q1 + 1)..q2], "clang")));
+                if (q2 > q1 && File.Exists(Path.Join(line[(q1 + 1)..q2], "clang")))
+                    files.Add(RealPath(Path.Join(line[(q1 + 1)..q2], "clang")));
             }
         }
         return files;
@@ -121,14 +125,16 @@ public static class CompilerIdentity
     {
         string? path = invocation.GetEnvironmentVariable("PATH");
         var bFolders = BFolders(invocation.Arguments, invocation.WorkingDirectory);
-        string decidedBy = string.Join('\n', [invoked, Stamp(real), Stamp(invoked), path ?? "", invocation.GetEnvironmentVariable("GCC_EXEC_PREFIX") ?? "",
+        string decidedBy = string.Join('\n',
+            [invoked, Stamp(real), Stamp(invoked), path ?? "", invocation.GetEnvironmentVariable("GCC_EXEC_PREFIX") ?? "",
             invocation.GetEnvironmentVariable("COMPILER_PATH") ?? "", .. bFolders]);
         string[] answers = Memoised("programs2", decidedBy, layout, () =>
         {
             var found = new List<string>();
             foreach (string program in new[] { "cc1", "cc1plus", "as", "clang", "collect2", "ld", "ld.lld", "ld.gold" })
             {
-                var run = CompilerProcess.Run(invoked, [.. bFolders.Select(b => "-B" + b), "-print-prog-name=" + program], invocation.WorkingDirectory, invocation.Environment);
+                var run = CompilerProcess.Run(invoked, [.. bFolders.Select(b => "-B" + b), "-print-prog-name=" + program],
+                    invocation.WorkingDirectory, invocation.Environment);
                 // A driver that cannot say (a wrapper that takes no such option) is identified by itself; the answer is kept all the same.
                 if (run.ExitCode != 0) return [];
                 found.Add(CompilerProcess.Text(run.Stdout).Trim());
@@ -139,8 +145,10 @@ public static class CompilerIdentity
         foreach (string answer in answers)
         {
             // An absolute answer is a file the driver found in its own folders; "as" alone is looked up on PATH, every time.
-            string? file = Path.IsPathRooted(answer) ? answer : answer is "as" or "ld" or "ld.lld" or "ld.gold" ? Resolve(answer, invocation.WorkingDirectory, path) : null;
-            if (file is not null && File.Exists(file) && !string.Equals(RealPath(file), real, StringComparison.Ordinal)) files.Add(RealPath(file));
+            string? file = Path.IsPathRooted(answer) ? answer : answer is "as" or "ld" or "ld.lld" or "ld.gold"
+                ? Resolve(answer, invocation.WorkingDirectory, path) : null;
+            if (file is not null && File.Exists(file) && !string.Equals(RealPath(file), real, StringComparison.Ordinal))
+                files.Add(RealPath(file));
         }
         return files;
     }
@@ -169,7 +177,8 @@ public static class CompilerIdentity
     private static string? RustupToolchain(string invoked, string real, CompileInvocation invocation, CacheLayout? layout)
     {
         string home = invocation.GetEnvironmentVariable("RUSTUP_HOME")
-            ?? Path.Join(invocation.GetEnvironmentVariable("HOME") ?? Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".rustup");
+            ?? Path.Join(invocation.GetEnvironmentVariable("HOME") ?? Environment.GetFolderPath(Environment.SpecialFolder.UserProfile),
+                ".rustup");
         string plus = invocation.Arguments.Count > 0 && invocation.Arguments[0].StartsWith('+') ? invocation.Arguments[0] : "";
         var decidedBy = new List<string> { invoked, Stamp(real), plus, home, invocation.GetEnvironmentVariable("RUSTUP_TOOLCHAIN") ?? "",
             Stamp(Path.Join(home, "settings.toml")), DirectoryStamp(Path.Join(home, "toolchains")) };
@@ -178,7 +187,8 @@ public static class CompilerIdentity
                 if (FileStamp.Read(Path.Join(dir, name)) is { } s) decidedBy.Add($"{dir}/{name} {s}");
         string[]? sysroot = Memoised("rustup", string.Join('\n', decidedBy), layout, () =>
         {
-            var run = CompilerProcess.Run(invoked, [.. plus.Length > 0 ? new[] { plus } : [], "--print", "sysroot"], invocation.WorkingDirectory, invocation.Environment);
+            var run = CompilerProcess.Run(invoked, [.. plus.Length > 0 ? new[] { plus } : [], "--print", "sysroot"],
+                invocation.WorkingDirectory, invocation.Environment);
             string text = CompilerProcess.Text(run.Stdout).Trim();
             return run.ExitCode == 0 && Directory.Exists(text) ? [text] : null;
         });
@@ -219,7 +229,8 @@ public static class CompilerIdentity
         Answers[id] = answer;
         if (record is not null)
         {
-            try { AtomicFile.Write(record, Encoding.UTF8.GetBytes(string.Join('\n', [Hex.Lower(Sha256.Hash(Encoding.UTF8.GetBytes(decidedBy))), .. answer, "end"]))); }
+            try { AtomicFile.Write(record, Encoding.UTF8.GetBytes(string.Join('\n',
+                [Hex.Lower(Sha256.Hash(Encoding.UTF8.GetBytes(decidedBy))), .. answer, "end"]))); }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException) { } // only a memo
         }
         return answer;

@@ -34,7 +34,8 @@ public static class CompilerProcess
         return true;
     }
 
-    public static ProcessResult Run(string executable, IEnumerable<string> arguments, string workingDirectory, IReadOnlyDictionary<string, string>? environment = null)
+    public static ProcessResult Run(string executable, IEnumerable<string> arguments, string workingDirectory,
+        IReadOnlyDictionary<string, string>? environment = null)
     {
         var start = new ProcessStartInfo(executable)
         {
@@ -56,7 +57,8 @@ public static class CompilerProcess
         catch (Win32Exception e)
         {
             var (code, why) = ShellExit(e);
-            return new ProcessResult(code, [], Encoding.UTF8.GetBytes($"zccache: error {ZcCodes.CompilerNotRunnable}: cannot run '{executable}': {why}\n"),
+            return new ProcessResult(code, [],
+                Encoding.UTF8.GetBytes($"zccache: error {ZcCodes.CompilerNotRunnable}: cannot run '{executable}': {why}\n"),
                 (long)Stopwatch.GetElapsedTime(t0).TotalNanoseconds) { StartError = why };
         }
         using (process)
@@ -72,7 +74,8 @@ public static class CompilerProcess
         }
     }
 
-    /// <summary>Runs with this process's standard streams (stdin included); returns the exit code. For calls that are only passed through.</summary>
+    /// <summary>Runs with this process's standard streams (stdin included);
+    /// returns the exit code. For calls that are only passed through.</summary>
     public static int RunInheritingStreams(string executable, IEnumerable<string> arguments, string workingDirectory)
     {
         var start = new ProcessStartInfo(executable) { WorkingDirectory = workingDirectory, UseShellExecute = false };
@@ -101,11 +104,13 @@ public static class CompilerProcess
         _ => (126, e.Message),
     };
 
-    /// <summary>False when the file has no execute bit at all (a shell would say "Permission denied"): such a call is never served from the cache.</summary>
+    /// <summary>False when the file has no execute bit at all (a shell would say
+    /// "Permission denied"): such a call is never served from the cache.</summary>
     public static bool IsExecutable(string path)
     {
         if (OperatingSystem.IsWindows()) return true;
-        try { return (File.GetUnixFileMode(path) & (UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute)) != 0; }
+        const UnixFileMode anyExecute = UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute;
+        try { return (File.GetUnixFileMode(path) & anyExecute) != 0; }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return true; } // running it will say what is wrong
     }
 

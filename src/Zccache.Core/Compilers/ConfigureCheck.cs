@@ -26,7 +26,8 @@ public static class ConfigureCheck
             int at = slashed.IndexOf(marker, StringComparison.Ordinal);
             if (at < 0) continue;
             int end = slashed.IndexOf('/', at + marker.Length);
-            if (marker.EndsWith("CMakeTmp", StringComparison.Ordinal) && end != at + marker.Length && at + marker.Length != slashed.Length) continue;
+            if (marker.EndsWith("CMakeTmp", StringComparison.Ordinal) && end != at + marker.Length && at + marker.Length != slashed.Length)
+                continue;
             return end < 0 ? slashed : slashed[..end];
         }
         return null;

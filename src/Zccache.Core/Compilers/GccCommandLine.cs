@@ -89,7 +89,8 @@ public static partial class GccCommandLine
         ".c", ".cc", ".cp", ".cpp", ".cxx", ".c++", ".C", ".CPP", ".m", ".mm", ".M", ".i", ".ii", ".mi", ".mii", ".s", ".S", ".sx",
     };
 
-    /// <summary>True when <paramref name="compiler"/> names a gcc-family compiler (also versioned or cross: <c>g++-12</c>, <c>x86_64-linux-gnu-gcc</c>).</summary>
+    /// <summary>True when <paramref name="compiler"/> names a gcc-family compiler (also
+    /// versioned or cross: <c>g++-12</c>, <c>x86_64-linux-gnu-gcc</c>).</summary>
     public static bool IsGccFamily(string compiler)
     {
         string name = Path.GetFileNameWithoutExtension(compiler);
@@ -98,7 +99,8 @@ public static partial class GccCommandLine
         // g++-12, clang-14
         if (dash > 0 && name[(dash + 1)..].All(c => char.IsDigit(c) || c == '.') && CompilerNames.Contains(name[..dash])) return true;
         // x86_64-linux-gnu-gcc, x86_64-linux-gnu-g++-12
-        return CompilerNames.Any(c => name.EndsWith("-" + c, StringComparison.Ordinal) || name.Contains("-" + c + "-", StringComparison.Ordinal));
+        return CompilerNames.Any(c =>
+            name.EndsWith("-" + c, StringComparison.Ordinal) || name.Contains("-" + c + "-", StringComparison.Ordinal));
     }
 
     public static (CacheableCompile? Compile, NonCacheable? Why) Parse(CompileInvocation invocation, FileHashMemo? memo = null)
@@ -243,8 +245,10 @@ public static partial class GccCommandLine
             foreach (string name in JoinedValue)
             {
                 if (arg == name) return (name, null);
-                if (arg.StartsWith(name, StringComparison.Ordinal) && name.Length == 2 && !IsLongOptionStartingWith(arg, name)) return (name, arg[2..]);
-                if (arg.StartsWith(name, StringComparison.Ordinal) && name.Length >= 3 && arg.Length > name.Length) return (name, arg[name.Length..]);
+                if (arg.StartsWith(name, StringComparison.Ordinal) && name.Length == 2 && !IsLongOptionStartingWith(arg, name))
+                    return (name, arg[2..]);
+                if (arg.StartsWith(name, StringComparison.Ordinal) && name.Length >= 3 && arg.Length > name.Length)
+                    return (name, arg[name.Length..]);
             }
             return (arg, null);
         }
@@ -270,7 +274,8 @@ public static partial class GccCommandLine
                 default:
                     // "=dir" and "$SYSROOT/dir" are under the sysroot: not followed.
                     if (value.StartsWith('=') || value.StartsWith("$SYSROOT", StringComparison.Ordinal)) return Unsupported(option + value);
-                    (option switch { "-I" => _search.User, "-iquote" => _search.Quote, "-isystem" => _search.System, _ => _search.After }).Add(Abs(value));
+                    (option switch { "-I" => _search.User, "-iquote" => _search.Quote, "-isystem" => _search.System, _ => _search.After })
+                        .Add(Abs(value));
                     break;
             }
             _spelled.Add(option + value);
@@ -295,10 +300,12 @@ public static partial class GccCommandLine
             if (_preprocessOnly) return new NonCacheable(NonCacheableReason.PreprocessOnly, "");
             if (!_compileOnly) return new NonCacheable(NonCacheableReason.Linking, "no -c");
             if (_sources.Count == 0) return new NonCacheable(NonCacheableReason.NoSource, "");
-            if (_sources.Count > 1) return new NonCacheable(NonCacheableReason.MultipleSources, string.Join(' ', _sources.Select(s => s.Arg)));
+            if (_sources.Count > 1)
+                return new NonCacheable(NonCacheableReason.MultipleSources, string.Join(' ', _sources.Select(s => s.Arg)));
             var (source, language) = _sources[0];
             if (source == "-") return new NonCacheable(NonCacheableReason.StdinSource, "");
-            if (language is null && !SourceExtensions.Contains(Path.GetExtension(source))) return new NonCacheable(NonCacheableReason.NotASource, source);
+            if (language is null && !SourceExtensions.Contains(Path.GetExtension(source)))
+                return new NonCacheable(NonCacheableReason.NotASource, source);
             return null;
         }
 
@@ -311,7 +318,8 @@ public static partial class GccCommandLine
             if (!DepMD && !DepMMD) return (null, false);
             string path = DepFile is not null ? Abs(DepFile).Value : Path.ChangeExtension(objectPath, ".d");
             _depOptions.Add(DepMD ? "-MD" : "-MMD");
-            bool defaultTarget = !_depOptions.Any(o => o.StartsWith("-MT=", StringComparison.Ordinal) || o.StartsWith("-MQ=", StringComparison.Ordinal));
+            bool defaultTarget = !_depOptions.Any(o =>
+                o.StartsWith("-MT=", StringComparison.Ordinal) || o.StartsWith("-MQ=", StringComparison.Ordinal));
             if (defaultTarget) _depOptions.Add("object=" + objectPath);
             return (path, defaultTarget);
         }
@@ -322,8 +330,9 @@ public static partial class GccCommandLine
         /// </summary>
         public void AddIncludeVariables(CompileInvocation invocation)
         {
-            foreach (var (name, list) in new[] { ("CPATH", _search.User), ("C_INCLUDE_PATH", _search.System), ("CPLUS_INCLUDE_PATH", _search.System),
-                         ("OBJC_INCLUDE_PATH", _search.System), ("OBJCPLUS_INCLUDE_PATH", _search.System) })
+            foreach (var (name, list) in new[] { ("CPATH", _search.User), ("C_INCLUDE_PATH", _search.System),
+                         ("CPLUS_INCLUDE_PATH", _search.System), ("OBJC_INCLUDE_PATH", _search.System),
+                         ("OBJCPLUS_INCLUDE_PATH", _search.System) })
                 if (invocation.GetEnvironmentVariable(name) is { Length: > 0 } value)
                     list.AddRange(value.Split(Path.PathSeparator).Select(d => Abs(d.Length == 0 ? "." : d)));
         }
@@ -350,7 +359,8 @@ public static partial class GccCommandLine
         /// the depfile's naming, the files read unlisted, the processor (-march=native) and the environment variables
         /// the compiler reads. Not cacheable when -march=native is asked for and the processor cannot be identified.
         /// </summary>
-        public (List<KeyValuePair<string, string>>? Extras, NonCacheable? Why) KeyExtras(CompileInvocation invocation, List<string> args, string? userDepfile)
+        public (List<KeyValuePair<string, string>>? Extras, NonCacheable? Why) KeyExtras(CompileInvocation invocation, List<string> args,
+            string? userDepfile)
         {
             var extras = new List<KeyValuePair<string, string>>
             {
@@ -389,8 +399,10 @@ public static partial class GccCommandLine
 
     // Source-generated: a Regex built at run time costs about a millisecond in a NativeAOT launcher, paid by every hit.
     [System.Text.RegularExpressions.GeneratedRegex(
-        @"^(?:[\w.+-]*-)?(?:gcc|g\+\+|cc|c\+\+|clang|clang\+\+|emcc|em\+\+|cc1|cc1plus|cc1obj|as|collect2|ld)(?:-[\d.]+)?(?:\.exe)?: (?:fatal )?error: "
-        + @"|internal compiler error|Killed signal terminated program|unable to execute command|clang frontend command failed|cannot execute '|error trying to exec",
+        @"^(?:[\w.+-]*-)?(?:gcc|g\+\+|cc|c\+\+|clang|clang\+\+|emcc|em\+\+|cc1|cc1plus|cc1obj|as|collect2|ld)"
+        + @"(?:-[\d.]+)?(?:\.exe)?: (?:fatal )?error: "
+        + @"|internal compiler error|Killed signal terminated program|unable to execute command|clang frontend command failed"
+        + @"|cannot execute '|error trying to exec",
         System.Text.RegularExpressions.RegexOptions.Multiline | System.Text.RegularExpressions.RegexOptions.CultureInvariant)]
     private static partial System.Text.RegularExpressions.Regex DriverMessage();
 
@@ -404,12 +416,14 @@ public static partial class GccCommandLine
         if (text.Length == 0) return true; // failed without saying why: nothing to pin on the source
         string name = System.Text.RegularExpressions.Regex.Escape(Path.GetFileName(compilerName));
         return DriverMessage().IsMatch(text)
-            || System.Text.RegularExpressions.Regex.IsMatch(text, "^" + name + ": (?:fatal )?error: ", System.Text.RegularExpressions.RegexOptions.Multiline);
+            || System.Text.RegularExpressions.Regex.IsMatch(text, "^" + name + ": (?:fatal )?error: ",
+                System.Text.RegularExpressions.RegexOptions.Multiline);
     }
 
     /// <summary>Options whose value may be joined (<c>-Idir</c>, <c>-isystemdir</c>) or the next argument.</summary>
     private static readonly string[] JoinedValue =
-        ["-o", "-I", "-D", "-U", "-x", "-MF", "-MT", "-MQ", "-L", "-l", "-B", "-u", "-T", "-z", "-iquote", "-isystem", "-idirafter", "-include", "-imacros"];
+        ["-o", "-I", "-D", "-U", "-x", "-MF", "-MT", "-MQ", "-L", "-l", "-B", "-u", "-T", "-z", "-iquote", "-isystem", "-idirafter",
+            "-include", "-imacros"];
 
     /// <summary><c>--include-directory=dir</c> read as <c>-I dir</c>, and the other long spellings as their short ones.</summary>
     private static List<string> LongToShort(List<string> args)
@@ -419,7 +433,8 @@ public static partial class GccCommandLine
         {
             int eq = arg.IndexOf('=');
             string name = eq < 0 ? arg : arg[..eq];
-            if (!arg.StartsWith("--", StringComparison.Ordinal) || !LongAliases.TryGetValue(name, out string? shortName)) { result.Add(arg); continue; }
+            if (!arg.StartsWith("--", StringComparison.Ordinal)
+                || !LongAliases.TryGetValue(name, out string? shortName)) { result.Add(arg); continue; }
             if (shortName.EndsWith('=')) { result.Add(eq < 0 ? shortName : shortName + arg[(eq + 1)..]); continue; } // --config
             result.Add(shortName);
             if (eq >= 0) result.Add(arg[(eq + 1)..]);

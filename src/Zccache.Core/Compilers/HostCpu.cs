@@ -19,7 +19,8 @@ public static class HostCpu
         && (arg.StartsWith("-march=", StringComparison.Ordinal) || arg.StartsWith("-mtune=", StringComparison.Ordinal)
             || arg.StartsWith("-mcpu=", StringComparison.Ordinal) || arg.Contains("target-cpu=", StringComparison.Ordinal));
 
-    /// <summary>A digest of the host processor's identification and features; null where it cannot be read (then such calls are not cached).</summary>
+    /// <summary>A digest of the host processor's identification and features;
+    /// null where it cannot be read (then such calls are not cached).</summary>
     public static string? Digest() => Identity.Value;
 
     private static string? Read()

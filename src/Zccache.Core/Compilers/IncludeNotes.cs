@@ -35,7 +35,8 @@ public sealed partial record IncludeNotes(bool Keep)
         return (files, files.Count == 0 ? stdout : Encoding.UTF8.GetBytes(rest.ToString()));
     }
 
-    /// <summary>True when a compile with no notes may still have read headers: the source has an include directive or force-includes.</summary>
+    /// <summary>True when a compile with no notes may still have read headers:
+    /// the source has an include directive or force-includes.</summary>
     public static bool MayInclude(CompileContext context)
     {
         if (context.ForceIncludes.Count > 0) return true;

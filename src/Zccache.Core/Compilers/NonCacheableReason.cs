@@ -13,7 +13,8 @@ public enum NonCacheableReason
     MultipleSources,
     /// <summary>The source is standard input (<c>-</c>).</summary>
     StdinSource,
-    /// <summary>The source or a header uses <c>__DATE__</c>, <c>__TIME__</c> or <c>__TIMESTAMP__</c> and SOURCE_DATE_EPOCH is not set.</summary>
+    /// <summary>The source or a header uses <c>__DATE__</c>, <c>__TIME__</c>
+    /// or <c>__TIMESTAMP__</c> and SOURCE_DATE_EPOCH is not set.</summary>
     TimeMacros,
     /// <summary>An option whose effect the cache cannot capture (extra outputs, profile data, <c>-MG</c>, …).</summary>
     UnsupportedOption,
@@ -33,9 +34,11 @@ public enum NonCacheableReason
     MissingInput,
     /// <summary>The command needs a shell (pipes, <c>&amp;&amp;</c>, redirections, variables): run by the shell as written.</summary>
     ShellSyntax,
-    /// <summary>A build system's configure-time probe in a throw-away folder (CMake's <c>try_compile</c>): it can never hit again.</summary>
+    /// <summary>A build system's configure-time probe in a throw-away folder
+    /// (CMake's <c>try_compile</c>): it can never hit again.</summary>
     ConfigureCheck,
-    /// <summary>The command line, response files expanded, is longer than gcc can hand its subprocesses (see <see cref="CompilerProcess.MaxExpandedCommandLine"/>).</summary>
+    /// <summary>The command line, response files expanded, is longer than gcc can hand its
+    /// subprocesses (see <see cref="CompilerProcess.MaxExpandedCommandLine"/>).</summary>
     CommandLineTooLong,
     /// <summary>cl's <c>/Zi</c> or <c>/ZI</c>: debug information goes to a PDB shared by many compiles (<c>/Z7</c> is cached).</summary>
     ProgramDatabase,
@@ -56,5 +59,6 @@ public sealed record NonCacheable(NonCacheableReason Reason, string Detail)
     public override string ToString() => string.IsNullOrEmpty(Detail) ? Code : $"{Code} ({Detail})";
 
     public static string ToSnake(string name) =>
-        string.Concat(name.Select((c, i) => char.IsUpper(c) && i > 0 ? "_" + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString()));
+        string.Concat(name.Select((c, i) => char.IsUpper(c) && i > 0 ? "_" + char.ToLowerInvariant(c)
+            : char.ToLowerInvariant(c).ToString()));
 }

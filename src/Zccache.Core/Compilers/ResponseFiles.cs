@@ -1,11 +1,13 @@
 namespace Zccache.Core.Compilers;
 
-/// <summary>Expands <c>@file</c> arguments relative to the working directory: gcc/clang's (quoted, recursive) and rustc's (one argument per line).</summary>
+/// <summary>Expands <c>@file</c> arguments relative to the working directory:
+/// gcc/clang's (quoted, recursive) and rustc's (one argument per line).</summary>
 public static class ResponseFiles
 {
     private const int MaxDepth = 16;
 
-    /// <summary>The arguments with every <c>@file</c> replaced by its contents; throws <see cref="ResponseFileException"/> when one cannot be read.</summary>
+    /// <summary>The arguments with every <c>@file</c> replaced by its contents;
+    /// throws <see cref="ResponseFileException"/> when one cannot be read.</summary>
     public static List<string> Expand(IEnumerable<string> args, string workingDirectory, int depth = 0)
     {
         if (depth > MaxDepth) throw new ResponseFileException("response files nest too deeply");

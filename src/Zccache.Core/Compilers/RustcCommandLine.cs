@@ -35,7 +35,8 @@ public static partial class RustcCommandLine
 
     /// <summary>Cargo's variables that never change the output: the jobserver, credentials.</summary>
     private static bool IsVolatileCargoVariable(string name) =>
-        name == "CARGO_MAKEFLAGS" || name.Contains("TOKEN", StringComparison.Ordinal) || name.Contains("CREDENTIAL", StringComparison.Ordinal);
+        name == "CARGO_MAKEFLAGS" || name.Contains("TOKEN", StringComparison.Ordinal)
+        || name.Contains("CREDENTIAL", StringComparison.Ordinal);
 
     /// <summary>True when <paramref name="compiler"/> names rustc (also a versioned or toolchain path).</summary>
     public static bool IsRustc(string compiler)
@@ -44,9 +45,12 @@ public static partial class RustcCommandLine
         return name == "rustc" || name.StartsWith("rustc-", StringComparison.Ordinal);
     }
 
-    /// <summary>True for calls that compile nothing (<c>-vV</c>, <c>--version</c>, <c>--print</c> probes): not compiles, not counted.</summary>
+    /// <summary>True for calls that compile nothing (<c>-vV</c>, <c>--version</c>,
+    /// <c>--print</c> probes): not compiles, not counted.</summary>
     public static bool IsQuery(IReadOnlyList<string> args) =>
-        args.Count == 0 || args.Any(a => a is "-V" or "-vV" or "--version" or "-h" or "--help" || a == "--print" || a.StartsWith("--print=", StringComparison.Ordinal) || a == "--explain");
+        args.Count == 0
+        || args.Any(a => a is "-V" or "-vV" or "--version" or "-h" or "--help" || a == "--print"
+            || a.StartsWith("--print=", StringComparison.Ordinal) || a == "--explain");
 
     public static (CacheableCompile? Compile, NonCacheable? Why) Parse(CompileInvocation invocation, FileHashMemo memo)
     {
@@ -142,7 +146,8 @@ public static partial class RustcCommandLine
             return (null, new NonCacheable(NonCacheableReason.CrateType, type));
         bool links = crateTypes.Any(LinkedCrateTypes.Contains) && (emits.Count == 0 || emits.Any(e => e.Kind == "link"));
         if (links && !ElfTarget(target))
-            return (null, new NonCacheable(NonCacheableReason.CrateType, $"{string.Join(',', crateTypes)} for {target ?? "this host"} (its linker reports no dependency file)"));
+            return (null, new NonCacheable(NonCacheableReason.CrateType,
+                $"{string.Join(',', crateTypes)} for {target ?? "this host"} (its linker reports no dependency file)"));
         if (links && linker is not null && !GccCommandLine.IsGccFamily(linker))
             return (null, new NonCacheable(NonCacheableReason.UnsupportedOption, "-C linker=" + linker + " (not a gcc-family driver)"));
         if (linkArgs.FirstOrDefault(Linking.LinkCommandLine.HasSideEffects) is { } sideEffect)
@@ -156,7 +161,8 @@ public static partial class RustcCommandLine
         foreach (string lib in staticLibs)
         {
             string? found = FindStaticLibrary(lib, linkSearch, cwd, target);
-            if (found is null || memo.Get(found) is not { } facts) return (null, new NonCacheable(NonCacheableReason.MissingInput, "static library " + lib));
+            if (found is null || memo.Get(found) is not { } facts)
+                return (null, new NonCacheable(NonCacheableReason.MissingInput, "static library " + lib));
             extras.Add(new("static-lib:" + lib, facts.Hash.Hex));
         }
         foreach (var (name, value) in CargoEnvironment(invocation))
@@ -169,13 +175,16 @@ public static partial class RustcCommandLine
         }
         if (args.Any(HostCpu.IsNative))
         {
-            if (HostCpu.Digest() is not { } cpu) return (null, new NonCacheable(NonCacheableReason.UnsupportedOption, "-C target-cpu=native (the processor cannot be identified)"));
+            if (HostCpu.Digest() is not { } cpu)
+                return (null, new NonCacheable(NonCacheableReason.UnsupportedOption,
+                    "-C target-cpu=native (the processor cannot be identified)"));
             extras.Add(new("host-cpu", cpu));
         }
         // A custom target is a JSON file: its content, not its name, decides the output.
         if (target is not null && target.EndsWith(".json", StringComparison.OrdinalIgnoreCase))
         {
-            if (memo.Get(Path.GetFullPath(target, cwd)) is not { } facts) return (null, new NonCacheable(NonCacheableReason.MissingInput, "--target " + target));
+            if (memo.Get(Path.GetFullPath(target, cwd)) is not { } facts)
+                return (null, new NonCacheable(NonCacheableReason.MissingInput, "--target " + target));
             extras.Add(new("target-json", facts.Hash.Hex));
         }
 
@@ -200,7 +209,8 @@ public static partial class RustcCommandLine
                         {
                             "staticlib" => new("link-staticlib", explicitPath ?? Path.Join(outDir, StaticLibName(stem, target))),
                             "bin" => new("link-bin", explicitPath ?? Path.Join(outDir, stem)),
-                            "proc-macro" or "cdylib" or "dylib" => new("link-" + crateType, explicitPath ?? Path.Join(outDir, "lib" + stem + ".so")),
+                            "proc-macro" or "cdylib" or "dylib" =>
+                                new("link-" + crateType, explicitPath ?? Path.Join(outDir, "lib" + stem + ".so")),
                             _ => new("link-rlib", explicitPath ?? Path.Join(outDir, "lib" + stem + ".rlib")),
                         });
                     break;
@@ -232,7 +242,8 @@ public static partial class RustcCommandLine
     private static bool LinkFailed(byte[] stderr)
     {
         string text = CompilerProcess.Text(stderr);
-        return text.Contains("linking with `", StringComparison.Ordinal) || text.Contains("could not exec the linker", StringComparison.Ordinal);
+        return text.Contains("linking with `", StringComparison.Ordinal)
+            || text.Contains("could not exec the linker", StringComparison.Ordinal);
     }
 
     /// <summary>ELF targets, whose GNU ld, gold or lld write <c>--dependency-file</c>.</summary>
@@ -240,10 +251,12 @@ public static partial class RustcCommandLine
         target is null ? OperatingSystem.IsLinux() || OperatingSystem.IsFreeBSD()
         : target.Contains("-linux-", StringComparison.Ordinal) || target.Contains("-freebsd", StringComparison.Ordinal);
 
-    private static Linking.LinkStep LinkStep(CompileInvocation invocation, string? linker, List<string> linkArgs, List<string> linkSearch, List<string> args, string outDir, string stem)
+    private static Linking.LinkStep LinkStep(CompileInvocation invocation, string? linker, List<string> linkArgs, List<string> linkSearch,
+        List<string> args, string outDir, string stem)
     {
         string cwd = invocation.WorkingDirectory;
-        var folders = linkSearch.Select(entry => (Kind: entry.Contains('=') ? entry[..entry.IndexOf('=')] : "all", Dir: entry[(entry.IndexOf('=') + 1)..]))
+        var folders = linkSearch.Select(entry =>
+            (Kind: entry.Contains('=') ? entry[..entry.IndexOf('=')] : "all", Dir: entry[(entry.IndexOf('=') + 1)..]))
             .Where(e => e.Kind is "all" or "native").Select(e => Path.GetFullPath(e.Dir, cwd)).ToList();
         var names = new List<string>();
         for (int i = 0; i + 1 < args.Count; i++)
@@ -255,10 +268,13 @@ public static partial class RustcCommandLine
             Linker = invocation with { Compiler = linker ?? "cc", Arguments = linkArgs, PrefixCommand = [] },
             DependencyArguments = path => ["-C", "link-arg=" + Linking.LinkCommandLine.DependencyFileOption(path)],
             Libraries = new Linking.LibrarySearch(folders, names, NamesFromLinker: true),
-            // rustc links its codegen units (<stem>.*.rcgu.o) and files in a temporary folder (rustcXXXXXX) in the out-dir, then deletes them.
+            // rustc links its codegen units (<stem>.*.rcgu.o) and files in a
+            // temporary folder (rustcXXXXXX) in the out-dir, then deletes them.
             IsIntermediate = path => Path.GetDirectoryName(path) is { } dir
-                && ((NormalizedPath.Comparer.Equals(dir, outDir) && Path.GetFileName(path).StartsWith(stem + ".", StringComparison.Ordinal) && path.EndsWith(".rcgu.o", StringComparison.Ordinal))
-                    || (NormalizedPath.Comparer.Equals(Path.GetDirectoryName(dir), outDir) && Path.GetFileName(dir).StartsWith("rustc", StringComparison.Ordinal))),
+                && ((NormalizedPath.Comparer.Equals(dir, outDir) && Path.GetFileName(path).StartsWith(stem + ".", StringComparison.Ordinal)
+                    && path.EndsWith(".rcgu.o", StringComparison.Ordinal))
+                    || (NormalizedPath.Comparer.Equals(Path.GetDirectoryName(dir), outDir)
+                        && Path.GetFileName(dir).StartsWith("rustc", StringComparison.Ordinal))),
         };
     }
 
@@ -302,14 +318,16 @@ public static partial class RustcCommandLine
         yield return colon < 0 ? name : name[..colon];
     }
 
-    [System.Text.RegularExpressions.GeneratedRegex(@"#\s*\[\s*link\s*\((?<args>[^)]*)\)", System.Text.RegularExpressions.RegexOptions.CultureInvariant)]
+    [System.Text.RegularExpressions.GeneratedRegex(@"#\s*\[\s*link\s*\((?<args>[^)]*)\)",
+        System.Text.RegularExpressions.RegexOptions.CultureInvariant)]
     private static partial System.Text.RegularExpressions.Regex LinkAttribute();
 
     /// <summary>
     /// Static libraries named by <c>#[link(name = "…", kind = "static")]</c> in the crate's sources and
     /// found through <c>-L</c>: rustc bundles them into the rlib but does not list them in dep-info.
     /// </summary>
-    private static IEnumerable<string> LinkAttributeLibraries(IEnumerable<string> sources, List<string> searchPaths, string cwd, string? target)
+    private static IEnumerable<string> LinkAttributeLibraries(IEnumerable<string> sources, List<string> searchPaths, string cwd,
+        string? target)
     {
         var found = new HashSet<string>(StringComparer.Ordinal);
         foreach (string source in sources.Where(s => s.EndsWith(".rs", StringComparison.Ordinal)))

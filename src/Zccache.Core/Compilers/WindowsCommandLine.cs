@@ -2,7 +2,8 @@ using System.Text;
 
 namespace Zccache.Core.Compilers;
 
-/// <summary>Splits command-line text as Windows programs do (CommandLineToArgvW): for cl's response files and its CL/_CL_ variables.</summary>
+/// <summary>Splits command-line text as Windows programs do (CommandLineToArgvW):
+/// for cl's response files and its CL/_CL_ variables.</summary>
 public static class WindowsCommandLine
 {
     /// <summary>

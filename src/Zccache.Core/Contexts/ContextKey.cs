@@ -14,8 +14,10 @@ public readonly record struct ContextKey(string Hex)
     /// <summary>Bump when the encoding or anything that feeds it changes meaning.</summary>
     public const string Version = "zccache.msbuild/context-key/v2";
 
-    /// <param name="baseDir">When set, every field is written with the base directory as a marker (see <see cref="Paths.BaseDir"/>).</param>
-    public static ContextKey Compute(CompileContext context, string compilerIdentity, IEnumerable<KeyValuePair<string, string>> extra, Paths.BaseDir? baseDir = null)
+    /// <param name="baseDir">When set, every field is written with the base
+    /// directory as a marker (see <see cref="Paths.BaseDir"/>).</param>
+    public static ContextKey Compute(CompileContext context, string compilerIdentity, IEnumerable<KeyValuePair<string, string>> extra,
+        Paths.BaseDir? baseDir = null)
     {
         using var hash = Hashing.Sha256.Create();
         var w = new KeyWriter(hash, baseDir);

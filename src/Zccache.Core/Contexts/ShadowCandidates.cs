@@ -13,7 +13,8 @@ public enum SearchModel
     CInclude,
     /// <summary>rustc's module files: <c>m.rs</c> and <c>m/mod.rs</c> may not both exist.</summary>
     RustModules,
-    /// <summary>A link's library search: a library in an earlier <c>-L</c> folder (see <see cref="Linking.LinkCommandLine.LibraryShadows"/>).</summary>
+    /// <summary>A link's library search: a library in an earlier <c>-L</c> folder
+    /// (see <see cref="Linking.LinkCommandLine.LibraryShadows"/>).</summary>
     LinkerLibraries,
 }
 
@@ -59,7 +60,11 @@ public static partial class ShadowCandidates
         model switch
         {
             SearchModel.RustModules => (RustModules(dependencies, exists), []),
-            SearchModel.LinkerLibraries => ([.. Linking.LinkCommandLine.LibraryShadows(Linking.LibrarySearch.FromDriverArguments(context.Flags, workingDirectory), dependencies).Distinct().Where(p => !exists(p))], []),
+            SearchModel.LinkerLibraries => (
+                [.. Linking.LinkCommandLine.LibraryShadows(
+                        Linking.LibrarySearch.FromDriverArguments(context.Flags, workingDirectory), dependencies)
+                    .Distinct().Where(p => !exists(p))],
+                []),
             _ => IncludeSearch(context, dependencies, workingDirectory, exists),
         };
 
@@ -80,7 +85,8 @@ public static partial class ShadowCandidates
         return absent;
     }
 
-    private static (IReadOnlyCollection<string>, IReadOnlyCollection<string>) IncludeSearch(CompileContext context, IEnumerable<string> dependencies,
+    private static (IReadOnlyCollection<string>, IReadOnlyCollection<string>) IncludeSearch(CompileContext context,
+        IEnumerable<string> dependencies,
         string workingDirectory, Func<string, bool> exists)
     {
         var search = context.IncludeSearch;

@@ -25,11 +25,13 @@ public static class ZcCodes
     public const string CacheOpenToOthers = "ZC1009";
     /// <summary>The CI summary (GitHub step summary, Azure DevOps summary file) cannot be written.</summary>
     public const string CiSummaryError = "ZC1007";
-    /// <summary>The zccache launcher shipped in the package cannot be run (not executable): cargo and CMake under Exec run uncached.</summary>
+    /// <summary>The zccache launcher shipped in the package cannot be run
+    /// (not executable): cargo and CMake under Exec run uncached.</summary>
     public const string LauncherUnusable = "ZC1006";
     /// <summary>The prefix command (ZccachePrefixCommand: distcc, icecc) cannot be started: compiles run locally without it.</summary>
     public const string PrefixNotRunnable = "ZC1010";
-    /// <summary>The launcher's resident server failed a call (gone mid-call, another protocol, no answer): the launcher did the call itself.</summary>
+    /// <summary>The launcher's resident server failed a call (gone mid-call,
+    /// another protocol, no answer): the launcher did the call itself.</summary>
     public const string ServerFailed = "ZC1011";
     /// <summary>ZccacheSessionId / ZCCACHE_SESSION_ID is not a UUID: a new session is started instead.</summary>
     public const string BadSessionId = "ZC2001";

@@ -44,7 +44,8 @@ public sealed class FileHashMemo
         catch (FileNotFoundException) { return null; }
         catch (DirectoryNotFoundException) { return null; }
 
-        var facts = new FileFacts(ContentHash.Of(bytes), UsesAny(bytes, TimeMacros), bytes.LongLength) { NamesHiddenInput = NamesHidden(bytes) };
+        var facts = new FileFacts(ContentHash.Of(bytes), UsesAny(bytes, TimeMacros), bytes.LongLength)
+            { NamesHiddenInput = NamesHidden(bytes) };
         // Re-read the stamp: if the file changed while we read it, do not memoise.
         if (IsSettled(stamp.Value) && FileStamp.Read(path) == stamp)
         {
@@ -72,6 +73,7 @@ public sealed class FileHashMemo
         string text = System.Text.Encoding.Latin1.GetString(bytes);
         return text.Contains(".incbin", StringComparison.Ordinal)
             || System.Text.RegularExpressions.Regex.IsMatch(text, @"\.include[ \t]*\\?""")
-            || System.Text.RegularExpressions.Regex.IsMatch(text, @"^[ \t]*#[ \t]*embed\b", System.Text.RegularExpressions.RegexOptions.Multiline);
+            || System.Text.RegularExpressions.Regex.IsMatch(text, @"^[ \t]*#[ \t]*embed\b",
+                System.Text.RegularExpressions.RegexOptions.Multiline);
     }
 }

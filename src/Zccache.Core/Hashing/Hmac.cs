@@ -1,6 +1,7 @@
 namespace Zccache.Core.Hashing;
 
-/// <summary>HMAC-SHA256 (RFC 2104) over the engine's <see cref="Sha256"/>, so a launcher signs without the platform's crypto start-up.</summary>
+/// <summary>HMAC-SHA256 (RFC 2104) over the engine's <see cref="Sha256"/>,
+/// so a launcher signs without the platform's crypto start-up.</summary>
 public static class Hmac
 {
     private const int BlockSize = 64;

@@ -17,7 +17,8 @@ public sealed class InputSnapshot(FileHashMemo memo, DirectoryListingMemo listin
 
     public FileFacts? Get(string path) => _files.GetOrAdd(path, memo.Get);
 
-    /// <summary>True when the file still has <paramref name="recorded"/>, a stamp trusted when its digest was taken: the digest holds without reading the file.</summary>
+    /// <summary>True when the file still has <paramref name="recorded"/>, a stamp trusted
+    /// when its digest was taken: the digest holds without reading the file.</summary>
     public bool StillHas(string path, FileStamp recorded) =>
         _stamps.GetOrAdd(path, FileStamp.Read) is { } now && now == recorded && FileHashMemo.IsSettled(now);
 

@@ -30,7 +30,8 @@ public static class Sha256
     // On Linux the platform's digest is OpenSSL's, and a process that finds no libssl is aborted by .NET, beyond any
     // catch: a launcher that installed the managed digest looks for the library before it takes that path.
     private static readonly Lazy<bool> PlatformUsable = new(() => !OperatingSystem.IsLinux()
-        || new[] { "libssl.so.3", "libssl.so.1.1", "libssl.so" }.Any(name => System.Runtime.InteropServices.NativeLibrary.TryLoad(name, out _)));
+        || new[] { "libssl.so.3", "libssl.so.1.1", "libssl.so" }.Any(name =>
+            System.Runtime.InteropServices.NativeLibrary.TryLoad(name, out _)));
 
     public static byte[] Hash(ReadOnlySpan<byte> data)
     {

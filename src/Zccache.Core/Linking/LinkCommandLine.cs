@@ -14,7 +14,8 @@ namespace Zccache.Core.Linking;
 /// </summary>
 public static class LinkCommandLine
 {
-    private static readonly HashSet<string> InputExtensions = new(StringComparer.Ordinal) { ".o", ".obj", ".a", ".so", ".lo", ".lib", ".dylib" };
+    private static readonly HashSet<string> InputExtensions =
+        new(StringComparer.Ordinal) { ".o", ".obj", ".a", ".so", ".lo", ".lib", ".dylib" };
 
     /// <summary>Options whose value is the next argument.</summary>
     private static readonly HashSet<string> WithValue = new(StringComparer.Ordinal)
@@ -41,8 +42,9 @@ public static class LinkCommandLine
             string? value = WithValue.Contains(a) && i + 1 < args.Count ? args[++i] : null;
             if (a == "-o") { output = value; continue; }
             if (a.StartsWith("-o", StringComparison.Ordinal) && a.Length > 2) { output = a[2..]; continue; }
-            if (a is "-c" or "-S" or "-E" or "-M" or "-MM" or "-x" or "-save-temps" or "-v" or "-###" or "-" or "-pipe" || a.StartsWith("-flto", StringComparison.Ordinal)
-                || a.StartsWith("-fuse-linker-plugin", StringComparison.Ordinal) || a.StartsWith("-fprofile", StringComparison.Ordinal) || a == "--coverage"
+            if (a is "-c" or "-S" or "-E" or "-M" or "-MM" or "-x" or "-save-temps" or "-v" or "-###" or "-" or "-pipe"
+                || a.StartsWith("-flto", StringComparison.Ordinal) || a.StartsWith("-fuse-linker-plugin", StringComparison.Ordinal)
+                || a.StartsWith("-fprofile", StringComparison.Ordinal) || a == "--coverage"
                 || a.StartsWith("-save-temps", StringComparison.Ordinal))
                 return (null, new NonCacheable(NonCacheableReason.UnsupportedOption, a));
             // Extra outputs or a dependency file of the user's own: the entry would not hold everything the link writes.
@@ -98,7 +100,9 @@ public static class LinkCommandLine
         var names = search.Names.Where(n => !n.StartsWith(':')).ToList();
         if (search.NamesFromLinker)
             names.AddRange(used.Select(Path.GetFileName).OfType<string>()
-                .Where(f => f.StartsWith("lib", StringComparison.Ordinal) && (f.EndsWith(".so", StringComparison.Ordinal) || f.EndsWith(".a", StringComparison.Ordinal)))
+                .Where(f =>
+                    f.StartsWith("lib", StringComparison.Ordinal)
+                    && (f.EndsWith(".so", StringComparison.Ordinal) || f.EndsWith(".a", StringComparison.Ordinal)))
                 .Select(f => f[3..f.LastIndexOf('.')]));
         foreach (string name in names.Distinct(StringComparer.Ordinal))
         {

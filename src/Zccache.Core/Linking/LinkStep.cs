@@ -10,13 +10,15 @@ namespace Zccache.Core.Linking;
 /// </summary>
 public sealed record LinkStep
 {
-    /// <summary>The linker driver the compile runs (<c>cc</c>, or <c>-C linker=</c>) with the call's environment: its identity enters the key.</summary>
+    /// <summary>The linker driver the compile runs (<c>cc</c>, or <c>-C linker=</c>)
+    /// with the call's environment: its identity enters the key.</summary>
     public required CompileInvocation Linker { get; init; }
     /// <summary>The compile's arguments that pass the linker option writing the dependency file to a given path.</summary>
     public required Func<string, IEnumerable<string>> DependencyArguments { get; init; }
     /// <summary>The folders and names the link searches libraries by.</summary>
     public required LibrarySearch Libraries { get; init; }
-    /// <summary>Files the compile writes for its own link and deletes (rustc's codegen units, its temporary folder): outputs, not inputs.</summary>
+    /// <summary>Files the compile writes for its own link and deletes (rustc's
+    /// codegen units, its temporary folder): outputs, not inputs.</summary>
     public required Func<string, bool> IsIntermediate { get; init; }
 }
 

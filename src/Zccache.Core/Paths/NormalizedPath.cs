@@ -22,7 +22,8 @@ public readonly struct NormalizedPath : IEquatable<NormalizedPath>, IComparable<
 
     public string Value => _value ?? string.Empty;
 
-    /// <summary>Normalises <paramref name="path"/>; a relative path is resolved against <paramref name="baseDirectory"/> (default: the current directory).</summary>
+    /// <summary>Normalises <paramref name="path"/>; a relative path is resolved against
+    /// <paramref name="baseDirectory"/> (default: the current directory).</summary>
     public static NormalizedPath From(string path, string? baseDirectory = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);

@@ -38,14 +38,16 @@ public static class WindowsPath
         return directory.EndsWith('/') || directory.EndsWith('\\') ? directory + name : directory + sep + name;
     }
 
-    /// <summary><paramref name="path"/> made absolute against <paramref name="workingDirectory"/> and folded (<c>.</c>, <c>..</c>, separators).</summary>
+    /// <summary><paramref name="path"/> made absolute against <paramref name="workingDirectory"/>
+    /// and folded (<c>.</c>, <c>..</c>, separators).</summary>
     public static string Full(string path, string workingDirectory)
     {
         if (OperatingSystem.IsWindows() || !(IsRooted(path) || IsRooted(workingDirectory)))
             return Path.GetFullPath(path, workingDirectory);
         string full =
             IsRooted(path) ? path
-            : path.Length >= 2 && char.IsAsciiLetter(path[0]) && path[1] == ':' ? path[..2] + "\\" + path[2..] // C:rel, taken from the drive's root
+            // C:rel, taken from the drive's root
+            : path.Length >= 2 && char.IsAsciiLetter(path[0]) && path[1] == ':' ? path[..2] + "\\" + path[2..]
             : path.StartsWith('\\') || path.StartsWith('/') ? Root(workingDirectory) + path
             : workingDirectory + "\\" + path;
         return Fold(full.Replace('/', '\\'));

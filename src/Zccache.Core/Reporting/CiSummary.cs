@@ -29,7 +29,8 @@ public static class CiSummary
             try { File.AppendAllText(stepSummary, markdown + "\n"); }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                problems.Add(new Diagnostic(ZcCodes.CiSummaryError, $"the GitHub step summary '{stepSummary}' cannot be written ({e.Message})."));
+                problems.Add(new Diagnostic(ZcCodes.CiSummaryError,
+                    $"the GitHub step summary '{stepSummary}' cannot be written ({e.Message})."));
             }
         }
 

@@ -26,7 +26,8 @@ public static class MarkdownSummary
         bool links = t.HasLinks;
         head.Append("| | compilations | hits | misses | non-cacheable | cached errors | up to date | hit rate |")
             .Append(links ? " link hits | link misses | links up to date |" : "").Append(" compile time saved |\n");
-        head.Append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |").Append(links ? " ---: | ---: | ---: |" : "").Append(" ---: |\n");
+        head.Append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |").Append(links ? " ---: | ---: | ---: |" : "")
+            .Append(" ---: |\n");
         head.Append(Row("**total**", t, links));
         foreach (var (project, stats) in report.PerProject) head.Append(Row(Cell(Path.GetFileName(project)), stats, links));
         head.Append('\n').Append("Session `").Append(t.SessionId).Append("`, ").Append(Seconds(t.DurationMs)).Append('.');
@@ -34,19 +35,22 @@ public static class MarkdownSummary
         head.Append('\n');
         if (report.RemoteFaults.Count > 0)
         {
-            head.Append("\n#### Remote cache faults\n\nThe build went on with the local cache only.\n\n| remote | what failed |\n| --- | --- |\n");
+            head.Append("\n#### Remote cache faults\n\nThe build went on with the local cache only.\n\n"
+                + "| remote | what failed |\n| --- | --- |\n");
             foreach (var f in report.RemoteFaults) head.Append(CultureInfo.InvariantCulture, $"| {Cell(f.Remote)} | {Cell(f.Reason)} |\n");
         }
 
         if (report.Reasons.Count > 0)
         {
             head.Append("\n#### Why compiles were not served\n\n| outcome | reason | count |\n| --- | --- | ---: |\n");
-            foreach (var r in report.Reasons.Take(MaxMissRows)) head.Append(CultureInfo.InvariantCulture, $"| {r.Outcome} | {Cell(r.Reason)} | {r.Count} |\n");
+            foreach (var r in report.Reasons.Take(MaxMissRows))
+                head.Append(CultureInfo.InvariantCulture, $"| {r.Outcome} | {Cell(r.Reason)} | {r.Count} |\n");
         }
         if (report.SlowestMisses.Count > 0)
         {
             head.Append("\n#### Slowest misses\n\n| source | reason | compile time |\n| --- | --- | ---: |\n");
-            foreach (var m in report.SlowestMisses) head.Append(CultureInfo.InvariantCulture, $"| {Cell(m.Source)} | {Cell(m.Reason)} | {Seconds(m.DurationMs)} |\n");
+            foreach (var m in report.SlowestMisses)
+                head.Append(CultureInfo.InvariantCulture, $"| {Cell(m.Source)} | {Cell(m.Reason)} | {Seconds(m.DurationMs)} |\n");
         }
 
         if (report.Misses.Count == 0) return head.ToString();
@@ -55,7 +59,8 @@ public static class MarkdownSummary
         foreach (var m in report.Misses.Take(MaxMissRows))
         {
             string row = $"| {Cell(m.Source)} | {m.Outcome} | {Cell(m.Reason)} | {m.Count} |\n";
-            if (Encoding.UTF8.GetByteCount(head.ToString()) + Encoding.UTF8.GetByteCount(misses.ToString()) + row.Length + 200 > limitBytes) break;
+            if (Encoding.UTF8.GetByteCount(head.ToString()) + Encoding.UTF8.GetByteCount(misses.ToString()) + row.Length + 200 > limitBytes)
+                break;
             misses.Append(row);
             shown++;
         }
@@ -63,13 +68,16 @@ public static class MarkdownSummary
         return head.Append(misses).ToString();
     }
 
-    /// <summary>A pie of what happened to the build's sources (GitHub renders Mermaid in step summaries; elsewhere it reads as text).</summary>
+    /// <summary>A pie of what happened to the build's sources (GitHub renders
+    /// Mermaid in step summaries; elsewhere it reads as text).</summary>
     private static void Chart(StringBuilder md, FinalizedSessionStats t)
     {
-        (string Label, long Count)[] slices = [("hits", t.Hits), ("misses", t.Misses), ("up to date", t.UpToDate), ("non-cacheable", t.NonCacheable), ("cached errors", t.ErrorsCached)];
+        (string Label, long Count)[] slices = [("hits", t.Hits), ("misses", t.Misses), ("up to date", t.UpToDate),
+            ("non-cacheable", t.NonCacheable), ("cached errors", t.ErrorsCached)];
         if (slices.All(s => s.Count == 0)) return;
         md.Append("```mermaid\npie showData title Sources\n");
-        foreach (var (label, count) in slices.Where(s => s.Count > 0)) md.Append("    \"").Append(label).Append("\" : ").Append(count).Append('\n');
+        foreach (var (label, count) in slices.Where(s => s.Count > 0))
+            md.Append("    \"").Append(label).Append("\" : ").Append(count).Append('\n');
         md.Append("```\n\n");
     }
 

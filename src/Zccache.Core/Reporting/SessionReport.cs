@@ -35,7 +35,8 @@ public sealed record SessionReport(
             .OrderByDescending(m => m.Count).ThenBy(m => m.Source, StringComparer.Ordinal).ThenBy(m => m.Reason, StringComparer.Ordinal)];
 
     /// <summary>Everything a report needs from a session's outcomes.</summary>
-    public static SessionReport Of(FinalizedSessionStats total, IReadOnlyList<(string, FinalizedSessionStats)> perProject, IReadOnlyCollection<CompileOutcome> outcomes,
+    public static SessionReport Of(FinalizedSessionStats total, IReadOnlyList<(string, FinalizedSessionStats)> perProject,
+        IReadOnlyCollection<CompileOutcome> outcomes,
         IReadOnlyList<RemoteFault>? remoteFaults = null) =>
         new(total with { RemoteFaults = remoteFaults?.Count ?? 0 }, perProject, MissesOf(outcomes))
         {
@@ -43,7 +44,8 @@ public sealed record SessionReport(
             Reasons = [.. outcomes.Where(o => o.Kind is OutcomeKind.Miss or OutcomeKind.NonCacheable)
                 .GroupBy(o => (o.ReportName, Reason: o.Reason ?? ""))
                 .Select(g => new ReasonCount(g.Key.ReportName, g.Key.Reason, g.Count()))
-                .OrderByDescending(r => r.Count).ThenBy(r => r.Outcome, StringComparer.Ordinal).ThenBy(r => r.Reason, StringComparer.Ordinal)],
+                .OrderByDescending(r => r.Count).ThenBy(r => r.Outcome, StringComparer.Ordinal)
+                .ThenBy(r => r.Reason, StringComparer.Ordinal)],
             SlowestMisses = [.. outcomes.Where(o => o.Kind == OutcomeKind.Miss)
                 .OrderByDescending(o => o.LatencyNs).ThenBy(o => o.Source, StringComparer.Ordinal).Take(10)
                 .Select(o => new SlowMiss(o.Source ?? "(unknown source)", o.Reason ?? "", o.LatencyNs / 1_000_000))],

@@ -9,7 +9,8 @@ namespace Zccache.Core.Reporting;
 public static class StatsReport
 {
 
-    /// <summary>e.g. "zccache: 40 compilations, 38 hits, 2 misses, 0 non-cacheable (95.0% hit rate), saved 31.2 s of compile time (~15.6 s wall)".</summary>
+    /// <summary>e.g. "zccache: 40 compilations, 38 hits, 2 misses, 0 non-cacheable
+    /// (95.0% hit rate), saved 31.2 s of compile time (~15.6 s wall)".</summary>
     public static string SummaryLine(FinalizedSessionStats s) => "zccache: " + Counts(s);
 
     /// <summary>One line per project, for normal verbosity.</summary>
@@ -31,11 +32,14 @@ public static class StatsReport
 
     /// <summary>"1 hit, 0 misses, 0 up to date": the links, counted apart from compiles.</summary>
     public static string Links(FinalizedSessionStats s) =>
-        $"{s.LinkHits} hit{(s.LinkHits == 1 ? "" : "s")}, {s.LinkMisses} miss{(s.LinkMisses == 1 ? "" : "es")}, {s.LinkUpToDate} up to date";
+        $"{s.LinkHits} hit{(s.LinkHits == 1 ? "" : "s")}, {s.LinkMisses} miss{(s.LinkMisses == 1 ? "" : "es")}, "
+        + $"{s.LinkUpToDate} up to date";
 
-    /// <summary>"saved 31.2 s of compile time (~15.6 s wall)": the compile time the hits avoided, and what it is worth in wall time.</summary>
+    /// <summary>"saved 31.2 s of compile time (~15.6 s wall)": the compile
+    /// time the hits avoided, and what it is worth in wall time.</summary>
     public static string Saved(FinalizedSessionStats s) =>
-        string.Format(CultureInfo.InvariantCulture, "saved {0:0.0} s of compile time (~{1:0.0} s wall)", s.TimeSavedMs / 1000.0, s.WallTimeSavedMs / 1000.0);
+        string.Format(CultureInfo.InvariantCulture, "saved {0:0.0} s of compile time (~{1:0.0} s wall)", s.TimeSavedMs / 1000.0,
+            s.WallTimeSavedMs / 1000.0);
 
     /// <summary>The finalized stats as text, one field per line.</summary>
     public static string Text(FinalizedSessionStats s, string state)
