@@ -221,12 +221,12 @@ public static class ClCommandLine
 
     /// <summary>Flags known to change code generation or diagnostics (the rest are kept too, as unknown).</summary>
     private static bool IsKnownFlag(string o) =>
-        o.StartsWith("std:") || o.StartsWith('O') || o.StartsWith("EH") || o is "MD" or "MDd" or "MT" or "MTd" or "LD" or "LDd"
-        || o.StartsWith('W') || o.StartsWith('w') || o == "Z7" || o.StartsWith("Zc:") || o.StartsWith("Zp") || o.StartsWith('G')
-        || o.StartsWith("arch:") || o.StartsWith("fp:") || o.StartsWith("permissive") || o is "utf-8" or "nologo" or "bigobj" or "sdl" or "sdl-" or "FS" or "MP"
-        || o.StartsWith("source-charset:") || o.StartsWith("execution-charset:") || o.StartsWith("diagnostics:") || o.StartsWith("external:")
-        || o.StartsWith("RTC") || o.StartsWith("guard:") || o.StartsWith("Qspectre") || o.StartsWith("volatile:") || o.StartsWith("Zi") || o.StartsWith("ZI")
-        || o.StartsWith("-target") || o.StartsWith("-target=") || o.StartsWith('m') || o.StartsWith('f');
+        o.StartsWith("std:", StringComparison.Ordinal) || o.StartsWith('O') || o.StartsWith("EH", StringComparison.Ordinal) || o is "MD" or "MDd" or "MT" or "MTd" or "LD" or "LDd"
+        || o.StartsWith('W') || o.StartsWith('w') || o == "Z7" || o.StartsWith("Zc:", StringComparison.Ordinal) || o.StartsWith("Zp", StringComparison.Ordinal) || o.StartsWith('G')
+        || o.StartsWith("arch:", StringComparison.Ordinal) || o.StartsWith("fp:", StringComparison.Ordinal) || o.StartsWith("permissive", StringComparison.Ordinal) || o is "utf-8" or "nologo" or "bigobj" or "sdl" or "sdl-" or "FS" or "MP"
+        || o.StartsWith("source-charset:", StringComparison.Ordinal) || o.StartsWith("execution-charset:", StringComparison.Ordinal) || o.StartsWith("diagnostics:", StringComparison.Ordinal) || o.StartsWith("external:", StringComparison.Ordinal)
+        || o.StartsWith("RTC", StringComparison.Ordinal) || o.StartsWith("guard:", StringComparison.Ordinal) || o.StartsWith("Qspectre", StringComparison.Ordinal) || o.StartsWith("volatile:", StringComparison.Ordinal) || o.StartsWith("Zi", StringComparison.Ordinal) || o.StartsWith("ZI", StringComparison.Ordinal)
+        || o.StartsWith("-target", StringComparison.Ordinal) || o.StartsWith("-target=", StringComparison.Ordinal) || o.StartsWith('m') || o.StartsWith('f');
 
     /// <summary>
     /// <c>@file</c> expanded as cl does: the file's text (UTF-16 with a BOM, as MSBuild writes

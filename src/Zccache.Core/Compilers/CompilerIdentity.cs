@@ -79,7 +79,7 @@ public static class CompilerIdentity
     /// For <c>&lt;sysroot&gt;/bin/rustc</c>: <c>&lt;sysroot&gt;/lib/librustc_driver-*</c>, and the tools rustc runs from
     /// <c>&lt;sysroot&gt;/lib/rustlib/*/bin</c> (its <c>rust-lld</c>, which <c>cc</c> links with through <c>-fuse-ld=lld</c>).
     /// </summary>
-    private static IEnumerable<string> RustcToolchainFiles(string rustc)
+    private static List<string> RustcToolchainFiles(string rustc)
     {
         if (!RustcCommandLine.IsRustc(rustc)) return [];
         string lib = Path.Join(Path.GetDirectoryName(Path.GetDirectoryName(rustc)), "lib");
@@ -94,7 +94,7 @@ public static class CompilerIdentity
 
     private static bool IsEmscripten(string invoked) => Path.GetFileNameWithoutExtension(invoked) is "emcc" or "em++";
 
-    private static IEnumerable<string> EmscriptenFiles(string invoked, string real)
+    private static List<string> EmscriptenFiles(string invoked, string real)
     {
         if (!IsEmscripten(invoked)) return [];
         string root = Path.GetDirectoryName(real)!;
@@ -116,8 +116,10 @@ public static class CompilerIdentity
         return files;
     }
 
+    private static readonly string[] DriverProgramNames = ["cc1", "cc1plus", "as", "clang", "collect2", "ld", "ld.lld", "ld.gold"];
+
     /// <summary>The programs a gcc-family driver runs for a compile, as files (the ones it would not find are left out).</summary>
-    private static IEnumerable<string> DriverPrograms(string invoked, string real, CompileInvocation invocation, CacheLayout? layout)
+    private static List<string> DriverPrograms(string invoked, string real, CompileInvocation invocation, CacheLayout? layout)
     {
         string? path = invocation.GetEnvironmentVariable("PATH");
         var bFolders = BFolders(invocation.Arguments, invocation.WorkingDirectory);
@@ -126,7 +128,7 @@ public static class CompilerIdentity
         string[] answers = Memoised("programs2", decidedBy, layout, () =>
         {
             var found = new List<string>();
-            foreach (string program in new[] { "cc1", "cc1plus", "as", "clang", "collect2", "ld", "ld.lld", "ld.gold" })
+            foreach (string program in DriverProgramNames)
             {
                 var run = CompilerProcess.Run(invoked, [.. bFolders.Select(b => "-B" + b), "-print-prog-name=" + program], invocation.WorkingDirectory, invocation.Environment);
                 // A driver that cannot say (a wrapper that takes no such option) is identified by itself; the answer is kept all the same.
@@ -191,7 +193,7 @@ public static class CompilerIdentity
 
     private static string DirectoryStamp(string dir)
     {
-        try { return Directory.Exists(dir) ? Directory.GetLastWriteTimeUtc(dir).Ticks.ToString() : "-"; }
+        try { return Directory.Exists(dir) ? Directory.GetLastWriteTimeUtc(dir).Ticks.ToString(System.Globalization.CultureInfo.InvariantCulture) : "-"; }
         catch (IOException) { return "-"; }
     }
 
