@@ -64,8 +64,11 @@ public static class FirstHit
         {
             File.Delete(Path.Join(dir, name + ".o"));
             var w = Stopwatch.StartNew();
-            var r = cache.Compile(new CompileInvocation { Compiler = "gcc", Arguments = ["-c", name + ".c", "-o", name + ".o"],
-                WorkingDirectory = dir });
+            var r = cache.Compile(new CompileInvocation
+            {
+                Compiler = "gcc", Arguments = ["-c", name + ".c", "-o", name + ".o"],
+                WorkingDirectory = dir
+            });
             if (!fill && r.Outcome.Kind != Core.Sessions.OutcomeKind.Hit)
                 throw new InvalidOperationException($"{name}: not a hit ({r.Outcome.Kind})");
             return w.Elapsed.TotalMilliseconds;

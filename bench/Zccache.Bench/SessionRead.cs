@@ -23,9 +23,12 @@ public static class SessionRead
             var folder = new SessionFolder(layout, SessionId.New());
             folder.EnsureCreated(Environment.ProcessId, false, root);
             for (int i = 0; i < compiles; i++)
-                folder.Append(new CompileOutcome { Kind = OutcomeKind.Hit, Source = $"/src/p{i % 20:D2}/f{i:D4}.c",
+                folder.Append(new CompileOutcome
+                {
+                    Kind = OutcomeKind.Hit, Source = $"/src/p{i % 20:D2}/f{i:D4}.c",
                     Project = $"/src/p{i % 20:D2}/p.csproj", ContextKey = new string('a', 64), LatencyNs = 800_000, OriginalNs = 30_000_000,
-                    Bytes = 30_000 });
+                    Bytes = 30_000
+                });
             folder.Aggregate(); // JIT
             var times = Enumerable.Range(0, 15)
                 .Select(_ => { var w = Stopwatch.StartNew(); folder.Aggregate(); return w.Elapsed.TotalMilliseconds; }).Order().ToList();

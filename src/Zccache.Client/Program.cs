@@ -39,7 +39,7 @@ static class Engine
             Marshal.Copy(argv[i], 0, pointers[i], argv[i].Length);
             Marshal.WriteByte(pointers[i], argv[i].Length, 0);
         }
-        execv(pointers[0], pointers);
+        _ = execv(pointers[0], pointers); // returns only when it failed: errno says why
         Write(2, Encoding.UTF8.GetBytes($"zccache: error ZC1006: the zccache engine '{engine}' cannot be run ({Marshal.GetLastPInvokeError()}); reinstall the package.\n"));
         return 127;
     }

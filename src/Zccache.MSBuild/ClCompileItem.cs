@@ -119,7 +119,7 @@ public sealed class ClCompileItem
         "stdcpp17" => "c++17",
         "stdcpp20" => "c++20",
         "stdcpp23" or "stdcpplatest" => "c++latest",
-        _ when value.StartsWith("c++") => value,
+        _ when value.StartsWith("c++", StringComparison.Ordinal) => value,
         _ => throw new FormatException($"LanguageStandard '{value}' is not one of stdcpp14, stdcpp17, stdcpp20, stdcpp23, stdcpplatest, or a /std: value such as c++17"),
     };
 
@@ -166,7 +166,7 @@ public sealed class ClCompileItem
         "stdcpp17" => "c++17",
         "stdcpp20" => "c++20",
         "stdcpp23" or "stdcpplatest" => "c++2b",
-        _ when value.StartsWith("c++") || value.StartsWith("gnu++") => value,
+        _ when value.StartsWith("c++", StringComparison.Ordinal) || value.StartsWith("gnu++", StringComparison.Ordinal) => value,
         _ => throw new FormatException($"LanguageStandard '{value}' is not one of stdcpp11, stdcpp14, stdcpp17, stdcpp20, stdcpp23, stdcpplatest, or a gcc -std value such as c++17"),
     };
 
@@ -176,7 +176,7 @@ public sealed class ClCompileItem
         "stdc11" => "c11",
         "stdc17" => "c17",
         "stdc23" or "stdclatest" => "c2x",
-        _ when value.StartsWith('c') || value.StartsWith("gnu") || value.StartsWith("iso9899") => value,
+        _ when value.StartsWith('c') || value.StartsWith("gnu", StringComparison.Ordinal) || value.StartsWith("iso9899", StringComparison.Ordinal) => value,
         _ => throw new FormatException($"LanguageStandard_C '{value}' is not one of stdc11, stdc17, stdclatest, or a gcc -std value such as c99"),
     };
 
@@ -187,7 +187,7 @@ public sealed class ClCompileItem
         "MinSpace" => "-Os",
         "MaxSpeed" => "-O2",
         "Full" => "-O3",
-        _ when value.StartsWith("-O") => value,
+        _ when value.StartsWith("-O", StringComparison.Ordinal) => value,
         _ when value.StartsWith('O') => "-" + value,
         _ => throw new FormatException($"Optimization '{value}' is not one of Disabled, MinSpace, MaxSpeed, Full, or a gcc level such as O2"),
     };

@@ -35,7 +35,7 @@ public sealed class UnixSocket : IDisposable
         {
             errno = Marshal.GetLastPInvokeError();
             if (errno == EIntr) continue;
-            close(fd);
+            _ = close(fd); // nothing to do about a failed close of a socket never connected
             return null;
         }
         errno = 0;
@@ -46,7 +46,8 @@ public sealed class UnixSocket : IDisposable
     public void SetReceiveTimeout(int milliseconds)
     {
         long[] timeval = [milliseconds / 1000, milliseconds % 1000 * 1000];
-        setsockopt(_fd, SolSocket, SoRcvTimeo, timeval, 16);
+        if (setsockopt(_fd, SolSocket, SoRcvTimeo, timeval, 16) != 0)
+            throw new IOException($"no receive timeout (errno {Marshal.GetLastPInvokeError()})"); // never wait on a stuck server unbounded
     }
 
     /// <summary>Sends all of <paramref name="data"/> (MSG_NOSIGNAL: a peer gone is an error here, not a SIGPIPE).</summary>
@@ -95,7 +96,7 @@ public sealed class UnixSocket : IDisposable
 
     public void Dispose()
     {
-        if (_fd >= 0) close(_fd);
+        if (_fd >= 0) _ = close(_fd); // the exchange is over either way
         _fd = -1;
     }
 

@@ -22,8 +22,11 @@ public sealed class CompileServerTests : IDisposable
 
     private bool Answers()
     {
-        try { return Ask(w => ServerProtocol.WriteHeader(w, (byte)RequestKind.Status), r =>
-            ServerProtocol.ReadHeader(r).Kind == (byte)ReplyKind.Status); }
+        try
+        {
+            return Ask(w => ServerProtocol.WriteHeader(w, (byte)RequestKind.Status), r =>
+            ServerProtocol.ReadHeader(r).Kind == (byte)ReplyKind.Status);
+        }
         catch (Exception e) when (e is SocketException or IOException) { return false; }
     }
 
@@ -108,8 +111,11 @@ public sealed class CompileServerTests : IDisposable
         var id = Core.Sessions.SessionId.New();
         var folder = new Core.Sessions.SessionFolder(layout, id);
         folder.EnsureCreated(Environment.ProcessId, isExplicit: true, _root);
-        byte[] line = new Core.Sessions.CompileOutcome { Kind = Core.Sessions.OutcomeKind.Miss, Source = "/src/a.c", Project = "app",
-            Call = "7-1" }.ToJsonLine();
+        byte[] line = new Core.Sessions.CompileOutcome
+        {
+            Kind = Core.Sessions.OutcomeKind.Miss, Source = "/src/a.c", Project = "app",
+            Call = "7-1"
+        }.ToJsonLine();
 
         for (int i = 0; i < 2; i++) // the same call twice (a launcher that could not tell whether the first one arrived)
         {

@@ -102,7 +102,8 @@ public sealed class ServerConnectionTests : IDisposable
         {
             using var s = listener.Accept();
             act(s);
-        }) { IsBackground = true };
+        })
+        { IsBackground = true };
         thread.Start();
         return new Stop(() => { thread.Join(TimeSpan.FromSeconds(10)); listener.Dispose(); });
     }

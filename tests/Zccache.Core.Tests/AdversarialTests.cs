@@ -424,8 +424,11 @@ public class AdversarialTests : IDisposable
             Assert.Equal(0, bare.ExitCode);
             byte[] expected = File.ReadAllBytes(Path.Join(root, "a.o"));
             File.Delete(Path.Join(root, "a.o"));
-            var r = cache.Compile(new CompileInvocation { Compiler = "gcc", WorkingDirectory = root, BaseDir = Paths.BaseDir.From(root),
-                Arguments = args });
+            var r = cache.Compile(new CompileInvocation
+            {
+                Compiler = "gcc", WorkingDirectory = root, BaseDir = Paths.BaseDir.From(root),
+                Arguments = args
+            });
             Assert.Equal(expected, File.ReadAllBytes(Path.Join(root, "a.o")));
             Assert.Equal(OutcomeKind.Miss, r.Outcome.Kind);
         }

@@ -74,8 +74,11 @@ public class BaseDirTests : IDisposable
             BaseDir = BaseDir.From("/w"),
         });
         Assert.DoesNotContain(c!.Arguments, a => a.StartsWith("-ffile-prefix-map"));
-        var (d, _) = GccCommandLine.Parse(new CompileInvocation { Compiler = "gcc", Arguments = ["-c", "a.c"], WorkingDirectory = "/w/src",
-            BaseDir = BaseDir.From("/w") });
+        var (d, _) = GccCommandLine.Parse(new CompileInvocation
+        {
+            Compiler = "gcc", Arguments = ["-c", "a.c"], WorkingDirectory = "/w/src",
+            BaseDir = BaseDir.From("/w")
+        });
         Assert.Contains("-ffile-prefix-map=/w=.", d!.Arguments);
     }
 

@@ -11,7 +11,7 @@ public class ClCommandLineTests
     private static (CacheableCompile? Compile, NonCacheable? Why) Parse(string compiler, IReadOnlyDictionary<string, string>? env,
         params string[] args) =>
         ClCommandLine.Parse(new CompileInvocation
-            { Compiler = compiler, Arguments = args, WorkingDirectory = Cwd, Environment = env ?? new Dictionary<string, string>() });
+        { Compiler = compiler, Arguments = args, WorkingDirectory = Cwd, Environment = env ?? new Dictionary<string, string>() });
 
     private static CacheableCompile Ok(params string[] args) => OkWith("cl", args);
 
@@ -167,8 +167,11 @@ public class ClCommandLineTests
         File.WriteAllText(dir["a.rsp"], "/c \"/DMSG=\\\"hi there\\\"\" /I\"C:\\Program Files\\x\\\\\" @b.rsp\r\n",
             System.Text.Encoding.Unicode);
         File.WriteAllText(dir["b.rsp"], "a.c /Foa.obj");
-        var (c, why) = ClCommandLine.Parse(new CompileInvocation { Compiler = "cl.exe", Arguments = ["@a.rsp"],
-            WorkingDirectory = dir.Path });
+        var (c, why) = ClCommandLine.Parse(new CompileInvocation
+        {
+            Compiler = "cl.exe", Arguments = ["@a.rsp"],
+            WorkingDirectory = dir.Path
+        });
         Assert.True(c is not null, why?.ToString());
         Assert.Equal(["MSG=\"hi there\""], c!.Context.Defines);
         Assert.EndsWith(@"C:\Program Files\x", c.Context.IncludeSearch.User.Single().Value);
@@ -213,7 +216,7 @@ public class ClCommandLineTests
         using var dir = new TempDir();
         string source = dir.Write("src/a.c", "int x;\n");
         var (c, why) = ClCommandLine.Parse(new CompileInvocation
-            { Compiler = "clang-cl", Arguments = ["/c", source, "/Fo" + dir["a.obj"]], WorkingDirectory = dir.Path });
+        { Compiler = "clang-cl", Arguments = ["/c", source, "/Fo" + dir["a.obj"]], WorkingDirectory = dir.Path });
         Assert.True(c is not null, why?.ToString());
         Assert.Equal(source, c!.Context.SourceFile.Value);
         Assert.Equal(dir["a.obj"], c.Outputs[0].Path);

@@ -148,8 +148,11 @@ public class ClCompileCacheTests : IDisposable
         // cl's reasons are checked through a wrapper named cl (clang-cl underneath).
         string compiler = name == "cl" ? ClangClWrapper.Create(_dir["clbin"], "cl") : _clangCl;
         var cache = Cache();
-        var r = cache.Compile(new CompileInvocation { Compiler = compiler, Arguments = ["/c", option, "a.c"],
-            WorkingDirectory = _dir["src"] });
+        var r = cache.Compile(new CompileInvocation
+        {
+            Compiler = compiler, Arguments = ["/c", option, "a.c"],
+            WorkingDirectory = _dir["src"]
+        });
         Assert.Equal(OutcomeKind.NonCacheable, r.Outcome.Kind);
         Assert.Equal(reason, r.Outcome.Reason);
     }
@@ -195,7 +198,8 @@ public class ClCompileCacheTests : IDisposable
         {
             Compiler = _clangCl, Arguments = ["/c", "a.c"], WorkingDirectory = _dir["src"],
             Environment = new Dictionary<string, string>(Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
-                .ToDictionary(e => (string)e.Key, e => (string)e.Value!)) { ["CL"] = cl },
+                .ToDictionary(e => (string)e.Key, e => (string)e.Value!))
+            { ["CL"] = cl },
         });
         Assert.Equal(OutcomeKind.Miss, With("/DV#1").Outcome.Kind);
         byte[] one = File.ReadAllBytes(_dir["src/a.obj"]);

@@ -264,8 +264,11 @@ public class CompileCacheTests : IDisposable
             var env = Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
                 .ToDictionary(e => (string)e.Key, e => (string)e.Value!);
             foreach (var (k, v) in vars) env[k] = v;
-            return cache.Compile(new CompileInvocation { Compiler = "gcc", Arguments = ["-c", "e.c"], WorkingDirectory = _dir["src"],
-                Environment = env });
+            return cache.Compile(new CompileInvocation
+            {
+                Compiler = "gcc", Arguments = ["-c", "e.c"], WorkingDirectory = _dir["src"],
+                Environment = env
+            });
         }
         Assert.Equal(OutcomeKind.Miss, Run().Outcome.Kind);
         Assert.Equal(OutcomeKind.Hit, Run(("SOME_UNRELATED_VAR", "1")).Outcome.Kind);

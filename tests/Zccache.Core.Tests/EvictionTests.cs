@@ -106,12 +106,12 @@ public class EvictionTests : IDisposable
         var readers = Enumerable.Range(0, 4).Select(_ => Task.Run(() =>
         {
             for (int round = 0; round < 20; round++)
-            for (int i = 0; i < 40; i++)
-            {
-                var e = _store.Read(Key(i)); // a CorruptEntryException would fail the test
-                if (e is null) Interlocked.Increment(ref missing);
-                else { Assert.Equal(10_000, e.Output("object")!.Data.Length); Interlocked.Increment(ref found); }
-            }
+                for (int i = 0; i < 40; i++)
+                {
+                    var e = _store.Read(Key(i)); // a CorruptEntryException would fail the test
+                    if (e is null) Interlocked.Increment(ref missing);
+                    else { Assert.Equal(10_000, e.Output("object")!.Data.Length); Interlocked.Increment(ref found); }
+                }
         })).ToArray();
         var evictor = Task.Run(() =>
         {

@@ -32,8 +32,11 @@ public class IncrementalCompileTests : IDisposable
     {
         var cache = CompileCache.Open(_dir["cache"], new FileHashMemo(), snapshotInputs: true);
         var ledger = ObjectLedger.Load(_dir["obj/zccache.objects"]);
-        var invocation = new CompileInvocation { Compiler = "gcc", Arguments = ["-c", "a.c", "-o", "a.o", "-Iinc", .. extra],
-            WorkingDirectory = _dir["src"] };
+        var invocation = new CompileInvocation
+        {
+            Compiler = "gcc", Arguments = ["-c", "a.c", "-o", "a.o", "-Iinc", .. extra],
+            WorkingDirectory = _dir["src"]
+        };
         var result = cache.Compile(invocation, session: null, ledger, _dir["src/a.o"]);
         Assert.Equal(0, result.ExitCode);
         ledger.Save();

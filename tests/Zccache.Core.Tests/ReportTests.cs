@@ -16,13 +16,13 @@ public class ReportTests : IDisposable
 
     private static FinalizedSessionStats Stats(long hits, long misses, long nonCacheable, long saved, long linkHits = 0,
         long linkMisses = 0) => new()
-    {
-        LinkHits = linkHits, LinkMisses = linkMisses,
-        SessionId = "6f1c2b8e-0c1d-4a5e-9f00-1234567890ab", DurationMs = 12_345, Compilations = hits + misses + nonCacheable,
-        Hits = hits, Misses = misses, NonCacheable = nonCacheable, ErrorsCached = 1, TimeSavedMs = saved, WallTimeSavedMs = saved / 2,
-        UpToDate = 3, UniqueSources = 7,
-        BytesRead = 1000, BytesWritten = 2000,
-    };
+        {
+            LinkHits = linkHits, LinkMisses = linkMisses,
+            SessionId = "6f1c2b8e-0c1d-4a5e-9f00-1234567890ab", DurationMs = 12_345, Compilations = hits + misses + nonCacheable,
+            Hits = hits, Misses = misses, NonCacheable = nonCacheable, ErrorsCached = 1, TimeSavedMs = saved, WallTimeSavedMs = saved / 2,
+            UpToDate = 3, UniqueSources = 7,
+            BytesRead = 1000, BytesWritten = 2000,
+        };
 
     private static SessionReport Report() => new(
         Stats(38, 2, 1, 31_200, linkHits: 1, linkMisses: 1),
@@ -106,8 +106,11 @@ public class ReportTests : IDisposable
             Invocation = new Compilers.CompileInvocation
             {
                 Compiler = "gcc", Arguments = ["-c", "a.c"], WorkingDirectory = "/w",
-                Environment = new Dictionary<string, string> { ["CC"] = "gcc", ["GITHUB_TOKEN"] = "secret",
-                    ["AWS_SECRET_ACCESS_KEY"] = "secret" },
+                Environment = new Dictionary<string, string>
+                {
+                    ["CC"] = "gcc", ["GITHUB_TOKEN"] = "secret",
+                    ["AWS_SECRET_ACCESS_KEY"] = "secret"
+                },
             },
         };
         using var doc = JsonDocument.Parse(Journal.Line(outcome, "sid", profile: true));

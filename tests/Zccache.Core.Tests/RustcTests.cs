@@ -39,8 +39,11 @@ public class RustcTests : IDisposable
     private CompileResult Compile(CompileCache cache, string[] args, Dictionary<string, string>? env = null)
     {
         Directory.CreateDirectory(_dir["work/target/deps"]); // cargo creates the out-dir before it calls rustc
-        return cache.Compile(new CompileInvocation { Compiler = Rustc, Arguments = args, WorkingDirectory = _dir["work"],
-            Environment = env });
+        return cache.Compile(new CompileInvocation
+        {
+            Compiler = Rustc, Arguments = args, WorkingDirectory = _dir["work"],
+            Environment = env
+        });
     }
 
     private void Source(string relative, string text)
@@ -117,8 +120,11 @@ public class RustcTests : IDisposable
     {
         Source("src/lib.rs", "pub fn f() {}\n");
         CacheableCompile With(Dictionary<string, string> env) =>
-            RustcCommandLine.Parse(new CompileInvocation { Compiler = Rustc, Arguments = CargoArgs(), WorkingDirectory = _dir["work"],
-                Environment = env }, _memo).Compile!;
+            RustcCommandLine.Parse(new CompileInvocation
+            {
+                Compiler = Rustc, Arguments = CargoArgs(), WorkingDirectory = _dir["work"],
+                Environment = env
+            }, _memo).Compile!;
         var a = With(new() { ["CARGO_PKG_VERSION"] = "1.0.0", ["CARGO_MAKEFLAGS"] = "-j --jobserver-fds=6,7", ["HOME"] = "/a" });
         var b = With(new() { ["CARGO_PKG_VERSION"] = "1.0.0", ["CARGO_MAKEFLAGS"] = "-j --jobserver-fds=8,9", ["HOME"] = "/b" });
         var c = With(new() { ["CARGO_PKG_VERSION"] = "1.0.1" });

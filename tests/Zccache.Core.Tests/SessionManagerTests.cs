@@ -212,8 +212,11 @@ public class SessionManagerTests
         var mgr = new SessionManager(TimeSpan.FromSeconds(900));
         var id = mgr.Create(Config() with
         {
-            LogFile = "/tmp/zc.log", JournalPath = "/tmp/j.jsonl", Profile = true,
-            PrivateEnv = [new("A", "1")], OwnerPids = [7, 8],
+            LogFile = "/tmp/zc.log",
+            JournalPath = "/tmp/j.jsonl",
+            Profile = true,
+            PrivateEnv = [new("A", "1")],
+            OwnerPids = [7, 8],
         });
         var s = mgr.Get(id)!;
         Assert.Equal("/tmp/zc.log", s.LogFile!.Value.Value);

@@ -32,8 +32,11 @@ public sealed class StoreIntegrityTests : IDisposable
     {
         string obj = _dir["src/" + Path.ChangeExtension(source, ".o")];
         if (File.Exists(obj)) File.Delete(obj);
-        return cache.Compile(new CompileInvocation { Compiler = "gcc", Arguments = ["-c", source, "-o", Path.ChangeExtension(source, ".o")],
-            WorkingDirectory = _dir["src"] });
+        return cache.Compile(new CompileInvocation
+        {
+            Compiler = "gcc", Arguments = ["-c", source, "-o", Path.ChangeExtension(source, ".o")],
+            WorkingDirectory = _dir["src"]
+        });
     }
 
     private byte[] Object(string source) => File.ReadAllBytes(_dir["src/" + Path.ChangeExtension(source, ".o")]);

@@ -34,8 +34,11 @@ public sealed class TieredStoreTests : IDisposable
         return new LocalStore(layout);
     }
 
-    private static readonly CacheEntry Entry = new() { Outputs = [new EntryOutput("object", [1, 2, 3])], Stdout = [4], ExitCode = 0,
-        CompileDurationNs = 5 };
+    private static readonly CacheEntry Entry = new()
+    {
+        Outputs = [new EntryOutput("object", [1, 2, 3])], Stdout = [4], ExitCode = 0,
+        CompileDurationNs = 5
+    };
     private static readonly ManifestResult Result = new(Artifact, [new RecordedDependency("/src/a.c", new string('d', 64))]);
 
     [Fact]

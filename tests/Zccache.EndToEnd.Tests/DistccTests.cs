@@ -101,8 +101,11 @@ public sealed class DistccTests(PackageFeed feed) : IDisposable
 
     private Run Exec(string executable, bool prefixed, params string[] args)
     {
-        var start = new ProcessStartInfo(executable) { WorkingDirectory = _ws["src"], RedirectStandardOutput = true,
-            RedirectStandardError = true };
+        var start = new ProcessStartInfo(executable)
+        {
+            WorkingDirectory = _ws["src"], RedirectStandardOutput = true,
+            RedirectStandardError = true
+        };
         foreach (string a in args) start.ArgumentList.Add(a);
         start.Environment["ZCCACHE_CACHE_DIR"] = _ws.CacheDir;
         start.Environment.Remove("ZCCACHE_SESSION_ID");

@@ -192,8 +192,11 @@ public sealed class ExecBuildTests(PackageFeed feed) : IDisposable
               <Exec Command="printenv ZCCACHE_BASEDIR ZCCACHE_REMOTE_READ_ONLY RUSTC_WRAPPER &gt; env.txt" />
             </Target>
             """);
-        var env = new Dictionary<string, string?> { ["ZCCACHE_BASEDIR"] = "/inherited", ["ZCCACHE_REMOTE_READ_ONLY"] = "true",
-            ["RUSTC_WRAPPER"] = "/usr/bin/env" };
+        var env = new Dictionary<string, string?>
+        {
+            ["ZCCACHE_BASEDIR"] = "/inherited", ["ZCCACHE_REMOTE_READ_ONLY"] = "true",
+            ["RUSTC_WRAPPER"] = "/usr/bin/env"
+        };
         var r = _ws.Run(["build", "app/app.csproj", "-p:ZccacheBaseDir=" + _ws["app"], "-p:ZccacheRemoteReadOnly=false"], env);
         Assert.True(r.Succeeded, r.Output);
         // The package's own properties win; a tool setting of the user's (their RUSTC_WRAPPER) is kept.

@@ -27,8 +27,11 @@ public sealed class LauncherReliabilityTests(PackageFeed feed) : IDisposable
 
     private Run Exec(string executable, IEnumerable<string> args, Dictionary<string, string>? env = null)
     {
-        var start = new ProcessStartInfo(executable) { WorkingDirectory = _ws["src"], RedirectStandardOutput = true,
-            RedirectStandardError = true };
+        var start = new ProcessStartInfo(executable)
+        {
+            WorkingDirectory = _ws["src"], RedirectStandardOutput = true,
+            RedirectStandardError = true
+        };
         foreach (string a in args) start.ArgumentList.Add(a);
         start.Environment["ZCCACHE_CACHE_DIR"] = _ws.CacheDir;
         foreach (string name in new[] { "ZCCACHE_SESSION_ID", "ZCCACHE_REMOTE", "ZCCACHE_REMOTE_SIGNING_KEY", "ZCCACHE_DISABLE" })
@@ -116,8 +119,11 @@ public sealed class LauncherReliabilityTests(PackageFeed feed) : IDisposable
         string gcc = _ws.Write("src/slow/gcc", "#!/bin/sh\n/usr/bin/gcc \"$@\" && sleep 3\n");
         File.SetUnixFileMode(gcc, (UnixFileMode)0b111_101_101);
         string staging = Path.Join(_ws.CacheDir, "v1", "staging");
-        var start = new ProcessStartInfo(feed.Launcher) { WorkingDirectory = _ws["src"], RedirectStandardOutput = true,
-            RedirectStandardError = true };
+        var start = new ProcessStartInfo(feed.Launcher)
+        {
+            WorkingDirectory = _ws["src"], RedirectStandardOutput = true,
+            RedirectStandardError = true
+        };
         foreach (string a in new[] { "slow/gcc", "-c", "ok.c", "-o", "ok.o" }) start.ArgumentList.Add(a);
         start.Environment["ZCCACHE_CACHE_DIR"] = _ws.CacheDir;
         start.Environment.Remove("ZCCACHE_SESSION_ID");

@@ -18,8 +18,11 @@ public sealed class LauncherTests(PackageFeed feed) : IDisposable
 
     private Run Exec(string executable, params string[] args)
     {
-        var start = new ProcessStartInfo(executable) { WorkingDirectory = _ws["src"], RedirectStandardOutput = true,
-            RedirectStandardError = true };
+        var start = new ProcessStartInfo(executable)
+        {
+            WorkingDirectory = _ws["src"], RedirectStandardOutput = true,
+            RedirectStandardError = true
+        };
         foreach (string a in args) start.ArgumentList.Add(a);
         start.Environment["ZCCACHE_CACHE_DIR"] = _ws.CacheDir;
         start.Environment.Remove("ZCCACHE_SESSION_ID");
@@ -157,8 +160,11 @@ public sealed class LauncherTests(PackageFeed feed) : IDisposable
         for (int round = 0; round < 12; round++)
         {
             string[] args = ["g++", "-c", "-O2", $"-DROUND={round}", "big.cpp", "-o", $"k{round}.o"];
-            var start = new ProcessStartInfo(feed.Launcher) { WorkingDirectory = _ws["src"], RedirectStandardOutput = true,
-                RedirectStandardError = true };
+            var start = new ProcessStartInfo(feed.Launcher)
+            {
+                WorkingDirectory = _ws["src"], RedirectStandardOutput = true,
+                RedirectStandardError = true
+            };
             foreach (string a in args) start.ArgumentList.Add(a);
             start.Environment["ZCCACHE_CACHE_DIR"] = _ws.CacheDir;
             using var p = Process.Start(start)!;

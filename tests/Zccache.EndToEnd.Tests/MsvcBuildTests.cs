@@ -187,8 +187,11 @@ public sealed class MsvcBuildTests(PackageFeed feed) : IDisposable
 
     private (int ExitCode, string Stdout, string Stderr) Run(string executable, string pathPrefix, string[] args)
     {
-        var start = new ProcessStartInfo(executable) { WorkingDirectory = _ws["src"], RedirectStandardOutput = true,
-            RedirectStandardError = true };
+        var start = new ProcessStartInfo(executable)
+        {
+            WorkingDirectory = _ws["src"], RedirectStandardOutput = true,
+            RedirectStandardError = true
+        };
         foreach (string a in args) start.ArgumentList.Add(a);
         start.Environment["ZCCACHE_CACHE_DIR"] = _ws.CacheDir;
         start.Environment["PATH"] = pathPrefix + ":" + Environment.GetEnvironmentVariable("PATH");

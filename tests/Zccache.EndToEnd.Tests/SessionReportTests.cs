@@ -204,7 +204,7 @@ public sealed class SessionReportTests(PackageFeed feed) : IDisposable
             ids.Add(r.Stats!.SessionId);
         }
         // The third build's start removed the first session (one ended session kept: the second); the third ended after.
-        var kept = Directory.GetDirectories(Path.Join(_ws.CacheDir, "sessions")).Select(Path.GetFileName).Order().ToList();
+        var kept = Directory.GetDirectories(Path.Join(_ws.CacheDir, "sessions")).Select(d => Path.GetFileName(d)!).Order().ToList();
         Assert.Equal(ids[1..].Order().ToList(), kept);
         var lifetime = Json(Zccache(new(), "status", "--json")).GetProperty("lifetime");
         Assert.Equal((3, 12), (lifetime.GetProperty("sessions").GetInt32(), lifetime.GetProperty("compilations").GetInt32()));

@@ -99,7 +99,7 @@ public sealed class UpToDateTests(PackageFeed feed) : IDisposable
         Fifty(defines: "A=2");
         var (option, _) = BuildWithJournal();
         Assert.Equal((0L, 50L), (option.Stats!.UpToDate, option.Stats.Misses));
-        Assert.NotEqual(objects.Count, 0);
+        Assert.NotEmpty(objects);
     }
 
     [Fact]

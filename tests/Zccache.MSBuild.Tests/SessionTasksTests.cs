@@ -15,8 +15,11 @@ public sealed class SessionTasksTests : IDisposable
     {
         var task = new ZccacheGlobalProperties
         {
-            BuildEngine = new FakeBuildEngine(new() { ["TargetFramework"] = "net8.0", ["Configuration"] = "Release",
-                ["zccacheCacheDir"] = "/c" }),
+            BuildEngine = new FakeBuildEngine(new()
+            {
+                ["TargetFramework"] = "net8.0", ["Configuration"] = "Release",
+                ["zccacheCacheDir"] = "/c"
+            }),
             Keep = ["ZccacheCacheDir", "ZccacheSessionId"],
         };
         Assert.True(task.Execute());

@@ -27,8 +27,11 @@ public abstract class LocalServer : IDisposable
 
     protected void Start(string executable, IEnumerable<string> args, Dictionary<string, string>? env = null)
     {
-        var start = new ProcessStartInfo(executable) { RedirectStandardError = true, RedirectStandardOutput = true,
-            WorkingDirectory = Root };
+        var start = new ProcessStartInfo(executable)
+        {
+            RedirectStandardError = true, RedirectStandardOutput = true,
+            WorkingDirectory = Root
+        };
         foreach (string a in args) start.ArgumentList.Add(a);
         foreach (var (k, v) in env ?? []) start.Environment[k] = v;
         _process = Process.Start(start) ?? throw new InvalidOperationException($"{executable} did not start");
@@ -302,8 +305,11 @@ public sealed class IcecreamFarm : IDisposable
         _remote = new(_root, "remote",
             port => ("iceccd", ["-n", net, "-s", at, "-p", port, "-N", RemoteName, "-b", Path.Join(_root, "remote", "envs"),
                 "-l", Log("remote"), "-vvv", "-m", "2"]),
-            new() { ["ICECC_TEST_SOCKET"] = Path.Join(_root, "remote.socket"), ["ICECC_TESTS"] = "1",
-                ["ICECC_TEST_FLUSH_LOG_MARK"] = FlushMark });
+            new()
+            {
+                ["ICECC_TEST_SOCKET"] = Path.Join(_root, "remote.socket"), ["ICECC_TESTS"] = "1",
+                ["ICECC_TEST_FLUSH_LOG_MARK"] = FlushMark
+            });
         _local = new(_root, "local",
             port => ("iceccd",
                 ["--no-remote", "-n", net, "-s", at, "-p", port, "-N", "zccache-local", "-b", Path.Join(_root, "local", "envs"),

@@ -98,8 +98,11 @@ public static class Dotnet
     public static ProcessOutput Run(string cwd, IEnumerable<string> args, Dictionary<string, string?> env, string executable = "dotnet",
         Action<Process>? whileRunning = null, TimeSpan? timeout = null)
     {
-        var start = new ProcessStartInfo(executable) { WorkingDirectory = cwd, RedirectStandardOutput = true,
-            RedirectStandardError = true };
+        var start = new ProcessStartInfo(executable)
+        {
+            WorkingDirectory = cwd, RedirectStandardOutput = true,
+            RedirectStandardError = true
+        };
         foreach (string a in args) start.ArgumentList.Add(a);
         start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         start.Environment["DOTNET_NOLOGO"] = "1";

@@ -2,9 +2,9 @@ using System.Globalization;
 using System.Text;
 using Zccache.Cli.Server;
 using Zccache.Core.Diagnostics;
-using Zccache.Protocol;
 using Zccache.Core.Sessions;
 using Zccache.Core.Storage;
+using Zccache.Protocol;
 
 namespace Zccache.Cli.Commands;
 

@@ -33,7 +33,7 @@ internal static class RawArguments
                 Marshal.Copy(args[i], 0, pointers[i], args[i].Length);
                 Marshal.WriteByte(pointers[i], args[i].Length, 0);
             }
-            execvp(pointers[0], pointers);
+            _ = execvp(pointers[0], pointers); // returns only when the compiler could not be run: said below
         }
         finally
         {

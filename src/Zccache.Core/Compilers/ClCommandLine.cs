@@ -231,15 +231,15 @@ public static class ClCommandLine
 
     /// <summary>Flags known to change code generation or diagnostics (the rest are kept too, as unknown).</summary>
     private static bool IsKnownFlag(string o) =>
-        o.StartsWith("std:") || o.StartsWith('O') || o.StartsWith("EH") || o is "MD" or "MDd" or "MT" or "MTd" or "LD" or "LDd"
-        || o.StartsWith('W') || o.StartsWith('w') || o == "Z7" || o.StartsWith("Zc:") || o.StartsWith("Zp") || o.StartsWith('G')
-        || o.StartsWith("arch:") || o.StartsWith("fp:") || o.StartsWith("permissive")
-        || o is "utf-8" or "nologo" or "bigobj" or "sdl" or "sdl-" or "FS" or "MP"
-        || o.StartsWith("source-charset:") || o.StartsWith("execution-charset:") || o.StartsWith("diagnostics:")
-        || o.StartsWith("external:")
-        || o.StartsWith("RTC") || o.StartsWith("guard:") || o.StartsWith("Qspectre") || o.StartsWith("volatile:") || o.StartsWith("Zi")
-        || o.StartsWith("ZI")
-        || o.StartsWith("-target") || o.StartsWith("-target=") || o.StartsWith('m') || o.StartsWith('f');
+        o is "MD" or "MDd" or "MT" or "MTd" or "LD" or "LDd" or "Z7" or "utf-8" or "nologo" or "bigobj" or "sdl" or "sdl-" or "FS" or "MP"
+        || (o.Length > 0 && o[0] is 'O' or 'W' or 'w' or 'G' or 'm' or 'f')
+        || KnownFlagPrefixes.Any(prefix => o.StartsWith(prefix, StringComparison.Ordinal));
+
+    private static readonly string[] KnownFlagPrefixes =
+    [
+        "std:", "EH", "Zc:", "Zp", "arch:", "fp:", "permissive", "source-charset:", "execution-charset:", "diagnostics:", "external:",
+        "RTC", "guard:", "Qspectre", "volatile:", "Zi", "ZI", "-target",
+    ];
 
     /// <summary>
     /// <c>@file</c> expanded as cl does: the file's text (UTF-16 with a BOM, as MSBuild writes

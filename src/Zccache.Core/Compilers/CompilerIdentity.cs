@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Globalization;
 using System.Text;
 using Zccache.Core.Hashing;
 using Zccache.Core.Storage;
@@ -82,7 +83,7 @@ public static class CompilerIdentity
     /// For <c>&lt;sysroot&gt;/bin/rustc</c>: <c>&lt;sysroot&gt;/lib/librustc_driver-*</c>, and the tools rustc runs from
     /// <c>&lt;sysroot&gt;/lib/rustlib/*/bin</c> (its <c>rust-lld</c>, which <c>cc</c> links with through <c>-fuse-ld=lld</c>).
     /// </summary>
-    private static IEnumerable<string> RustcToolchainFiles(string rustc)
+    private static List<string> RustcToolchainFiles(string rustc)
     {
         if (!RustcCommandLine.IsRustc(rustc)) return [];
         string lib = Path.Join(Path.GetDirectoryName(Path.GetDirectoryName(rustc)), "lib");
@@ -97,7 +98,7 @@ public static class CompilerIdentity
 
     private static bool IsEmscripten(string invoked) => Path.GetFileNameWithoutExtension(invoked) is "emcc" or "em++";
 
-    private static IEnumerable<string> EmscriptenFiles(string invoked, string real)
+    private static List<string> EmscriptenFiles(string invoked, string real)
     {
         if (!IsEmscripten(invoked)) return [];
         string root = Path.GetDirectoryName(real)!;
@@ -120,8 +121,10 @@ public static class CompilerIdentity
         return files;
     }
 
+    private static readonly string[] DriverProgramNames = ["cc1", "cc1plus", "as", "clang", "collect2", "ld", "ld.lld", "ld.gold"];
+
     /// <summary>The programs a gcc-family driver runs for a compile, as files (the ones it would not find are left out).</summary>
-    private static IEnumerable<string> DriverPrograms(string invoked, string real, CompileInvocation invocation, CacheLayout? layout)
+    private static List<string> DriverPrograms(string invoked, string real, CompileInvocation invocation, CacheLayout? layout)
     {
         string? path = invocation.GetEnvironmentVariable("PATH");
         var bFolders = BFolders(invocation.Arguments, invocation.WorkingDirectory);
@@ -131,7 +134,7 @@ public static class CompilerIdentity
         string[] answers = Memoised("programs2", decidedBy, layout, () =>
         {
             var found = new List<string>();
-            foreach (string program in new[] { "cc1", "cc1plus", "as", "clang", "collect2", "ld", "ld.lld", "ld.gold" })
+            foreach (string program in DriverProgramNames)
             {
                 var run = CompilerProcess.Run(invoked, [.. bFolders.Select(b => "-B" + b), "-print-prog-name=" + program],
                     invocation.WorkingDirectory, invocation.Environment);
@@ -201,7 +204,10 @@ public static class CompilerIdentity
 
     private static string DirectoryStamp(string dir)
     {
-        try { return Directory.Exists(dir) ? Directory.GetLastWriteTimeUtc(dir).Ticks.ToString() : "-"; }
+        try
+        {
+            return Directory.Exists(dir) ? Directory.GetLastWriteTimeUtc(dir).Ticks.ToString(CultureInfo.InvariantCulture) : "-";
+        }
         catch (IOException) { return "-"; }
     }
 
@@ -229,8 +235,11 @@ public static class CompilerIdentity
         Answers[id] = answer;
         if (record is not null)
         {
-            try { AtomicFile.Write(record, Encoding.UTF8.GetBytes(string.Join('\n',
-                [Hex.Lower(Sha256.Hash(Encoding.UTF8.GetBytes(decidedBy))), .. answer, "end"]))); }
+            try
+            {
+                AtomicFile.Write(record, Encoding.UTF8.GetBytes(string.Join('\n',
+                [Hex.Lower(Sha256.Hash(Encoding.UTF8.GetBytes(decidedBy))), .. answer, "end"])));
+            }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException) { } // only a memo
         }
         return answer;

@@ -59,7 +59,8 @@ public static class CompilerProcess
             var (code, why) = ShellExit(e);
             return new ProcessResult(code, [],
                 Encoding.UTF8.GetBytes($"zccache: error {ZcCodes.CompilerNotRunnable}: cannot run '{executable}': {why}\n"),
-                (long)Stopwatch.GetElapsedTime(t0).TotalNanoseconds) { StartError = why };
+                (long)Stopwatch.GetElapsedTime(t0).TotalNanoseconds)
+            { StartError = why };
         }
         using (process)
         {

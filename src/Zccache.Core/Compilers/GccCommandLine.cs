@@ -452,7 +452,8 @@ public static partial class GccCommandLine
     private static bool IsLongOptionStartingWith(string arg, string shortName) => shortName switch
     {
         "-u" => arg == "-undef",
-        "-T" => arg.StartsWith("-Tbss") || arg.StartsWith("-Tdata") || arg.StartsWith("-Ttext"),
+        "-T" => arg.StartsWith("-Tbss", StringComparison.Ordinal) || arg.StartsWith("-Tdata", StringComparison.Ordinal)
+            || arg.StartsWith("-Ttext", StringComparison.Ordinal),
         "-B" => arg is "-Bstatic" or "-Bdynamic" or "-Bsymbolic",
         "-x" => false,
         _ => false,
@@ -460,9 +461,15 @@ public static partial class GccCommandLine
 
     /// <summary>Flags known to change code generation or diagnostics, kept in order in the key.</summary>
     private static bool IsKnownFlag(string arg) =>
-        arg.StartsWith("-std=") || arg.StartsWith("-O") || arg.StartsWith("-f") || arg.StartsWith("-m") || arg.StartsWith("-W")
-        || arg.StartsWith("-g") || arg == "-w" || arg.StartsWith("-pedantic") || arg == "-ansi" || arg.StartsWith("-nostdinc")
-        || arg == "-pthread" || arg == "-p" || arg == "-pg" || arg == "-pipe" || arg.StartsWith("--sysroot") || arg.StartsWith("--target")
-        || arg.StartsWith("-march") || arg.StartsWith("-stdlib") || arg == "-undef" || arg == "-P" || arg == "-C" || arg == "-CC"
-        || arg.StartsWith("-s") || arg == "-static" || arg == "-shared" || arg == "-rdynamic" || arg == "-trigraphs";
+        arg.StartsWith("-std=", StringComparison.Ordinal) || arg.StartsWith("-O", StringComparison.Ordinal)
+        || arg.StartsWith("-f", StringComparison.Ordinal) || arg.StartsWith("-m", StringComparison.Ordinal)
+        || arg.StartsWith("-W", StringComparison.Ordinal)
+        || arg.StartsWith("-g", StringComparison.Ordinal) || arg == "-w" || arg.StartsWith("-pedantic", StringComparison.Ordinal)
+        || arg == "-ansi" || arg.StartsWith("-nostdinc", StringComparison.Ordinal)
+        || arg == "-pthread" || arg == "-p" || arg == "-pg" || arg == "-pipe" || arg.StartsWith("--sysroot", StringComparison.Ordinal)
+        || arg.StartsWith("--target", StringComparison.Ordinal)
+        || arg.StartsWith("-march", StringComparison.Ordinal) || arg.StartsWith("-stdlib", StringComparison.Ordinal) || arg == "-undef"
+        || arg == "-P" || arg == "-C" || arg == "-CC"
+        || arg.StartsWith("-s", StringComparison.Ordinal) || arg == "-static" || arg == "-shared" || arg == "-rdynamic"
+        || arg == "-trigraphs";
 }

@@ -97,41 +97,42 @@ public static partial class RustcCommandLine
                 case "--target": target = value; break;
                 case "-o": case "--out-file": return (null, new NonCacheable(NonCacheableReason.UnsupportedOption, "-o"));
                 case "--test": test = true; break;
-                case "-C": case "--codegen":
-                {
-                    int eq = value!.IndexOf('=');
-                    string name = eq < 0 ? value : value[..eq], setting = eq < 0 ? "" : value[(eq + 1)..];
-                    switch (name)
+                case "-C":
+                case "--codegen":
                     {
-                        // rustc's own side cache: left out of the key (a hit leaves it as it is), whether it is on stays in.
-                        case "incremental": keyArgs.Add("-C incremental"); continue;
-                        case "extra-filename": extraFilename = setting; break;
-                        case "linker": linker = setting; break;
-                        case "link-arg": linkArgs.Add(setting); break;
-                        case "link-args": linkArgs.AddRange(setting.Split(' ', StringSplitOptions.RemoveEmptyEntries)); break;
-                        // Files beside the outputs the entry would not hold, or a link the linker's report would not explain.
-                        case "save-temps" or "linker-plugin-lto" when setting is not ("no" or "n" or "off" or "false"):
-                        case "split-debuginfo" when setting is not "off":
-                        case "linker-flavor" when setting is not ("gcc" or "gnu-cc" or "gnu-lld-cc"):
-                            return (null, new NonCacheable(NonCacheableReason.UnsupportedOption, "-C " + value));
+                        int eq = value!.IndexOf('=');
+                        string name = eq < 0 ? value : value[..eq], setting = eq < 0 ? "" : value[(eq + 1)..];
+                        switch (name)
+                        {
+                            // rustc's own side cache: left out of the key (a hit leaves it as it is), whether it is on stays in.
+                            case "incremental": keyArgs.Add("-C incremental"); continue;
+                            case "extra-filename": extraFilename = setting; break;
+                            case "linker": linker = setting; break;
+                            case "link-arg": linkArgs.Add(setting); break;
+                            case "link-args": linkArgs.AddRange(setting.Split(' ', StringSplitOptions.RemoveEmptyEntries)); break;
+                            // Files beside the outputs the entry would not hold, or a link the linker's report would not explain.
+                            case "save-temps" or "linker-plugin-lto" when setting is not ("no" or "n" or "off" or "false"):
+                            case "split-debuginfo" when setting is not "off":
+                            case "linker-flavor" when setting is not ("gcc" or "gnu-cc" or "gnu-lld-cc"):
+                                return (null, new NonCacheable(NonCacheableReason.UnsupportedOption, "-C " + value));
+                        }
+                        break;
                     }
-                    break;
-                }
                 // Nightly's own linker arguments: what they make the linker write, the entry would not hold.
                 case "-Z" when value!.StartsWith("pre-link-arg", StringComparison.Ordinal):
                     return (null, new NonCacheable(NonCacheableReason.UnsupportedOption, "-Z " + value));
                 case "-L": linkSearch.Add(value!); break;
                 case "-l": staticLibs.AddRange(StaticLibrary(value!)); break;
                 case "--extern":
-                {
-                    // name=path: the file's content enters the key, not its path (a rebuilt dependency is a new key).
-                    int eq = value!.IndexOf('=');
-                    if (eq < 0) break;
-                    string path = Path.GetFullPath(value[(eq + 1)..], cwd);
-                    if (memo.Get(path) is not { } facts) return (null, new NonCacheable(NonCacheableReason.MissingInput, path));
-                    keyArgs.Add($"--extern {value[..eq]}=sha256:{facts.Hash.Hex}");
-                    continue;
-                }
+                    {
+                        // name=path: the file's content enters the key, not its path (a rebuilt dependency is a new key).
+                        int eq = value!.IndexOf('=');
+                        if (eq < 0) break;
+                        string path = Path.GetFullPath(value[(eq + 1)..], cwd);
+                        if (memo.Get(path) is not { } facts) return (null, new NonCacheable(NonCacheableReason.MissingInput, path));
+                        keyArgs.Add($"--extern {value[..eq]}=sha256:{facts.Hash.Hex}");
+                        continue;
+                    }
                 case "--print": return (null, new NonCacheable(NonCacheableReason.PreprocessOnly, "--print"));
             }
             keyArgs.Add(value is null ? option : option + " " + value);
@@ -326,7 +327,7 @@ public static partial class RustcCommandLine
     /// Static libraries named by <c>#[link(name = "…", kind = "static")]</c> in the crate's sources and
     /// found through <c>-L</c>: rustc bundles them into the rlib but does not list them in dep-info.
     /// </summary>
-    private static IEnumerable<string> LinkAttributeLibraries(IEnumerable<string> sources, List<string> searchPaths, string cwd,
+    private static HashSet<string> LinkAttributeLibraries(IEnumerable<string> sources, List<string> searchPaths, string cwd,
         string? target)
     {
         var found = new HashSet<string>(StringComparer.Ordinal);

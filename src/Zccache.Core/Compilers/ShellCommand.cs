@@ -11,6 +11,7 @@ namespace Zccache.Core.Compilers;
 public sealed record ShellCommand(IReadOnlyList<KeyValuePair<string, string>> Assignments, IReadOnlyList<string> Words)
 {
     private const string Special = "|&;<>()$`*?[]{}~#!\n\r";
+    private static readonly System.Buffers.SearchValues<char> SpecialValues = System.Buffers.SearchValues.Create(Special);
 
     /// <summary>The command, or null when it needs a shell (or is empty).</summary>
     public static ShellCommand? TryParse(string text)
@@ -69,7 +70,7 @@ public sealed record ShellCommand(IReadOnlyList<KeyValuePair<string, string>> As
         {
             if (AsAssignment(word) is not null) continue;
             string w = word.Trim('"', '\'');
-            int end = w.IndexOfAny(Special.ToCharArray());
+            int end = w.AsSpan().IndexOfAny(SpecialValues);
             return end == 0 ? null : end > 0 ? w[..end] : w;
         }
         return null;

@@ -53,8 +53,11 @@ public sealed class DirectoryListingMemo
         catch (IOException) { return null; }
         if (_listings.TryGetValue(dir, out var cached) && cached.Mtime == mtime) return cached.Names;
         HashSet<string> names;
-        try { names = new HashSet<string>(Directory.EnumerateFileSystemEntries(dir).Select(Path.GetFileName).OfType<string>(),
-            Paths.NormalizedPath.Comparer); }
+        try
+        {
+            names = new HashSet<string>(Directory.EnumerateFileSystemEntries(dir).Select(Path.GetFileName).OfType<string>(),
+            Paths.NormalizedPath.Comparer);
+        }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return null; }
         // A directory changed within the racy window may change again inside the same mtime tick.
         if (DateTime.UtcNow - mtime > FileHashMemo.RacyWindow) _listings[dir] = (mtime, names);

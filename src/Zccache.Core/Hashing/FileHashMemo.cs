@@ -45,7 +45,7 @@ public sealed class FileHashMemo
         catch (DirectoryNotFoundException) { return null; }
 
         var facts = new FileFacts(ContentHash.Of(bytes), UsesAny(bytes, TimeMacros), bytes.LongLength)
-            { NamesHiddenInput = NamesHidden(bytes) };
+        { NamesHiddenInput = NamesHidden(bytes) };
         // Re-read the stamp: if the file changed while we read it, do not memoise.
         if (IsSettled(stamp.Value) && FileStamp.Read(path) == stamp)
         {

@@ -6,7 +6,7 @@ namespace Zccache.Core.Hashing;
 /// What identifies a file's version without reading it: size, mtime, ctime and inode.
 /// On Linux it comes from one statx(2) call; elsewhere from FileInfo (no inode or ctime).
 /// </summary>
-public readonly record struct FileStamp(long Size, long MtimeNs, long CtimeNs, ulong Inode)
+public readonly partial record struct FileStamp(long Size, long MtimeNs, long CtimeNs, ulong Inode)
 {
     public static FileStamp? Read(string path)
     {
@@ -32,8 +32,8 @@ public readonly record struct FileStamp(long Size, long MtimeNs, long CtimeNs, u
     private const int AtFdCwd = -100;
     private const uint StatxBasicStats = 0x7ff;
 
-    [DllImport("libc", SetLastError = true, CharSet = CharSet.Ansi)]
-    private static extern unsafe int statx(int dirfd, [MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags, uint mask, byte* buffer);
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static unsafe partial int statx(int dirfd, string path, int flags, uint mask, byte* buffer);
 
     // struct statx is 256 bytes with an architecture-independent layout.
     private static unsafe FileStamp? ReadLinux(string path)

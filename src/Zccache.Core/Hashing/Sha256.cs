@@ -15,7 +15,14 @@ public static class Sha256
     {
         public abstract void Append(ReadOnlySpan<byte> data);
         public abstract byte[] Finish();
-        public virtual void Dispose() { }
+
+        public void Dispose()
+        {
+            Dispose(disposing: true);
+            GC.SuppressFinalize(this);
+        }
+
+        protected virtual void Dispose(bool disposing) { }
     }
 
     /// <summary>Where digests come from; set once, before the first hash.</summary>
@@ -47,6 +54,10 @@ public static class Sha256
         private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         public override void Append(ReadOnlySpan<byte> data) => _hash.AppendData(data);
         public override byte[] Finish() => _hash.GetHashAndReset();
-        public override void Dispose() => _hash.Dispose();
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing) _hash.Dispose();
+            base.Dispose(disposing);
+        }
     }
 }

@@ -71,6 +71,10 @@ public readonly struct NormalizedPath : IEquatable<NormalizedPath>, IComparable<
     public override bool Equals(object? obj) => obj is NormalizedPath other && Equals(other);
     public override int GetHashCode() => Comparer.GetHashCode(Value);
     public int CompareTo(NormalizedPath other) => string.Compare(Value, other.Value, Comparison);
+    public static bool operator <(NormalizedPath a, NormalizedPath b) => a.CompareTo(b) < 0;
+    public static bool operator <=(NormalizedPath a, NormalizedPath b) => a.CompareTo(b) <= 0;
+    public static bool operator >(NormalizedPath a, NormalizedPath b) => a.CompareTo(b) > 0;
+    public static bool operator >=(NormalizedPath a, NormalizedPath b) => a.CompareTo(b) >= 0;
     public override string ToString() => Value;
 
     public static bool operator ==(NormalizedPath a, NormalizedPath b) => a.Equals(b);

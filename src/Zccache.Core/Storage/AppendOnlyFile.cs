@@ -13,7 +13,7 @@ namespace Zccache.Core.Storage;
 /// the file denying other writers (retrying while another holds it) and writes at its end.
 /// </para>
 /// </summary>
-public static class AppendOnlyFile
+public static partial class AppendOnlyFile
 {
     /// <summary>Appends <paramref name="record"/> as one unit. Creates the file (and its folder) owner-only if missing.</summary>
     public static void Append(string path, ReadOnlySpan<byte> record)
@@ -51,7 +51,7 @@ public static class AppendOnlyFile
                 done += (int)n;
             }
         }
-        finally { close(fd); }
+        finally { _ = close(fd); } // the record is written or the write threw: a failed close changes neither
     }
 
     private static void AppendExclusive(string path, ReadOnlySpan<byte> record)
@@ -78,8 +78,8 @@ public static class AppendOnlyFile
     private const int LinuxWriteOnly = 0x1, LinuxAppend = 0x400, LinuxCloseOnExec = 0x80000;
     private const int BsdWriteOnly = 0x1, BsdAppend = 0x8, BsdCloseOnExec = 0x1000000;
 
-    [DllImport("libc", SetLastError = true, CharSet = CharSet.Ansi)]
-    private static extern int open(string path, int flags);
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int open(string path, int flags);
 
     [DllImport("libc", SetLastError = true)]
     private static extern nint write(int fd, ref byte buffer, nint count);

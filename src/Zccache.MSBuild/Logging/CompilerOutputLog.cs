@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.RegularExpressions;
 using Microsoft.Build.Utilities;
 
@@ -37,8 +38,8 @@ public static partial class CompilerOutputLog
             if (m.Success)
             {
                 string file = m.Groups["file"].Value;
-                int lineNo = int.Parse(m.Groups["line"].Value);
-                int col = m.Groups["col"].Success ? int.Parse(m.Groups["col"].Value) : 0;
+                int lineNo = int.Parse(m.Groups["line"].Value, CultureInfo.InvariantCulture);
+                int col = m.Groups["col"].Success ? int.Parse(m.Groups["col"].Value, CultureInfo.InvariantCulture) : 0;
                 string code = m.Groups["code"].Success ? m.Groups["code"].Value : m.Groups["flag"].Value;
                 if (m.Groups["kind"].Value == "warning")
                     log.LogWarning(null, code, null, file, lineNo, col, 0, 0, "{0}", m.Groups["text"].Value);
