@@ -1,7 +1,6 @@
 // zccache, the thin launcher: the server serves the hit, or the engine beside it does the call (see the project file).
 using System.Runtime.InteropServices;
 using System.Text;
-using Microsoft.Win32.SafeHandles;
 using Zccache.Protocol;
 
 string engine = Path.Join(AppContext.BaseDirectory, "zccache-engine");
@@ -45,19 +44,36 @@ static class Engine
     }
 
     /// <summary>
-    /// Writes to standard output (1) or error (2) through the descriptor itself: System.Console would set up the
-    /// terminal and a signal-handling thread first, for output that is most often empty.
+    /// Writes to standard output (1) or error (2) with write(2), as the compiler itself would: at the descriptor's own
+    /// offset (a file that 2>&amp;1 shares, a log the shell appends to after us), waiting when a non-blocking pipe is
+    /// full. System.Console would set up the terminal and a signal-handling thread first, for output most often empty.
     /// </summary>
     public static void Write(int fd, byte[] data)
     {
-        if (data.Length == 0) return;
-        try
+        for (int done = 0; done < data.Length;)
         {
-            using var stream = new FileStream(new SafeFileHandle(fd, ownsHandle: false), FileAccess.Write, bufferSize: 0);
-            stream.Write(data);
+            nint n = write(fd, ref data[done], data.Length - done);
+            if (n > 0)
+            {
+                done += (int)n;
+                continue;
+            }
+            int errno = Marshal.GetLastPInvokeError();
+            if (errno == EIntr) continue;
+            if (errno != EAgain) return; // a closed pipe: the compiler's own output would have met the same
+            long pollfd = (long)fd | (long)PollOut << 32; // struct pollfd { int fd; short events; short revents; }
+            _ = poll(ref pollfd, 1, -1);
         }
-        catch (IOException) { } // a closed pipe: the compiler's own output would have met the same
     }
+
+    private const int EIntr = 4, EAgain = 11;
+    private const short PollOut = 4;
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern nint write(int fd, ref byte data, nint count);
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int poll(ref long fds, nint count, int timeoutMs);
 
     [DllImport("libc", SetLastError = true)]
     private static extern int execv(IntPtr path, IntPtr[] argv);

@@ -33,7 +33,7 @@ public static class ServerConnection
                 _ => Answer.Failed($"unexpected answer {reply.Kind}"),
             };
         }
-        catch (Exception e) when (e is EndOfStreamException or InvalidDataException) { return Answer.Failed("it did not answer (" + e.Message + ")"); }
+        catch (Exception e) when (e is IOException or InvalidDataException or FormatException) { return Answer.Failed("it did not answer (" + e.Message + ")"); }
     }
 
     /// <summary>Hands an outcome to the server to write in its session; false when it did not take it (then the launcher writes it).</summary>
@@ -45,15 +45,20 @@ public static class ServerConnection
     {
         var reply = Exchange(address, request, null, 5_000);
         try { return reply is { Problem: null, NoServer: false, Kind: ReplyKind.Status } ? ServerStatus.Read(reply.Body!) : null; }
-        catch (Exception e) when (e is EndOfStreamException or InvalidDataException) { return null; }
+        catch (Exception e) when (e is IOException or InvalidDataException or FormatException) { return null; }
     }
 
     /// <summary>The answer to one request: its kind and body, or no server there, or why the exchange failed.</summary>
-    private readonly record struct Reply(ReplyKind Kind, BinaryReader? Body, bool NoServer = false, string? Problem = null);
+    private readonly record struct Reply(ReplyKind Kind, BinaryReader? Body, bool NoServer = false, string? Problem = null)
+    {
+        public static readonly Reply None = new(ReplyKind.NotServed, null, NoServer: true);
+
+        public static Reply Failed(string problem) => new(ReplyKind.Refused, null, Problem: problem);
+    }
 
     /// <summary>
-    /// One request, one answer: connects, sends the whole frame in one write, and reads the answer until the server
-    /// closes the connection. Never throws for the server's faults.
+    /// One request, one answer: connects, sends the whole frame in one write, reads the answer's header and then the
+    /// rest until the server closes the connection. Never throws for the server's faults.
     /// </summary>
     private static Reply Exchange(ServerAddress address, RequestKind kind, Action<BinaryWriter>? writeBody, int timeoutMs)
     {
@@ -63,25 +68,23 @@ public static class ServerConnection
             ServerProtocol.WriteHeader(w, (byte)kind);
             writeBody?.Invoke(w);
         }
-        using var socket = UnixSocket.Connect(address.Socket, out int errno);
+        using var socket = UnixSocket.Connect(address.Socket, timeoutMs, out int errno);
         if (socket is null)
             return errno is UnixSocket.ENoEnt or UnixSocket.EConnRefused
-                ? new Reply(default, null, NoServer: true) // no socket, or a dead server's
-                : new Reply(default, null, Problem: $"cannot connect (errno {errno})");
+                ? Reply.None // no socket, or a dead server's
+                : Reply.Failed($"cannot connect (errno {errno})");
         try
         {
-            socket.SetReceiveTimeout(timeoutMs);
-            // A peer may answer (refuse) and close before it has read the whole request: its answer still counts.
-            try { socket.Send(frame.GetBuffer().AsSpan(0, (int)frame.Length)); }
-            catch (IOException) { }
+            // A peer that closed before taking all of the request may have answered (refused): that is read below.
+            socket.Send(frame.GetBuffer().AsSpan(0, (int)frame.Length));
             // The header first: a peer of another protocol is not waited on for more.
             var (answer, problem) = ServerProtocol.ReadHeader(ServerProtocol.Reader(new MemoryStream(socket.Receive(ServerProtocol.HeaderSize))));
-            if (problem is not null) return new Reply(default, null, Problem: problem);
+            if (problem is not null) return Reply.Failed(problem);
             return new Reply((ReplyKind)answer, ServerProtocol.Reader(new MemoryStream(socket.ReceiveToEnd())));
         }
-        catch (Exception e) when (e is IOException or EndOfStreamException)
+        catch (IOException e) // EndOfStreamException too: it hung up mid-answer
         {
-            return new Reply(default, null, Problem: "it did not answer (" + e.Message + ")");
+            return Reply.Failed("it did not answer (" + e.Message + ")");
         }
     }
 

@@ -42,7 +42,8 @@ public static class ServerProtocol
     public static byte[] ReadBytes(BinaryReader r)
     {
         int length = r.ReadInt32();
-        if (length < 0) throw new InvalidDataException("negative length");
+        if (length < 0 || (r.BaseStream.CanSeek && length > r.BaseStream.Length - r.BaseStream.Position))
+            throw new InvalidDataException("a length beyond the frame");
         byte[] data = r.ReadBytes(length);
         return data.Length == length ? data : throw new EndOfStreamException();
     }

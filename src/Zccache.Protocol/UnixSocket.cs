@@ -13,8 +13,11 @@ public sealed class UnixSocket : IDisposable
 
     private UnixSocket(int fd) => _fd = fd;
 
-    /// <summary>Connects to the socket at <paramref name="path"/>; null with the reason (errno) when it cannot.</summary>
-    public static UnixSocket? Connect(string path, out int errno)
+    /// <summary>
+    /// Connects to the socket at <paramref name="path"/>; null with the reason (errno) when it cannot. Connecting,
+    /// sending and receiving each give up after <paramref name="timeoutMs"/> (a stuck server, a full backlog).
+    /// </summary>
+    public static UnixSocket? Connect(string path, int timeoutMs, out int errno)
     {
         // sockaddr_un: the family (2 bytes), then the path, zero-terminated, in 108 bytes.
         var address = new byte[2 + 108];
@@ -31,35 +34,40 @@ public sealed class UnixSocket : IDisposable
             errno = Marshal.GetLastPInvokeError();
             return null;
         }
-        while (connect(fd, address, length) < 0)
+        // The timeouts first: they bound the connect too (a listener whose backlog is full).
+        long[] timeval = [timeoutMs / 1000, timeoutMs % 1000 * 1000];
+        errno = 0;
+        while (errno == 0 && (setsockopt(fd, SolSocket, SoSndTimeo, timeval, 16) != 0 || setsockopt(fd, SolSocket, SoRcvTimeo, timeval, 16) != 0
+            || connect(fd, address, length) != 0))
         {
             errno = Marshal.GetLastPInvokeError();
-            if (errno == EIntr) continue;
-            _ = close(fd); // nothing to do about a failed close of a socket never connected
-            return null;
+            if (errno == EIntr) errno = 0;
         }
-        errno = 0;
-        return new UnixSocket(fd);
+        if (errno == 0) return new UnixSocket(fd);
+        _ = close(fd); // nothing to do about a failed close of a socket never connected
+        return null;
     }
 
-    /// <summary>A receive that waits longer than this fails (the server is stuck).</summary>
-    public void SetReceiveTimeout(int milliseconds)
-    {
-        long[] timeval = [milliseconds / 1000, milliseconds % 1000 * 1000];
-        if (setsockopt(_fd, SolSocket, SoRcvTimeo, timeval, 16) != 0)
-            throw new IOException($"no receive timeout (errno {Marshal.GetLastPInvokeError()})"); // never wait on a stuck server unbounded
-    }
-
-    /// <summary>Sends all of <paramref name="data"/> (MSG_NOSIGNAL: a peer gone is an error here, not a SIGPIPE).</summary>
-    public void Send(ReadOnlySpan<byte> data)
+    /// <summary>
+    /// Sends all of <paramref name="data"/>; false when the peer closed the connection first (it may have answered:
+    /// a refusal). MSG_NOSIGNAL: a peer gone is an answer here, not a SIGPIPE.
+    /// </summary>
+    public bool Send(ReadOnlySpan<byte> data)
     {
         while (!data.IsEmpty)
         {
             nint sent = send(_fd, ref MemoryMarshal.GetReference(data), data.Length, MsgNoSignal);
-            if (sent < 0 && Marshal.GetLastPInvokeError() == EIntr) continue;
-            if (sent <= 0) throw new IOException($"send failed (errno {Marshal.GetLastPInvokeError()})");
-            data = data[(int)sent..];
+            if (sent > 0)
+            {
+                data = data[(int)sent..];
+                continue;
+            }
+            int errno = Marshal.GetLastPInvokeError();
+            if (errno == EIntr) continue;
+            if (errno is EPipe or EConnReset) return false;
+            throw new IOException(errno is EAgain ? "it took no request in time" : $"send failed (errno {errno})");
         }
+        return true;
     }
 
     /// <summary>Exactly <paramref name="count"/> bytes; <see cref="EndOfStreamException"/> when the peer closes first.</summary>
@@ -100,9 +108,9 @@ public sealed class UnixSocket : IDisposable
         _fd = -1;
     }
 
-    public const int ENoEnt = 2, EIntr = 4, EAgain = 11, EAcces = 13, ENameTooLong = 36, EConnReset = 104, EConnRefused = 111;
+    public const int ENoEnt = 2, EIntr = 4, EAgain = 11, EAcces = 13, EPipe = 32, ENameTooLong = 36, EConnReset = 104, EConnRefused = 111;
     private const byte AfUnix = 1;
-    private const int SockStream = 1, SockCloexec = 0x80000, SolSocket = 1, SoRcvTimeo = 20, MsgNoSignal = 0x4000;
+    private const int SockStream = 1, SockCloexec = 0x80000, SolSocket = 1, SoRcvTimeo = 20, SoSndTimeo = 21, MsgNoSignal = 0x4000;
 
     [DllImport("libc", SetLastError = true)]
     private static extern int socket(int domain, int type, int protocol);

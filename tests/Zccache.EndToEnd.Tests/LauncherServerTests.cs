@@ -102,6 +102,28 @@ public sealed class LauncherServerTests(PackageFeed feed) : IDisposable
     }
 
     [Fact]
+    public void A_served_hits_warnings_land_in_a_log_file_as_the_compilers_own_where_the_shell_sends_them()
+    {
+        // `make > build.log 2>&1`: stdout and stderr share one file and its offset, and the shell writes on after the
+        // compile. The replayed warning must be where gcc itself would have put it, and not be overwritten.
+        _ws.Write("src/warn.c", "int f(int x) { int unused; return x; }\n");
+        var env = Env();
+        string Logged(string command)
+        {
+            var r = Dotnet.Run(_ws["src"], ["-c", $"{{ {command} -Wall -c warn.c -o warn.o; echo AFTER; }} > build.log 2>&1"], env, "sh");
+            Assert.True(r.ExitCode == 0, r.Output);
+            return File.ReadAllText(_ws["src/build.log"]);
+        }
+        string plain = Logged("gcc");
+        Assert.Contains("warning: unused variable", plain);
+        Assert.Equal(0, Zccache(env, "gcc", "-Wall", "-c", "warn.c", "-o", "warn.o").ExitCode); // stored
+        Assert.Equal(0, Zccache(env, "server-start").ExitCode);
+        File.Delete(_ws["src/warn.o"]);
+        Assert.Equal(plain, Logged(feed.Launcher + " gcc"));
+        Assert.Equal(1, Status(env).GetProperty("served").GetInt32());
+    }
+
+    [Fact]
     public void A_server_killed_in_the_middle_of_a_parallel_build_of_40_sources_loses_nothing_and_counts_each_compile_once()
     {
         Sources(40);

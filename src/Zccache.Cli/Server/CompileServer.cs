@@ -123,7 +123,7 @@ public sealed class CompileServer
                 stream.Write(answer.GetBuffer(), 0, (int)answer.Length);
             }
         }
-        catch (Exception e) when (e is IOException or SocketException or InvalidDataException or ObjectDisposedException) { }
+        catch (Exception e) when (e is IOException or SocketException or InvalidDataException or FormatException or ObjectDisposedException) { }
         finally
         {
             Interlocked.Exchange(ref _lastActivity, Environment.TickCount64);
