@@ -9,7 +9,8 @@ string root = CacheRoot.Resolve(Environment.GetEnvironmentVariable, Environment.
 if (ServerAddress.For(root, engine) is not { } address) return Engine.Exec(engine, []);
 
 string callId = CompileRequest.NewCallId();
-var answer = ServerConnection.Compile(address, new CompileRequest(callId, root, Environment.CurrentDirectory, args, ServerConnection.EnvironmentOfThisProcess()));
+var answer = ServerConnection.Compile(address,
+    new CompileRequest(callId, root, Environment.CurrentDirectory, args, ServerConnection.EnvironmentOfThisProcess()));
 if (answer is { Kind: ReplyKind.Served, Problem: null })
 {
     Engine.Write(1, answer.Stdout);
@@ -21,7 +22,8 @@ return Engine.Exec(engine, [CommandNames.Handover, callId, state.ToString(), .. 
 
 static class Engine
 {
-    /// <summary>Replaces this process with the engine: <paramref name="prefix"/>, then this call's arguments exactly as they came (bytes).</summary>
+    /// <summary>Replaces this process with the engine: <paramref name="prefix"/>,
+    /// then this call's arguments exactly as they came (bytes).</summary>
     public static int Exec(string engine, string[] prefix)
     {
         byte[] cmdline = File.ReadAllBytes("/proc/self/cmdline");
@@ -39,7 +41,8 @@ static class Engine
             Marshal.WriteByte(pointers[i], argv[i].Length, 0);
         }
         _ = execv(pointers[0], pointers); // returns only when it failed: errno says why
-        Write(2, Encoding.UTF8.GetBytes($"zccache: error ZC1006: the zccache engine '{engine}' cannot be run ({Marshal.GetLastPInvokeError()}); reinstall the package.\n"));
+        int errno = Marshal.GetLastPInvokeError();
+        Write(2, Encoding.UTF8.GetBytes($"zccache: error ZC1006: the zccache engine '{engine}' cannot be run ({errno}); reinstall the package.\n"));
         return 127;
     }
 

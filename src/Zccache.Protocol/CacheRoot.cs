@@ -3,7 +3,8 @@ namespace Zccache.Protocol;
 /// <summary>Which cache a call uses: the one rule for the engine and the thin launcher.</summary>
 public static class CacheRoot
 {
-    /// <summary>The configured folder (a property), else ZCCACHE_CACHE_DIR, else the platform's user cache folder; relative to <paramref name="cwd"/>.</summary>
+    /// <summary>The configured folder (a property), else ZCCACHE_CACHE_DIR, else the
+    /// platform's user cache folder; relative to <paramref name="cwd"/>.</summary>
     public static string Resolve(Func<string, string?> env, string cwd, string? configured = null)
     {
         if (!string.IsNullOrWhiteSpace(configured)) return Path.GetFullPath(configured, cwd);

@@ -14,7 +14,8 @@ public static class ServableCall
         CompilerIndex(argv) < argv.Count && !CommandNames.All.Contains(argv[0])
         && !IsServerOff(env("ZCCACHE_SERVER")) && !IsDisabled(env) && !HasReplacedBytes(argv);
 
-    /// <summary>Where the compiler's name is: launchers stack ("zccache zccache gcc", a CMake launcher inside a RUSTC_WRAPPER build), and we skip ourselves.</summary>
+    /// <summary>Where the compiler's name is: launchers stack ("zccache zccache gcc", a
+    /// CMake launcher inside a RUSTC_WRAPPER build), and we skip ourselves.</summary>
     public static int CompilerIndex(IReadOnlyList<string> argv)
     {
         int i = 0;
@@ -28,7 +29,8 @@ public static class ServableCall
     /// <summary>ZCCACHE_SERVER=0 (off, false, no): no server.</summary>
     public static bool IsServerOff(string? setting) => setting?.Trim().ToLowerInvariant() is "0" or "off" or "false" or "no";
 
-    /// <summary>True when an argument holds U+FFFD, as .NET decodes bytes that are not UTF-8 (rare: then the raw bytes are checked).</summary>
+    /// <summary>True when an argument holds U+FFFD, as .NET decodes bytes
+    /// that are not UTF-8 (rare: then the raw bytes are checked).</summary>
     public static bool HasReplacedBytes(IReadOnlyList<string> argv)
     {
         foreach (string a in argv)

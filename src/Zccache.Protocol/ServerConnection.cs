@@ -9,7 +9,8 @@ public static class ServerConnection
     /// The server's answer to a launcher call: <see cref="ReplyKind.Served"/> (with the exit code and output),
     /// <see cref="ReplyKind.NotServed"/>; or no server there (<see cref="NoServer"/>); or why it failed (<see cref="Problem"/>).
     /// </summary>
-    public readonly record struct Answer(ReplyKind Kind, int ExitCode, byte[] Stdout, byte[] Stderr, bool NoServer = false, string? Problem = null)
+    public readonly record struct Answer(ReplyKind Kind, int ExitCode, byte[] Stdout, byte[] Stderr, bool NoServer = false,
+        string? Problem = null)
     {
         public static Answer Failed(string problem) => new(ReplyKind.Refused, 0, [], [], Problem: problem);
     }
@@ -33,10 +34,15 @@ public static class ServerConnection
                 _ => Answer.Failed($"unexpected answer {reply.Kind}"),
             };
         }
-        catch (Exception e) when (e is IOException or InvalidDataException or FormatException) { return Answer.Failed("it did not answer (" + e.Message + ")"); }
+        catch (Exception e) when (e is IOException or InvalidDataException or FormatException)
+        {
+            return Answer.Failed("it did not answer ("
+            + e.Message + ")");
+        }
     }
 
-    /// <summary>Hands an outcome to the server to write in its session; false when it did not take it (then the launcher writes it).</summary>
+    /// <summary>Hands an outcome to the server to write in its session; false
+    /// when it did not take it (then the launcher writes it).</summary>
     public static bool Record(ServerAddress address, RecordRequest request) =>
         Exchange(address, RequestKind.Record, request.Write, 10_000) is { Problem: null, NoServer: false, Kind: ReplyKind.Recorded };
 
@@ -78,7 +84,8 @@ public static class ServerConnection
             // A peer that closed before taking all of the request may have answered (refused): that is read below.
             socket.Send(frame.GetBuffer().AsSpan(0, (int)frame.Length));
             // The header first: a peer of another protocol is not waited on for more.
-            var (answer, problem) = ServerProtocol.ReadHeader(ServerProtocol.Reader(new MemoryStream(socket.Receive(ServerProtocol.HeaderSize))));
+            var (answer,
+                problem) = ServerProtocol.ReadHeader(ServerProtocol.Reader(new MemoryStream(socket.Receive(ServerProtocol.HeaderSize))));
             if (problem is not null) return Reply.Failed(problem);
             return new Reply((ReplyKind)answer, ServerProtocol.Reader(new MemoryStream(socket.ReceiveToEnd())));
         }

@@ -86,7 +86,8 @@ public sealed record RecordRequest(string SessionId, string? Project, string Wor
     }
 
     public static RecordRequest Read(BinaryReader r) =>
-        new(r.ReadString(), r.ReadString() is { Length: > 0 } p ? p : null, r.ReadString(), ServerProtocol.ReadBytes(r), ServerProtocol.ReadBytes(r));
+        new(r.ReadString(), r.ReadString() is { Length: > 0 } p ? p
+            : null, r.ReadString(), ServerProtocol.ReadBytes(r), ServerProtocol.ReadBytes(r));
 }
 
 /// <summary>The server's answer to a status request.</summary>
@@ -103,7 +104,8 @@ public sealed record ServerStatus(int Pid, DateTimeOffset Started, long Served, 
     }
 
     public static ServerStatus Read(BinaryReader r) =>
-        new(r.ReadInt32(), DateTimeOffset.FromUnixTimeMilliseconds(r.ReadInt64()), r.ReadInt64(), r.ReadInt64(), r.ReadInt32(), r.ReadString());
+        new(r.ReadInt32(), DateTimeOffset.FromUnixTimeMilliseconds(r.ReadInt64()), r.ReadInt64(), r.ReadInt64(), r.ReadInt32(),
+            r.ReadString());
 }
 
 /// <summary>
@@ -142,5 +144,6 @@ public sealed record CompileRequest(string CallId, string CacheRoot, string Work
     /// <summary>A call id unique across processes: the pid and 64 random bits.</summary>
     public static string NewCallId() => $"{System.Environment.ProcessId:x}-{Random.Shared.NextInt64():x16}";
 
-    private static int Count(BinaryReader r) => r.ReadInt32() is var n and >= 0 and <= 1_000_000 ? n : throw new InvalidDataException("bad count");
+    private static int Count(BinaryReader r) => r.ReadInt32() is var n and >= 0 and <= 1_000_000 ? n
+        : throw new InvalidDataException("bad count");
 }

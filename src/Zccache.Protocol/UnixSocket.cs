@@ -37,7 +37,8 @@ public sealed class UnixSocket : IDisposable
         // The timeouts first: they bound the connect too (a listener whose backlog is full).
         long[] timeval = [timeoutMs / 1000, timeoutMs % 1000 * 1000];
         errno = 0;
-        while (errno == 0 && (setsockopt(fd, SolSocket, SoSndTimeo, timeval, 16) != 0 || setsockopt(fd, SolSocket, SoRcvTimeo, timeval, 16) != 0
+        while (errno == 0
+            && (setsockopt(fd, SolSocket, SoSndTimeo, timeval, 16) != 0 || setsockopt(fd, SolSocket, SoRcvTimeo, timeval, 16) != 0
             || connect(fd, address, length) != 0))
         {
             errno = Marshal.GetLastPInvokeError();

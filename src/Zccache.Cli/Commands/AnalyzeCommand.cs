@@ -29,7 +29,8 @@ public static class AnalyzeCommand
             return output.Error(ZcCodes.JournalUnreadable, $"the journal '{args[0]}' cannot be read ({e.Message}).");
         }
 
-        var outcomes = entries.GroupBy(e => e.Outcome).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => (g.Key, Count: g.Count())).ToList();
+        var outcomes = entries.GroupBy(e => e.Outcome).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => (g.Key, Count: g.Count()))
+            .ToList();
         // A link's outcomes are link_miss, link_error, …: not served either.
         static string Kind(Entry e) => e.Outcome.StartsWith("link_", StringComparison.Ordinal) ? e.Outcome[5..] : e.Outcome;
         static string Prefix(Entry e) => e.Outcome.StartsWith("link_", StringComparison.Ordinal) ? "link_" : "";
@@ -40,12 +41,17 @@ public static class AnalyzeCommand
             .OrderByDescending(m => m.Count).ThenBy(m => m.Source, StringComparer.Ordinal).Take(Top).ToList();
         // The same breakdown as the CI summary's "why compiles were not served": each reason with its count.
         var reasons = entries.Where(e => Kind(e) is "miss" or "non_cacheable" or "error" && e.Reason is not null)
-            .GroupBy(e => IsUncacheable(e) ? (Outcome: Prefix(e) + "non_cacheable", Reason: e.Detail ?? "") : (Outcome: Prefix(e) + "miss", Reason: e.Reason!))
+            .GroupBy(e => IsUncacheable(e) ? (Outcome: Prefix(e) + "non_cacheable", Reason: e.Detail ?? "")
+                : (Outcome: Prefix(e) + "miss", Reason: e.Reason!))
             .Select(g => (g.Key.Outcome, g.Key.Reason, Count: g.Count()))
-            .OrderByDescending(r => r.Count).ThenBy(r => r.Outcome, StringComparer.Ordinal).ThenBy(r => r.Reason, StringComparer.Ordinal).ToList();
+            .OrderByDescending(r => r.Count).ThenBy(r => r.Outcome, StringComparer.Ordinal).ThenBy(r => r.Reason, StringComparer.Ordinal)
+                .ToList();
         var projects = entries.GroupBy(e => e.Project ?? "(no project)").OrderBy(g => g.Key, StringComparer.Ordinal)
-            .Select(g => (Project: g.Key, Hits: g.Count(e => e.Outcome is "hit" or "cached_error"), Misses: g.Count(e => e.Outcome is "miss" or "error" && !IsUncacheable(e)),
-                All: g.Count(e => e.Outcome != "up_to_date" && !e.Outcome.StartsWith("link_", StringComparison.Ordinal)))) // up to date, a link: not a compile
+            .Select(g => (Project: g.Key,
+                Hits: g.Count(e => e.Outcome is "hit" or "cached_error"),
+                Misses: g.Count(e => e.Outcome is "miss" or "error" && !IsUncacheable(e)),
+                // Up to date, or a link: not a compile.
+                All: g.Count(e => e.Outcome != "up_to_date" && !e.Outcome.StartsWith("link_", StringComparison.Ordinal))))
             .ToList();
         var slowest = entries.OrderByDescending(e => e.LatencyNs).Take(Top).ToList();
 
@@ -87,7 +93,9 @@ public static class AnalyzeCommand
                     w.WriteNumber("compiles", p.All);
                     w.WriteNumber("hits", p.Hits);
                     w.WriteNumber("misses", p.Misses);
-                    if (p.Hits + p.Misses > 0) w.WriteNumber("hit_rate", (double)p.Hits / (p.Hits + p.Misses)); else w.WriteNull("hit_rate");
+                    if (p.Hits + p.Misses > 0)
+                        w.WriteNumber("hit_rate", (double)p.Hits / (p.Hits + p.Misses));
+                    else w.WriteNull("hit_rate");
                     w.WriteEndObject();
                 }
                 w.WriteEndArray();
@@ -114,7 +122,10 @@ public static class AnalyzeCommand
         foreach (var m in misses) text.Append(c, $"  {m.Count,4}  {m.Reason}{(m.Detail is null ? "" : $" ({m.Detail})")}  {m.Source}\n");
         text.Append("\nhit rate by project:\n");
         foreach (var p in projects)
-            text.Append(c, $"  {(p.Hits + p.Misses == 0 ? "-" : ((double)p.Hits / (p.Hits + p.Misses) * 100).ToString("0.0", c) + "%"),7}  {p.Hits} hits, {p.Misses} misses, {p.All} compiles  {p.Project}\n");
+        {
+            string rate = p.Hits + p.Misses == 0 ? "-" : ((double)p.Hits / (p.Hits + p.Misses) * 100).ToString("0.0", c) + "%";
+            text.Append(c, $"  {rate,7}  {p.Hits} hits, {p.Misses} misses, {p.All} compiles  {p.Project}\n");
+        }
         text.Append("\nslowest:\n");
         foreach (var e in slowest) text.Append(c, $"  {(e.LatencyNs / 1e6).ToString("0.0", c),9} ms  {e.Outcome,-13} {e.Source}\n");
         return output.Out(text.ToString());
@@ -133,7 +144,8 @@ public static class AnalyzeCommand
             {
                 using var doc = JsonDocument.Parse(line);
                 var root = doc.RootElement;
-                string? Str(string name) => root.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+                string? Str(string name) =>
+                    root.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
                 string outcome = Str("outcome") ?? throw new JsonException("no outcome");
                 if (Str("call") is { } call && !calls.Add(call)) continue;
                 string? reason = Str("miss_reason");

@@ -10,7 +10,8 @@ public static class CacheCommands
     {
         bool json = Output.Flag(args, "--json");
         string? size = Output.Option(args, "--size");
-        if (args.Count > 0) return output.Error(ZcCodes.BadArguments, $"unexpected '{args[0]}'. usage: zccache trim [--size <20G>] [--json]", 2);
+        if (args.Count > 0)
+            return output.Error(ZcCodes.BadArguments, $"unexpected '{args[0]}'. usage: zccache trim [--size <20G>] [--json]", 2);
         var layout = new CacheLayout(CacheLayout.DefaultRoot());
         long budget;
         try { budget = CacheBudget.Resolve(size, layout.Root); }

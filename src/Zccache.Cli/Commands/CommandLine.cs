@@ -57,7 +57,8 @@ public static class CommandLine
     private static int Handover(List<string> rest, Output output, Stream stdout, Stream stderr)
     {
         if (rest.Count < 3 || !Enum.TryParse(rest[1], out Protocol.HandoverState state))
-            return output.Error(Core.Diagnostics.ZcCodes.BadArguments, "usage: zccache-engine --handover <call id> <state> [<why>] <compiler> [args…] (from the zccache launcher)", 2);
+            return output.Error(Core.Diagnostics.ZcCodes.BadArguments,
+                "usage: zccache-engine --handover <call id> <state> [<why>] <compiler> [args…] (from the zccache launcher)", 2);
         bool failed = state == Protocol.HandoverState.Failed;
         var call = LauncherCall.OfThisProcess(rest.Skip(failed ? 3 : 2).ToList(), rest[0]);
         if (state == Protocol.HandoverState.NoServer) Server.ServerClient.StartFor(call);

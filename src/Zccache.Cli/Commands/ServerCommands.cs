@@ -16,12 +16,14 @@ public static class ServerCommands
     {
         if (args.Count > 0) return output.Error(ZcCodes.BadArguments, $"unexpected '{args[0]}'. usage: zccache server-start", 2);
         if (Address(output) is not { } address) return 1;
-        if (ServerConnection.Ask(address, RequestKind.Status) is { } running) return output.Out($"server {running.Pid} already running for {address.Root}");
+        if (ServerConnection.Ask(address, RequestKind.Status) is { } running)
+            return output.Out($"server {running.Pid} already running for {address.Root}");
         AtomicFile.TryDelete(address.SpawnMarker);
         ServerClient.Start(address);
         for (int i = 0; i < 100; i++)
         {
-            if (ServerConnection.Ask(address, RequestKind.Status) is { } status) return output.Out($"server {status.Pid} running for {address.Root}");
+            if (ServerConnection.Ask(address, RequestKind.Status) is { } status)
+                return output.Out($"server {status.Pid} running for {address.Root}");
             Thread.Sleep(100);
         }
         return output.Error(ZcCodes.ServerFailed, $"the server for {address.Root} did not start; launchers compile without it.");
@@ -48,7 +50,8 @@ public static class ServerCommands
     }
 
     /// <summary>The running server's status, or null when none answers.</summary>
-    public static ServerStatus? Status(string root) => ServerAddress.For(root, ServerClient.EngineFile) is { } address ? ServerConnection.Ask(address, RequestKind.Status) : null;
+    public static ServerStatus? Status(string root) => ServerAddress.For(root, ServerClient.EngineFile) is { } address
+        ? ServerConnection.Ask(address, RequestKind.Status) : null;
 
     private static ServerAddress? Address(Output output)
     {

@@ -26,14 +26,16 @@ public static class SessionCommands
         if (journal is { Length: 0 }) return output.Error(ZcCodes.BadArguments, "--journal needs a file name.", 2);
         string? journalPath = journal is null ? null : Path.GetFullPath(journal);
         if (journalPath is not null && !journalPath.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase))
-            return output.Error(ZcCodes.BadSessionConfig, $"the journal path '{journal}' must end in .jsonl (one JSON object per line).", 2);
+            return output.Error(ZcCodes.BadSessionConfig, $"the journal path '{journal}' must end in .jsonl (one JSON object per line).",
+                2);
 
         var layout = new CacheLayout(CacheLayout.DefaultRoot());
         var id = SessionId.New();
         try
         {
             layout.EnsureCreated();
-            new SessionFolder(layout, id).EnsureCreated(Environment.ProcessId, isExplicit: true, Environment.CurrentDirectory, journalPath, profile);
+            new SessionFolder(layout, id)
+                .EnsureCreated(Environment.ProcessId, isExplicit: true, Environment.CurrentDirectory, journalPath, profile);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -76,14 +78,16 @@ public static class SessionCommands
         return output.Out(json ? StatsReport.Json(stats) : StatsReport.Text(stats, alreadyEnded ? "already ended" : "ended"));
     }
 
-    private const string Usage = "usage: zccache session-start [--stats] [--journal <file.jsonl>] [--profile] [--json] | session-stats <id> [--json] | session-end <id> [--json]";
+    private const string Usage = "usage: zccache session-start [--stats] [--journal <file.jsonl>] [--profile] [--json]"
+        + " | session-stats <id> [--json] | session-end <id> [--json]";
 
     /// <summary>The session named by the one remaining argument, or the exit code of a clear error.</summary>
     private static int? Find(List<string> args, Output output, out SessionFolder? folder)
     {
         folder = null;
         if (args.Count != 1) return output.Error(ZcCodes.BadArguments, $"one session id expected. {Usage}", 2);
-        if (!SessionId.TryParse(args[0], out var id)) return output.Error(ZcCodes.BadSessionId, $"'{args[0]}' is not a session id (a UUID).", 2);
+        if (!SessionId.TryParse(args[0], out var id))
+            return output.Error(ZcCodes.BadSessionId, $"'{args[0]}' is not a session id (a UUID).", 2);
         var layout = new CacheLayout(CacheLayout.DefaultRoot());
         folder = new SessionFolder(layout, id);
         if (!folder.Exists) return output.Error(ZcCodes.UnknownSession, $"no session {id} in {layout.Root}.");

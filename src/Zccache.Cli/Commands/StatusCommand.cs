@@ -8,7 +8,8 @@ using Zccache.Protocol;
 
 namespace Zccache.Cli.Commands;
 
-/// <summary><c>zccache status</c>: the cache directory, its entries and size, its budget, and the totals of every session it has seen.</summary>
+/// <summary><c>zccache status</c>: the cache directory, its entries and
+/// size, its budget, and the totals of every session it has seen.</summary>
 public static class StatusCommand
 {
     public static int Run(List<string> args, Output output)
@@ -72,12 +73,15 @@ public static class StatusCommand
         text.Append(c, $"cache dir      {layout.Root}\n");
         text.Append(c, $"entries        {entries}\n");
         text.Append(c, $"size           {(bytes / 1048576.0).ToString("0.0", c)} MiB\n");
-        text.Append(c, $"budget         {CacheBudget.Format(budget)}{(bytes > budget ? " (over: trimmed at the next build, or run zccache trim)" : "")}\n");
+        string over = bytes > budget ? " (over: trimmed at the next build, or run zccache trim)" : "";
+        text.Append(c, $"budget         {CacheBudget.Format(budget)}{over}\n");
         text.Append(c, $"sessions       {lifetime.Sessions}\n");
-        text.Append(c, $"compilations   {lifetime.Compilations} ({lifetime.Hits} hits, {lifetime.Misses} misses, {lifetime.NonCacheable} non-cacheable, {lifetime.ErrorsCached} cached errors)\n");
+        text.Append(c, $"compilations   {lifetime.Compilations} ({lifetime.Hits} hits, {lifetime.Misses} misses, ");
+        text.Append(c, $"{lifetime.NonCacheable} non-cacheable, {lifetime.ErrorsCached} cached errors)\n");
         text.Append(c, $"time saved     {(lifetime.TimeSavedMs / 1000.0).ToString("0.0", c)} s\n");
         text.Append(server is null ? "server         not running\n"
-            : string.Create(c, $"server         pid {server.Pid}, up since {server.Started:u}, {server.Served} served, {server.NotServed} not served, {server.ActiveSessions} active sessions\n"));
+            : string.Create(c, $"server         pid {server.Pid}, up since {server.Started:u}, {server.Served} served, "
+                + $"{server.NotServed} not served, {server.ActiveSessions} active sessions\n"));
         return output.Out(text.ToString());
     }
 

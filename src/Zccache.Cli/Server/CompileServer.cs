@@ -123,7 +123,9 @@ public sealed class CompileServer
                 stream.Write(answer.GetBuffer(), 0, (int)answer.Length);
             }
         }
-        catch (Exception e) when (e is IOException or SocketException or InvalidDataException or FormatException or ObjectDisposedException) { }
+        catch (Exception e) when (e is IOException or SocketException or InvalidDataException or FormatException
+            or ObjectDisposedException)
+        { }
         finally
         {
             Interlocked.Exchange(ref _lastActivity, Environment.TickCount64);
@@ -169,7 +171,8 @@ public sealed class CompileServer
             return;
         }
         try { reply = ServeHit(LauncherCall.Of(request)); }
-        catch (Exception e) when (e is not OutOfMemoryException) { } // whatever it was, the launcher does the call itself and meets it there
+        // whatever it was, the launcher does the call itself and meets it there
+        catch (Exception e) when (e is not OutOfMemoryException) { }
         if (reply is null)
         {
             Interlocked.Increment(ref _notServed);
@@ -183,7 +186,8 @@ public sealed class CompileServer
         ServerProtocol.WriteBytes(w, reply.Stderr);
     }
 
-    /// <summary>The call served as a hit, or null: everything else is the launcher's (queries read its stdin, misses run its compiler).</summary>
+    /// <summary>The call served as a hit, or null: everything else is the
+    /// launcher's (queries read its stdin, misses run its compiler).</summary>
     private LauncherReply? ServeHit(LauncherCall call)
     {
         if (!ServableCall.MayBeServed(call.Argv, call.Env)) return null;
@@ -218,7 +222,8 @@ public sealed class CompileServer
     private bool Record(RecordRequest request)
     {
         if (!SessionId.TryParse(request.SessionId, out var id)) return false;
-        if (CompileOutcome.FromJsonLine(request.OutcomeLine) is not { } outcome || Recorder(id, request.Project, request.WorkingDirectory, []) is not { } recorder) return false;
+        if (CompileOutcome.FromJsonLine(request.OutcomeLine) is not { } outcome
+            || Recorder(id, request.Project, request.WorkingDirectory, []) is not { } recorder) return false;
         recorder.RecordLines(outcome, request.JournalLine.Length > 0 ? request.JournalLine : null);
         return recorder.Fault is null;
     }
@@ -246,7 +251,8 @@ public sealed class CompileServer
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            diagnostics.Add(new Diagnostic(ZcCodes.SessionIoError, $"the session folder cannot be used ({e.Message}); this compile is not counted."));
+            diagnostics.Add(new Diagnostic(ZcCodes.SessionIoError,
+                $"the session folder cannot be used ({e.Message}); this compile is not counted."));
             return null;
         }
     }

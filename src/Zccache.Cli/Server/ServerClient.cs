@@ -24,7 +24,8 @@ public static class ServerClient
     {
         if (!ServableCall.MayBeServed(call.Argv, call.Env) || AddressFor(call) is not { } address) return default;
 
-        var answer = ServerConnection.Compile(address, new CompileRequest(call.CallId, address.Root, call.WorkingDirectory, call.Argv, ServerConnection.EnvironmentOfThisProcess()));
+        var answer = ServerConnection.Compile(address,
+            new CompileRequest(call.CallId, address.Root, call.WorkingDirectory, call.Argv, ServerConnection.EnvironmentOfThisProcess()));
         if (answer.NoServer) Start(address); // none yet, or a dead one's socket: this call is done here, the next ones are served
         if (answer.Problem is { } problem) return Failed(problem);
         if (answer.Kind != ReplyKind.Served) return new Handover(null, null, answer.NoServer ? null : address);
@@ -54,7 +55,8 @@ public static class ServerClient
         catch (Exception e) when (e is ArgumentException or IOException) { return null; }
     }
 
-    /// <summary>This engine's binary (the native one, or zccache.dll under dotnet): it names the server's address, and runs the server.</summary>
+    /// <summary>This engine's binary (the native one, or zccache.dll under
+    /// dotnet): it names the server's address, and runs the server.</summary>
     public static string EngineFile { get; } = Environment.ProcessPath is { } self && Path.GetFileNameWithoutExtension(self) != "dotnet"
         ? self : Path.Join(AppContext.BaseDirectory, "zccache.dll");
 
@@ -69,17 +71,21 @@ public static class ServerClient
         {
             // A root that is not there yet is made by this call's own run (owner-only); the next call starts the server.
             if (!Directory.Exists(address.Root)) return;
-            if (File.Exists(address.SpawnMarker) && DateTime.UtcNow - File.GetLastWriteTimeUtc(address.SpawnMarker) < TimeSpan.FromSeconds(10)) return;
+            if (File.Exists(address.SpawnMarker)
+                && DateTime.UtcNow - File.GetLastWriteTimeUtc(address.SpawnMarker) < TimeSpan.FromSeconds(10)) return;
             AtomicFile.Write(address.SpawnMarker, []); // owner-only, as everything in the root
             using var process = Process.Start(ServerCommand(address)) ?? throw new IOException("not started");
             process.StandardInput.Close();
             process.StandardOutput.Close();
             process.StandardError.Close();
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.ComponentModel.Win32Exception or InvalidOperationException) { }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.ComponentModel.Win32Exception
+            or InvalidOperationException)
+        { }
     }
 
-    /// <summary><c>zccache server-run</c> for this executable (the native launcher, or <c>dotnet zccache.dll</c>), for <paramref name="address"/>'s root.</summary>
+    /// <summary><c>zccache server-run</c> for this executable (the native launcher, or
+    /// <c>dotnet zccache.dll</c>), for <paramref name="address"/>'s root.</summary>
     public static ProcessStartInfo ServerCommand(ServerAddress address)
     {
         bool native = Path.GetExtension(EngineFile) != ".dll";
