@@ -68,7 +68,7 @@ public static class SessionCommands
         if (!alreadyEnded)
         {
             var ci = CiSummary.Publish(report with { Total = stats }, Environment.GetEnvironmentVariable,
-                Environment.GetEnvironmentVariable("ZCCACHE_CI_SUMMARY"), folder.Path);
+                Core.Configuration.ZccacheSettings.OfThisProcess().CiSummary, folder.Path);
             // Azure's ##vso command: on standard error with --json, so standard output stays the stats alone.
             foreach (string line in ci.OutputLines) { if (json) output.Err(line); else output.Out(line); }
             foreach (var d in ci.Diagnostics) output.Err($"zccache: warning {d.Code}: {d.Message}");

@@ -79,9 +79,9 @@ public sealed class ZccacheCompile : ZccacheTask, ICancelableTask
         }
         if (Log.HasLoggedErrors) return false;
 
-        CompileCache cache = OpenCache(Enabled, Remote, RemoteReadOnly, snapshotInputs: true);
         int parallelism = ParseParallelism();
-        SessionRecorder? session = Enabled && cache.IsEnabled ? JoinSession(cache, SessionId, ProjectFile, ProjectDirectoryOrCwd(), Math.Min(parallelism, Math.Max(1, items.Count))) : null;
+        var (cache, session) = Open(Settings(Enabled, SessionId, ProjectFile, Remote, RemoteReadOnly), ProjectDirectoryOrCwd(),
+            snapshotInputs: true, parallelism: Math.Min(parallelism, Math.Max(1, items.Count)));
         ObjectLedger? ledger = cache.IsEnabled && !string.IsNullOrWhiteSpace(StateFile) ? ObjectLedger.Load(Path.GetFullPath(StateFile, projectDir)) : null;
 
         var baseDir = Core.Paths.BaseDir.From(BaseDir);

@@ -2,6 +2,7 @@ using Microsoft.Build.Framework;
 using Microsoft.Build.Tasks;
 using Microsoft.Build.Utilities;
 using Zccache.Core.Compilers;
+using Zccache.Core.Configuration;
 using Zccache.Core.Pipeline;
 using Zccache.Core.Sessions;
 
@@ -79,14 +80,11 @@ public class ZccacheExec : ZccacheTask
             WorkingDirectory = Path.GetFullPath(WorkingDirectoryOrCurrent()),
             Environment = Environment(command),
         };
-        bool disabled = System.Environment.GetEnvironmentVariable("ZCCACHE_DISABLE") is "1" or "true";
-        invocation = invocation with
-        {
-            BaseDir = Core.Paths.BaseDir.From(invocation.GetEnvironmentVariable("ZCCACHE_BASEDIR")),
-            PrefixCommand = disabled ? [] : CompileInvocation.SplitPrefix(invocation.GetEnvironmentVariable("ZCCACHE_PREFIX_COMMAND")),
-        };
-        CompileCache cache = OpenCache(!disabled, invocation.GetEnvironmentVariable("ZCCACHE_REMOTE"), invocation.GetEnvironmentVariable("ZCCACHE_REMOTE_READ_ONLY"));
-        SessionRecorder? session = cache.IsEnabled ? Join(cache.Layout!) : null;
+        // The command's settings are its environment's, as a launcher's are.
+        var settings = new ZccacheSettings(invocation.GetEnvironmentVariable)
+            .WithUnlessEmpty(ZccacheSettings.Names.SessionId, SessionId).WithUnlessEmpty(ZccacheSettings.Names.Project, ProjectFile);
+        invocation = invocation with { BaseDir = settings.BaseDir(invocation.WorkingDirectory), PrefixCommand = settings.PrefixCommand };
+        var (cache, session) = Open(settings, WorkingDirectoryOrCurrent());
 
         if (YieldDuringToolExecution) (BuildEngine as IBuildEngine3)?.Yield();
         CompileResult result;
@@ -197,26 +195,19 @@ public class ZccacheExec : ZccacheTask
     private void RecordShellCompile()
     {
         var layout = new Core.Storage.CacheLayout(CacheRoot);
-        if (!Directory.Exists(layout.Sessions) || Join(layout) is not { } session) return;
+        if (!Directory.Exists(layout.Sessions)) return;
+        var settings = ZccacheSettings.OfThisProcess()
+            .WithUnlessEmpty(ZccacheSettings.Names.SessionId, SessionId).WithUnlessEmpty(ZccacheSettings.Names.Project, ProjectFile);
+        var diagnostics = new List<Core.Diagnostics.Diagnostic>();
+        var session = CacheOpening.JoinSession(settings, layout, WorkingDirectoryOrCurrent(), diagnostics);
+        foreach (var d in diagnostics) Report(d);
+        if (session is null) return;
         session.Record(new CompileOutcome
         {
             Kind = OutcomeKind.NonCacheable,
             ExitCode = ExitCode,
             Reason = new NonCacheable(NonCacheableReason.ShellSyntax, "").Code,
         });
-    }
-
-    private SessionRecorder? Join(Core.Storage.CacheLayout layout)
-    {
-        string id = string.IsNullOrWhiteSpace(SessionId) ? System.Environment.GetEnvironmentVariable("ZCCACHE_SESSION_ID") ?? "" : SessionId;
-        if (!Core.Sessions.SessionId.TryParse(id, out var sessionId)) return null;
-        string? project = string.IsNullOrWhiteSpace(ProjectFile) ? System.Environment.GetEnvironmentVariable("ZCCACHE_PROJECT") : ProjectFile;
-        try { return SessionRecorder.Join(layout, sessionId, project, WorkingDirectoryOrCurrent()); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            Warn(Core.Diagnostics.ZcCodes.SessionIoError, $"the session folder cannot be used ({e.Message}); compiles are cached but not counted.");
-            return null;
-        }
     }
 
     private string WorkingDirectoryOrCurrent() => string.IsNullOrEmpty(WorkingDirectory) ? Directory.GetCurrentDirectory() : WorkingDirectory;

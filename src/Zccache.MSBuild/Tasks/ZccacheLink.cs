@@ -66,8 +66,7 @@ public sealed class ZccacheLink : ZccacheTask
             WorkingDirectory = projectDir,
         };
 
-        CompileCache cache = OpenCache(Enabled, Remote, RemoteReadOnly);
-        SessionRecorder? session = Enabled && cache.IsEnabled ? JoinSession(cache, SessionId, ProjectFile, projectDir) : null;
+        var (cache, session) = Open(Settings(Enabled, SessionId, ProjectFile, Remote, RemoteReadOnly), projectDir);
         ObjectLedger? ledger = cache.IsEnabled && !string.IsNullOrWhiteSpace(StateFile) ? ObjectLedger.Load(Path.GetFullPath(StateFile, projectDir)) : null;
 
         CompileResult result = cache.Compile(invocation, session, ledger, OutputFile);

@@ -1,5 +1,6 @@
 using Microsoft.Build.Framework;
 using Microsoft.Build.Utilities;
+using Zccache.Core.Configuration;
 using Zccache.Core.Diagnostics;
 using Zccache.Core.Sessions;
 using Zccache.Core.Storage;
@@ -83,7 +84,7 @@ public sealed class ZccacheStartSession : ZccacheTask
 
     private long Budget(CacheLayout layout)
     {
-        try { return CacheBudget.Resolve(CacheSize, layout.Root); }
+        try { return ZccacheSettings.OfThisProcess().WithUnlessEmpty(ZccacheSettings.Names.CacheSize, CacheSize).CacheBudget(layout.Root); }
         catch (FormatException e)
         {
             Warn(ZcCodes.BadProperty, $"ZccacheCacheSize: {e.Message} Using the default.");
@@ -93,7 +94,7 @@ public sealed class ZccacheStartSession : ZccacheTask
 
     private int Kept()
     {
-        try { return SessionRetention.Resolve(SessionsKept); }
+        try { return ZccacheSettings.OfThisProcess().WithUnlessEmpty(ZccacheSettings.Names.SessionsKept, SessionsKept).SessionsKept; }
         catch (FormatException e)
         {
             Warn(ZcCodes.BadProperty, $"ZccacheSessionsKept: {e.Message} Using {SessionRetention.DefaultKept}.");

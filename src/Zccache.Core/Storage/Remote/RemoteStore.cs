@@ -145,8 +145,6 @@ public abstract class RemoteStore
     /// or <c>http(s)://host/path[|layout=subdirs|flat|bazel][|bearer-token=…]</c> (ccache's syntax).
     /// Read-only when <paramref name="readOnly"/> says so, or by default in a pull-request build.
     /// </summary>
-    public static RemoteStore? FromEnvironment(Func<string, string?> env) => From(env("ZCCACHE_REMOTE"), env("ZCCACHE_REMOTE_READ_ONLY"), env);
-
     public static RemoteStore? From(string? url, string? readOnly, Func<string, string?> env)
     {
         if (string.IsNullOrWhiteSpace(url)) return null;
@@ -157,10 +155,10 @@ public abstract class RemoteStore
             _ => env("GITHUB_EVENT_NAME") is "pull_request" or "pull_request_target" || string.Equals(env("BUILD_REASON"), "PullRequest", StringComparison.OrdinalIgnoreCase),
         };
         url = url.Trim();
-        byte[]? signingKey = env("ZCCACHE_REMOTE_SIGNING_KEY") is { Length: > 0 } secret ? System.Text.Encoding.UTF8.GetBytes(secret) : null;
+        byte[]? signingKey = env(Configuration.ZccacheSettings.Names.RemoteSigningKey) is { Length: > 0 } secret ? System.Text.Encoding.UTF8.GetBytes(secret) : null;
         if (url.StartsWith("redis://", StringComparison.OrdinalIgnoreCase)) return new RedisRemote(url) { Url = url, ReadOnly = ro, SigningKey = signingKey };
         if (url.StartsWith("http://", StringComparison.OrdinalIgnoreCase) || url.StartsWith("https://", StringComparison.OrdinalIgnoreCase))
-            return new HttpRemote(url, env("ZCCACHE_REMOTE_TOKEN")) { Url = url, ReadOnly = ro, SigningKey = signingKey };
+            return new HttpRemote(url, env(Configuration.ZccacheSettings.Names.RemoteToken)) { Url = url, ReadOnly = ro, SigningKey = signingKey };
         throw new FormatException($"'{Redacted(url)}' is not a remote cache URL (redis://host:port[,host:port…] or http(s)://host/path).");
     }
 }
