@@ -166,9 +166,9 @@ public sealed class ZccacheSettingsTests : IDisposable
     {
         var said = new List<Diagnostic>();
         var layout = new CacheLayout(_dir["cache"]);
-        Assert.Null(CacheOpening.JoinSession(Settings(), layout, _dir.Path, said));
+        Assert.Null(CacheOpening.JoinSession(Settings(), layout, said));
         Assert.Empty(said);
-        Assert.Null(CacheOpening.JoinSession(Settings((Names.SessionId, "nope")), layout, _dir.Path, said));
+        Assert.Null(CacheOpening.JoinSession(Settings((Names.SessionId, "nope")), layout, said));
         Assert.Equal(ZcCodes.BadSessionId, Assert.Single(said).Code);
         Assert.Equal("ZCCACHE_SESSION_ID 'nope' is not a UUID; compiles are cached but not counted in a session.", said[0].Message);
     }
@@ -179,7 +179,7 @@ public sealed class ZccacheSettingsTests : IDisposable
         var said = new List<Diagnostic>();
         var layout = new CacheLayout(_dir["cache"]);
         var id = SessionId.New();
-        var session = CacheOpening.JoinSession(Settings((Names.SessionId, id.ToString()), (Names.Project, "/p/a.proj")), layout, _dir.Path, said)!;
+        var session = CacheOpening.JoinSession(Settings((Names.SessionId, id.ToString()), (Names.Project, "/p/a.proj")), layout, said)!;
         Assert.Empty(said);
         Assert.Equal(id, session.Folder.Id);
     }

@@ -25,8 +25,7 @@ public static class SessionCommands
         if (args.Count > 0) return output.Error(ZcCodes.BadArguments, $"unexpected '{args[0]}'. {Usage}", 2);
         if (journal is { Length: 0 }) return output.Error(ZcCodes.BadArguments, "--journal needs a file name.", 2);
         string? journalPath = journal is null ? null : Path.GetFullPath(journal);
-        if (journalPath is not null && !journalPath.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase))
-            return output.Error(ZcCodes.BadSessionConfig, $"the journal path '{journal}' must end in .jsonl (one JSON object per line).", 2);
+        if (journalPath is not null && Journal.PathProblem(journal!) is { } problem) return output.Error(ZcCodes.BadSessionConfig, problem, 2);
 
         var layout = new CacheLayout(CacheLayout.DefaultRoot());
         var id = SessionId.New();
@@ -64,7 +63,6 @@ public static class SessionCommands
         bool alreadyEnded = folder!.IsEnded;
         var report = folder.Aggregate();
         var stats = folder.End(alreadyEnded ? null : report.Total);
-        SessionManager.Process.End(folder.Id);
         if (!alreadyEnded)
         {
             var ci = CiSummary.Publish(report with { Total = stats }, Environment.GetEnvironmentVariable,

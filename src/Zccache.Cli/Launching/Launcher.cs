@@ -42,7 +42,7 @@ public static class Launcher
         var diagnostics = new List<Diagnostic>(said ?? []);
         var settings = call.Settings;
         var cache = CacheOpening.Open(settings, settings.CacheRoot(call.WorkingDirectory), diagnostics, probe: false);
-        SessionRecorder? session = cache.IsEnabled ? CacheOpening.JoinSession(settings, cache.Layout!, call.WorkingDirectory, diagnostics) : null;
+        SessionRecorder? session = cache.IsEnabled ? CacheOpening.JoinSession(settings, cache.Layout!, diagnostics) : null;
         if (session is not null && recordVia is not null)
         {
             string id = session.Folder.Id.ToString();

@@ -24,7 +24,7 @@ public sealed class CompileServer
     private readonly ServerAddress _address;
     private readonly CacheLayout _layout;
     private readonly TimeSpan _idleTimeout;
-    private readonly SessionManager _sessions = new(TimeSpan.FromMinutes(15));
+    private readonly SessionManager _sessions = new(SessionManager.DefaultIdleTimeout);
     // One open cache per remote configuration the launchers ask for (most builds: one).
     private readonly ConcurrentDictionary<string, (CompileCache Cache, Diagnostic[] Said)> _caches = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<(SessionId, string?), SessionRecorder> _recorders = new();
@@ -192,7 +192,7 @@ public sealed class CompileServer
         if (!cache.IsEnabled) return null;
         diagnostics.AddRange(said);
         SessionRecorder? session = CacheOpening.ParseSessionId(settings, diagnostics) is { } id
-            ? Recorder(id, settings.Project, call.WorkingDirectory, diagnostics) : null;
+            ? Recorder(id, settings.Project, diagnostics) : null;
         CompileResult? result = cache.ServeHit(invocation, session);
         return result is null ? null : Launcher.Reply(result, diagnostics, session);
     }
@@ -210,13 +210,13 @@ public sealed class CompileServer
     private bool Record(RecordRequest request)
     {
         if (!SessionId.TryParse(request.SessionId, out var id)) return false;
-        if (CompileOutcome.FromJsonLine(request.OutcomeLine) is not { } outcome || Recorder(id, request.Project, request.WorkingDirectory, []) is not { } recorder) return false;
+        if (CompileOutcome.FromJsonLine(request.OutcomeLine) is not { } outcome || Recorder(id, request.Project, []) is not { } recorder) return false;
         recorder.RecordLines(outcome, request.JournalLine.Length > 0 ? request.JournalLine : null);
         return recorder.Fault is null;
     }
 
     /// <summary>This server's recorder for the session and project, made on first use.</summary>
-    private SessionRecorder? Recorder(SessionId id, string? project, string workingDirectory, List<Diagnostic> diagnostics)
+    private SessionRecorder? Recorder(SessionId id, string? project, List<Diagnostic> diagnostics)
     {
         var key = (id, project);
         if (_recorders.TryGetValue(key, out var known) && _sessions.Exists(id))
@@ -229,7 +229,7 @@ public sealed class CompileServer
             // The dead-man's switch watches the build that created the session (an explicit session has none: idle only).
             var info = new SessionFolder(_layout, id).ReadInfo();
             int owner = info is { Explicit: false, ClientPid: > 0 } ? info.ClientPid : Environment.ProcessId;
-            return _recorders[key] = SessionRecorder.Join(_sessions, _layout, id, project, workingDirectory, owner);
+            return _recorders[key] = SessionRecorder.Join(_sessions, _layout, id, project, owner);
         }, diagnostics);
     }
 

@@ -37,8 +37,8 @@ public static class CacheOpening
     /// The session the settings name (ZCCACHE_SESSION_ID, counting for ZCCACHE_PROJECT), joined in this process, or null:
     /// none named, an id that is not a UUID (ZC2001) or a session folder that cannot be used (ZC1004).
     /// </summary>
-    public static SessionRecorder? JoinSession(ZccacheSettings settings, CacheLayout layout, string workingDirectory, List<Diagnostic> diagnostics, int parallelism = 1) =>
-        ParseSessionId(settings, diagnostics) is { } id ? Join(() => SessionRecorder.Join(layout, id, settings.Project, workingDirectory, parallelism), diagnostics) : null;
+    public static SessionRecorder? JoinSession(ZccacheSettings settings, CacheLayout layout, List<Diagnostic> diagnostics, int parallelism = 1) =>
+        ParseSessionId(settings, diagnostics) is { } id ? Join(() => SessionRecorder.Join(layout, id, settings.Project, parallelism), diagnostics) : null;
 
     /// <summary>The session id the settings name, or null; one that is not a UUID is said in <paramref name="diagnostics"/>.</summary>
     public static SessionId? ParseSessionId(ZccacheSettings settings, List<Diagnostic> diagnostics)

@@ -128,7 +128,6 @@ public sealed class CompileCache
 
         // Key.
         ContextKey key = Key(invocation, compilerPath, compile);
-        session?.AddContext(key);
         if (record is not null && IsUpToDate(compile, key, record)) return UpToDate(call, compile, key);
         var request = new CacheableRequest(call, compile, key, Stopwatch.GetTimestamp());
 

@@ -20,6 +20,10 @@ public static class Journal
     /// <summary>The closed set of miss reasons: why nothing was served, and for a compile that ran but was not stored, why not.</summary>
     public static readonly string[] MissReasons = [.. Enum.GetValues<MissReason>().Select(r => r.ToWireName())];
 
+    /// <summary>Why <paramref name="path"/> cannot be a journal (ZC2003), or null: a journal is a <c>.jsonl</c> file.</summary>
+    public static string? PathProblem(string path) =>
+        path.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase) ? null : $"the journal path '{path}' must end in .jsonl (one JSON object per line).";
+
     public static byte[] Line(CompileOutcome o, string sessionId, bool profile)
     {
         var buffer = new ArrayBufferWriter<byte>(512);

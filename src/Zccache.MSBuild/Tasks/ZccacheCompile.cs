@@ -80,8 +80,7 @@ public sealed class ZccacheCompile : ZccacheTask, ICancelableTask
         if (Log.HasLoggedErrors) return false;
 
         int parallelism = ParseParallelism();
-        var (cache, session) = Open(Settings(Enabled, SessionId, ProjectFile, Remote, RemoteReadOnly), ProjectDirectoryOrCwd(),
-            snapshotInputs: true, parallelism: Math.Min(parallelism, Math.Max(1, items.Count)));
+        var (cache, session) = Open(Settings(Enabled, SessionId, ProjectFile, Remote, RemoteReadOnly), snapshotInputs: true, parallelism: Math.Min(parallelism, Math.Max(1, items.Count)));
         ObjectLedger? ledger = cache.IsEnabled && !string.IsNullOrWhiteSpace(StateFile) ? ObjectLedger.Load(Path.GetFullPath(StateFile, projectDir)) : null;
 
         var baseDir = Core.Paths.BaseDir.From(BaseDir);

@@ -84,7 +84,7 @@ public class ZccacheExec : ZccacheTask
         var settings = new ZccacheSettings(invocation.GetEnvironmentVariable)
             .WithUnlessEmpty(ZccacheSettings.Names.SessionId, SessionId).WithUnlessEmpty(ZccacheSettings.Names.Project, ProjectFile);
         invocation = invocation with { BaseDir = settings.BaseDir(invocation.WorkingDirectory), PrefixCommand = settings.PrefixCommand };
-        var (cache, session) = Open(settings, WorkingDirectoryOrCurrent());
+        var (cache, session) = Open(settings);
 
         if (YieldDuringToolExecution) (BuildEngine as IBuildEngine3)?.Yield();
         CompileResult result;
@@ -199,7 +199,7 @@ public class ZccacheExec : ZccacheTask
         var settings = ZccacheSettings.OfThisProcess()
             .WithUnlessEmpty(ZccacheSettings.Names.SessionId, SessionId).WithUnlessEmpty(ZccacheSettings.Names.Project, ProjectFile);
         var diagnostics = new List<Core.Diagnostics.Diagnostic>();
-        var session = CacheOpening.JoinSession(settings, layout, WorkingDirectoryOrCurrent(), diagnostics);
+        var session = CacheOpening.JoinSession(settings, layout, diagnostics);
         foreach (var d in diagnostics) Report(d);
         if (session is null) return;
         session.Record(new CompileOutcome

@@ -66,7 +66,7 @@ public sealed class ZccacheLink : ZccacheTask
             WorkingDirectory = projectDir,
         };
 
-        var (cache, session) = Open(Settings(Enabled, SessionId, ProjectFile, Remote, RemoteReadOnly), projectDir);
+        var (cache, session) = Open(Settings(Enabled, SessionId, ProjectFile, Remote, RemoteReadOnly));
         ObjectLedger? ledger = cache.IsEnabled && !string.IsNullOrWhiteSpace(StateFile) ? ObjectLedger.Load(Path.GetFullPath(StateFile, projectDir)) : null;
 
         CompileResult result = cache.Compile(invocation, session, ledger, OutputFile);

@@ -43,10 +43,9 @@ public sealed class ZccacheStartSession : ZccacheTask
         }
 
         string? journal = string.IsNullOrWhiteSpace(Journal) ? null : Path.GetFullPath(Journal);
-        try { new SessionConfig { ClientPid = Environment.ProcessId, WorkingDir = Directory.GetCurrentDirectory(), JournalPath = journal }.Validate(); }
-        catch (ArgumentException e)
+        if (journal is not null && Core.Sessions.Journal.PathProblem(journal) is { } problem)
         {
-            Log.LogError(null, ZcCodes.BadSessionConfig, null, null, 0, 0, 0, 0, "{0}", e.Message.Split(" (Parameter")[0].Replace(ZcCodes.BadSessionConfig + ": ", ""));
+            Log.LogError(null, ZcCodes.BadSessionConfig, null, null, 0, 0, 0, 0, "{0}", problem);
             return false;
         }
 

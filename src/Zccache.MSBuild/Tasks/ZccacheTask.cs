@@ -27,12 +27,11 @@ public abstract class ZccacheTask : Microsoft.Build.Utilities.Task
     /// The cache a task compiles or links through and the session it counts in, as <paramref name="settings"/> name them
     /// (the build's environment under the task's properties); start-up problems are warnings, the build goes on without them.
     /// </summary>
-    protected (CompileCache Cache, Core.Sessions.SessionRecorder? Session) Open(ZccacheSettings settings, string workingDir,
-        bool snapshotInputs = false, int parallelism = 1)
+    protected (CompileCache Cache, Core.Sessions.SessionRecorder? Session) Open(ZccacheSettings settings, bool snapshotInputs = false, int parallelism = 1)
     {
         var diagnostics = new List<Diagnostic>();
         var cache = CacheOpening.Open(settings, CacheRoot, diagnostics, snapshotInputs: snapshotInputs);
-        var session = cache.IsEnabled ? CacheOpening.JoinSession(settings, cache.Layout!, workingDir, diagnostics, parallelism) : null;
+        var session = cache.IsEnabled ? CacheOpening.JoinSession(settings, cache.Layout!, diagnostics, parallelism) : null;
         foreach (Diagnostic d in diagnostics) Report(d);
         return (cache, session);
     }
