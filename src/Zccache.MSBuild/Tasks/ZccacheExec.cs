@@ -81,8 +81,7 @@ public class ZccacheExec : ZccacheTask
             Environment = Environment(command),
         };
         // The command's settings are its environment's, as a launcher's are.
-        var settings = new ZccacheSettings(invocation.GetEnvironmentVariable)
-            .WithUnlessEmpty(ZccacheSettings.Names.SessionId, SessionId).WithUnlessEmpty(ZccacheSettings.Names.Project, ProjectFile);
+        var settings = Settings(invocation.GetEnvironmentVariable);
         invocation = invocation with { BaseDir = settings.BaseDir(invocation.WorkingDirectory), PrefixCommand = settings.PrefixCommand };
         var (cache, session) = Open(settings);
 
@@ -196,12 +195,7 @@ public class ZccacheExec : ZccacheTask
     {
         var layout = new Core.Storage.CacheLayout(CacheRoot);
         if (!Directory.Exists(layout.Sessions)) return;
-        var settings = ZccacheSettings.OfThisProcess()
-            .WithUnlessEmpty(ZccacheSettings.Names.SessionId, SessionId).WithUnlessEmpty(ZccacheSettings.Names.Project, ProjectFile);
-        var diagnostics = new List<Core.Diagnostics.Diagnostic>();
-        var session = CacheOpening.JoinSession(settings, layout, diagnostics);
-        foreach (var d in diagnostics) Report(d);
-        if (session is null) return;
+        if (JoinSession(Settings(System.Environment.GetEnvironmentVariable), layout) is not { } session) return;
         session.Record(new CompileOutcome
         {
             Kind = OutcomeKind.NonCacheable,
@@ -209,6 +203,10 @@ public class ZccacheExec : ZccacheTask
             Reason = new NonCacheable(NonCacheableReason.ShellSyntax, "").Code,
         });
     }
+
+    /// <summary>The settings in <paramref name="env"/>, under the SessionId and ProjectFile parameters when given.</summary>
+    private ZccacheSettings Settings(Func<string, string?> env) => new ZccacheSettings(env)
+        .WithUnlessEmpty(ZccacheSettings.Names.SessionId, SessionId).WithUnlessEmpty(ZccacheSettings.Names.Project, ProjectFile);
 
     private string WorkingDirectoryOrCurrent() => string.IsNullOrEmpty(WorkingDirectory) ? Directory.GetCurrentDirectory() : WorkingDirectory;
 

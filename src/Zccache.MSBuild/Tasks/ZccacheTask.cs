@@ -36,6 +36,15 @@ public abstract class ZccacheTask : Microsoft.Build.Utilities.Task
         return (cache, session);
     }
 
+    /// <summary>The session <paramref name="settings"/> name, or null; problems are warnings.</summary>
+    protected Core.Sessions.SessionRecorder? JoinSession(ZccacheSettings settings, CacheLayout layout)
+    {
+        var diagnostics = new List<Diagnostic>();
+        var session = CacheOpening.JoinSession(settings, layout, diagnostics);
+        foreach (Diagnostic d in diagnostics) Report(d);
+        return session;
+    }
+
     /// <summary>The settings of a task given the package's ZccacheEnabled, session, project and remote properties, which are the settings' values.</summary>
     protected static ZccacheSettings Settings(bool enabled, string? sessionId, string? projectFile, string? remote, string? remoteReadOnly) =>
         ZccacheSettings.OfThisProcess()
