@@ -16,9 +16,11 @@ public sealed class ClCompileItem
     public required IReadOnlyList<string> Arguments { get; init; }
 
     /// <summary>Maps <paramref name="item"/>; throws <see cref="FormatException"/> for metadata that cannot be read.</summary>
-    /// <param name="keepProgramDatabase">cl only: compile ProgramDatabase and EditAndContinue as written (/Zi, /ZI: not cached) instead of /Z7.</param>
+    /// <param name="keepProgramDatabase">cl only: compile ProgramDatabase and
+    /// EditAndContinue as written (/Zi, /ZI: not cached) instead of /Z7.</param>
     /// <param name="positionIndependent">The objects go into a shared library: gcc and clang get <c>-fPIC</c>.</param>
-    public static ClCompileItem From(ITaskItem item, string projectDirectory, string objectDirectory, bool msvc = false, bool keepProgramDatabase = false,
+    public static ClCompileItem From(ITaskItem item, string projectDirectory, string objectDirectory, bool msvc = false,
+        bool keepProgramDatabase = false,
         bool positionIndependent = false)
     {
         if (msvc) return FromMsvc(item, projectDirectory, objectDirectory, keepProgramDatabase);
@@ -68,22 +70,28 @@ public sealed class ClCompileItem
         string compileAs = item.GetMetadata("CompileAs");
         if (compileAs == "CompileAsC") args.Add("/TC");
         if (compileAs == "CompileAsCpp") args.Add("/TP");
-        string standard = isC ? MsvcCStandard(item.GetMetadata("LanguageStandard_C")) : MsvcCxxStandard(item.GetMetadata("LanguageStandard"));
+        string standard = isC ? MsvcCStandard(item.GetMetadata("LanguageStandard_C"))
+            : MsvcCxxStandard(item.GetMetadata("LanguageStandard"));
         if (standard.Length > 0) args.Add("/std:" + standard);
-        args.AddRange(Msvc(item, "Optimization", "", new() { ["Disabled"] = "/Od", ["MinSpace"] = "/O1", ["MaxSpeed"] = "/O2", ["Full"] = "/Ox" }));
-        args.AddRange(Msvc(item, "ExceptionHandling", "Sync", new() { ["false"] = "", ["Async"] = "/EHa", ["Sync"] = "/EHsc", ["SyncCThrow"] = "/EHs" }));
+        args.AddRange(Msvc(item, "Optimization", "",
+            new() { ["Disabled"] = "/Od", ["MinSpace"] = "/O1", ["MaxSpeed"] = "/O2", ["Full"] = "/Ox" }));
+        args.AddRange(Msvc(item, "ExceptionHandling", "Sync",
+            new() { ["false"] = "", ["Async"] = "/EHa", ["Sync"] = "/EHsc", ["SyncCThrow"] = "/EHs" }));
         args.AddRange(Msvc(item, "RuntimeLibrary", "", new()
         {
             ["MultiThreaded"] = "/MT", ["MultiThreadedDebug"] = "/MTd", ["MultiThreadedDLL"] = "/MD", ["MultiThreadedDebugDLL"] = "/MDd",
         }));
         args.AddRange(Msvc(item, "DebugInformationFormat", "", new()
         {
-            // A shared compiler PDB cannot be cached: by default the debug information goes into each object (/Z7) and the link writes the PDB.
-            ["None"] = "", ["OldStyle"] = "/Z7", ["ProgramDatabase"] = keepProgramDatabase ? "/Zi" : "/Z7", ["EditAndContinue"] = keepProgramDatabase ? "/ZI" : "/Z7",
+            // A shared compiler PDB cannot be cached: by default the debug
+            // information goes into each object (/Z7) and the link writes the PDB.
+            ["None"] = "", ["OldStyle"] = "/Z7", ["ProgramDatabase"] = keepProgramDatabase ? "/Zi"
+            : "/Z7", ["EditAndContinue"] = keepProgramDatabase ? "/ZI" : "/Z7",
         }));
         args.AddRange(Msvc(item, "WarningLevel", "", new()
         {
-            ["TurnOffAllWarnings"] = "/W0", ["Level1"] = "/W1", ["Level2"] = "/W2", ["Level3"] = "/W3", ["Level4"] = "/W4", ["EnableAllWarnings"] = "/Wall",
+            ["TurnOffAllWarnings"] = "/W0", ["Level1"] = "/W1", ["Level2"] = "/W2", ["Level3"] = "/W3", ["Level4"] = "/W4",
+            ["EnableAllWarnings"] = "/Wall",
         }));
         args.AddRange(Msvc(item, "TreatWarningAsError", "", new() { ["true"] = "/WX", ["false"] = "" }));
 
@@ -91,7 +99,8 @@ public sealed class ClCompileItem
         foreach (string u in List(item, "UndefinePreprocessorDefinitions")) args.Add("/U" + u);
         foreach (string dir in List(item, "AdditionalIncludeDirectories")) args.Add("/I" + Path.GetFullPath(dir, projectDirectory));
         foreach (string f in List(item, "ForcedIncludeFiles")) args.Add("/FI" + Path.GetFullPath(f, projectDirectory));
-        args.AddRange(WindowsCommandLine.Split(item.GetMetadata("AdditionalOptions")).Where(a => !a.StartsWith("%(", StringComparison.Ordinal)));
+        args.AddRange(WindowsCommandLine.Split(item.GetMetadata("AdditionalOptions"))
+            .Where(a => !a.StartsWith("%(", StringComparison.Ordinal)));
 
         string objectFile = ObjectPath(item, source, projectDirectory, objectDirectory, ".obj");
         args.Add("/Fo" + objectFile);
@@ -101,7 +110,8 @@ public sealed class ClCompileItem
         return new ClCompileItem { Source = source, ObjectFile = objectFile, Arguments = args };
     }
 
-    /// <summary>A vcxproj enumeration to its cl flag; empty metadata is <paramref name="fallback"/>; a cl flag itself (<c>/O2</c>) is taken as written.</summary>
+    /// <summary>A vcxproj enumeration to its cl flag; empty metadata is
+    /// <paramref name="fallback"/>; a cl flag itself (<c>/O2</c>) is taken as written.</summary>
     private static IEnumerable<string> Msvc(ITaskItem item, string name, string fallback, Dictionary<string, string> flags)
     {
         string value = item.GetMetadata(name).Trim();
@@ -176,7 +186,8 @@ public sealed class ClCompileItem
         "stdc11" => "c11",
         "stdc17" => "c17",
         "stdc23" or "stdclatest" => "c2x",
-        _ when value.StartsWith('c') || value.StartsWith("gnu", StringComparison.Ordinal) || value.StartsWith("iso9899", StringComparison.Ordinal) => value,
+        _ when value.StartsWith('c') || value.StartsWith("gnu", StringComparison.Ordinal)
+        || value.StartsWith("iso9899", StringComparison.Ordinal) => value,
         _ => throw new FormatException($"LanguageStandard_C '{value}' is not one of stdc11, stdc17, stdclatest, or a gcc -std value such as c99"),
     };
 

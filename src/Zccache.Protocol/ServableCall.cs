@@ -6,13 +6,16 @@ namespace Zccache.Protocol;
 /// </summary>
 public static class ServableCall
 {
+    public const string DisableSetting = "ZCCACHE_DISABLE";
+    public const string ServerSetting = "ZCCACHE_SERVER";
+
     /// <summary>
     /// A compile the server may serve: a compiler is named (not one of zccache's own commands), the cache and the
     /// server are on, and every argument is UTF-8 (else the engine passes the raw bytes on).
     /// </summary>
     public static bool MayBeServed(IReadOnlyList<string> argv, Func<string, string?> env) =>
         CompilerIndex(argv) < argv.Count && !CommandNames.All.Contains(argv[0])
-        && !IsServerOff(env("ZCCACHE_SERVER")) && !IsDisabled(env) && !HasReplacedBytes(argv);
+        && !IsServerOff(env(ServerSetting)) && !IsDisabled(env) && !HasReplacedBytes(argv);
 
     /// <summary>Where the compiler's name is: launchers stack ("zccache zccache gcc", a
     /// CMake launcher inside a RUSTC_WRAPPER build), and we skip ourselves.</summary>
@@ -24,7 +27,7 @@ public static class ServableCall
     }
 
     /// <summary>ZCCACHE_DISABLE=1: compile plainly, no cache, no session.</summary>
-    public static bool IsDisabled(Func<string, string?> env) => env("ZCCACHE_DISABLE") is "1" or "true";
+    public static bool IsDisabled(Func<string, string?> env) => env(DisableSetting) is "1" or "true";
 
     /// <summary>ZCCACHE_SERVER=0 (off, false, no): no server.</summary>
     public static bool IsServerOff(string? setting) => setting?.Trim().ToLowerInvariant() is "0" or "off" or "false" or "no";

@@ -240,17 +240,4 @@ public class SessionStatsTests
         Assert.Equal(5, SessionRetention.ReadRetired(layout).Count());
         Assert.True(open.Exists);
     }
-
-    [Theory]
-    [InlineData("", SessionRetention.DefaultKept)]
-    [InlineData("7", 7)]
-    [InlineData(" 0 ", 0)]
-    public void The_number_of_sessions_kept_is_read_from_the_property(string configured, int kept) =>
-        Assert.Equal(kept, SessionRetention.Resolve(configured));
-
-    [Theory]
-    [InlineData("-1")]
-    [InlineData("many")]
-    public void A_number_of_sessions_kept_that_is_not_a_count_is_refused(string configured) =>
-        Assert.Throws<FormatException>(() => SessionRetention.Resolve(configured));
 }

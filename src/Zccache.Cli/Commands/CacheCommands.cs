@@ -1,3 +1,4 @@
+using Zccache.Core.Configuration;
 using Zccache.Core.Diagnostics;
 using Zccache.Core.Storage;
 
@@ -14,7 +15,7 @@ public static class CacheCommands
             return output.Error(ZcCodes.BadArguments, $"unexpected '{args[0]}'. usage: zccache trim [--size <20G>] [--json]", 2);
         var layout = new CacheLayout(CacheLayout.DefaultRoot());
         long budget;
-        try { budget = CacheBudget.Resolve(size, layout.Root); }
+        try { budget = ZccacheSettings.OfThisProcess().WithUnlessEmpty(ZccacheSettings.Names.CacheSize, size).CacheBudget(layout.Root); }
         catch (FormatException e) { return output.Error(ZcCodes.BadArguments, e.Message, 2); }
         // An explicit trim removes what the budget says, recently used or not.
         var r = Eviction.Trim(layout, budget, grace: TimeSpan.Zero);

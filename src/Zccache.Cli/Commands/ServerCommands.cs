@@ -45,7 +45,7 @@ public static class ServerCommands
     {
         if (args.Count > 0) return output.Error(ZcCodes.BadArguments, $"unexpected '{args[0]}'. usage: zccache server-run", 2);
         if (Address(output) is not { } address) return 1;
-        int code = CompileServer.Run(address, CompileServer.IdleTimeout(Environment.GetEnvironmentVariable), Console.Error);
+        int code = CompileServer.Run(address, Core.Configuration.ZccacheSettings.OfThisProcess().ServerIdleTimeout, Console.Error);
         return code == 3 ? 0 : code;
     }
 

@@ -25,9 +25,8 @@ public static class SessionCommands
         if (args.Count > 0) return output.Error(ZcCodes.BadArguments, $"unexpected '{args[0]}'. {Usage}", 2);
         if (journal is { Length: 0 }) return output.Error(ZcCodes.BadArguments, "--journal needs a file name.", 2);
         string? journalPath = journal is null ? null : Path.GetFullPath(journal);
-        if (journalPath is not null && !journalPath.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase))
-            return output.Error(ZcCodes.BadSessionConfig, $"the journal path '{journal}' must end in .jsonl (one JSON object per line).",
-                2);
+        if (journalPath is not null && Journal.PathProblem(journal!) is { } problem)
+            return output.Error(ZcCodes.BadSessionConfig, problem, 2);
 
         var layout = new CacheLayout(CacheLayout.DefaultRoot());
         var id = SessionId.New();
@@ -66,11 +65,10 @@ public static class SessionCommands
         bool alreadyEnded = folder!.IsEnded;
         var report = folder.Aggregate();
         var stats = folder.End(alreadyEnded ? null : report.Total);
-        SessionManager.Process.End(folder.Id);
         if (!alreadyEnded)
         {
             var ci = CiSummary.Publish(report with { Total = stats }, Environment.GetEnvironmentVariable,
-                Environment.GetEnvironmentVariable("ZCCACHE_CI_SUMMARY"), folder.Path);
+                Core.Configuration.ZccacheSettings.OfThisProcess().CiSummary, folder.Path);
             // Azure's ##vso command: on standard error with --json, so standard output stays the stats alone.
             foreach (string line in ci.OutputLines) { if (json) output.Err(line); else output.Out(line); }
             foreach (var d in ci.Diagnostics) output.Err($"zccache: warning {d.Code}: {d.Message}");

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Zccache.Cli.Server;
+using Zccache.Core.Configuration;
 using Zccache.Core.Diagnostics;
 using Zccache.Core.Sessions;
 using Zccache.Core.Storage;
@@ -18,8 +19,8 @@ public static class StatusCommand
         if (args.Count > 0) return output.Error(ZcCodes.BadArguments, $"unexpected '{args[0]}'. usage: zccache status [--json]", 2);
         var layout = new CacheLayout(CacheLayout.DefaultRoot());
         long budget;
-        try { budget = CacheBudget.Resolve(null, layout.Root); }
-        catch (FormatException e) { return output.Error(ZcCodes.BadArguments, "ZCCACHE_CACHE_SIZE: " + e.Message, 2); }
+        try { budget = ZccacheSettings.OfThisProcess().CacheBudget(layout.Root); }
+        catch (FormatException e) { return output.Error(ZcCodes.BadArguments, $"{ZccacheSettings.Names.CacheSize}: {e.Message}", 2); }
 
         var (bytes, entries) = Directory.Exists(layout.Store) ? Eviction.Usage(layout) : (0, 0);
 

@@ -4,7 +4,6 @@ using Zccache.Core.Diagnostics;
 using Zccache.Core.Pipeline;
 using Zccache.Core.Sessions;
 using Zccache.Core.Storage;
-using Zccache.Core.Storage.Remote;
 
 namespace Zccache.Cli.Launching;
 
@@ -23,7 +22,8 @@ public static class Launcher
     /// Does the call here. <paramref name="said"/>: warnings already due (a server that failed the call);
     /// <paramref name="recordVia"/>: the server that answered "not served", which writes the outcome in the session.
     /// </summary>
-    public static int Run(LauncherCall call, Stream stdout, Stream stderr, IReadOnlyList<Diagnostic>? said = null, Protocol.ServerAddress? recordVia = null)
+    public static int Run(LauncherCall call, Stream stdout, Stream stderr, IReadOnlyList<Diagnostic>? said = null,
+        Protocol.ServerAddress? recordVia = null)
     {
         if (!call.HasCompiler)
         {
@@ -41,8 +41,9 @@ public static class Launcher
             return CompilerProcess.RunInheritingStreams(query, invocation.Arguments, invocation.WorkingDirectory);
 
         var diagnostics = new List<Diagnostic>(said ?? []);
-        var cache = Open(call, diagnostics);
-        SessionRecorder? session = cache.IsEnabled ? JoinSession(call, cache.Layout!, diagnostics) : null;
+        var settings = call.Settings;
+        var cache = CacheOpening.Open(settings, settings.CacheRoot(call.WorkingDirectory), diagnostics, probe: false);
+        SessionRecorder? session = cache.IsEnabled ? CacheOpening.JoinSession(settings, cache.Layout!, diagnostics) : null;
         if (session is not null && recordVia is not null)
         {
             string id = session.Folder.Id.ToString();
@@ -51,7 +52,7 @@ public static class Launcher
         }
 
         CompileResult result = cache.Compile(invocation, session);
-        if (result.Outcome is { Kind: OutcomeKind.Miss, Bytes: > 0 }) TrimIfDue(cache.Layout!);
+        if (result.Outcome is { Kind: OutcomeKind.Miss, Bytes: > 0 }) TrimIfDue(cache.Layout!, settings);
         var reply = Reply(result, diagnostics, session);
         stdout.Write(reply.Stdout);
         stdout.Flush();
@@ -60,26 +61,8 @@ public static class Launcher
         return reply.ExitCode;
     }
 
-    /// <summary>The cache the call asks for (ZCCACHE_CACHE_DIR, ZCCACHE_REMOTE…), or one that only runs compilers.</summary>
-    public static CompileCache Open(LauncherCall call, List<Diagnostic> diagnostics)
-    {
-        if (call.Disabled) return CompileCache.Disabled();
-        var cache = CompileCache.Open(call.CacheRoot, probe: false, remote: Remote(call, diagnostics));
-        diagnostics.AddRange(cache.StartupDiagnostics);
-        return cache;
-    }
-
-    public static RemoteStore? Remote(LauncherCall call, List<Diagnostic> diagnostics)
-    {
-        try { return RemoteStore.FromEnvironment(call.Env); }
-        catch (FormatException e)
-        {
-            diagnostics.Add(new Diagnostic(ZcCodes.BadProperty, $"ZCCACHE_REMOTE: {e.Message} Going on with the local cache only."));
-            return null;
-        }
-    }
-
-    /// <summary>What the caller of the launcher sees: the compiler's exit code and output, then zccache's warnings, each said once.</summary>
+    /// <summary>What the caller of the launcher sees: the compiler's exit
+    /// code and output, then zccache's warnings, each said once.</summary>
     public static LauncherReply Reply(CompileResult result, IEnumerable<Diagnostic> diagnostics, SessionRecorder? session)
     {
         var stderr = new MemoryStream();
@@ -93,30 +76,11 @@ public static class Launcher
     }
 
     /// <summary>A launcher that stored something keeps the cache in its budget, at most every ten minutes per cache.</summary>
-    private static void TrimIfDue(CacheLayout layout)
+    private static void TrimIfDue(CacheLayout layout, Core.Configuration.ZccacheSettings settings)
     {
-        try { Eviction.TrimIfDue(layout, CacheBudget.Resolve(null, layout.Root), TimeSpan.FromMinutes(10)); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException) { } // the compile is done; trimming waits
-    }
-
-    /// <summary>The session the call counts into (ZCCACHE_SESSION_ID, for ZCCACHE_PROJECT), or null.</summary>
-    public static SessionRecorder? JoinSession(LauncherCall call, CacheLayout layout, List<Diagnostic> diagnostics)
-    {
-        if (call.SessionIdText is not { } given) return null;
-        if (!SessionId.TryParse(given, out var id))
-        {
-            diagnostics.Add(new Diagnostic(ZcCodes.BadSessionId, $"ZCCACHE_SESSION_ID '{given}' is not a UUID; this compile is cached but not counted in a session."));
-            return null;
-        }
-        try
-        {
-            return SessionRecorder.Join(layout, id, call.Project, call.WorkingDirectory);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            diagnostics.Add(new Diagnostic(ZcCodes.SessionIoError, $"the session folder cannot be used ({e.Message}); this compile is not counted."));
-            return null;
-        }
+        try { Eviction.TrimIfDue(layout, settings.CacheBudget(layout.Root), TimeSpan.FromMinutes(10)); }
+        // the compile is done; trimming waits
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException) { }
     }
 
     public static void Say(Stream stderr, string text) => stderr.Write(Encoding.UTF8.GetBytes($"zccache: {text}\n"));

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using Zccache.Cli.Launching;
+using Zccache.Core.Configuration;
 using Zccache.Core.Diagnostics;
 using Zccache.Core.Pipeline;
 using Zccache.Core.Sessions;
@@ -23,7 +24,7 @@ public sealed class CompileServer
     private readonly ServerAddress _address;
     private readonly CacheLayout _layout;
     private readonly TimeSpan _idleTimeout;
-    private readonly SessionManager _sessions = new(TimeSpan.FromMinutes(15));
+    private readonly SessionManager _sessions = new(SessionManager.DefaultIdleTimeout);
     // One open cache per remote configuration the launchers ask for (most builds: one).
     private readonly ConcurrentDictionary<string, (CompileCache Cache, Diagnostic[] Said)> _caches = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<(SessionId, string?), SessionRecorder> _recorders = new();
@@ -39,10 +40,6 @@ public sealed class CompileServer
         _layout = new CacheLayout(address.Root);
         _idleTimeout = idleTimeout;
     }
-
-    /// <summary>The idle timeout: ZCCACHE_SERVER_IDLE_TIMEOUT seconds, else ten minutes.</summary>
-    public static TimeSpan IdleTimeout(Func<string, string?> env) =>
-        int.TryParse(env("ZCCACHE_SERVER_IDLE_TIMEOUT"), out int s) && s > 0 ? TimeSpan.FromSeconds(s) : TimeSpan.FromMinutes(10);
 
     /// <summary>
     /// Runs the server of <paramref name="address"/> until it is idle, stopped or its socket is gone. Returns 0 then,
@@ -194,47 +191,37 @@ public sealed class CompileServer
         var invocation = call.Invocation();
         if (CompileCache.IsQuery(invocation)) return null;
         var diagnostics = new List<Diagnostic>();
-        var (cache, said) = CacheFor(call);
+        var settings = call.Settings;
+        var (cache, said) = CacheFor(settings, call.Environment!);
         if (!cache.IsEnabled) return null;
         diagnostics.AddRange(said);
-        SessionRecorder? session = SessionFor(call, diagnostics);
+        SessionRecorder? session = CacheOpening.ParseSessionId(settings, diagnostics) is { } id
+            ? Recorder(id, settings.Project, diagnostics) : null;
         CompileResult? result = cache.ServeHit(invocation, session);
         return result is null ? null : Launcher.Reply(result, diagnostics, session);
     }
 
-    private (CompileCache, Diagnostic[]) CacheFor(LauncherCall call)
-    {
-        // The remote settings are the launcher's: calls with other settings get a cache of their own.
-        var remote = new List<string>();
-        foreach (var (name, value) in call.Environment!)
-            if (name.StartsWith("ZCCACHE_REMOTE", StringComparison.Ordinal)) remote.Add(name + "=" + value);
-        remote.Sort(StringComparer.Ordinal);
-        string remoteKey = string.Join('\n', remote);
-        return _caches.GetOrAdd(remoteKey, _ =>
+    // The remote settings are the launcher's: calls with other settings get a cache of their own.
+    private (CompileCache, Diagnostic[]) CacheFor(ZccacheSettings settings, IReadOnlyDictionary<string, string> environment) =>
+        _caches.GetOrAdd(ZccacheSettings.RemoteKey(environment), _ =>
         {
             var said = new List<Diagnostic>();
-            var cache = CompileCache.Open(_address.Root, probe: false, remote: Launcher.Remote(call, said));
-            return (cache, [.. said, .. cache.StartupDiagnostics]);
+            var cache = CacheOpening.Open(settings, _address.Root, said, probe: false);
+            return (cache, [.. said]);
         });
-    }
 
     /// <summary>An outcome of a call a launcher did itself, written here: the session's one writer.</summary>
     private bool Record(RecordRequest request)
     {
         if (!SessionId.TryParse(request.SessionId, out var id)) return false;
-        if (CompileOutcome.FromJsonLine(request.OutcomeLine) is not { } outcome
-            || Recorder(id, request.Project, request.WorkingDirectory, []) is not { } recorder) return false;
+        if (CompileOutcome.FromJsonLine(request.OutcomeLine) is not { } outcome || Recorder(id, request.Project, []) is not { } recorder)
+            return false;
         recorder.RecordLines(outcome, request.JournalLine.Length > 0 ? request.JournalLine : null);
         return recorder.Fault is null;
     }
 
-    private SessionRecorder? SessionFor(LauncherCall call, List<Diagnostic> diagnostics) =>
-        call.SessionIdText is { } text && SessionId.TryParse(text, out var id)
-            ? Recorder(id, call.Project, call.WorkingDirectory, diagnostics)
-            : Launcher.JoinSession(call, _layout, diagnostics); // none, or a bad id: said as the launcher says it
-
     /// <summary>This server's recorder for the session and project, made on first use.</summary>
-    private SessionRecorder? Recorder(SessionId id, string? project, string workingDirectory, List<Diagnostic> diagnostics)
+    private SessionRecorder? Recorder(SessionId id, string? project, List<Diagnostic> diagnostics)
     {
         var key = (id, project);
         if (_recorders.TryGetValue(key, out var known) && _sessions.Exists(id))
@@ -242,19 +229,13 @@ public sealed class CompileServer
             _sessions.Touch(id);
             return known;
         }
-        try
+        return CacheOpening.Join(() =>
         {
             // The dead-man's switch watches the build that created the session (an explicit session has none: idle only).
             var info = new SessionFolder(_layout, id).ReadInfo();
             int owner = info is { Explicit: false, ClientPid: > 0 } ? info.ClientPid : Environment.ProcessId;
-            return _recorders[key] = SessionRecorder.Join(_sessions, _layout, id, project, workingDirectory, owner);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            diagnostics.Add(new Diagnostic(ZcCodes.SessionIoError,
-                $"the session folder cannot be used ({e.Message}); this compile is not counted."));
-            return null;
-        }
+            return _recorders[key] = SessionRecorder.Join(_sessions, _layout, id, project, owner);
+        }, diagnostics);
     }
 
     /// <summary>Lets go of the sessions that ended, whose build is gone, or that sat idle: their outcome files are closed.</summary>

@@ -51,7 +51,7 @@ public static class ServerClient
     /// <summary>The server address of the call's cache, or null (no server there, or no usable root).</summary>
     public static ServerAddress? AddressFor(LauncherCall call)
     {
-        try { return ServerAddress.For(call.CacheRoot, EngineFile); }
+        try { return ServerAddress.For(call.Settings.CacheRoot(call.WorkingDirectory), EngineFile); }
         catch (Exception e) when (e is ArgumentException or IOException) { return null; }
     }
 
@@ -96,7 +96,7 @@ public static class ServerClient
         };
         if (!native) start.ArgumentList.Add(EngineFile);
         start.ArgumentList.Add("server-run");
-        start.Environment["ZCCACHE_CACHE_DIR"] = address.Root;
+        start.Environment[CacheRoot.Setting] = address.Root;
         return start;
     }
 }

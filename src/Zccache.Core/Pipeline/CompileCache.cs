@@ -41,7 +41,8 @@ public sealed class CompileCache
     /// With <paramref name="snapshotInputs"/>, the instance serves one batch whose inputs do not change while it runs
     /// (see <see cref="InputSnapshot"/>): each file and include folder is looked at once for the whole batch.
     /// </summary>
-    public static CompileCache Open(string root, FileHashMemo? memo = null, bool snapshotInputs = false, bool probe = true, RemoteStore? remote = null)
+    public static CompileCache Open(string root, FileHashMemo? memo = null, bool snapshotInputs = false, bool probe = true,
+        RemoteStore? remote = null)
     {
         var layout = new CacheLayout(root);
         try
@@ -63,14 +64,16 @@ public sealed class CompileCache
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
         {
             return new CompileCache(null, memo ?? FileHashMemo.Shared,
-                [new Diagnostic(ZcCodes.CacheDirUnusable, $"the cache directory '{layout.Root}' cannot be used ({e.Message}); compiling without the cache.")], false);
+                [new Diagnostic(ZcCodes.CacheDirUnusable,
+                    $"the cache directory '{layout.Root}' cannot be used ({e.Message}); compiling without the cache.")], false);
         }
     }
 
     /// <summary>A cache that only runs compilers: what <c>ZccacheEnabled=false</c> gets.</summary>
     public static CompileCache Disabled() => new(null, FileHashMemo.Shared, [], false);
 
-    public CompileResult Compile(CompileInvocation invocation, SessionRecorder? session = null) => Compile(invocation, session, record: null);
+    public CompileResult Compile(CompileInvocation invocation, SessionRecorder? session = null) =>
+        Compile(invocation, session, record: null);
 
     /// <summary>
     /// An incremental build's compile of <paramref name="output"/>: up to date when <paramref name="ledger"/> shows that
@@ -91,17 +94,20 @@ public sealed class CompileCache
 
     /// <summary>
     /// The call served from the cache, or null when it is not a hit (a miss, a call that cannot be cached, a fault):
-    /// then nothing was run, recorded or written, and the caller compiles it through <see cref="Compile(CompileInvocation, SessionRecorder?)"/>.
+    /// then nothing was run, recorded or written, and the caller compiles it
+    /// through <see cref="Compile(CompileInvocation, SessionRecorder?)"/>.
     /// What the resident server does for launchers.
     /// </summary>
-    public CompileResult? ServeHit(CompileInvocation invocation, SessionRecorder? session) => Served(invocation, session, null, hitsOnly: true);
+    public CompileResult? ServeHit(CompileInvocation invocation, SessionRecorder? session) =>
+        Served(invocation, session, null, hitsOnly: true);
 
     private CompileResult? Served(CompileInvocation invocation, SessionRecorder? session, ObjectRecord? record, bool hitsOnly)
     {
         if (session is not null) _store?.JoinSession(session.Folder.Path); // a failed remote is skipped by the whole session
         var result = CompileCore(invocation, session, record, hitsOnly);
         // A remote that failed during this compile is said once per process, then left alone.
-        return result is not null && _store?.TakeRemoteFailure() is { } d ? result with { Diagnostics = [.. result.Diagnostics, d] } : result;
+        return result is not null && _store?.TakeRemoteFailure() is { } d ? result with { Diagnostics = [.. result.Diagnostics, d] }
+            : result;
     }
 
     private CompileResult? CompileCore(CompileInvocation invocation, SessionRecorder? session, ObjectRecord? record, bool hitsOnly)
@@ -110,9 +116,10 @@ public sealed class CompileCache
         if (!IsEnabled) session = null; // a cache that only runs compilers counts nothing
 
         // Resolve.
-        string? compilerPath = CompilerIdentity.Resolve(invocation.Compiler, invocation.WorkingDirectory, invocation.GetEnvironmentVariable("PATH"));
+        string? compilerPath = CompilerIdentity.Resolve(invocation.Compiler, invocation.WorkingDirectory,
+            invocation.GetEnvironmentVariable("PATH"));
         if (compilerPath is null) return hitsOnly ? null : CompilerNotFound(invocation, session);
-        var call = new CompileRequest(invocation, session, compilerPath, started);
+        var call = new PipelineCall(invocation, session, compilerPath, started);
 
         if (hitsOnly && (_store is null || !CompilerProcess.IsExecutable(compilerPath))) return null;
         if (_store is null) return RunPlain(call, null);
@@ -128,7 +135,6 @@ public sealed class CompileCache
 
         // Key.
         ContextKey key = Key(invocation, compilerPath, compile);
-        session?.AddContext(key);
         if (record is not null && IsUpToDate(compile, key, record)) return UpToDate(call, compile, key);
         var request = new CacheableRequest(call, compile, key, Stopwatch.GetTimestamp());
 
@@ -157,7 +163,8 @@ public sealed class CompileCache
         }
 
         if (hitsOnly) return null;
-        var phases = new Phases(KeyNs: Elapsed(started, request.Keyed), LookupNs: Elapsed(request.Keyed, Stopwatch.GetTimestamp()), 0, 0, 0);
+        var phases = new Phases(KeyNs: Elapsed(started, request.Keyed), LookupNs: Elapsed(request.Keyed, Stopwatch.GetTimestamp()), 0, 0,
+            0);
         return CompileAndStore(request, miss, phases);
     }
 
@@ -165,7 +172,7 @@ public sealed class CompileCache
     {
         string text = $"{ZcCodes.CompilerNotFound}: the compiler '{invocation.Compiler}' was not found (set ZccacheCC/ZccacheCXX or CC/CXX, or install it).";
         var outcome = new CompileOutcome { Kind = OutcomeKind.NonCacheable, ExitCode = 127, Reason = "compiler_not_found" };
-        CompileRequest.Record(session, outcome, invocation);
+        PipelineCall.Record(session, outcome, invocation);
         return new CompileResult
         {
             ExitCode = 127, Stderr = Encoding.UTF8.GetBytes("zccache: " + text + "\n"), Outcome = outcome,
@@ -173,7 +180,7 @@ public sealed class CompileCache
         };
     }
 
-    private static CompileResult UpToDate(CompileRequest call, CacheableCompile compile, ContextKey key)
+    private static CompileResult UpToDate(PipelineCall call, CacheableCompile compile, ContextKey key)
     {
         var outcome = new CompileOutcome
         {
@@ -215,7 +222,9 @@ public sealed class CompileCache
             if (compile.Outputs.Skip(1).Any(o => !File.Exists(o.Path))) return false;
             var inputs = Inputs();
             return record.Inputs.Dependencies.Count > 0
-                && record.Inputs.Dependencies.All(d => !d.Path.StartsWith(ManifestMatcher.EnvPrefix, StringComparison.Ordinal) && d.Stamp is { } stamp && inputs.StillHas(d.Path, stamp))
+                && record.Inputs.Dependencies.All(d =>
+                    !d.Path.StartsWith(ManifestMatcher.EnvPrefix, StringComparison.Ordinal) && d.Stamp is { } stamp
+                    && inputs.StillHas(d.Path, stamp))
                 && !record.Inputs.Absent.Any(g => g.Names.Any(n => inputs.Exists(g.Directory, n)));
         }
         catch (Exception e) when (IsCacheFault(e))
@@ -242,7 +251,8 @@ public sealed class CompileCache
 
     private static long Elapsed(long from, long to) => (long)Stopwatch.GetElapsedTime(from, to).TotalNanoseconds;
 
-    /// <summary>True when the call compiles nothing (<c>rustc -vV</c>, <c>--print</c> probes): run it, but it is not a compile to count.</summary>
+    /// <summary>True when the call compiles nothing (<c>rustc -vV</c>,
+    /// <c>--print</c> probes): run it, but it is not a compile to count.</summary>
     public static bool IsQuery(CompileInvocation invocation) =>
         RustcCommandLine.IsRustc(invocation.Compiler) && RustcCommandLine.IsQuery(invocation.Arguments);
 
@@ -311,7 +321,8 @@ public sealed class CompileCache
             : privateDepfile is null || compile.DependencyScan is not null ? compile.Arguments.ToList()
             : [.. compile.Arguments, .. compile.DependencyArguments(privateDepfile)];
         // A compile that links: the linker lists what it read in a dependency file of its own.
-        string? linkDepfile = compile.Link is null ? null : Path.Join(Layout!.Staging, $"link.{Environment.ProcessId}.{Guid.NewGuid():N}.d");
+        string? linkDepfile = compile.Link is null ? null
+            : Path.Join(Layout!.Staging, $"link.{Environment.ProcessId}.{Guid.NewGuid():N}.d");
         if (linkDepfile is not null) args.AddRange(compile.Link!.DependencyArguments(linkDepfile));
         // The anchor: an input whose mtime or ctime is not older than this was (maybe) written while the compiler read it.
         long startedNs = (DateTime.UtcNow - DateTime.UnixEpoch).Ticks * 100;
@@ -320,7 +331,8 @@ public sealed class CompileCache
         if (privateDepfile is not null && compile.DependencyScan is not null && (run.ExitCode == 0 || compile.FailedRunListsEveryInput))
         {
             // The user's depfile is partial: a preprocessing run of the cache's own lists every input (here, never through the prefix).
-            var scan = CompilerProcess.Run(call.CompilerPath, compile.DependencyScan(privateDepfile), request.Invocation.WorkingDirectory, request.Invocation.Environment);
+            var scan = CompilerProcess.Run(call.CompilerPath, compile.DependencyScan(privateDepfile), request.Invocation.WorkingDirectory,
+                request.Invocation.Environment);
             if (scan.ExitCode != 0) AtomicFile.TryDelete(privateDepfile);
         }
 
@@ -335,7 +347,8 @@ public sealed class CompileCache
         // A failed link runs again as written: the linker may not know the option the cache added (and a failed link is
         // never stored anyway), and the user's error shows the user's command.
         if (run.ExitCode != 0 && linkDepfile is not null
-            && (compile.IsEnvironmentFailure(run.Stderr) || CompilerProcess.Text(run.Stderr).Contains(linkDepfile, StringComparison.Ordinal)))
+            && (compile.IsEnvironmentFailure(run.Stderr)
+                || CompilerProcess.Text(run.Stderr).Contains(linkDepfile, StringComparison.Ordinal)))
         {
             if (privateDepfile is not null) AtomicFile.TryDelete(privateDepfile);
             AtomicFile.TryDelete(linkDepfile);
@@ -349,7 +362,8 @@ public sealed class CompileCache
         {
             AtomicFile.TryDelete(privateDepfile);
             // The compiler could not write our depfile (cache dir trouble): the user's compile must not suffer.
-            call.Diagnostics.Add(new Diagnostic(ZcCodes.CacheIoError, "the compiler could not write its dependency file into the cache; compiled without the cache."));
+            call.Diagnostics.Add(new Diagnostic(ZcCodes.CacheIoError,
+                "the compiler could not write its dependency file into the cache; compiled without the cache."));
             return RunPlain(call, new NonCacheable(NonCacheableReason.NoDependencyInfo, "depfile not writable"));
         }
 
@@ -368,23 +382,33 @@ public sealed class CompileCache
         ManifestResult? stored = null;
         try
         {
-            (outcome, stored) = Store(request, run, new RunReport(privateDepfile ?? compile.DependencyFile, linkDepfile, noted, startedNs), outcome);
+            (outcome, stored) = Store(request, run, new RunReport(privateDepfile ?? compile.DependencyFile, linkDepfile, noted, startedNs),
+                outcome);
         }
         catch (Exception e) when (IsCacheFault(e))
         {
-            call.Diagnostics.Add(new Diagnostic(ZcCodes.CacheIoError, $"storing the result in the cache failed ({e.Message}); the compile itself is unaffected."));
+            call.Diagnostics.Add(new Diagnostic(ZcCodes.CacheIoError,
+                $"storing the result in the cache failed ({e.Message}); the compile itself is unaffected."));
         }
         finally
         {
             if (privateDepfile is not null) AtomicFile.TryDelete(privateDepfile);
             if (linkDepfile is not null) AtomicFile.TryDelete(linkDepfile);
         }
-        outcome = outcome with { Phases = phases with { CompileNs = run.DurationNs, StoreNs = Elapsed(storing, Stopwatch.GetTimestamp()) } };
+        outcome = outcome with
+        {
+            Phases = phases with
+            {
+                CompileNs = run.DurationNs,
+                StoreNs = Elapsed(storing, Stopwatch.GetTimestamp())
+            }
+        };
         call.Record(outcome);
         return new CompileResult
         {
             ExitCode = run.ExitCode, Stdout = run.Stdout, Stderr = run.Stderr, Outcome = outcome,
-            Diagnostics = call.Diagnostics, Inputs = run.ExitCode == 0 && stored is not null ? new(() => InputsHere(compile, stored, verified: null)) : null,
+            Diagnostics = call.Diagnostics, Inputs = run.ExitCode == 0 && stored is not null
+            ? new(() => InputsHere(compile, stored, verified: null)) : null,
         };
     }
 
@@ -413,7 +437,8 @@ public sealed class CompileCache
         var dependencies = new List<RecordedDependency>();
         bool usesTimeMacros = false, namesHiddenInput = false, changedWhileCompiling = false;
         var inputs = Inputs();
-        IEnumerable<string> reported = noted is null ? DepFile.ParsePrerequisites(depText) : noted.Prepend(compile.Context.SourceFile.Value);
+        IEnumerable<string> reported = noted is null ? DepFile.ParsePrerequisites(depText)
+            : noted.Prepend(compile.Context.SourceFile.Value);
         var paths = reported.Select(dep => Path.GetFullPath(dep, invocation.WorkingDirectory)).Distinct().ToList();
         if (compile.HiddenDependencies is not null) paths = [.. paths, .. compile.HiddenDependencies(paths).Except(paths)];
         // Where a new file would be found first; and the precompiled headers used, which no depfile lists.
@@ -422,10 +447,12 @@ public sealed class CompileCache
         paths = [.. paths, .. precompiled.Except(paths)];
         if (compile.Link is { } link && run.ExitCode == 0)
         {
-            // What the link read, as the linker reported it (the compile's own intermediates left out), and where a new library would be found first.
+            // What the link read, as the linker reported it (the compile's own
+            // intermediates left out), and where a new library would be found first.
             if (linkDepfile is null || !File.Exists(linkDepfile)) return NotStored(MissReason.NoDependencyInfo);
             var linked = DepFile.ParsePrerequisites(Encoding.UTF8.GetString(File.ReadAllBytes(linkDepfile)))
-                .Select(dep => Path.GetFullPath(dep, invocation.WorkingDirectory)).Where(dep => !link.IsIntermediate(dep)).Distinct().ToList();
+                .Select(dep => Path.GetFullPath(dep, invocation.WorkingDirectory)).Where(dep => !link.IsIntermediate(dep)).Distinct()
+                    .ToList();
             paths = [.. paths, .. linked.Except(paths)];
             absentPaths = [.. absentPaths, .. Linking.LinkCommandLine.LibraryShadows(link.Libraries, linked).Distinct()
                 .Where(p => !inputs.Exists(Path.GetDirectoryName(p)!, Path.GetFileName(p)))];
@@ -448,12 +475,18 @@ public sealed class CompileCache
 
         if (compile.TimeMacrosMatter && usesTimeMacros && string.IsNullOrEmpty(invocation.GetEnvironmentVariable("SOURCE_DATE_EPOCH")))
         {
-            return (outcome with { Kind = OutcomeKind.NonCacheable, Reason = new NonCacheable(NonCacheableReason.TimeMacros, "").Code }, null);
+            return (outcome with { Kind = OutcomeKind.NonCacheable, Reason = new NonCacheable(NonCacheableReason.TimeMacros, "").Code },
+                null);
         }
         if (namesHiddenInput && compile.TimeMacrosMatter)
-            return (outcome with { Kind = OutcomeKind.NonCacheable, Reason = new NonCacheable(NonCacheableReason.HiddenInput, "").Code }, null);
+            return (outcome with { Kind = OutcomeKind.NonCacheable, Reason = new NonCacheable(NonCacheableReason.HiddenInput, "").Code },
+                null);
         if (changedWhileCompiling)
-            return (outcome with { Kind = OutcomeKind.NonCacheable, Reason = new NonCacheable(NonCacheableReason.ChangedWhileCompiling, "").Code }, null);
+            return (outcome with
+            {
+                Kind = OutcomeKind.NonCacheable,
+                Reason = new NonCacheable(NonCacheableReason.ChangedWhileCompiling, "").Code
+            }, null);
 
         var outputs = new List<EntryOutput>();
         if (run.ExitCode == 0)
@@ -512,7 +545,7 @@ public sealed class CompileCache
     /// <summary>The batch's snapshot, or a fresh look for this compile alone.</summary>
     private InputSnapshot Inputs() => _snapshot ?? new InputSnapshot(_memo, _listings);
 
-    private CompileResult RunPlain(CompileRequest call, NonCacheable? why) => Plain(call, RunCompiler(call, call.Invocation.Arguments), why);
+    private CompileResult RunPlain(PipelineCall call, NonCacheable? why) => Plain(call, RunCompiler(call, call.Invocation.Arguments), why);
 
     private int _prefixWarned;
 
@@ -520,25 +553,29 @@ public sealed class CompileCache
     /// Runs the compiler, through the invocation's prefix command when it has one (<c>distcc gcc …</c>). A prefix that
     /// cannot be started is not the compile's fault: said once per cache instance (ZC1010), and the compiler runs here.
     /// </summary>
-    private ProcessResult RunCompiler(CompileRequest call, IReadOnlyList<string> args)
+    private ProcessResult RunCompiler(PipelineCall call, IReadOnlyList<string> args)
     {
         var (invocation, compilerPath) = (call.Invocation, call.CompilerPath);
         if (invocation.PrefixCommand.Count > 0)
         {
             string program = invocation.PrefixCommand[0];
-            string prefix = CompilerIdentity.Resolve(program, invocation.WorkingDirectory, invocation.GetEnvironmentVariable("PATH")) ?? program;
-            ProcessResult run = CompilerProcess.Run(prefix, [.. invocation.PrefixCommand.Skip(1), compilerPath, .. args], invocation.WorkingDirectory, invocation.Environment);
+            string prefix = CompilerIdentity.Resolve(program, invocation.WorkingDirectory, invocation.GetEnvironmentVariable("PATH"))
+                ?? program;
+            ProcessResult run = CompilerProcess.Run(prefix, [.. invocation.PrefixCommand.Skip(1), compilerPath, .. args],
+                invocation.WorkingDirectory, invocation.Environment);
             if (run.StartError is null) return run;
             if (Interlocked.Exchange(ref _prefixWarned, 1) == 0)
-                call.Diagnostics.Add(new Diagnostic(ZcCodes.PrefixNotRunnable, $"the prefix command '{program}' cannot be run ({run.StartError}); compiling locally without it."));
+                call.Diagnostics.Add(new Diagnostic(ZcCodes.PrefixNotRunnable,
+                    $"the prefix command '{program}' cannot be run ({run.StartError}); compiling locally without it."));
         }
         return CompilerProcess.Run(compilerPath, args, invocation.WorkingDirectory, invocation.Environment);
     }
 
-    private static CompileResult Plain(CompileRequest call, ProcessResult run, NonCacheable? why)
+    private static CompileResult Plain(PipelineCall call, ProcessResult run, NonCacheable? why)
     {
         if (run.StartError is { } error)
-            call.Diagnostics.Add(new Diagnostic(ZcCodes.CompilerNotRunnable, $"the compiler '{call.Invocation.Compiler}' cannot be run: {error}.", IsError: true));
+            call.Diagnostics.Add(new Diagnostic(ZcCodes.CompilerNotRunnable,
+                $"the compiler '{call.Invocation.Compiler}' cannot be run: {error}.", IsError: true));
         var outcome = new CompileOutcome
         {
             Kind = OutcomeKind.NonCacheable,

@@ -3,7 +3,8 @@ using Zccache.Core.Sessions;
 
 namespace Zccache.Core.Pipeline;
 
-/// <summary>What a compile through the cache produced: the compiler's exit code and output (run or replayed) and how it was served.</summary>
+/// <summary>What a compile through the cache produced: the compiler's exit
+/// code and output (run or replayed) and how it was served.</summary>
 public sealed record CompileResult
 {
     public required int ExitCode { get; init; }

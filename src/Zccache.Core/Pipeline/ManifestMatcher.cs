@@ -11,7 +11,8 @@ internal sealed record ManifestMatch(ManifestResult? Result, CacheEntry? Entry, 
 {
     public bool IsHit => Entry is not null;
 
-    public static ManifestMatch Hit(ManifestResult result, CacheEntry entry, bool fromRemote) => new(result, entry, fromRemote, default, null);
+    public static ManifestMatch Hit(ManifestResult result, CacheEntry entry, bool fromRemote) =>
+        new(result, entry, fromRemote, default, null);
 
     public static ManifestMatch Miss(MissReason reason, string? changedInput = null) => new(null, null, false, reason, changedInput);
 }
@@ -49,7 +50,8 @@ internal sealed class ManifestMatcher(TieredStore store, CacheableCompile compil
                 changed ??= compile.Here(differs.Path); // the newest result's first changed input explains the miss best
                 continue;
             }
-            if (result.Absent.Any(g => g.Names.Any(n => inputs.Exists(compile.Here(g.Directory), n)))) { reason = MissReason.IncludeShadowed; continue; }
+            if (result.Absent.Any(g =>
+                g.Names.Any(n => inputs.Exists(compile.Here(g.Directory), n)))) { reason = MissReason.IncludeShadowed; continue; }
             var (entry, remoteEntry) = store.Read(result.ArtifactKey);
             if (entry is null) { reason = MissReason.NoArtifactForKey; continue; }
             if (entry.ExitCode != 0 && !compile.FailedRunListsEveryInput) continue; // a failure an earlier version stored: never replayed

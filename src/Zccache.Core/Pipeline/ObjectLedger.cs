@@ -46,7 +46,8 @@ public sealed class ObjectLedger
         lock (_records) return _records.GetValueOrDefault(objectFile);
     }
 
-    /// <summary>Records what produced <paramref name="objectFile"/> (now on disk), or forgets it when <paramref name="record"/> is null.</summary>
+    /// <summary>Records what produced <paramref name="objectFile"/> (now on
+    /// disk), or forgets it when <paramref name="record"/> is null.</summary>
     public void Set(string objectFile, ObjectRecord? record)
     {
         lock (_records)
@@ -125,7 +126,8 @@ public sealed class ObjectLedger
                 for (int m = r.ReadInt32(); m > 0; m--) names.Add(r.ReadString());
                 absent.Add(new AbsentGroup(dir, names));
             }
-            records[objectFile] = new ObjectRecord(contextKey, objectStamp, new ManifestResult(artifactKey, dependencies) { Absent = absent });
+            records[objectFile] = new ObjectRecord(contextKey, objectStamp,
+                new ManifestResult(artifactKey, dependencies) { Absent = absent });
         }
     }
 

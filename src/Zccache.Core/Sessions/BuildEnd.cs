@@ -37,7 +37,6 @@ public static class BuildEnd
         if (!isExplicit)
         {
             total = folder.End(total);
-            SessionManager.Process.End(folder.Id);
             // The session ends here: its CI summary too (an explicit one's comes with `zccache session-end`).
             var published = CiSummary.Publish(report with { Total = total }, env, ciSummary, folder.Path);
             ciLines.AddRange(published.OutputLines);

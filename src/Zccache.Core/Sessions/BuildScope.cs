@@ -20,7 +20,8 @@ public sealed class BuildScope(string path)
     public void MarkStarted(string instanceKey, ProjectMarker marker)
     {
         Directory.CreateDirectory(ProjectsDir);
-        Storage.AtomicFile.Write(System.IO.Path.Join(ProjectsDir, instanceKey + ".started"), JsonSerializer.SerializeToUtf8Bytes(marker, Storage.CoreJson.Default.ProjectMarker));
+        Storage.AtomicFile.Write(System.IO.Path.Join(ProjectsDir, instanceKey + ".started"),
+            JsonSerializer.SerializeToUtf8Bytes(marker, Storage.CoreJson.Default.ProjectMarker));
     }
 
     public void MarkFinished(string instanceKey)
@@ -43,7 +44,8 @@ public sealed class BuildScope(string path)
         var started = Directory.EnumerateFiles(ProjectsDir, "*.started").ToList();
         foreach (string s in started)
             if (!File.Exists(System.IO.Path.ChangeExtension(s, ".finished"))) return false;
-        var startedProjects = started.Select(ReadMarker).OfType<ProjectMarker>().Select(m => m.Project).ToHashSet(Paths.NormalizedPath.Comparer);
+        var startedProjects = started.Select(ReadMarker).OfType<ProjectMarker>().Select(m => m.Project)
+            .ToHashSet(Paths.NormalizedPath.Comparer);
         return expectedProjects.All(startedProjects.Contains);
     }
 

@@ -13,7 +13,7 @@ public static class BuildStart
     /// <summary>The trim's result when one was due, else null. Throws for a cache that cannot be used.</summary>
     public static TrimResult? Housekeeping(CacheLayout layout, long budget, int sessionsKept)
     {
-        SessionFolder.ReapAbandoned(layout, SessionManager.Process.IdleTimeout, SessionManager.IsProcessAlive);
+        SessionFolder.ReapAbandoned(layout, SessionManager.DefaultIdleTimeout, SessionManager.IsProcessAlive);
         SessionRetention.RemoveEnded(layout, sessionsKept);
         new LocalStore(layout).CleanStaging(TimeSpan.FromHours(1));
         return Eviction.TrimIfDue(layout, budget, TimeSpan.FromMinutes(1));

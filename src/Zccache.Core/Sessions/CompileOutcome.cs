@@ -10,7 +10,8 @@ public enum OutcomeKind { Hit, Miss, NonCacheable, CachedError, UpToDate }
 /// a link hit is never a compile hit.</summary>
 public enum Step { Compile, Link }
 
-/// <summary>A compile's time by phase, in nanoseconds: key (parse, compiler identity, key), lookup (manifest, inputs, entry), compile, store, deliver.</summary>
+/// <summary>A compile's time by phase, in nanoseconds: key (parse, compiler identity,
+/// key), lookup (manifest, inputs, entry), compile, store, deliver.</summary>
 public readonly record struct Phases(long KeyNs, long LookupNs, long CompileNs, long StoreNs, long DeliverNs);
 
 /// <summary>
@@ -59,7 +60,8 @@ public sealed record CompileOutcome
     [JsonPropertyName("remote")] public bool Remote { get; init; }
     /// <summary>How many compiles the caller ran at once (ZccacheParallelism for ClCompile; 1 when unknown, as for launchers).</summary>
     [JsonPropertyName("parallelism")] public int Parallelism { get; init; } = 1;
-    /// <summary>The launcher call this outcome answers (see <see cref="Compilers.CompileInvocation.CallId"/>): counted once per id.</summary>
+    /// <summary>The launcher call this outcome answers (see
+    /// <see cref="Compilers.CompileInvocation.CallId"/>): counted once per id.</summary>
     [JsonPropertyName("call")] public string? Call { get; init; }
 
     // ---- for the journal only (not in the session's outcome files) ----

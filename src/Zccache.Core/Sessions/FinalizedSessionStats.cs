@@ -15,7 +15,8 @@ public sealed record FinalizedSessionStats
     [JsonPropertyName("errors_cached")] public long ErrorsCached { get; init; }
     /// <summary>Compile time the hits avoided (summed over compiles that ran in parallel).</summary>
     [JsonPropertyName("time_saved_ms")] public long TimeSavedMs { get; init; }
-    /// <summary>An estimate of the build's wall time that compile time is worth: each hit's saving divided by its caller's parallelism.</summary>
+    /// <summary>An estimate of the build's wall time that compile time is
+    /// worth: each hit's saving divided by its caller's parallelism.</summary>
     [JsonPropertyName("wall_time_saved_ms")] public long WallTimeSavedMs { get; init; }
     /// <summary>Objects that were up to date: nothing looked up, delivered or compiled. Not in <see cref="Compilations"/>.</summary>
     [JsonPropertyName("up_to_date")] public long UpToDate { get; init; }
@@ -26,7 +27,8 @@ public sealed record FinalizedSessionStats
     [JsonPropertyName("unique_sources")] public long UniqueSources { get; init; }
     [JsonPropertyName("bytes_read")] public long BytesRead { get; init; }
     [JsonPropertyName("bytes_written")] public long BytesWritten { get; init; }
-    /// <summary>Links served from the cache. Links are apart from compiles: not in <see cref="Compilations"/>, <see cref="Hits"/> or the hit rate.</summary>
+    /// <summary>Links served from the cache. Links are apart from compiles: not in
+    /// <see cref="Compilations"/>, <see cref="Hits"/> or the hit rate.</summary>
     [JsonPropertyName("link_hits")] public long LinkHits { get; init; }
     /// <summary>Links that ran.</summary>
     [JsonPropertyName("link_misses")] public long LinkMisses { get; init; }

@@ -4,7 +4,8 @@ using System.Text.Json;
 namespace Zccache.Core.Sessions;
 
 /// <summary>
-/// The compile journal: one JSON object per compile (outcome: hit, miss, error, cached_error, non_cacheable), appended to the session's <c>.jsonl</c> file
+/// The compile journal: one JSON object per compile (outcome: hit, miss, error,
+/// cached_error, non_cacheable), appended to the session's <c>.jsonl</c> file
 /// by every process that compiles for it. The schema (README, "Compile journal") only grows.
 /// The environment is written through an allow-list of variables that change output; nothing else.
 /// </summary>
@@ -19,6 +20,11 @@ public static class Journal
 
     /// <summary>The closed set of miss reasons: why nothing was served, and for a compile that ran but was not stored, why not.</summary>
     public static readonly string[] MissReasons = [.. Enum.GetValues<MissReason>().Select(r => r.ToWireName())];
+
+    /// <summary>Why <paramref name="path"/> cannot be a journal (ZC2003), or null: a journal is a <c>.jsonl</c> file.</summary>
+    public static string? PathProblem(string path) =>
+        path.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase) ? null
+        : $"the journal path '{path}' must end in .jsonl (one JSON object per line).";
 
     public static byte[] Line(CompileOutcome o, string sessionId, bool profile)
     {
@@ -85,6 +91,7 @@ public static class Journal
         return [.. buffer.WrittenSpan, (byte)'\n'];
     }
 
-    /// <summary>Appends one line as one record: lines of concurrent threads and processes never mix (see <see cref="Storage.AppendOnlyFile"/>).</summary>
+    /// <summary>Appends one line as one record: lines of concurrent threads and
+    /// processes never mix (see <see cref="Storage.AppendOnlyFile"/>).</summary>
     public static void Append(string path, byte[] line) => Storage.AppendOnlyFile.Append(path, line);
 }

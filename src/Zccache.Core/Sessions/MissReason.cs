@@ -36,7 +36,8 @@ public static class MissReasons
     public static string ToWireName(this MissReason reason) => Compilers.NonCacheable.ToSnake(reason.ToString());
 
     /// <summary>The reason a written name stands for, or null when it names none (a non-cacheable reason, a newer version's).</summary>
-    public static MissReason? FromWireName(string? name) => name is not null && ByWireName.TryGetValue(name, out var reason) ? reason : null;
+    public static MissReason? FromWireName(string? name) => name is not null && ByWireName.TryGetValue(name, out var reason) ? reason
+        : null;
 
     private static readonly Dictionary<string, MissReason> ByWireName = Enum.GetValues<MissReason>().ToDictionary(r => r.ToWireName());
 }

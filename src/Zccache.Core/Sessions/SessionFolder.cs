@@ -44,7 +44,8 @@ public sealed class SessionFolder
     {
         Directory.CreateDirectory(OutcomesDir);
         var info = new SessionInfo(Id.ToString(), DateTimeOffset.UtcNow, clientPid, isExplicit, workingDir, journal, profile);
-        return AtomicFile.TryCreateNew(InfoFile, JsonSerializer.SerializeToUtf8Bytes(info, CoreJson.Indented.SessionInfo)) ? info : ReadInfo() ?? info;
+        return AtomicFile.TryCreateNew(InfoFile, JsonSerializer.SerializeToUtf8Bytes(info, CoreJson.Indented.SessionInfo)) ? info
+            : ReadInfo() ?? info;
     }
 
     public SessionInfo? ReadInfo() => CoreJson.TryRead(InfoFile, CoreJson.Default.SessionInfo);
@@ -69,7 +70,11 @@ public sealed class SessionFolder
             while (reader.ReadLine() is { } line)
             {
                 if (line.Length == 0) continue;
-                try { if (JsonSerializer.Deserialize(line, CoreJson.Default.CompileOutcome) is { } o && (o.Call is null || calls.Add(o.Call))) all.Add(o); }
+                try
+                {
+                    if (JsonSerializer.Deserialize(line, CoreJson.Default.CompileOutcome) is { } o
+                    && (o.Call is null || calls.Add(o.Call))) all.Add(o);
+                }
                 catch (JsonException) { }
             }
         }
@@ -91,15 +96,18 @@ public sealed class SessionFolder
             if (!perProject.TryGetValue(project, out var t)) perProject[project] = t = new SessionStatsTracker();
             o.ApplyTo(t);
         }
-        return Reporting.SessionReport.Of(total.Finalize(Id, duration), [.. perProject.Select(p => (p.Key, p.Value.Finalize(Id, duration)))], outcomes, RemoteFaults());
+        return Reporting.SessionReport.Of(total.Finalize(Id, duration),
+            [.. perProject.Select(p => (p.Key, p.Value.Finalize(Id, duration)))], outcomes, RemoteFaults());
     }
 
-    /// <summary>The remote caches that failed in this session, from the notes their failures left (see <see cref="Storage.Remote.RemoteStore.JoinSession"/>).</summary>
+    /// <summary>The remote caches that failed in this session, from the notes their
+    /// failures left (see <see cref="Storage.Remote.RemoteStore.JoinSession"/>).</summary>
     public List<Reporting.RemoteFault> RemoteFaults()
     {
         var faults = new List<Reporting.RemoteFault>();
         if (!Directory.Exists(Path)) return faults;
-        foreach (string note in Directory.EnumerateFiles(Path, Storage.Remote.RemoteStore.FailureNotePrefix + "*").Order(StringComparer.Ordinal))
+        foreach (string note in Directory.EnumerateFiles(Path, Storage.Remote.RemoteStore.FailureNotePrefix + "*")
+            .Order(StringComparer.Ordinal))
         {
             try
             {
@@ -120,7 +128,8 @@ public sealed class SessionFolder
     {
         if (ReadFinal() is { } done) return done;
         var total = aggregated ?? Aggregate().Total;
-        return AtomicFile.TryCreateNew(FinalFile, JsonSerializer.SerializeToUtf8Bytes(total, CoreJson.Indented.FinalizedSessionStats)) ? total : ReadFinal() ?? total;
+        return AtomicFile.TryCreateNew(FinalFile, JsonSerializer.SerializeToUtf8Bytes(total, CoreJson.Indented.FinalizedSessionStats))
+            ? total : ReadFinal() ?? total;
     }
 
     public FinalizedSessionStats? ReadFinal() => CoreJson.TryRead(FinalFile, CoreJson.Default.FinalizedSessionStats);
@@ -149,7 +158,8 @@ public sealed class SessionFolder
             var folder = new SessionFolder(layout, id);
             if (folder.IsEnded || folder.ReadInfo() is not { } info) continue;
             bool idle = DateTime.UtcNow - folder.LastActivityUtc() > idleTimeout;
-            bool ownerGone = !info.Explicit && !isAlive(info.ClientPid) && DateTime.UtcNow - folder.LastActivityUtc() > TimeSpan.FromMinutes(1);
+            bool ownerGone = !info.Explicit && !isAlive(info.ClientPid)
+                && DateTime.UtcNow - folder.LastActivityUtc() > TimeSpan.FromMinutes(1);
             if (idle || ownerGone)
             {
                 folder.End();
@@ -159,7 +169,8 @@ public sealed class SessionFolder
         return reaped;
     }
 
-    /// <summary>Closes this process's outcome file for the session (a resident server done with it); a later outcome opens a new one.</summary>
+    /// <summary>Closes this process's outcome file for the session (a resident
+    /// server done with it); a later outcome opens a new one.</summary>
     public void CloseWriter()
     {
         if (Writers.TryRemove(Path, out var writer)) writer.Dispose();

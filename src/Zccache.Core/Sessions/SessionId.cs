@@ -6,7 +6,8 @@ public readonly record struct SessionId(Guid Value)
     public static SessionId New() => new(Guid.NewGuid());
 
     public static SessionId Parse(string text) =>
-        TryParse(text, out var id) ? id : throw new FormatException($"'{text}' is not a session id (a UUID such as 0f8fad5b-d9cb-469f-a165-70867728950e).");
+        TryParse(text, out var id) ? id
+        : throw new FormatException($"'{text}' is not a session id (a UUID such as 0f8fad5b-d9cb-469f-a165-70867728950e).");
 
     public static bool TryParse(string? text, out SessionId id)
     {

@@ -1,12 +1,10 @@
-using Zccache.Core.Contexts;
-
 namespace Zccache.Core.Sessions;
 
 /// <summary>
-/// Where a compile reports to: the in-process <see cref="SessionManager"/> (contexts, live
-/// counters) and the session's folder on disk (what the session's end adds up).
+/// Where a compile reports to: the session's folder on disk (what the session's end adds up) and, in the resident
+/// server, its <see cref="SessionManager"/>, which holds the session open while compiles come.
 /// </summary>
-public sealed class SessionRecorder(SessionManager manager, SessionFolder folder, string? project, int parallelism = 1)
+public sealed class SessionRecorder(SessionFolder folder, string? project, int parallelism = 1, SessionManager? manager = null)
 {
     public SessionFolder Folder => folder;
 
@@ -14,25 +12,21 @@ public sealed class SessionRecorder(SessionManager manager, SessionFolder folder
     /// Joins session <paramref name="id"/> in this process, counting for <paramref name="project"/>, whose compiles run
     /// <paramref name="parallelism"/> at once (what a hit's saving is worth in wall time). Throws for a disk problem.
     /// </summary>
-    public static SessionRecorder Join(Storage.CacheLayout layout, SessionId id, string? project, string workingDir, int parallelism = 1) =>
-        Join(SessionManager.Process, layout, id, project, workingDir, Environment.ProcessId, parallelism);
+    public static SessionRecorder Join(Storage.CacheLayout layout, SessionId id, string? project, int parallelism = 1) =>
+        new(new SessionFolder(layout, id), project, parallelism);
 
     /// <summary>
     /// Joins session <paramref name="id"/> in <paramref name="manager"/>, whose dead-man's switch watches <paramref name="clientPid"/>
     /// (a resident server passes the build's process that created the session).
     /// </summary>
-    public static SessionRecorder Join(SessionManager manager, Storage.CacheLayout layout, SessionId id, string? project, string workingDir,
-        int clientPid, int parallelism = 1)
+    public static SessionRecorder Join(SessionManager manager, Storage.CacheLayout layout, SessionId id, string? project, int clientPid)
     {
-        var folder = new SessionFolder(layout, id);
-        manager.Create(new SessionConfig { ClientPid = clientPid, WorkingDir = workingDir, TrackStats = true }, id);
-        return new SessionRecorder(manager, folder, project, parallelism);
+        manager.Join(id, clientPid);
+        return new SessionRecorder(new SessionFolder(layout, id), project, manager: manager);
     }
 
     /// <summary>Set when an outcome could not be written to the session folder (the build's counts will be short).</summary>
     public string? Fault { get; private set; }
-
-    public void AddContext(ContextKey key) => manager.AddContext(folder.Id, key);
 
     // The session's journal settings, read from its folder once.
     private SessionInfo? _info;
@@ -56,7 +50,8 @@ public sealed class SessionRecorder(SessionManager manager, SessionFolder folder
         outcome = outcome with { Project = project, Parallelism = Math.Max(1, parallelism) };
         try
         {
-            byte[]? journalLine = Info() is { Journal: { Length: > 0 } } info ? Journal.Line(outcome, folder.Id.ToString(), info.Profile) : null;
+            byte[]? journalLine = Info() is { Journal: { Length: > 0 } } info ? Journal.Line(outcome, folder.Id.ToString(), info.Profile)
+                : null;
             if (Forward?.Invoke(outcome, journalLine) == true)
             {
                 Count(outcome);
@@ -81,10 +76,6 @@ public sealed class SessionRecorder(SessionManager manager, SessionFolder folder
 
     private void Count(CompileOutcome outcome)
     {
-        manager.Mutate(folder.Id, s =>
-        {
-            if (s.StatsTracker is { } tracker) outcome.ApplyTo(tracker);
-        });
-        manager.Touch(folder.Id);
+        manager?.Touch(folder.Id);
     }
 }

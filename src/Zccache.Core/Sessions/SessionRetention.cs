@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json;
 using Zccache.Core.Storage;
 
@@ -6,7 +5,8 @@ namespace Zccache.Core.Sessions;
 
 /// <summary>
 /// How many ended sessions a cache keeps in <c>sessions/</c>: <c>ZccacheSessionsKept</c> /
-/// <c>ZCCACHE_SESSIONS_KEPT</c>, else <see cref="DefaultKept"/>. A build's start removes the ended
+/// <c>ZCCACHE_SESSIONS_KEPT</c> (read by <see cref="Configuration.ZccacheSettings"/>),
+/// else <see cref="DefaultKept"/>. A build's start removes the ended
 /// sessions beyond that many, least recently ended first; their finalized stats are added to
 /// <c>sessions/retired.jsonl</c> (one line each), so <c>zccache status</c>'s lifetime totals stay whole.
 /// Sessions not ended (running, or explicit and still open) are never removed; the reaper ends abandoned ones.
@@ -15,16 +15,6 @@ public static class SessionRetention
 {
     public const int DefaultKept = 50;
     private const string RetiredFile = "retired.jsonl";
-
-    /// <summary>The number of ended sessions to keep; throws <see cref="FormatException"/> for a value that is not a count.</summary>
-    public static int Resolve(string? configured)
-    {
-        string? text = string.IsNullOrWhiteSpace(configured) ? Environment.GetEnvironmentVariable("ZCCACHE_SESSIONS_KEPT") : configured;
-        if (string.IsNullOrWhiteSpace(text)) return DefaultKept;
-        return int.TryParse(text.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out int kept)
-            ? kept
-            : throw new FormatException($"'{text}' is not a number of sessions (examples: 50, 0).");
-    }
 
     /// <summary>Removes the ended sessions beyond the <paramref name="kept"/> most recently ended; returns how many went.</summary>
     public static int RemoveEnded(CacheLayout layout, int kept)
@@ -36,7 +26,8 @@ public static class SessionRetention
             if (!SessionId.TryParse(dir.Name, out _))
             {
                 // A removal interrupted by a killed process.
-                if (dir.Name.Contains(".retiring.", StringComparison.Ordinal) && DateTime.UtcNow - dir.LastWriteTimeUtc > TimeSpan.FromMinutes(10))
+                if (dir.Name.Contains(".retiring.", StringComparison.Ordinal)
+                    && DateTime.UtcNow - dir.LastWriteTimeUtc > TimeSpan.FromMinutes(10))
                     LocalStore.RemoveDirectory(dir.FullName);
                 continue;
             }
@@ -52,7 +43,11 @@ public static class SessionRetention
             catch (Exception e) when (e is IOException or UnauthorizedAccessException) { continue; }
             if (CoreJson.TryRead(Path.Join(retiring, SessionFolder.FinalFileName), CoreJson.Default.FinalizedSessionStats) is { } stats)
             {
-                try { AppendOnlyFile.Append(Path.Join(layout.Sessions, RetiredFile), [.. JsonSerializer.SerializeToUtf8Bytes(stats, CoreJson.Default.FinalizedSessionStats), (byte)'\n']); }
+                try
+                {
+                    AppendOnlyFile.Append(Path.Join(layout.Sessions, RetiredFile),
+                    [.. JsonSerializer.SerializeToUtf8Bytes(stats, CoreJson.Default.FinalizedSessionStats), (byte)'\n']);
+                }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException) { } // its totals are lost, not the build
             }
             LocalStore.RemoveDirectory(retiring);

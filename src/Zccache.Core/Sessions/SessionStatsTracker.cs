@@ -136,11 +136,4 @@ public sealed class SessionStatsTracker
         LinkMisses = LinkMisses,
         LinkUpToDate = LinkUpToDate,
     };
-
-    public SessionStatsTracker Clone()
-    {
-        var copy = (SessionStatsTracker)MemberwiseClone();
-        copy.Sources = [.. Sources];
-        return copy;
-    }
 }

@@ -4,7 +4,8 @@ namespace Zccache.Core.Storage;
 
 /// <summary>
 /// How big the cache may grow: <c>ZccacheCacheSize</c> / <c>ZCCACHE_CACHE_SIZE</c> ("20G", "512M",
-/// "64K" or bytes), else a tenth of the disk the cache is on, between 1 GiB and 20 GiB. Whatever the
+/// "64K" or bytes; read by <see cref="Configuration.ZccacheSettings"/>), else
+/// a tenth of the disk the cache is on, between 1 GiB and 20 GiB. Whatever the
 /// budget, the cache keeps to half of the space left to it (the disk's free space plus its own size):
 /// a cache that filled the disk would fail every later write (ZC1002) and the build's own outputs.
 /// </summary>
@@ -13,19 +14,14 @@ public static class CacheBudget
     public const long MinDefault = 1L << 30;
     public const long MaxDefault = 20L << 30;
 
-    /// <summary>The budget in bytes; throws <see cref="FormatException"/> for a value that is not a size.</summary>
-    public static long Resolve(string? configured, string cacheRoot)
-    {
-        string? text = string.IsNullOrWhiteSpace(configured) ? Environment.GetEnvironmentVariable("ZCCACHE_CACHE_SIZE") : configured;
-        return string.IsNullOrWhiteSpace(text) ? Default(cacheRoot) : Parse(text);
-    }
-
+    /// <summary>A size in bytes; throws <see cref="FormatException"/> for a value that is not a size.</summary>
     public static long Parse(string text)
     {
         string t = text.Trim().ToUpperInvariant().TrimEnd('B').TrimEnd('I');
         long unit = t.Length == 0 ? 1 : t[^1] switch { 'K' => 1L << 10, 'M' => 1L << 20, 'G' => 1L << 30, 'T' => 1L << 40, _ => 1 };
         string number = unit == 1 ? t : t[..^1];
-        if (!double.TryParse(number, NumberStyles.Float, CultureInfo.InvariantCulture, out double value) || value <= 0 || double.IsInfinity(value))
+        if (!double.TryParse(number, NumberStyles.Float, CultureInfo.InvariantCulture, out double value) || value <= 0
+            || double.IsInfinity(value))
             throw new FormatException($"'{text}' is not a cache size (examples: 20G, 512M, 1048576).");
         return (long)Math.Min(value * unit, long.MaxValue / 2);
     }

@@ -50,7 +50,8 @@ public sealed class CacheLayout
         }
     }
 
-    /// <summary>True when users other than the owner can write in the root (it existed so, or was made so): they could replace the store.</summary>
+    /// <summary>True when users other than the owner can write in the root (it
+    /// existed so, or was made so): they could replace the store.</summary>
     public bool RootIsOpenToOthers() =>
         !OperatingSystem.IsWindows() && (File.GetUnixFileMode(Root) & (UnixFileMode.GroupWrite | UnixFileMode.OtherWrite)) != 0;
 }

@@ -7,7 +7,8 @@ namespace Zccache.Core.Storage;
 /// <summary>What a shard of the store holds: the bytes of its entries and manifests, and how many of each.</summary>
 public readonly record struct ShardUsage(long Bytes, int Entries, int Manifests)
 {
-    public static ShardUsage operator +(ShardUsage a, ShardUsage b) => new(a.Bytes + b.Bytes, a.Entries + b.Entries, a.Manifests + b.Manifests);
+    public static ShardUsage operator +(ShardUsage a, ShardUsage b) =>
+        new(a.Bytes + b.Bytes, a.Entries + b.Entries, a.Manifests + b.Manifests);
 }
 
 /// <summary>
@@ -100,7 +101,8 @@ public sealed class CacheShards(CacheLayout layout)
 
     private sealed record Item(string Path, long Size, DateTime LastUse, bool IsManifest);
 
-    /// <summary>The shard's entries and manifests, collecting what killed processes left in it; false when some leftovers must wait.</summary>
+    /// <summary>The shard's entries and manifests, collecting what killed
+    /// processes left in it; false when some leftovers must wait.</summary>
     private (List<Item> Items, ShardUsage Usage, bool Settled) Scan(string shard)
     {
         var items = new List<Item>();
@@ -117,7 +119,8 @@ public sealed class CacheShards(CacheLayout layout)
                     if (!ContentHash.IsValidHex(dir.Name))
                     {
                         // A removal interrupted by a killed process (earlier versions renamed beside the entry): finish it.
-                        if (dir.Name.Contains(".deleting.", StringComparison.Ordinal) && now - dir.LastWriteTimeUtc > TimeSpan.FromMinutes(10))
+                        if (dir.Name.Contains(".deleting.", StringComparison.Ordinal)
+                            && now - dir.LastWriteTimeUtc > TimeSpan.FromMinutes(10))
                             LocalStore.RemoveDirectory(dir.FullName);
                         continue;
                     }
@@ -166,7 +169,8 @@ public sealed class CacheShards(CacheLayout layout)
 
     private static long Deadline() => Environment.TickCount64 + (long)Patience.TotalMilliseconds;
 
-    /// <summary>The shard's counter file, open and locked (exclusively or shared); null when it cannot be had before the deadline.</summary>
+    /// <summary>The shard's counter file, open and locked (exclusively or
+    /// shared); null when it cannot be had before the deadline.</summary>
     private FileStream? Lock(string shard, long deadline, bool exclusive = true)
     {
         var options = exclusive

@@ -61,7 +61,8 @@ public static class EntryBundle
         corruption = "does not decompress";
         if (Decompress(compressed) is not { } bytes) return null;
         corruption = null;
-        if (bytes.Length >= Magic.Length && bytes.AsSpan(0, Family.Length).SequenceEqual(Family) && !bytes.AsSpan(0, Magic.Length).SequenceEqual(Magic)
+        if (bytes.Length >= Magic.Length && bytes.AsSpan(0, Family.Length).SequenceEqual(Family)
+            && !bytes.AsSpan(0, Magic.Length).SequenceEqual(Magic)
             && bytes[Magic.Length - 1] == (byte)'\n')
             return null;
         corruption = "not an entry";
@@ -91,8 +92,11 @@ public static class EntryBundle
                 if (data.Length != length) return null;
                 if (name == "stdout") stdout = data;
                 else if (name == "stderr") stderr = data;
-                else if ((name.StartsWith(OutputPrefix, StringComparison.Ordinal) || name.StartsWith(ExecutablePrefix, StringComparison.Ordinal)) && EntryOutput.IsValidName(name[4..]))
-                    outputs.Add(new EntryOutput(name[4..], data) { Executable = name.StartsWith(ExecutablePrefix, StringComparison.Ordinal) });
+                else if ((name.StartsWith(OutputPrefix, StringComparison.Ordinal)
+                    || name.StartsWith(ExecutablePrefix, StringComparison.Ordinal)) && EntryOutput.IsValidName(name[4..]))
+                    outputs.Add(new EntryOutput(name[4..],
+                        data)
+                    { Executable = name.StartsWith(ExecutablePrefix, StringComparison.Ordinal) });
                 else return null;
             }
             corruption = null;

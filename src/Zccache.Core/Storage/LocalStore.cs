@@ -43,7 +43,8 @@ public sealed class LocalStore(CacheLayout layout)
             return manifest;
         }
         RemoveFromShard(contextKey, path); // an earlier format is a miss; anything else is reported
-        return corruption is null ? null : throw new CorruptEntryException($"cache manifest {contextKey} is corrupt ({corruption}) and was removed");
+        return corruption is null ? null
+            : throw new CorruptEntryException($"cache manifest {contextKey} is corrupt ({corruption}) and was removed");
     }
 
     /// <summary>
@@ -78,7 +79,8 @@ public sealed class LocalStore(CacheLayout layout)
 
     // ---- entries ---------------------------------------------------------------------------
 
-    /// <summary>The verified entry, or null when there is none. Throws <see cref="CorruptEntryException"/> after removing a corrupt one.</summary>
+    /// <summary>The verified entry, or null when there is none. Throws
+    /// <see cref="CorruptEntryException"/> after removing a corrupt one.</summary>
     public CacheEntry? Read(string artifactKey)
     {
         string dir = Layout.EntryDir(artifactKey);
@@ -117,7 +119,8 @@ public sealed class LocalStore(CacheLayout layout)
             catch (UnauthorizedAccessException) when (Directory.Exists(path)) { throw Corrupt(artifactKey, dir, $"{name} is a folder"); }
             if (data.LongLength != info.Size || ContentHash.Of(data).Hex != info.Sha256)
                 throw Corrupt(artifactKey, dir, $"{name} does not match its digest");
-            if (isOutput) outputs.Add(new EntryOutput(name[OutputPrefix.Length..], data) { PathInStore = path, Executable = info.Executable });
+            if (isOutput)
+                outputs.Add(new EntryOutput(name[OutputPrefix.Length..], data) { PathInStore = path, Executable = info.Executable });
             else files[name] = data;
         }
         return new CacheEntry
@@ -254,7 +257,8 @@ public sealed class LocalStore(CacheLayout layout)
     /// </summary>
     internal static bool RemoveDirectory(string path, string? aside = null)
     {
-        string doomed = Path.Join(aside ?? Path.GetDirectoryName(path), Path.GetFileName(path) + ".deleting." + Guid.NewGuid().ToString("N"));
+        string doomed = Path.Join(aside ?? Path.GetDirectoryName(path),
+            Path.GetFileName(path) + ".deleting." + Guid.NewGuid().ToString("N"));
         try { Directory.Move(path, doomed); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return false; }
         try { Directory.Delete(doomed, recursive: true); }
@@ -303,7 +307,8 @@ public sealed class LocalStore(CacheLayout layout)
         return age > TimeSpan.FromMinutes(2) && OwnerPid(leftover.Name) is { } pid && !Sessions.SessionManager.IsProcessAlive(pid);
     }
 
-    /// <summary>The process id in a leftover's name (<c>&lt;key&gt;.&lt;pid&gt;.&lt;guid&gt;</c>, <c>deps.&lt;pid&gt;.&lt;guid&gt;.d</c>, <c>&lt;file&gt;.&lt;pid&gt;.&lt;guid&gt;.tmp</c>).</summary>
+    /// <summary>The process id in a leftover's name (<c>&lt;key&gt;.&lt;pid&gt;.&lt;guid&gt;</c>,
+    /// <c>deps.&lt;pid&gt;.&lt;guid&gt;.d</c>, <c>&lt;file&gt;.&lt;pid&gt;.&lt;guid&gt;.tmp</c>).</summary>
     private static int? OwnerPid(string name)
     {
         string[] parts = name.Split('.');
@@ -320,7 +325,8 @@ public sealed class LocalStore(CacheLayout layout)
         return new CorruptEntryException($"cache entry {key} is corrupt ({why}) and was removed");
     }
 
-    /// <summary>The meta of <paramref name="artifactKey"/>; null with a reason when it does not verify, null alone for an earlier format.</summary>
+    /// <summary>The meta of <paramref name="artifactKey"/>; null with a reason
+    /// when it does not verify, null alone for an earlier format.</summary>
     private static EntryMeta? ParseMeta(byte[] bytes, string artifactKey, out string? corruption)
     {
         corruption = "meta does not verify";
@@ -330,7 +336,8 @@ public sealed class LocalStore(CacheLayout layout)
         var body = bytes.AsSpan(65);
         if (ContentHash.Of(body).Hex != digest) return null;
         string text = Encoding.UTF8.GetString(body);
-        if (!text.StartsWith(EntryMeta.Header + "\n", StringComparison.Ordinal) && text.StartsWith("zccache-entry ", StringComparison.Ordinal))
+        if (!text.StartsWith(EntryMeta.Header + "\n", StringComparison.Ordinal)
+            && text.StartsWith("zccache-entry ", StringComparison.Ordinal))
         {
             corruption = null;
             return null;
@@ -342,7 +349,8 @@ public sealed class LocalStore(CacheLayout layout)
         return meta;
     }
 
-    /// <summary>A stored file: its size and digest, and whether it is delivered executable (in the meta, which its digest covers, not in the file's mode, which a file system without modes would lose or invent).</summary>
+    /// <summary>A stored file: its size and digest, and whether it is delivered executable (in the meta, which its
+    /// digest covers, not in the file's mode, which a file system without modes would lose or invent).</summary>
     private sealed record EntryFile(long Size, string Sha256, bool Executable);
 
     /// <summary>
@@ -368,7 +376,8 @@ public sealed class LocalStore(CacheLayout layout)
                 .Append("exit_code ").Append(ExitCode).Append('\n')
                 .Append("duration_ns ").Append(DurationNs).Append('\n');
             foreach (var (name, file) in Files)
-                text.Append("file ").Append(name).Append(' ').Append(file.Size).Append(' ').Append(file.Sha256).Append(file.Executable ? " x\n" : "\n");
+                text.Append("file ").Append(name).Append(' ').Append(file.Size).Append(' ').Append(file.Sha256)
+                    .Append(file.Executable ? " x\n" : "\n");
             return Encoding.UTF8.GetBytes(text.ToString());
         }
 

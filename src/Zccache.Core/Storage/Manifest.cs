@@ -93,7 +93,8 @@ public sealed record Manifest(List<ManifestResult> Results)
     public static Manifest? FromBytes(byte[] bytes, string contextKey, out string? corruption)
     {
         corruption = null;
-        if (bytes.Length >= Magic.Length && bytes.AsSpan(0, Family.Length).SequenceEqual(Family) && !bytes.AsSpan(0, Magic.Length).SequenceEqual(Magic)
+        if (bytes.Length >= Magic.Length && bytes.AsSpan(0, Family.Length).SequenceEqual(Family)
+            && !bytes.AsSpan(0, Magic.Length).SequenceEqual(Magic)
             && bytes[Magic.Length - 1] == (byte)'\n')
             return null;
         corruption = "not a manifest";
@@ -118,7 +119,8 @@ public sealed record Manifest(List<ManifestResult> Results)
                 for (int d = 0; d < deps; d++)
                 {
                     var dependency = new RecordedDependency(r.ReadString(), Hex(r.ReadBytes(32)));
-                    if (r.ReadBoolean()) dependency = dependency with { Stamp = new(r.ReadInt64(), r.ReadInt64(), r.ReadInt64(), r.ReadUInt64()) };
+                    if (r.ReadBoolean())
+                        dependency = dependency with { Stamp = new(r.ReadInt64(), r.ReadInt64(), r.ReadInt64(), r.ReadUInt64()) };
                     dependencies.Add(dependency);
                 }
                 int groups = Count(r);

@@ -36,7 +36,8 @@ public sealed class ZccacheCargo : Microsoft.Build.Utilities.Task
         var archives = new List<ITaskItem>();
         foreach (ITaskItem crate in Crates)
             foreach (var artifact in Build(crate))
-                (artifact.Kind == CrateLibraryKind.Cdylib ? shared : archives).Add(new TaskItem(artifact.Path, new Dictionary<string, string> { ["Crate"] = crate.ItemSpec }));
+                (artifact.Kind == CrateLibraryKind.Cdylib ? shared : archives)
+                    .Add(new TaskItem(artifact.Path, new Dictionary<string, string> { ["Crate"] = crate.ItemSpec }));
         SharedLibraries = [.. shared];
         StaticLibraries = [.. archives];
         return !Log.HasLoggedErrors;
@@ -47,7 +48,8 @@ public sealed class ZccacheCargo : Microsoft.Build.Utilities.Task
         string manifest = crate.GetMetadata("FullPath");
         if (!File.Exists(manifest))
         {
-            Log.LogError(null, ZcCodes.CrateNotFound, null, ProjectFile, 0, 0, 0, 0, "CargoCrate '{0}': no such file ({1}).", crate.ItemSpec, manifest);
+            Log.LogError(null, ZcCodes.CrateNotFound, null, ProjectFile, 0, 0, 0, 0, "CargoCrate '{0}': no such file ({1}).",
+                crate.ItemSpec, manifest);
             return [];
         }
         string profile = crate.GetMetadata("Profile").Trim();
@@ -56,23 +58,27 @@ public sealed class ZccacheCargo : Microsoft.Build.Utilities.Task
         try { manifestText = File.ReadAllText(manifest); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            Log.LogError(null, ZcCodes.CrateNotFound, null, ProjectFile, 0, 0, 0, 0, "CargoCrate '{0}': {1} cannot be read ({2}).", crate.ItemSpec, manifest, e.Message);
+            Log.LogError(null, ZcCodes.CrateNotFound, null, ProjectFile, 0, 0, 0, 0, "CargoCrate '{0}': {1} cannot be read ({2}).",
+                crate.ItemSpec, manifest, e.Message);
             return [];
         }
         if (!CargoBuild.IsKnownProfile(profile, manifestText))
         {
             Log.LogError(null, ZcCodes.BadProperty, null, ProjectFile, 0, 0, 0, 0,
-                "CargoCrate '{0}': Profile '{1}' is not {2} or a [profile.{1}] of the manifest.", crate.ItemSpec, profile, string.Join(", ", CargoBuild.BuiltInProfiles));
+                "CargoCrate '{0}': Profile '{1}' is not {2} or a [profile.{1}] of the manifest.", crate.ItemSpec, profile,
+                string.Join(", ", CargoBuild.BuiltInProfiles));
             return [];
         }
 
         string crateDir = Path.GetDirectoryName(manifest)!;
-        var args = CargoBuild.Arguments(manifest, profile, crate.GetMetadata("Features"), crate.GetMetadata("Target"), crate.GetMetadata("CargoArgs"));
+        var args = CargoBuild.Arguments(manifest, profile, crate.GetMetadata("Features"), crate.GetMetadata("Target"),
+            crate.GetMetadata("CargoArgs"));
         Log.LogMessage(MessageImportance.Normal, "zccache: {0} {1}", Cargo, string.Join(' ', args));
         var run = CompilerProcess.Run(Cargo, args, crateDir, Environment(TargetDirectory));
         if (run.StartError is not null)
         {
-            Log.LogError(null, ZcCodes.CompilerNotFound, null, ProjectFile, 0, 0, 0, 0, "cargo ('{0}') cannot be run: {1} (install it, or set ZccacheCargo).", Cargo, run.StartError);
+            Log.LogError(null, ZcCodes.CompilerNotFound, null, ProjectFile, 0, 0, 0, 0,
+                "cargo ('{0}') cannot be run: {1} (install it, or set ZccacheCargo).", Cargo, run.StartError);
             return [];
         }
 
@@ -85,7 +91,8 @@ public sealed class ZccacheCargo : Microsoft.Build.Utilities.Task
             Log.LogMessage(MessageImportance.Low, "{0}", d.Rendered.TrimEnd());
         }
         string stderr = CompilerProcess.Text(run.Stderr).Trim();
-        foreach (string line in stderr.Split('\n')) if (line.Length > 0) Log.LogMessage(MessageImportance.Normal, "{0}", line.TrimEnd('\r'));
+        foreach (string line in stderr.Split('\n'))
+            if (line.Length > 0) Log.LogMessage(MessageImportance.Normal, "{0}", line.TrimEnd('\r'));
         // Cargo's own failures (a bad manifest, a crate it cannot fetch) are text on standard error.
         if (run.ExitCode != 0 && !diagnostics.Any(d => d.IsError))
             Log.LogError(null, null, null, manifest, 0, 0, 0, 0, "cargo exited with code {0}: {1}", run.ExitCode, stderr);
@@ -93,7 +100,8 @@ public sealed class ZccacheCargo : Microsoft.Build.Utilities.Task
     }
 
     /// <summary>This node's environment (the session's RUSTC_WRAPPER and ZCCACHE_* in it), with the target folder under obj/
-    /// and incremental compilation off unless the user set it (its state under obj/ goes with every clean; the cache serves the crates).</summary>
+    /// and incremental compilation off unless the user set it (its state under
+    /// obj/ goes with every clean; the cache serves the crates).</summary>
     private static Dictionary<string, string> Environment(string targetDir)
     {
         var env = new Dictionary<string, string>(StringComparer.Ordinal);

@@ -32,7 +32,8 @@ public sealed class ZccacheCompile : ZccacheTask, ICancelableTask
     public string SessionId { get; set; } = "";
     /// <summary>ZccacheBaseDir: paths under it are keyed relative to it, so checkouts at different paths share entries.</summary>
     public string BaseDir { get; set; } = "";
-    /// <summary>ZccachePrefixCommand: misses run as <c>&lt;prefix&gt; &lt;compiler&gt; &lt;args&gt;</c> (distcc, icecc); empty: none.</summary>
+    /// <summary>ZccachePrefixCommand: misses run as <c>&lt;prefix&gt;
+    /// &lt;compiler&gt; &lt;args&gt;</c> (distcc, icecc); empty: none.</summary>
     public string PrefixCommand { get; set; } = "";
 
     /// <summary>ZccacheRemote and ZccacheRemoteReadOnly: the shared remote cache behind the local one.</summary>
@@ -48,7 +49,8 @@ public sealed class ZccacheCompile : ZccacheTask, ICancelableTask
     /// <summary>The objects go into a shared library (ZccacheNativeOutput=SharedLibrary): gcc and clang compile with -fPIC.</summary>
     public bool PositionIndependent { get; set; }
 
-    /// <summary>ZccacheDebugInformationFormat: empty or <c>OldStyle</c> compiles cl's ProgramDatabase/EditAndContinue as /Z7 (cached); <c>AsProject</c> keeps /Zi and /ZI (not cached).</summary>
+    /// <summary>ZccacheDebugInformationFormat: empty or <c>OldStyle</c> compiles cl's
+    /// ProgramDatabase/EditAndContinue as /Z7 (cached); <c>AsProject</c> keeps /Zi and /ZI (not cached).</summary>
     public string DebugInformationFormat { get; set; } = "";
 
     /// <summary>How many compiles run at once; empty means the processor count.</summary>
@@ -63,7 +65,8 @@ public sealed class ZccacheCompile : ZccacheTask, ICancelableTask
         var items = new List<(ITaskItem Item, ClCompileItem Compile, string Compiler)>();
         bool keepProgramDatabase = DebugInformationFormat.Trim() == "AsProject";
         if (!keepProgramDatabase && DebugInformationFormat.Trim() is not ("" or "OldStyle"))
-            Warn(ZcCodes.BadProperty, $"ZccacheDebugInformationFormat '{DebugInformationFormat}' is not OldStyle or AsProject; using OldStyle.");
+            Warn(ZcCodes.BadProperty,
+                $"ZccacheDebugInformationFormat '{DebugInformationFormat}' is not OldStyle or AsProject; using OldStyle.");
         // cl and clang-cl compile C and C++ alike: naming one names both, unless the other is not its default (gcc, g++).
         string cc = Or(CC, "gcc"), cxx = Or(CXX, "g++");
         if (ClCommandLine.IsClFamily(cc) && cxx == "g++") cxx = cc;
@@ -76,18 +79,25 @@ public sealed class ZccacheCompile : ZccacheTask, ICancelableTask
                 continue;
             }
             string compiler = ClCompileItem.CompilesAsC(source) ? cc : cxx;
-            try { items.Add((source, ClCompileItem.From(source, projectDir, Path.GetFullPath(ObjectDirectory, projectDir), ClCommandLine.IsClFamily(compiler), keepProgramDatabase, PositionIndependent), compiler)); }
+            try
+            {
+                items.Add((source,
+                ClCompileItem.From(source, projectDir, Path.GetFullPath(ObjectDirectory, projectDir), ClCommandLine.IsClFamily(compiler),
+                    keepProgramDatabase, PositionIndependent), compiler));
+            }
             catch (FormatException e) { Log.LogError(null, ZcCodes.BadProperty, null, source.ItemSpec, 0, 0, 0, 0, "{0}", e.Message); }
         }
         if (Log.HasLoggedErrors) return false;
 
-        CompileCache cache = OpenCache(Enabled, Remote, RemoteReadOnly, snapshotInputs: true);
         int parallelism = ParseParallelism();
-        SessionRecorder? session = Enabled && cache.IsEnabled ? JoinSession(cache, SessionId, ProjectFile, ProjectDirectoryOrCwd(), Math.Min(parallelism, Math.Max(1, items.Count))) : null;
-        ObjectLedger? ledger = cache.IsEnabled && !string.IsNullOrWhiteSpace(StateFile) ? ObjectLedger.Load(Path.GetFullPath(StateFile, projectDir)) : null;
+        var (cache, session) = Open(Settings(Enabled, SessionId, ProjectFile, Remote, RemoteReadOnly), snapshotInputs: true,
+            parallelism: Math.Min(parallelism, Math.Max(1, items.Count)));
+        ObjectLedger? ledger = cache.IsEnabled && !string.IsNullOrWhiteSpace(StateFile)
+            ? ObjectLedger.Load(Path.GetFullPath(StateFile, projectDir)) : null;
 
         var baseDir = Core.Paths.BaseDir.From(BaseDir);
-        IReadOnlyList<string> prefix = Enabled ? CompileInvocation.SplitPrefix(PrefixCommand) : []; // ZccacheEnabled=false: nothing of the package
+        // ZccacheEnabled=false: nothing of the package
+        IReadOnlyList<string> prefix = Enabled ? CompileInvocation.SplitPrefix(PrefixCommand) : [];
         var objects = new ITaskItem[items.Count];
         var options = new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = _cancel.Token };
         void CompileItem(int i)
@@ -110,7 +120,8 @@ public sealed class ZccacheCompile : ZccacheTask, ICancelableTask
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
                 // Not a cache fault (those are warnings inside the pipeline): the compile itself could not run.
-                lock (objects) Log.LogError(null, null, null, item.ItemSpec, 0, 0, 0, 0, "{0} could not be compiled: {1}", item.ItemSpec, e.Message);
+                lock (objects)
+                    Log.LogError(null, null, null, item.ItemSpec, 0, 0, 0, 0, "{0} could not be compiled: {1}", item.ItemSpec, e.Message);
                 return;
             }
             lock (objects) LogResult(item.ItemSpec, item.ItemSpec, invocation, result);

@@ -2,6 +2,7 @@ using Microsoft.Build.Framework;
 using Microsoft.Build.Tasks;
 using Microsoft.Build.Utilities;
 using Zccache.Core.Compilers;
+using Zccache.Core.Configuration;
 using Zccache.Core.Pipeline;
 using Zccache.Core.Sessions;
 
@@ -54,11 +55,13 @@ public class ZccacheExec : ZccacheTask
     {
         ShellCommand? command = OperatingSystem.IsWindows() ? null : ShellCommand.TryParse(Command);
         string? program = command?.Words[0] ?? ShellCommand.FirstProgram(Command);
-        bool isCompiler = program is not null && (GccCommandLine.IsGccFamily(program) || RustcCommandLine.IsRustc(program) || ClCommandLine.IsClFamily(program));
+        bool isCompiler = program is not null
+            && (GccCommandLine.IsGccFamily(program) || RustcCommandLine.IsRustc(program) || ClCommandLine.IsClFamily(program));
         // What only Exec can do (a timeout, another shell) goes to Exec.
         bool toolOverridden = !string.IsNullOrEmpty(ToolExe) || !string.IsNullOrEmpty(ToolPath) || UseCommandProcessor
             || Timeout != System.Threading.Timeout.Infinite;
-        if (!Enabled || !isCompiler || command is null || toolOverridden || !TryImportance(StandardOutputImportance, out var stdoutImportance)
+        if (!Enabled || !isCompiler || command is null || toolOverridden
+            || !TryImportance(StandardOutputImportance, out var stdoutImportance)
             || !TryImportance(StandardErrorImportance, out var stderrImportance) || !Directory.Exists(WorkingDirectoryOrCurrent()))
         {
             bool ok = RunExec();
@@ -79,14 +82,10 @@ public class ZccacheExec : ZccacheTask
             WorkingDirectory = Path.GetFullPath(WorkingDirectoryOrCurrent()),
             Environment = Environment(command),
         };
-        bool disabled = System.Environment.GetEnvironmentVariable("ZCCACHE_DISABLE") is "1" or "true";
-        invocation = invocation with
-        {
-            BaseDir = Core.Paths.BaseDir.From(invocation.GetEnvironmentVariable("ZCCACHE_BASEDIR")),
-            PrefixCommand = disabled ? [] : CompileInvocation.SplitPrefix(invocation.GetEnvironmentVariable("ZCCACHE_PREFIX_COMMAND")),
-        };
-        CompileCache cache = OpenCache(!disabled, invocation.GetEnvironmentVariable("ZCCACHE_REMOTE"), invocation.GetEnvironmentVariable("ZCCACHE_REMOTE_READ_ONLY"));
-        SessionRecorder? session = cache.IsEnabled ? Join(cache.Layout!) : null;
+        // The command's settings are its environment's, as a launcher's are.
+        var settings = Settings(invocation.GetEnvironmentVariable);
+        invocation = invocation with { BaseDir = settings.BaseDir(invocation.WorkingDirectory), PrefixCommand = settings.PrefixCommand };
+        var (cache, session) = Open(settings);
 
         if (YieldDuringToolExecution) (BuildEngine as IBuildEngine3)?.Yield();
         CompileResult result;
@@ -94,7 +93,8 @@ public class ZccacheExec : ZccacheTask
         finally { if (YieldDuringToolExecution) (BuildEngine as IBuildEngine3)?.Reacquire(); }
 
         foreach (var d in result.Diagnostics) Report(d);
-        LogOutcome(result.Outcome.Source is { } source ? Path.GetRelativePath(invocation.WorkingDirectory, source) : invocation.Compiler, result.Outcome);
+        LogOutcome(result.Outcome.Source is { } source ? Path.GetRelativePath(invocation.WorkingDirectory, source)
+            : invocation.Compiler, result.Outcome);
         var output = new Exec
         {
             BuildEngine = BuildEngine,
@@ -126,7 +126,8 @@ public class ZccacheExec : ZccacheTask
         return false;
     }
 
-    /// <summary>The environment Exec would give the command: this process's, the task's variables, then the command's own assignments.</summary>
+    /// <summary>The environment Exec would give the command: this process's,
+    /// the task's variables, then the command's own assignments.</summary>
     private Dictionary<string, string> Environment(ShellCommand command)
     {
         var env = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -197,7 +198,8 @@ public class ZccacheExec : ZccacheTask
     private void RecordShellCompile()
     {
         var layout = new Core.Storage.CacheLayout(CacheRoot);
-        if (!Directory.Exists(layout.Sessions) || Join(layout) is not { } session) return;
+        if (!Directory.Exists(layout.Sessions)) return;
+        if (JoinSession(Settings(System.Environment.GetEnvironmentVariable), layout) is not { } session) return;
         session.Record(new CompileOutcome
         {
             Kind = OutcomeKind.NonCacheable,
@@ -206,20 +208,12 @@ public class ZccacheExec : ZccacheTask
         });
     }
 
-    private SessionRecorder? Join(Core.Storage.CacheLayout layout)
-    {
-        string id = string.IsNullOrWhiteSpace(SessionId) ? System.Environment.GetEnvironmentVariable("ZCCACHE_SESSION_ID") ?? "" : SessionId;
-        if (!Core.Sessions.SessionId.TryParse(id, out var sessionId)) return null;
-        string? project = string.IsNullOrWhiteSpace(ProjectFile) ? System.Environment.GetEnvironmentVariable("ZCCACHE_PROJECT") : ProjectFile;
-        try { return SessionRecorder.Join(layout, sessionId, project, WorkingDirectoryOrCurrent()); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            Warn(Core.Diagnostics.ZcCodes.SessionIoError, $"the session folder cannot be used ({e.Message}); compiles are cached but not counted.");
-            return null;
-        }
-    }
+    /// <summary>The settings in <paramref name="env"/>, under the SessionId and ProjectFile parameters when given.</summary>
+    private ZccacheSettings Settings(Func<string, string?> env) => new ZccacheSettings(env)
+        .WithUnlessEmpty(ZccacheSettings.Names.SessionId, SessionId).WithUnlessEmpty(ZccacheSettings.Names.Project, ProjectFile);
 
-    private string WorkingDirectoryOrCurrent() => string.IsNullOrEmpty(WorkingDirectory) ? Directory.GetCurrentDirectory() : WorkingDirectory;
+    private string WorkingDirectoryOrCurrent() => string.IsNullOrEmpty(WorkingDirectory) ? Directory.GetCurrentDirectory()
+        : WorkingDirectory;
 
     private static bool TryImportance(string? value, out MessageImportance importance)
     {

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.Build.Framework;
+using Names = Zccache.Core.Configuration.ZccacheSettings.Names;
 
 namespace Zccache.MSBuild.Tasks;
 
@@ -49,20 +50,20 @@ public sealed class ZccacheExecEnvironment : ZccacheTask
         }
         if (Action == "Disable")
         {
-            SetWhereNotTheUsers([("ZCCACHE_DISABLE", "1")]);
+            SetWhereNotTheUsers([(Names.Disable, "1")]);
             return true;
         }
 
         var wanted = new List<(string, string)>
         {
-            ("ZCCACHE_SESSION_ID", SessionId),
-            ("ZCCACHE_CACHE_DIR", CacheRoot),
-            ("ZCCACHE_PROJECT", ProjectFile),
+            (Names.SessionId, SessionId),
+            (Names.CacheDir, CacheRoot),
+            (Names.Project, ProjectFile),
         };
-        if (!string.IsNullOrWhiteSpace(BaseDir)) wanted.Add(("ZCCACHE_BASEDIR", Path.GetFullPath(BaseDir)));
-        if (!string.IsNullOrWhiteSpace(PrefixCommand)) wanted.Add(("ZCCACHE_PREFIX_COMMAND", PrefixCommand));
-        if (!string.IsNullOrWhiteSpace(Remote)) wanted.Add(("ZCCACHE_REMOTE", Remote));
-        if (!string.IsNullOrWhiteSpace(RemoteReadOnly)) wanted.Add(("ZCCACHE_REMOTE_READ_ONLY", RemoteReadOnly));
+        if (!string.IsNullOrWhiteSpace(BaseDir)) wanted.Add((Names.BaseDir, Path.GetFullPath(BaseDir)));
+        if (!string.IsNullOrWhiteSpace(PrefixCommand)) wanted.Add((Names.PrefixCommand, PrefixCommand));
+        if (!string.IsNullOrWhiteSpace(Remote)) wanted.Add((Names.Remote, Remote));
+        if (!string.IsNullOrWhiteSpace(RemoteReadOnly)) wanted.Add((Names.RemoteReadOnly, RemoteReadOnly));
         if (!string.IsNullOrEmpty(Launcher) && File.Exists(Launcher))
         {
             MakeExecutable(Launcher);
@@ -84,7 +85,7 @@ public sealed class ZccacheExecEnvironment : ZccacheTask
     /// environment wins for Exec'd tools as it does for ClCompile.
     /// </summary>
     private static readonly HashSet<string> FromProperty =
-        ["ZCCACHE_CACHE_DIR", "ZCCACHE_BASEDIR", "ZCCACHE_PREFIX_COMMAND", "ZCCACHE_REMOTE", "ZCCACHE_REMOTE_READ_ONLY"];
+        [Names.CacheDir, Names.BaseDir, Names.PrefixCommand, Names.Remote, Names.RemoteReadOnly];
 
     private void SetWhereNotTheUsers(List<(string Name, string Value)> wanted)
     {
@@ -97,7 +98,7 @@ public sealed class ZccacheExecEnvironment : ZccacheTask
             previousValues[name] = current;
             Environment.SetEnvironmentVariable(name, value);
             Ours[name] = value;
-            if (name == "ZCCACHE_SESSION_ID")
+            if (name == Names.SessionId)
             {
                 previousValues[InjectedMarker] = Environment.GetEnvironmentVariable(InjectedMarker);
                 Environment.SetEnvironmentVariable(InjectedMarker, value);
@@ -127,7 +128,8 @@ public sealed class ZccacheExecEnvironment : ZccacheTask
         {
             // Another user's file that we can run anyway is fine as it is.
             if ((mode & UnixFileMode.UserExecute) == 0 && (mode & UnixFileMode.OtherExecute) == 0)
-                Warn(Core.Diagnostics.ZcCodes.LauncherUnusable, $"the launcher '{path}' cannot be made executable ({e.Message}); cargo and CMake run uncached.");
+                Warn(Core.Diagnostics.ZcCodes.LauncherUnusable,
+                    $"the launcher '{path}' cannot be made executable ({e.Message}); cargo and CMake run uncached.");
         }
     }
 }

@@ -28,7 +28,8 @@ public sealed class ZccacheLink : ZccacheTask
     public string Linker { get; set; } = "";
     public string CC { get; set; } = "";
     public string CXX { get; set; } = "";
-    /// <summary>%(Link.AdditionalDependencies): libraries, by name (<c>m</c>, <c>pthread.lib</c> → <c>-lm</c>, <c>-lpthread</c>) or by path.</summary>
+    /// <summary>%(Link.AdditionalDependencies): libraries, by name (<c>m</c>,
+    /// <c>pthread.lib</c> → <c>-lm</c>, <c>-lpthread</c>) or by path.</summary>
     public string AdditionalDependencies { get; set; } = "";
     /// <summary>%(Link.AdditionalLibraryDirectories): <c>-L</c> folders, relative to the project.</summary>
     public string AdditionalLibraryDirectories { get; set; } = "";
@@ -41,7 +42,8 @@ public sealed class ZccacheLink : ZccacheTask
     /// <summary>ZccacheRemote and ZccacheRemoteReadOnly: links are shared through the remote cache as compiles are.</summary>
     public string Remote { get; set; } = "";
     public string RemoteReadOnly { get; set; } = "";
-    /// <summary>Where this project keeps what produced its outputs (see <see cref="ObjectLedger"/>): no relink when nothing changed.</summary>
+    /// <summary>Where this project keeps what produced its outputs (see
+    /// <see cref="ObjectLedger"/>): no relink when nothing changed.</summary>
     public string StateFile { get; set; } = "";
 
     [Output] public ITaskItem? Library { get; set; }
@@ -62,13 +64,14 @@ public sealed class ZccacheLink : ZccacheTask
         var invocation = new CompileInvocation
         {
             Compiler = Driver(),
-            Arguments = [.. (kind == NativeOutputKind.SharedLibrary ? ["-shared"] : Array.Empty<string>()), "-o", OutputFile, .. objects, .. LinkArguments(projectDir)],
+            Arguments = [.. (kind == NativeOutputKind.SharedLibrary ? ["-shared"] : Array.Empty<string>()), "-o", OutputFile, .. objects,
+                .. LinkArguments(projectDir)],
             WorkingDirectory = projectDir,
         };
 
-        CompileCache cache = OpenCache(Enabled, Remote, RemoteReadOnly);
-        SessionRecorder? session = Enabled && cache.IsEnabled ? JoinSession(cache, SessionId, ProjectFile, projectDir) : null;
-        ObjectLedger? ledger = cache.IsEnabled && !string.IsNullOrWhiteSpace(StateFile) ? ObjectLedger.Load(Path.GetFullPath(StateFile, projectDir)) : null;
+        var (cache, session) = Open(Settings(Enabled, SessionId, ProjectFile, Remote, RemoteReadOnly));
+        ObjectLedger? ledger = cache.IsEnabled && !string.IsNullOrWhiteSpace(StateFile)
+            ? ObjectLedger.Load(Path.GetFullPath(StateFile, projectDir)) : null;
 
         CompileResult result = cache.Compile(invocation, session, ledger, OutputFile);
         ledger?.Save();
@@ -95,7 +98,8 @@ public sealed class ZccacheLink : ZccacheTask
             string output = CompilerProcess.Text(run.Stdout) + CompilerProcess.Text(run.Stderr);
             if (run.ExitCode != 0)
             {
-                Log.LogError(null, null, null, ProjectFile, 0, 0, 0, 0, "ar exited with code {0}: {1}", run.ExitCode, run.StartError ?? output.Trim());
+                Log.LogError(null, null, null, ProjectFile, 0, 0, 0, 0, "ar exited with code {0}: {1}", run.ExitCode, run.StartError
+                    ?? output.Trim());
                 return false;
             }
             File.WriteAllText(listFile, list);
@@ -109,7 +113,9 @@ public sealed class ZccacheLink : ZccacheTask
     private string Driver()
     {
         if (!string.IsNullOrWhiteSpace(Linker)) return Linker.Trim();
-        bool anyCxx = Objects.Any(o => !ClCompileItem.CompilesAsC(new TaskItem(o.GetMetadata("Source"), new Dictionary<string, string> { ["CompileAs"] = o.GetMetadata("CompileAs") })));
+        bool anyCxx = Objects.Any(o =>
+            !ClCompileItem.CompilesAsC(new TaskItem(o.GetMetadata("Source"),
+                new Dictionary<string, string> { ["CompileAs"] = o.GetMetadata("CompileAs") })));
         return anyCxx ? Or(CXX, "g++") : Or(CC, "gcc");
     }
 
@@ -119,7 +125,8 @@ public sealed class ZccacheLink : ZccacheTask
         foreach (string dependency in Split(AdditionalDependencies))
         {
             // A path (or a file name with a library extension) is passed as it is; a bare name is a -l.
-            if (dependency.Contains('/') || dependency.Contains('\\') || dependency.EndsWith(".a", StringComparison.Ordinal) || dependency.EndsWith(".so", StringComparison.Ordinal))
+            if (dependency.Contains('/') || dependency.Contains('\\') || dependency.EndsWith(".a", StringComparison.Ordinal)
+                || dependency.EndsWith(".so", StringComparison.Ordinal))
                 yield return Path.GetFullPath(dependency, projectDir);
             else yield return "-l" + (dependency.EndsWith(".lib", StringComparison.OrdinalIgnoreCase) ? dependency[..^4] : dependency);
         }
@@ -128,7 +135,8 @@ public sealed class ZccacheLink : ZccacheTask
     }
 
     private static IEnumerable<string> Split(string list) =>
-        list.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Where(v => !v.StartsWith("%(", StringComparison.Ordinal));
+        list.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Where(v => !v.StartsWith("%(", StringComparison.Ordinal));
 
     private static string Or(string value, string fallback) => string.IsNullOrWhiteSpace(value) ? fallback : value.Trim();
 }

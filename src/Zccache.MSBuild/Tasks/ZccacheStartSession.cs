@@ -1,5 +1,6 @@
 using Microsoft.Build.Framework;
 using Microsoft.Build.Utilities;
+using Zccache.Core.Configuration;
 using Zccache.Core.Diagnostics;
 using Zccache.Core.Sessions;
 using Zccache.Core.Storage;
@@ -42,10 +43,9 @@ public sealed class ZccacheStartSession : ZccacheTask
         }
 
         string? journal = string.IsNullOrWhiteSpace(Journal) ? null : Path.GetFullPath(Journal);
-        try { new SessionConfig { ClientPid = Environment.ProcessId, WorkingDir = Directory.GetCurrentDirectory(), JournalPath = journal }.Validate(); }
-        catch (ArgumentException e)
+        if (journal is not null && Core.Sessions.Journal.PathProblem(journal) is { } problem)
         {
-            Log.LogError(null, ZcCodes.BadSessionConfig, null, null, 0, 0, 0, 0, "{0}", e.Message.Split(" (Parameter")[0].Replace(ZcCodes.BadSessionConfig + ": ", ""));
+            Log.LogError(null, ZcCodes.BadSessionConfig, null, null, 0, 0, 0, 0, "{0}", problem);
             return false;
         }
 
@@ -57,7 +57,8 @@ public sealed class ZccacheStartSession : ZccacheTask
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            Warn(ZcCodes.CacheDirUnusable, $"the cache directory '{layout.Root}' cannot be used ({e.Message}); compiling without the cache.");
+            Warn(ZcCodes.CacheDirUnusable,
+                $"the cache directory '{layout.Root}' cannot be used ({e.Message}); compiling without the cache.");
             return true; // no session: compiles run plainly
         }
         try
@@ -65,12 +66,14 @@ public sealed class ZccacheStartSession : ZccacheTask
             long budget = Budget(layout);
             if (BuildStart.Housekeeping(layout, budget, Kept()) is { EntriesRemoved: > 0 } trimmed)
                 Log.LogMessage(MessageImportance.Normal, "zccache: trimmed the cache from {0} to {1} (budget {2}): {3} entries removed",
-                    CacheBudget.Format(trimmed.SizeBefore), CacheBudget.Format(trimmed.SizeAfter), CacheBudget.Format(budget), trimmed.EntriesRemoved);
+                    CacheBudget.Format(trimmed.SizeBefore), CacheBudget.Format(trimmed.SizeAfter), CacheBudget.Format(budget),
+                    trimmed.EntriesRemoved);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             // Housekeeping racing a `zccache clear` or a hand-deleted folder: next build's turn; this one keeps its cache.
-            Warn(ZcCodes.CacheIoError, $"cleaning up the cache directory '{layout.Root}' failed ({e.Message}); it is tried again at the next build.");
+            Warn(ZcCodes.CacheIoError,
+                $"cleaning up the cache directory '{layout.Root}' failed ({e.Message}); it is tried again at the next build.");
         }
 
         var item = new TaskItem(id.ToString());
@@ -83,7 +86,7 @@ public sealed class ZccacheStartSession : ZccacheTask
 
     private long Budget(CacheLayout layout)
     {
-        try { return CacheBudget.Resolve(CacheSize, layout.Root); }
+        try { return ZccacheSettings.OfThisProcess().WithUnlessEmpty(ZccacheSettings.Names.CacheSize, CacheSize).CacheBudget(layout.Root); }
         catch (FormatException e)
         {
             Warn(ZcCodes.BadProperty, $"ZccacheCacheSize: {e.Message} Using the default.");
@@ -93,7 +96,7 @@ public sealed class ZccacheStartSession : ZccacheTask
 
     private int Kept()
     {
-        try { return SessionRetention.Resolve(SessionsKept); }
+        try { return ZccacheSettings.OfThisProcess().WithUnlessEmpty(ZccacheSettings.Names.SessionsKept, SessionsKept).SessionsKept; }
         catch (FormatException e)
         {
             Warn(ZcCodes.BadProperty, $"ZccacheSessionsKept: {e.Message} Using {SessionRetention.DefaultKept}.");

@@ -1,6 +1,8 @@
 using Microsoft.Build.Framework;
 using Microsoft.Build.Utilities;
+using Zccache.Core.Configuration;
 using Zccache.Core.Diagnostics;
+using Zccache.Core.Pipeline;
 using Zccache.Core.Storage;
 
 namespace Zccache.MSBuild.Tasks;
@@ -22,27 +24,38 @@ public abstract class ZccacheTask : Microsoft.Build.Utilities.Task
     protected void Warn(string code, string message) => Report(new Diagnostic(code, message));
 
     /// <summary>
-    /// The cache a task compiles or links through, behind it the remote <paramref name="remote"/> names, its start-up
-    /// problems reported (each a warning: the build goes on without the cache); one that only runs compilers when disabled.
+    /// The cache a task compiles or links through and the session it counts in, as <paramref name="settings"/> name them
+    /// (the build's environment under the task's properties); start-up problems are warnings, the build goes on without them.
     /// </summary>
-    protected Core.Pipeline.CompileCache OpenCache(bool enabled, string? remote, string? remoteReadOnly, bool snapshotInputs = false)
+    protected (CompileCache Cache, Core.Sessions.SessionRecorder? Session) Open(ZccacheSettings settings, bool snapshotInputs = false,
+        int parallelism = 1)
     {
-        var cache = enabled ? Core.Pipeline.CompileCache.Open(CacheRoot, snapshotInputs: snapshotInputs, remote: OpenRemote(remote, remoteReadOnly))
-            : Core.Pipeline.CompileCache.Disabled();
-        foreach (Diagnostic d in cache.StartupDiagnostics) Report(d);
-        return cache;
+        var diagnostics = new List<Diagnostic>();
+        var cache = CacheOpening.Open(settings, CacheRoot, diagnostics, snapshotInputs: snapshotInputs);
+        var session = cache.IsEnabled ? CacheOpening.JoinSession(settings, cache.Layout!, diagnostics, parallelism) : null;
+        foreach (Diagnostic d in diagnostics) Report(d);
+        return (cache, session);
     }
 
-    /// <summary>The remote cache the properties name, or null; a URL that cannot be used is a ZC2002 warning.</summary>
-    private Core.Storage.Remote.RemoteStore? OpenRemote(string? url, string? readOnly)
+    /// <summary>The session <paramref name="settings"/> name, or null; problems are warnings.</summary>
+    protected Core.Sessions.SessionRecorder? JoinSession(ZccacheSettings settings, CacheLayout layout)
     {
-        try { return Core.Storage.Remote.RemoteStore.From(url, readOnly, Environment.GetEnvironmentVariable); }
-        catch (FormatException e)
-        {
-            Warn(Core.Diagnostics.ZcCodes.BadProperty, $"ZccacheRemote: {e.Message} Going on with the local cache only.");
-            return null;
-        }
+        var diagnostics = new List<Diagnostic>();
+        var session = CacheOpening.JoinSession(settings, layout, diagnostics);
+        foreach (Diagnostic d in diagnostics) Report(d);
+        return session;
     }
+
+    /// <summary>The settings of a task given the package's ZccacheEnabled, session,
+    /// project and remote properties, which are the settings' values.</summary>
+    protected static ZccacheSettings Settings(bool enabled, string? sessionId, string? projectFile, string? remote,
+        string? remoteReadOnly) =>
+        ZccacheSettings.OfThisProcess()
+            .With(ZccacheSettings.Names.Disable, enabled ? "0" : "1")
+            .With(ZccacheSettings.Names.SessionId, sessionId)
+            .With(ZccacheSettings.Names.Project, projectFile)
+            .With(ZccacheSettings.Names.Remote, remote)
+            .With(ZccacheSettings.Names.RemoteReadOnly, remoteReadOnly);
 
     /// <summary>One compile's line at normal verbosity: "zccache: hit native/a.c (0.4 ms)".</summary>
     protected void LogOutcome(string source, Core.Sessions.CompileOutcome o)
@@ -78,19 +91,8 @@ public abstract class ZccacheTask : Microsoft.Build.Utilities.Task
         string output = Core.Compilers.CompilerProcess.Text(result.Stdout) + Core.Compilers.CompilerProcess.Text(result.Stderr);
         int errors = Logging.CompilerOutputLog.Write(Log, output);
         if (result.ExitCode != 0 && errors == 0 && result.Diagnostics.All(d => !d.IsError))
-            Log.LogError(null, null, null, file, 0, 0, 0, 0, "{0} exited with code {1}: {2}", invocation.Compiler, result.ExitCode, output.Trim());
-    }
-
-    /// <summary>Joins session <paramref name="sessionId"/> to count this task's compiles for <paramref name="projectFile"/>; null (with a ZC1004 warning) when it cannot be used.</summary>
-    protected Core.Sessions.SessionRecorder? JoinSession(Core.Pipeline.CompileCache cache, string sessionId, string projectFile, string workingDir, int parallelism = 1)
-    {
-        if (!Core.Sessions.SessionId.TryParse(sessionId, out var id)) return null;
-        try { return Core.Sessions.SessionRecorder.Join(cache.Layout!, id, projectFile, workingDir, parallelism); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            Warn(ZcCodes.SessionIoError, $"the session folder cannot be used ({e.Message}); compiles are cached but not counted.");
-            return null;
-        }
+            Log.LogError(null, null, null, file, 0, 0, 0, 0, "{0} exited with code {1}: {2}", invocation.Compiler, result.ExitCode,
+                output.Trim());
     }
 
 }

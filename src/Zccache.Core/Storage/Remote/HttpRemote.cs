@@ -13,7 +13,11 @@ namespace Zccache.Core.Storage.Remote;
 /// </summary>
 public sealed class HttpRemote : RemoteStore
 {
-    private static readonly HttpClient Client = new(new SocketsHttpHandler { ConnectTimeout = Timeout, PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
+    private static readonly HttpClient Client = new(new SocketsHttpHandler
+    {
+        ConnectTimeout = Timeout,
+        PooledConnectionLifetime = TimeSpan.FromMinutes(5)
+    })
     {
         Timeout = Timeout,
     };
@@ -58,7 +62,8 @@ public sealed class HttpRemote : RemoteStore
         // A manifest's and an entry's keys are different hashes: one /ac/ namespace holds both.
         if (Get($"{_base}/ac/{name[1..]}") is not { } pointer) return null;
         string text = System.Text.Encoding.ASCII.GetString(pointer).Trim();
-        if (!text.StartsWith(PointerPrefix, StringComparison.Ordinal) || !Hashing.ContentHash.IsValidHex(text[PointerPrefix.Length..])) return null;
+        if (!text.StartsWith(PointerPrefix, StringComparison.Ordinal) || !Hashing.ContentHash.IsValidHex(text[PointerPrefix.Length..]))
+            return null;
         string digest = text[PointerPrefix.Length..];
         byte[]? value = Get($"{_base}/cas/{digest}");
         return value is not null && Hashing.ContentHash.Of(value).Hex == digest ? value : null;

@@ -22,7 +22,8 @@ public sealed class RedisRemote : RemoteStore
     internal static ConfigurationOptions Options(string url)
     {
         const string scheme = "redis://";
-        if (!url.StartsWith(scheme, StringComparison.OrdinalIgnoreCase)) throw new FormatException($"'{Redacted(url)}' is not a redis:// URL.");
+        if (!url.StartsWith(scheme, StringComparison.OrdinalIgnoreCase))
+            throw new FormatException($"'{Redacted(url)}' is not a redis:// URL.");
         string rest = url[scheme.Length..];
         var options = new ConfigurationOptions
         {
@@ -45,11 +46,13 @@ public sealed class RedisRemote : RemoteStore
         {
             string db = rest[(slash + 1)..].Trim('/');
             if (db.Length > 0)
-                options.DefaultDatabase = int.TryParse(db, out int n) && n >= 0 ? n : throw new FormatException($"'{Redacted(url)}': '{db}' is not a database number.");
+                options.DefaultDatabase = int.TryParse(db, out int n) && n >= 0 ? n
+                    : throw new FormatException($"'{Redacted(url)}': '{db}' is not a database number.");
             rest = rest[..slash];
         }
         foreach (string endpoint in rest.Split(',', StringSplitOptions.TrimEntries))
-            options.EndPoints.Add(EndPointCollection.TryParse(endpoint) ?? throw new FormatException($"'{Redacted(url)}': '{endpoint}' is not host[:port]."));
+            options.EndPoints.Add(EndPointCollection.TryParse(endpoint)
+                ?? throw new FormatException($"'{Redacted(url)}': '{endpoint}' is not host[:port]."));
         return options;
     }
 

@@ -36,11 +36,13 @@ public abstract class RemoteStore
     /// there as <c>remote-failed.&lt;url hash&gt;</c> (the redacted URL, then what failed), which the reports read too.
     /// </summary>
     public void JoinSession(string sessionFolder) =>
-        _sessionNote ??= Path.Join(sessionFolder, FailureNotePrefix + Hashing.ContentHash.Of(System.Text.Encoding.UTF8.GetBytes(Url)).Hex[..16]);
+        _sessionNote ??= Path.Join(sessionFolder,
+            FailureNotePrefix + Hashing.ContentHash.Of(System.Text.Encoding.UTF8.GetBytes(Url)).Hex[..16]);
 
     public const string FailureNotePrefix = "remote-failed.";
 
-    /// <summary>The value, or null when absent or when the remote is off. Throws <see cref="CorruptEntryException"/> for a value whose signature does not verify.</summary>
+    /// <summary>The value, or null when absent or when the remote is off. Throws
+    /// <see cref="CorruptEntryException"/> for a value whose signature does not verify.</summary>
     public byte[]? Get(RemoteNamespace kind, string key)
     {
         if (IsOff()) return null;
@@ -70,7 +72,8 @@ public abstract class RemoteStore
         var value = signed ? stored.AsSpan(SignedMagic.Length + 32) : stored;
         if (SigningKey is null) return value.ToArray(); // not asked to check: the key binding still is
         if (!signed) throw new CorruptEntryException($"the remote cache's value {name} is not signed and was refused (ZCCACHE_REMOTE_SIGNING_KEY is set)");
-        if (!System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(Signature(name, value), stored.AsSpan(SignedMagic.Length, 32)))
+        if (!System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(Signature(name, value),
+            stored.AsSpan(SignedMagic.Length, 32)))
             throw new CorruptEntryException($"the remote cache's value {name} is not signed with this signing key and was refused");
         return value.ToArray();
     }
@@ -95,7 +98,8 @@ public abstract class RemoteStore
     public Diagnostic? TakeFailureDiagnostic()
     {
         if (_failure is null || Interlocked.Exchange(ref _reported, 1) == 1) return null;
-        return new Diagnostic(ZcCodes.RemoteUnavailable, $"the remote cache {Redacted(Url)} failed ({_failure}); going on with the local cache only.");
+        return new Diagnostic(ZcCodes.RemoteUnavailable,
+            $"the remote cache {Redacted(Url)} failed ({_failure}); going on with the local cache only.");
     }
 
     private volatile int _reported;
@@ -141,12 +145,11 @@ public abstract class RemoteStore
     }
 
     /// <summary>
-    /// The remote named by <c>ZccacheRemote</c> / <c>ZCCACHE_REMOTE</c>: <c>redis://host:port[,host:port…][/db]</c> (one Redis, or seeds of a Redis Cluster),
+    /// The remote named by <c>ZccacheRemote</c> / <c>ZCCACHE_REMOTE</c>:
+    /// <c>redis://host:port[,host:port…][/db]</c> (one Redis, or seeds of a Redis Cluster),
     /// or <c>http(s)://host/path[|layout=subdirs|flat|bazel][|bearer-token=…]</c> (ccache's syntax).
     /// Read-only when <paramref name="readOnly"/> says so, or by default in a pull-request build.
     /// </summary>
-    public static RemoteStore? FromEnvironment(Func<string, string?> env) => From(env("ZCCACHE_REMOTE"), env("ZCCACHE_REMOTE_READ_ONLY"), env);
-
     public static RemoteStore? From(string? url, string? readOnly, Func<string, string?> env)
     {
         if (string.IsNullOrWhiteSpace(url)) return null;
@@ -154,13 +157,20 @@ public abstract class RemoteStore
         {
             "true" or "1" => true,
             "false" or "0" => false,
-            _ => env("GITHUB_EVENT_NAME") is "pull_request" or "pull_request_target" || string.Equals(env("BUILD_REASON"), "PullRequest", StringComparison.OrdinalIgnoreCase),
+            _ => env("GITHUB_EVENT_NAME") is "pull_request" or "pull_request_target"
+            || string.Equals(env("BUILD_REASON"), "PullRequest", StringComparison.OrdinalIgnoreCase),
         };
         url = url.Trim();
-        byte[]? signingKey = env("ZCCACHE_REMOTE_SIGNING_KEY") is { Length: > 0 } secret ? System.Text.Encoding.UTF8.GetBytes(secret) : null;
-        if (url.StartsWith("redis://", StringComparison.OrdinalIgnoreCase)) return new RedisRemote(url) { Url = url, ReadOnly = ro, SigningKey = signingKey };
+        byte[]? signingKey = env(Configuration.ZccacheSettings.Names.RemoteSigningKey) is { Length: > 0 } secret
+            ? System.Text.Encoding.UTF8.GetBytes(secret) : null;
+        if (url.StartsWith("redis://", StringComparison.OrdinalIgnoreCase))
+            return new RedisRemote(url) { Url = url, ReadOnly = ro, SigningKey = signingKey };
         if (url.StartsWith("http://", StringComparison.OrdinalIgnoreCase) || url.StartsWith("https://", StringComparison.OrdinalIgnoreCase))
-            return new HttpRemote(url, env("ZCCACHE_REMOTE_TOKEN")) { Url = url, ReadOnly = ro, SigningKey = signingKey };
+            return new HttpRemote(url, env(Configuration.ZccacheSettings.Names.RemoteToken))
+            {
+                Url = url, ReadOnly = ro,
+                SigningKey = signingKey
+            };
         throw new FormatException($"'{Redacted(url)}' is not a remote cache URL (redis://host:port[,host:port…] or http(s)://host/path).");
     }
 }

@@ -9,7 +9,7 @@ namespace Zccache.Core.Pipeline;
 /// One call on its way through the pipeline once its compiler is resolved: the call, where its outcome and
 /// diagnostics go, and when it started (its latency and phases count from there).
 /// </summary>
-internal sealed class CompileRequest(CompileInvocation invocation, SessionRecorder? session, string compilerPath, long started)
+internal sealed class PipelineCall(CompileInvocation invocation, SessionRecorder? session, string compilerPath, long started)
 {
     public CompileInvocation Invocation { get; } = invocation;
     public SessionRecorder? Session { get; } = session;
@@ -26,7 +26,7 @@ internal sealed class CompileRequest(CompileInvocation invocation, SessionRecord
 }
 
 /// <summary>A request the cache can serve: planned by its compiler's reader and keyed (at <paramref name="Keyed"/>).</summary>
-internal sealed record CacheableRequest(CompileRequest Call, CacheableCompile Compile, ContextKey Key, long Keyed)
+internal sealed record CacheableRequest(PipelineCall Call, CacheableCompile Compile, ContextKey Key, long Keyed)
 {
     public CompileInvocation Invocation => Call.Invocation;
 }
