@@ -13,6 +13,15 @@ public static class ServerProtocol
     public const uint Magic = 0x5653435A; // "ZCSV"
     public const ushort Version = 1;
 
+    /// <summary>
+    /// The thin launcher runs with its heap capped (System.GC.HeapHardLimit, 256 MB: a third fewer page faults at
+    /// start-up), so the server serves a hit whose compiler output is at most this large; a larger one is answered
+    /// "not served" and replayed by the engine, which has no cap.
+    /// </summary>
+    public const int MaxServedOutput = 16 << 20;
+
+    public static bool FitsThinLauncher(long outputBytes) => outputBytes <= MaxServedOutput;
+
     /// <summary>The header's size: magic, version, kind.</summary>
     public const int HeaderSize = 4 + 2 + 1;
 

@@ -32,4 +32,11 @@ public sealed class ServableCallTests
     [Fact]
     public void The_compiler_comes_after_every_stacked_zccache() =>
         Assert.Equal(2, ServableCall.CompilerIndex(["zccache", "/opt/zccache", "clang", "-c", "zccache.c"]));
+
+    [Fact]
+    public void A_hit_whose_output_the_thin_launchers_capped_heap_could_not_hold_is_left_to_the_engine()
+    {
+        Assert.True(ServerProtocol.FitsThinLauncher(16 << 20));
+        Assert.False(ServerProtocol.FitsThinLauncher((16 << 20) + 1));
+    }
 }

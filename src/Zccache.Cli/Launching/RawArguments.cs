@@ -19,7 +19,8 @@ internal static class RawArguments
         var raw = Read();
         if (raw is null || raw.Count < 2 + skip)
         {
-            stderr.Write(Encoding.UTF8.GetBytes($"zccache: error {ZcCodes.UnpassableArguments}: the arguments are not valid UTF-8 and cannot be passed on unchanged on this platform.\n"));
+            stderr.Write(Encoding.UTF8.GetBytes($"zccache: error {ZcCodes.UnpassableArguments}: the arguments are not valid UTF-8 "
+                + $"and cannot be passed on unchanged on this platform.\n"));
             return 2;
         }
         // The first of our arguments is the compiler; the process's own argv[0] and any stacked zccache are dropped.
@@ -39,7 +40,8 @@ internal static class RawArguments
         {
             foreach (IntPtr p in pointers) if (p != IntPtr.Zero) Marshal.FreeHGlobal(p);
         }
-        stderr.Write(Encoding.UTF8.GetBytes($"zccache: error {ZcCodes.CompilerNotFound}: '{Encoding.UTF8.GetString(args[0])}' could not be run.\n"));
+        stderr.Write(Encoding.UTF8.GetBytes($"zccache: error {ZcCodes.CompilerNotFound}: '{Encoding.UTF8.GetString(args[0])}' could "
+            + $"not be run.\n"));
         return 127;
     }
 

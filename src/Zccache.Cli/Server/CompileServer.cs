@@ -170,7 +170,8 @@ public sealed class CompileServer
         try { reply = ServeHit(LauncherCall.Of(request)); }
         // whatever it was, the launcher does the call itself and meets it there
         catch (Exception e) when (e is not OutOfMemoryException) { }
-        if (reply is null)
+        // Output the thin launcher's capped heap could not hold is replayed by the engine (the call's id keeps it counted once).
+        if (reply is null || !ServerProtocol.FitsThinLauncher(reply.Stdout.Length + reply.Stderr.Length))
         {
             Interlocked.Increment(ref _notServed);
             ServerProtocol.WriteHeader(w, (byte)ReplyKind.NotServed);

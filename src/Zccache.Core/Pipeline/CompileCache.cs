@@ -57,7 +57,8 @@ public sealed class CompileCache
                 File.Delete(file);
             }
             Diagnostic[] open = layout.RootIsOpenToOthers()
-                ? [new Diagnostic(ZcCodes.CacheOpenToOthers, $"the cache directory '{layout.Root}' can be written by other users, who could replace what it serves; make it yours alone (chmod 700).")]
+                ? [new Diagnostic(ZcCodes.CacheOpenToOthers, $"the cache directory '{layout.Root}' can be written by other users, "
+                    + $"who could replace what it serves; make it yours alone (chmod 700).")]
                 : [];
             return new CompileCache(new TieredStore(new LocalStore(layout), remote), memo ?? FileHashMemo.Shared, open, snapshotInputs);
         }
@@ -170,7 +171,8 @@ public sealed class CompileCache
 
     private static CompileResult CompilerNotFound(CompileInvocation invocation, SessionRecorder? session)
     {
-        string text = $"{ZcCodes.CompilerNotFound}: the compiler '{invocation.Compiler}' was not found (set ZccacheCC/ZccacheCXX or CC/CXX, or install it).";
+        string text = $"{ZcCodes.CompilerNotFound}: the compiler '{invocation.Compiler}' was not found (set ZccacheCC/ZccacheCXX or "
+            + $"CC/CXX, or install it).";
         var outcome = new CompileOutcome { Kind = OutcomeKind.NonCacheable, ExitCode = 127, Reason = "compiler_not_found" };
         PipelineCall.Record(session, outcome, invocation);
         return new CompileResult

@@ -34,7 +34,8 @@ public sealed class ObjectLedger
         {
             if (File.Exists(path)) Read(File.ReadAllBytes(path), records);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or EndOfStreamException or FormatException or ArgumentException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or EndOfStreamException or FormatException
+            or ArgumentException)
         {
             records.Clear();
         }

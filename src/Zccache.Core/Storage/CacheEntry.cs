@@ -3,7 +3,9 @@ namespace Zccache.Core.Storage;
 /// <summary>A cached compile: the files it produced and what the compiler printed and returned.</summary>
 public sealed record CacheEntry
 {
-    /// <summary>The produced files, by the name the compile gives them (<c>object</c>, <c>depfile</c>, <c>libfoo-1a2b.rlib</c>…).</summary>
+    /// <summary>
+    /// The produced files, by the name the compile gives them (<c>object</c>, <c>depfile</c>, <c>libfoo-1a2b.rlib</c>…).
+    /// </summary>
     public IReadOnlyList<EntryOutput> Outputs { get; init; } = [];
     public byte[] Stdout { get; init; } = [];
     public byte[] Stderr { get; init; } = [];

@@ -218,7 +218,8 @@ public sealed class CacheShards(CacheLayout layout)
     private void Write(FileStream counter, string shard, ShardUsage? usage)
     {
         string text = usage is { } u && u.Bytes >= 0 && u.Entries >= 0 && u.Manifests >= 0
-            ? string.Create(CultureInfo.InvariantCulture, $"{u.Bytes,19} {u.Entries,10} {u.Manifests,10} {FolderTime(layout.Entries, shard),19} {FolderTime(layout.Manifests, shard),19}")
+            ? string.Create(CultureInfo.InvariantCulture, $"{u.Bytes,19} {u.Entries,10} {u.Manifests,10} "
+                + $"{FolderTime(layout.Entries, shard),19} {FolderTime(layout.Manifests, shard),19}")
             : "recount".PadRight(CounterLength);
         try
         {

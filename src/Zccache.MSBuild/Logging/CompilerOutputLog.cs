@@ -12,10 +12,12 @@ namespace Zccache.MSBuild.Logging;
 /// </summary>
 public static partial class CompilerOutputLog
 {
-    [GeneratedRegex(@"^(?<file>.+?):(?<line>\d+):(?:(?<col>\d+):)? (?<kind>warning|error|fatal error): (?<text>.*?)(?: \[(?<flag>-W[^\]]+)\])?$")]
+    [GeneratedRegex(@"^(?<file>.+?):(?<line>\d+):(?:(?<col>\d+):)? (?<kind>warning|error|fatal error): (?<text>.*?)(?: "
+        + @"\[(?<flag>-W[^\]]+)\])?$")]
     private static partial Regex LocatedDiagnostic();
 
-    [GeneratedRegex(@"^(?<file>.+?)\((?<line>\d+)(?:,(?<col>\d+))?\) ?: (?<kind>warning|error|fatal error)(?: (?<code>[A-Z]+\d+))?: (?<text>.*?)(?: \[(?<flag>-W[^\]]+)\])?$")]
+    [GeneratedRegex(@"^(?<file>.+?)\((?<line>\d+)(?:,(?<col>\d+))?\) ?: (?<kind>warning|error|fatal error)(?: (?<code>[A-Z]+\d+))?: "
+        + @"(?<text>.*?)(?: \[(?<flag>-W[^\]]+)\])?$")]
     private static partial Regex MsvcDiagnostic();
 
     /// <summary>cl's own: <c>cl : Command line error D8003 : missing source filename</c>.</summary>

@@ -71,7 +71,8 @@ public abstract class RemoteStore
         bool signed = stored.Length >= SignedMagic.Length + 32 && stored.AsSpan(0, SignedMagic.Length).SequenceEqual(SignedMagic);
         var value = signed ? stored.AsSpan(SignedMagic.Length + 32) : stored;
         if (SigningKey is null) return value.ToArray(); // not asked to check: the key binding still is
-        if (!signed) throw new CorruptEntryException($"the remote cache's value {name} is not signed and was refused (ZCCACHE_REMOTE_SIGNING_KEY is set)");
+        if (!signed) throw new CorruptEntryException($"the remote cache's value {name} is not signed and was refused "
+            + $"(ZCCACHE_REMOTE_SIGNING_KEY is set)");
         if (!System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(Signature(name, value),
             stored.AsSpan(SignedMagic.Length, 32)))
             throw new CorruptEntryException($"the remote cache's value {name} is not signed with this signing key and was refused");
@@ -171,6 +172,7 @@ public abstract class RemoteStore
                 Url = url, ReadOnly = ro,
                 SigningKey = signingKey
             };
-        throw new FormatException($"'{Redacted(url)}' is not a remote cache URL (redis://host:port[,host:port…] or http(s)://host/path).");
+        throw new FormatException(
+            $"'{Redacted(url)}' is not a remote cache URL (redis://host:port[,host:port…] or http(s)://host/path).");
     }
 }
