@@ -327,6 +327,47 @@ public class AdversarialTests : IDisposable
     }
 
     [Fact]
+    public void An_assembler_created_in_an_earlier_PATH_folder_is_a_new_compiler_even_with_the_folders_mtime_set_back()
+    {
+        // The folder's listing is memoised while its stamp stands (it is settled): creating "as" there must be seen,
+        // also when the folder's mtime is then set back to what it was (its ctime still moves).
+        Write("a.c", "int v = 1;\n");
+        string tools = _dir["tools"];
+        Directory.CreateDirectory(tools);
+        var past = DateTime.UtcNow.AddMinutes(-1);
+        Directory.SetLastWriteTimeUtc(tools, past);
+        var env = Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
+            .ToDictionary(e => (string)e.Key, e => (string)e.Value!);
+        env["PATH"] = tools + ":/usr/bin:/bin";
+        var cache = Cache();
+        string[] args = ["-c", "a.c", "-o", "a.o"];
+        Assert.Equal(OutcomeKind.Miss, Same(cache, "gcc", args, ["a.o"], env).Kind);
+        Assert.Equal(OutcomeKind.Hit, Same(cache, "gcc", args, ["a.o"], env).Kind);
+        string asm = Path.Join(tools, "as");
+        File.WriteAllText(asm, "#!/bin/sh\nexec /usr/bin/as --defsym zc_marker=1 \"$@\"\n");
+        File.SetUnixFileMode(asm, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        File.SetLastWriteTimeUtc(asm, past);
+        Directory.SetLastWriteTimeUtc(tools, past);
+        Assert.Equal(OutcomeKind.Miss, Same(cache, "gcc", args, ["a.o"], env).Kind);
+        Assert.Equal(OutcomeKind.Hit, Same(cache, "gcc", args, ["a.o"], env).Kind);
+    }
+
+    [Fact]
+    public void A_relative_PATH_folder_is_the_calls_not_the_processes()
+    {
+        // "bin" on PATH means <the call's folder>/bin, wherever the cache runs (the resident server runs elsewhere).
+        Write("a.c", "int v = VIA_WRAPPER;\n");
+        string gcc = _dir.Write("src/bin/gcc", "#!/bin/sh\nexec /usr/bin/gcc -DVIA_WRAPPER=2 \"$@\"\n");
+        File.SetUnixFileMode(gcc, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var env = Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
+            .ToDictionary(e => (string)e.Key, e => (string)e.Value!);
+        env["PATH"] = "bin:/usr/bin:/bin";
+        Assert.NotEqual(Path.GetFullPath(_dir["src"]), Path.GetFullPath(Environment.CurrentDirectory));
+        var outcome = Same(Cache(), "gcc", ["-c", "a.c", "-o", "a.o"], ["a.o"], env);
+        Assert.Equal(OutcomeKind.Miss, outcome.Kind);
+    }
+
+    [Fact]
     public void A_wrapper_script_that_runs_what_PATH_finds_is_identified_by_what_it_runs()
     {
         // "gcc" here is a script that runs whichever "realcc" PATH finds first: gcc or clang.

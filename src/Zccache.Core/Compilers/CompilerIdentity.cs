@@ -25,8 +25,13 @@ public static class CompilerIdentity
 {
     private static readonly ConcurrentDictionary<(string Path, FileStamp Stamp), string> Known = new();
 
-    /// <summary>The absolute path of the compiler, or null when it cannot be found.</summary>
-    public static string? Resolve(string compiler, string workingDirectory, string? pathVariable = null)
+    /// <summary>
+    /// The compiler's path (the first PATH folder holding the name, as execvp finds it), or null when it cannot be found.
+    /// With <paramref name="inputs"/>, a folder is looked at through its listing (read once, reused while the folder's
+    /// mtime stands; a new entry changes it): one stat per folder for the call, not one per folder and name (the
+    /// compiler, then the as and ld its driver runs).
+    /// </summary>
+    public static string? Resolve(string compiler, string workingDirectory, string? pathVariable = null, InputSnapshot? inputs = null)
     {
         if (compiler.Contains('/') || compiler.Contains(Path.DirectorySeparatorChar))
         {
@@ -36,7 +41,12 @@ public static class CompilerIdentity
         string path = pathVariable ?? Environment.GetEnvironmentVariable("PATH") ?? "";
         foreach (string dir in path.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
         {
-            string candidate = Path.Join(dir, compiler);
+            // A relative folder is the call's, not this process's (the resident server runs elsewhere).
+            string folder = Path.GetFullPath(dir, workingDirectory);
+            if (inputs is not null && inputs.Contains(folder, compiler) == false
+                && (!OperatingSystem.IsWindows() || inputs.Contains(folder, compiler + ".exe") == false))
+                continue;
+            string candidate = Path.Join(folder, compiler);
             if (File.Exists(candidate)) return candidate;
             if (OperatingSystem.IsWindows() && File.Exists(candidate + ".exe")) return candidate + ".exe";
         }
@@ -46,7 +56,9 @@ public static class CompilerIdentity
     /// <summary>The compiler's identity for keys: "sha256:&lt;hex&gt;[+&lt;hex&gt;…]"; null when a file cannot be read.</summary>
     /// <param name="invocation">The call: its PATH, environment, working
     /// directory and <c>-B</c> folders decide what the driver runs.</param>
-    public static string? Identify(string resolvedPath, FileHashMemo memo, CacheLayout? layout = null, CompileInvocation? invocation = null)
+    /// <param name="inputs">The call's view of its inputs: where the driver's programs are looked up on PATH.</param>
+    public static string? Identify(string resolvedPath, FileHashMemo memo, CacheLayout? layout = null, CompileInvocation? invocation = null,
+        InputSnapshot? inputs = null)
     {
         string real = RealPath(resolvedPath);
         var parts = new List<string>();
@@ -60,7 +72,7 @@ public static class CompilerIdentity
             files = [RealPath(rustc), .. RustcToolchainFiles(RealPath(rustc))];
         }
         else if (invocation is not null && GccCommandLine.IsGccFamily(resolvedPath) && !IsEmscripten(resolvedPath))
-            files = [.. files, .. DriverPrograms(resolvedPath, real, invocation, layout)];
+            files = [.. files, .. DriverPrograms(resolvedPath, real, invocation, layout, inputs)];
         foreach (string file in files)
         {
             if (HashOf(file, memo, layout) is not { } hex) return null;
@@ -124,7 +136,8 @@ public static class CompilerIdentity
     private static readonly string[] DriverProgramNames = ["cc1", "cc1plus", "as", "clang", "collect2", "ld", "ld.lld", "ld.gold"];
 
     /// <summary>The programs a gcc-family driver runs for a compile, as files (the ones it would not find are left out).</summary>
-    private static List<string> DriverPrograms(string invoked, string real, CompileInvocation invocation, CacheLayout? layout)
+    private static List<string> DriverPrograms(string invoked, string real, CompileInvocation invocation, CacheLayout? layout,
+        InputSnapshot? inputs)
     {
         string? path = invocation.GetEnvironmentVariable("PATH");
         var bFolders = BFolders(invocation.Arguments, invocation.WorkingDirectory);
@@ -149,9 +162,10 @@ public static class CompilerIdentity
         {
             // An absolute answer is a file the driver found in its own folders; "as" alone is looked up on PATH, every time.
             string? file = Path.IsPathRooted(answer) ? answer : answer is "as" or "ld" or "ld.lld" or "ld.gold"
-                ? Resolve(answer, invocation.WorkingDirectory, path) : null;
-            if (file is not null && File.Exists(file) && !string.Equals(RealPath(file), real, StringComparison.Ordinal))
-                files.Add(RealPath(file));
+                ? Resolve(answer, invocation.WorkingDirectory, path, inputs) : null;
+            if (file is null || !File.Exists(file)) continue;
+            string realFile = RealPath(file);
+            if (!string.Equals(realFile, real, StringComparison.Ordinal)) files.Add(realFile);
         }
         return files;
     }

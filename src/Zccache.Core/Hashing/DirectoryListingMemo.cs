@@ -4,7 +4,7 @@ namespace Zccache.Core.Hashing;
 
 /// <summary>
 /// Answers "does this path exist?" for many paths under a few directories cheaply: each
-/// directory's entry names are read once and reused while the directory's mtime is unchanged
+/// directory's entry names are read once and reused while the directory's stamp is unchanged
 /// (adding or removing an entry changes it). Direct mode uses it to notice a new header that
 /// would shadow a recorded one.
 /// </summary>
@@ -12,7 +12,7 @@ public sealed class DirectoryListingMemo
 {
     public static readonly DirectoryListingMemo Shared = new();
 
-    private readonly ConcurrentDictionary<string, (DateTime Mtime, HashSet<string> Names)> _listings = new();
+    private readonly ConcurrentDictionary<string, (FileStamp Stamp, HashSet<string> Names)> _listings = new();
 
     /// <summary>
     /// A scope in which each directory is looked at once: the inputs of one batch of compiles
@@ -25,11 +25,17 @@ public sealed class DirectoryListingMemo
         private readonly Dictionary<string, HashSet<string>?> _seen = new();
 
         /// <summary>True when <paramref name="name"/> is an entry of <paramref name="directory"/>.</summary>
-        public bool Exists(string directory, string name)
+        public bool Exists(string directory, string name) => Contains(directory, name) == true;
+
+        /// <summary>
+        /// Whether <paramref name="name"/> is an entry of <paramref name="directory"/>; null when the directory cannot be
+        /// listed (absent, not readable: a folder one may search but not read still holds what it holds).
+        /// </summary>
+        public bool? Contains(string directory, string name)
         {
             HashSet<string>? names;
             lock (_seen) names = Listing(directory);
-            return names is not null && names.Contains(name);
+            return names?.Contains(name);
         }
 
         private HashSet<string>? Listing(string dir)
@@ -44,14 +50,9 @@ public sealed class DirectoryListingMemo
 
     private HashSet<string>? Read(string dir)
     {
-        DateTime mtime;
-        try
-        {
-            if (!Directory.Exists(dir)) return null;
-            mtime = Directory.GetLastWriteTimeUtc(dir);
-        }
-        catch (IOException) { return null; }
-        if (_listings.TryGetValue(dir, out var cached) && cached.Mtime == mtime) return cached.Names;
+        // mtime, ctime and inode: setting the mtime back after adding an entry still changes the ctime.
+        if (FileStamp.ReadFolder(dir) is not { } stamp) return null;
+        if (_listings.TryGetValue(dir, out var cached) && cached.Stamp == stamp) return cached.Names;
         HashSet<string> names;
         try
         {
@@ -60,7 +61,7 @@ public sealed class DirectoryListingMemo
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return null; }
         // A directory changed within the racy window may change again inside the same mtime tick.
-        if (DateTime.UtcNow - mtime > FileHashMemo.RacyWindow) _listings[dir] = (mtime, names);
+        if (FileHashMemo.IsSettled(stamp)) _listings[dir] = (stamp, names);
         return names;
     }
 }

@@ -21,6 +21,20 @@ public readonly partial record struct FileStamp(long Size, long MtimeNs, long Ct
         return new FileStamp(info.Length, info.LastWriteTimeUtc.Ticks * 100, 0, 0);
     }
 
+    /// <summary>
+    /// A folder's stamp: its mtime and ctime change whenever an entry is created, removed or renamed in it (and the ctime
+    /// also when the mtime is set back by hand); null when it is not a folder. Elsewhere than Linux, the mtime alone.
+    /// </summary>
+    public static unsafe FileStamp? ReadFolder(string path)
+    {
+        if (!OperatingSystem.IsLinux())
+            return Directory.Exists(path) ? new FileStamp(0, Directory.GetLastWriteTimeUtc(path).Ticks * 100, 0, 0) : null;
+        byte* buf = stackalloc byte[256];
+        if (statx(AtFdCwd, path, 0, StatxBasicStats, buf) != 0 || (*(ushort*)(buf + 28) & 0xF000) != 0x4000) return null;
+        return new FileStamp(0, *(long*)(buf + 112) * 1_000_000_000L + *(uint*)(buf + 120),
+            *(long*)(buf + 96) * 1_000_000_000L + *(uint*)(buf + 104), *(ulong*)(buf + 32));
+    }
+
     /// <summary>The inode of any kind of file (a socket, a folder), or null when there is none (Linux only).</summary>
     public static unsafe ulong? InodeOf(string path)
     {

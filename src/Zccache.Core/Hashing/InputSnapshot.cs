@@ -23,4 +23,7 @@ public sealed class InputSnapshot(FileHashMemo memo, DirectoryListingMemo listin
         _stamps.GetOrAdd(path, FileStamp.Read) is { } now && now == recorded && FileHashMemo.IsSettled(now);
 
     public bool Exists(string directory, string name) => _listing.Exists(directory, name);
+
+    /// <inheritdoc cref="DirectoryListingMemo.Scope.Contains"/>
+    public bool? Contains(string directory, string name) => _listing.Contains(directory, name);
 }

@@ -117,8 +117,9 @@ public sealed class CompileCache
         if (!IsEnabled) session = null; // a cache that only runs compilers counts nothing
 
         // Resolve.
+        var inputs = Inputs();
         string? compilerPath = CompilerIdentity.Resolve(invocation.Compiler, invocation.WorkingDirectory,
-            invocation.GetEnvironmentVariable("PATH"));
+            invocation.GetEnvironmentVariable("PATH"), inputs);
         if (compilerPath is null) return hitsOnly ? null : CompilerNotFound(invocation, session);
         var call = new PipelineCall(invocation, session, compilerPath, started);
 
@@ -135,7 +136,7 @@ public sealed class CompileCache
             return RunPlain(call, new NonCacheable(NonCacheableReason.CommandLineTooLong, ""));
 
         // Key.
-        ContextKey key = Key(invocation, compilerPath, compile);
+        ContextKey key = Key(invocation, compilerPath, compile, inputs);
         if (record is not null && IsUpToDate(compile, key, record)) return UpToDate(call, compile, key);
         var request = new CacheableRequest(call, compile, key, Stopwatch.GetTimestamp());
 
@@ -143,7 +144,6 @@ public sealed class CompileCache
         ManifestMatch miss;
         try
         {
-            var inputs = Inputs();
             var match = new ManifestMatcher(_store, compile, invocation, inputs).Match(key.Hex);
             if (match.IsHit) return Deliver(request, match, inputs);
             miss = match;
@@ -193,16 +193,18 @@ public sealed class CompileCache
         return new CompileResult { ExitCode = 0, Outcome = outcome };
     }
 
-    private ContextKey Key(CompileInvocation invocation, string compilerPath, CacheableCompile compile)
+    private ContextKey Key(CompileInvocation invocation, string compilerPath, CacheableCompile compile, InputSnapshot inputs)
     {
-        string identity = CompilerIdentity.Identify(compilerPath, _memo, Layout!, invocation) ?? "path:" + compilerPath;
+        string identity = CompilerIdentity.Identify(compilerPath, _memo, Layout!, invocation, inputs) ?? "path:" + compilerPath;
         var extras = new List<KeyValuePair<string, string>>(compile.KeyExtras);
         if (compile.Link?.Linker is { } linker)
         {
             // The linker the compile runs, and the ld it runs in turn. One that cannot be found fails the link, which is never stored.
-            string? linkerPath = CompilerIdentity.Resolve(linker.Compiler, linker.WorkingDirectory, linker.GetEnvironmentVariable("PATH"));
-            extras.Add(new("linker", Path.GetFileName(linker.Compiler) + " " +
-                (linkerPath is null ? "missing" : CompilerIdentity.Identify(linkerPath, _memo, Layout!, linker) ?? "path:" + linkerPath)));
+            string? linkerPath = CompilerIdentity.Resolve(linker.Compiler, linker.WorkingDirectory, linker.GetEnvironmentVariable("PATH"),
+                inputs);
+            string linkerIdentity = linkerPath is null ? "missing"
+                : CompilerIdentity.Identify(linkerPath, _memo, Layout!, linker, inputs) ?? "path:" + linkerPath;
+            extras.Add(new("linker", Path.GetFileName(linker.Compiler) + " " + linkerIdentity));
         }
         // The name matters as much as the binary: clang++ and clang, em++ and emcc are one file each.
         return ContextKey.Compute(compile.Context, identity,
