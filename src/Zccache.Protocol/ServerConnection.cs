@@ -76,7 +76,7 @@ public static class ServerConnection
         }
         using var socket = UnixSocket.Connect(address.Socket, timeoutMs, out int errno);
         if (socket is null)
-            return errno is UnixSocket.ENoEnt or UnixSocket.EConnRefused
+            return errno is Posix.ENoEnt or Posix.EConnRefused
                 ? Reply.None // no socket, or a dead server's
                 : Reply.Failed($"cannot connect (errno {errno})");
         try
