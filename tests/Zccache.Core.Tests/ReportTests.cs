@@ -136,5 +136,13 @@ public class ReportTests : IDisposable
         Assert.Equal("input_changed", failed.GetProperty("miss_reason").GetString());
     }
 
+    [Theory]
+    [InlineData(Compilers.NonCacheableReason.CompilerNotFound, "compiler_not_found")]
+    [InlineData(Compilers.NonCacheableReason.CompilerNotRunnable, "compiler_not_runnable")]
+    [InlineData(Compilers.NonCacheableReason.CacheDisabled, "cache_disabled")]
+    [InlineData(Compilers.NonCacheableReason.ChangedWhileCompiling, "changed_while_compiling")]
+    public void Non_cacheable_reasons_keep_the_words_outcomes_and_the_journal_write(Compilers.NonCacheableReason reason, string code) =>
+        Assert.Equal(code, Compilers.NonCacheable.CodeOf(reason));
+
     private static int CountOf(string text, string part) => (text.Length - text.Replace(part, "").Length) / part.Length;
 }
