@@ -130,7 +130,7 @@ public class ReportTests : IDisposable
             Journal.Line(outcome with { Kind = OutcomeKind.NonCacheable, Reason = "linking" }, "sid", false)).RootElement;
         Assert.Equal("uncacheable_input", nonCacheable.GetProperty("miss_reason").GetString());
         Assert.Equal("linking", nonCacheable.GetProperty("non_cacheable_reason").GetString());
-        Assert.Contains(nonCacheable.GetProperty("miss_reason").GetString(), Journal.MissReasons);
+        Assert.Contains(nonCacheable.GetProperty("miss_reason").GetString(), Journal.MissReasonNames);
         var failed = JsonDocument.Parse(Journal.Line(outcome with { ExitCode = 1 }, "sid", false)).RootElement;
         Assert.Equal("error", failed.GetProperty("outcome").GetString());
         Assert.Equal("input_changed", failed.GetProperty("miss_reason").GetString());
