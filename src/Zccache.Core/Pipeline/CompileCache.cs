@@ -228,7 +228,7 @@ public sealed class CompileCache
             var inputs = Inputs();
             return record.Inputs.Dependencies.Count > 0
                 && record.Inputs.Dependencies.All(d =>
-                    !d.Path.StartsWith(ManifestMatcher.EnvPrefix, StringComparison.Ordinal) && d.Stamp is { } stamp
+                    !EnvironmentDependency.Is(d.Path) && d.Stamp is { } stamp
                     && inputs.StillHas(d.Path, stamp))
                 && !record.Inputs.Absent.Any(g => g.Names.Any(n => inputs.Exists(g.Directory, n)));
         }
@@ -476,7 +476,7 @@ public sealed class CompileCache
         }
         if (dependencies.Count == 0) return NotStored(MissReason.NoDependencyInfo);
         foreach (var (name, value) in DepFile.ParseEnvDeps(depText))
-            dependencies.Add(new RecordedDependency(ManifestMatcher.EnvPrefix + name, ManifestMatcher.EnvDigest(value)));
+            dependencies.Add(EnvironmentDependency.Recorded(name, value));
 
         if (compile.TimeMacrosMatter && usesTimeMacros && string.IsNullOrEmpty(invocation.GetEnvironmentVariable("SOURCE_DATE_EPOCH")))
         {
