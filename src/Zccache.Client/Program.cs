@@ -42,8 +42,8 @@ static partial class Engine
         }
         _ = execv(pointers[0], pointers); // returns only when it failed: errno says why
         int errno = Marshal.GetLastPInvokeError();
-        Write(2, Encoding.UTF8.GetBytes($"zccache: error ZC1006: the zccache engine '{engine}' cannot be run ({errno}); reinstall "
-            + $"the package.\n"));
+        string message = $"zccache: error ZC1006: the zccache engine '{engine}' cannot be run ({errno}); reinstall the package.\n";
+        Write(2, Encoding.UTF8.GetBytes(message));
         return 127;
     }
 
