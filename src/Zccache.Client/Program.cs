@@ -20,7 +20,7 @@ if (answer is { Kind: ReplyKind.Served, Problem: null })
 var state = answer.Problem is not null ? HandoverState.Failed : answer.NoServer ? HandoverState.NoServer : HandoverState.NotServed;
 return Engine.Exec(engine, [CommandNames.Handover, callId, state.ToString(), .. answer.Problem is { } why ? new[] { why } : []]);
 
-static class Engine
+static partial class Engine
 {
     /// <summary>Replaces this process with the engine: <paramref name="prefix"/>,
     /// then this call's arguments exactly as they came (bytes).</summary>
@@ -42,8 +42,8 @@ static class Engine
         }
         _ = execv(pointers[0], pointers); // returns only when it failed: errno says why
         int errno = Marshal.GetLastPInvokeError();
-        Write(2, Encoding.UTF8.GetBytes($"zccache: error ZC1006: the zccache engine '{engine}' cannot be run ({errno}); reinstall "
-            + $"the package.\n"));
+        string message = $"zccache: error ZC1006: the zccache engine '{engine}' cannot be run ({errno}); reinstall the package.\n";
+        Write(2, Encoding.UTF8.GetBytes(message));
         return 127;
     }
 
@@ -51,34 +51,10 @@ static class Engine
     /// Writes to standard output (1) or error (2) with write(2), as the compiler itself would: at the descriptor's own
     /// offset (a file that 2>&amp;1 shares, a log the shell appends to after us), waiting when a non-blocking pipe is
     /// full. System.Console would set up the terminal and a signal-handling thread first, for output most often empty.
+    /// A closed pipe stops it quietly: the compiler's own output would have met the same.
     /// </summary>
-    public static void Write(int fd, byte[] data)
-    {
-        for (int done = 0; done < data.Length;)
-        {
-            nint n = write(fd, ref data[done], data.Length - done);
-            if (n > 0)
-            {
-                done += (int)n;
-                continue;
-            }
-            int errno = Marshal.GetLastPInvokeError();
-            if (errno == EIntr) continue;
-            if (errno != EAgain) return; // a closed pipe: the compiler's own output would have met the same
-            long pollfd = (long)fd | (long)PollOut << 32; // struct pollfd { int fd; short events; short revents; }
-            _ = poll(ref pollfd, 1, -1);
-        }
-    }
+    public static void Write(int fd, byte[] data) => _ = Posix.WriteAll(fd, data, PosixWrite.Descriptor);
 
-    private const int EIntr = 4, EAgain = 11;
-    private const short PollOut = 4;
-
-    [DllImport("libc", SetLastError = true)]
-    private static extern nint write(int fd, ref byte data, nint count);
-
-    [DllImport("libc", SetLastError = true)]
-    private static extern int poll(ref long fds, nint count, int timeoutMs);
-
-    [DllImport("libc", SetLastError = true)]
-    private static extern int execv(IntPtr path, IntPtr[] argv);
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int execv(IntPtr path, IntPtr[] argv);
 }

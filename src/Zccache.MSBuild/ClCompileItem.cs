@@ -130,8 +130,8 @@ public sealed class ClCompileItem
         "stdcpp20" => "c++20",
         "stdcpp23" or "stdcpplatest" => "c++latest",
         _ when value.StartsWith("c++", StringComparison.Ordinal) => value,
-        _ => throw new FormatException($"LanguageStandard '{value}' is not one of stdcpp14, stdcpp17, stdcpp20, stdcpp23, "
-            + $"stdcpplatest, or a /std: value such as c++17"),
+        _ => throw new FormatException($"LanguageStandard '{value}' is not one of stdcpp14, stdcpp17, stdcpp20, stdcpp23, stdcpplatest, "
+            + "or a /std: value such as c++17"),
     };
 
     private static string MsvcCStandard(string value) => value switch
@@ -141,8 +141,8 @@ public sealed class ClCompileItem
         "stdc17" => "c17",
         "stdclatest" => "clatest",
         _ when value.StartsWith('c') => value,
-        _ => throw new FormatException($"LanguageStandard_C '{value}' is not one of stdc11, stdc17, stdclatest, or a /std: value "
-            + $"such as c11"),
+        _ => throw new FormatException(
+            $"LanguageStandard_C '{value}' is not one of stdc11, stdc17, stdclatest, or a /std: value such as c11"),
     };
 
     internal static IEnumerable<string> List(ITaskItem item, string name) =>
@@ -180,7 +180,7 @@ public sealed class ClCompileItem
         "stdcpp23" or "stdcpplatest" => "c++2b",
         _ when value.StartsWith("c++", StringComparison.Ordinal) || value.StartsWith("gnu++", StringComparison.Ordinal) => value,
         _ => throw new FormatException($"LanguageStandard '{value}' is not one of stdcpp11, stdcpp14, stdcpp17, stdcpp20, stdcpp23, "
-            + $"stdcpplatest, or a gcc -std value such as c++17"),
+            + "stdcpplatest, or a gcc -std value such as c++17"),
     };
 
     private static string CStandard(string value) => value switch
@@ -191,8 +191,8 @@ public sealed class ClCompileItem
         "stdc23" or "stdclatest" => "c2x",
         _ when value.StartsWith('c') || value.StartsWith("gnu", StringComparison.Ordinal)
         || value.StartsWith("iso9899", StringComparison.Ordinal) => value,
-        _ => throw new FormatException($"LanguageStandard_C '{value}' is not one of stdc11, stdc17, stdclatest, or a gcc -std value "
-            + $"such as c99"),
+        _ => throw new FormatException(
+            $"LanguageStandard_C '{value}' is not one of stdc11, stdc17, stdclatest, or a gcc -std value such as c99"),
     };
 
     private static string Optimization(string value) => value switch
@@ -204,7 +204,7 @@ public sealed class ClCompileItem
         "Full" => "-O3",
         _ when value.StartsWith("-O", StringComparison.Ordinal) => value,
         _ when value.StartsWith('O') => "-" + value,
-        _ => throw new FormatException($"Optimization '{value}' is not one of Disabled, MinSpace, MaxSpeed, Full, or a gcc level "
-            + $"such as O2"),
+        _ => throw new FormatException(
+            $"Optimization '{value}' is not one of Disabled, MinSpace, MaxSpeed, Full, or a gcc level such as O2"),
     };
 }

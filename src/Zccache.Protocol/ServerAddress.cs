@@ -8,7 +8,7 @@ namespace Zccache.Protocol;
 /// (0700), so one user's launchers never reach another's server, and two roots never share one. The name holds the
 /// protocol version and the engine build's id (its path, size and time): launchers of another zccache have servers of their own.
 /// </summary>
-public sealed record ServerAddress(string Root, string Socket)
+public sealed partial record ServerAddress(string Root, string Socket)
 {
     /// <summary>The lock the running server holds (one server per address).</summary>
     public string LockFile => Socket + ".lock";
@@ -38,8 +38,8 @@ public sealed record ServerAddress(string Root, string Socket)
         return hash;
     }
 
-    [DllImport("libc")]
-    private static extern uint geteuid();
+    [LibraryImport("libc")]
+    private static partial uint geteuid();
 
     /// <summary>This process's user.</summary>
     public static uint UserId => geteuid();

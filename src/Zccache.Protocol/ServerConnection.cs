@@ -36,8 +36,7 @@ public static class ServerConnection
         }
         catch (Exception e) when (e is IOException or InvalidDataException or FormatException)
         {
-            return Answer.Failed("it did not answer ("
-            + e.Message + ")");
+            return Answer.Failed($"it did not answer ({e.Message})");
         }
     }
 
@@ -76,7 +75,7 @@ public static class ServerConnection
         }
         using var socket = UnixSocket.Connect(address.Socket, timeoutMs, out int errno);
         if (socket is null)
-            return errno is UnixSocket.ENoEnt or UnixSocket.EConnRefused
+            return errno is Posix.ENoEnt or Posix.EConnRefused
                 ? Reply.None // no socket, or a dead server's
                 : Reply.Failed($"cannot connect (errno {errno})");
         try
@@ -84,14 +83,14 @@ public static class ServerConnection
             // A peer that closed before taking all of the request may have answered (refused): that is read below.
             socket.Send(frame.GetBuffer().AsSpan(0, (int)frame.Length));
             // The header first: a peer of another protocol is not waited on for more.
-            var (answer,
-                problem) = ServerProtocol.ReadHeader(ServerProtocol.Reader(new MemoryStream(socket.Receive(ServerProtocol.HeaderSize))));
+            var header = ServerProtocol.Reader(new MemoryStream(socket.Receive(ServerProtocol.HeaderSize)));
+            var (answer, problem) = ServerProtocol.ReadHeader(header);
             if (problem is not null) return Reply.Failed(problem);
             return new Reply((ReplyKind)answer, ServerProtocol.Reader(new MemoryStream(socket.ReceiveToEnd())));
         }
         catch (IOException e) // EndOfStreamException too: it hung up mid-answer
         {
-            return Reply.Failed("it did not answer (" + e.Message + ")");
+            return Reply.Failed($"it did not answer ({e.Message})");
         }
     }
 

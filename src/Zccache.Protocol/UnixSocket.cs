@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Text;
+using static Zccache.Protocol.Posix;
 
 namespace Zccache.Protocol;
 
@@ -7,7 +8,7 @@ namespace Zccache.Protocol;
 /// A connected Unix stream socket, straight through libc. System.Net.Sockets would start its epoll thread and probe
 /// IPv4 and IPv6 at the first socket of the process: milliseconds on every launcher call, for one request and one answer.
 /// </summary>
-public sealed class UnixSocket : IDisposable
+public sealed partial class UnixSocket : IDisposable
 {
     private int _fd;
 
@@ -53,23 +54,13 @@ public sealed class UnixSocket : IDisposable
     /// Sends all of <paramref name="data"/>; false when the peer closed the connection first (it may have answered:
     /// a refusal). MSG_NOSIGNAL: a peer gone is an answer here, not a SIGPIPE.
     /// </summary>
-    public bool Send(ReadOnlySpan<byte> data)
+    public bool Send(ReadOnlySpan<byte> data) => Posix.WriteAll(_fd, data, PosixWrite.Socket) switch
     {
-        while (!data.IsEmpty)
-        {
-            nint sent = send(_fd, ref MemoryMarshal.GetReference(data), data.Length, MsgNoSignal);
-            if (sent > 0)
-            {
-                data = data[(int)sent..];
-                continue;
-            }
-            int errno = Marshal.GetLastPInvokeError();
-            if (errno == EIntr) continue;
-            if (errno is EPipe or EConnReset) return false;
-            throw new IOException(errno is EAgain ? "it took no request in time" : $"send failed (errno {errno})");
-        }
-        return true;
-    }
+        0 => true,
+        EPipe or EConnReset => false,
+        EAgain => throw new IOException("it took no request in time"),
+        var errno => throw new IOException($"send failed (errno {errno})"),
+    };
 
     /// <summary>Exactly <paramref name="count"/> bytes; <see cref="EndOfStreamException"/> when the peer closes first.</summary>
     public byte[] Receive(int count)
@@ -109,25 +100,21 @@ public sealed class UnixSocket : IDisposable
         _fd = -1;
     }
 
-    public const int ENoEnt = 2, EIntr = 4, EAgain = 11, EAcces = 13, EPipe = 32, ENameTooLong = 36, EConnReset = 104, EConnRefused = 111;
     private const byte AfUnix = 1;
-    private const int SockStream = 1, SockCloexec = 0x80000, SolSocket = 1, SoRcvTimeo = 20, SoSndTimeo = 21, MsgNoSignal = 0x4000;
+    private const int SockStream = 1, SockCloexec = 0x80000, SolSocket = 1, SoRcvTimeo = 20, SoSndTimeo = 21;
 
-    [DllImport("libc", SetLastError = true)]
-    private static extern int socket(int domain, int type, int protocol);
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int socket(int domain, int type, int protocol);
 
-    [DllImport("libc", SetLastError = true)]
-    private static extern int connect(int fd, byte[] address, int length);
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int connect(int fd, byte[] address, int length);
 
-    [DllImport("libc", SetLastError = true)]
-    private static extern int setsockopt(int fd, int level, int name, long[] value, int length);
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int setsockopt(int fd, int level, int name, long[] value, int length);
 
-    [DllImport("libc", SetLastError = true)]
-    private static extern nint send(int fd, ref byte data, nint length, int flags);
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial nint recv(int fd, ref byte data, nint length, int flags);
 
-    [DllImport("libc", SetLastError = true)]
-    private static extern nint recv(int fd, ref byte data, nint length, int flags);
-
-    [DllImport("libc")]
-    private static extern int close(int fd);
+    [LibraryImport("libc")]
+    private static partial int close(int fd);
 }

@@ -130,11 +130,19 @@ public class ReportTests : IDisposable
             Journal.Line(outcome with { Kind = OutcomeKind.NonCacheable, Reason = "linking" }, "sid", false)).RootElement;
         Assert.Equal("uncacheable_input", nonCacheable.GetProperty("miss_reason").GetString());
         Assert.Equal("linking", nonCacheable.GetProperty("non_cacheable_reason").GetString());
-        Assert.Contains(nonCacheable.GetProperty("miss_reason").GetString(), Journal.MissReasons);
+        Assert.Contains(nonCacheable.GetProperty("miss_reason").GetString(), Journal.MissReasonNames);
         var failed = JsonDocument.Parse(Journal.Line(outcome with { ExitCode = 1 }, "sid", false)).RootElement;
         Assert.Equal("error", failed.GetProperty("outcome").GetString());
         Assert.Equal("input_changed", failed.GetProperty("miss_reason").GetString());
     }
+
+    [Theory]
+    [InlineData(Compilers.NonCacheableReason.CompilerNotFound, "compiler_not_found")]
+    [InlineData(Compilers.NonCacheableReason.CompilerNotRunnable, "compiler_not_runnable")]
+    [InlineData(Compilers.NonCacheableReason.CacheDisabled, "cache_disabled")]
+    [InlineData(Compilers.NonCacheableReason.ChangedWhileCompiling, "changed_while_compiling")]
+    public void Non_cacheable_reasons_keep_the_words_outcomes_and_the_journal_write(Compilers.NonCacheableReason reason, string code) =>
+        Assert.Equal(code, Compilers.NonCacheable.CodeOf(reason));
 
     private static int CountOf(string text, string part) => (text.Length - text.Replace(part, "").Length) / part.Length;
 }

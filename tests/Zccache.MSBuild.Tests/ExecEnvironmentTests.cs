@@ -137,4 +137,15 @@ public sealed class ExecEnvironmentTests : IDisposable
         Assert.True(Task("Restore").Execute());
         Assert.Equal("0", Environment.GetEnvironmentVariable("ZCCACHE_DISABLE"));
     }
+
+    [Fact]
+    public void An_unknown_action_is_a_ZC2002_error_and_changes_nothing()
+    {
+        var task = Task("Sett");
+        Assert.False(task.Execute());
+        var error = Assert.Single(((FakeBuildEngine)task.BuildEngine).Errors);
+        Assert.Equal("ZC2002", error.Code);
+        Assert.Contains("'Sett'", error.Message);
+        Assert.All(Now(), v => Assert.Null(v.Value));
+    }
 }

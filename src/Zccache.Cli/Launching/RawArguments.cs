@@ -40,8 +40,8 @@ internal static class RawArguments
         {
             foreach (IntPtr p in pointers) if (p != IntPtr.Zero) Marshal.FreeHGlobal(p);
         }
-        stderr.Write(Encoding.UTF8.GetBytes($"zccache: error {ZcCodes.CompilerNotFound}: '{Encoding.UTF8.GetString(args[0])}' could "
-            + $"not be run.\n"));
+        string compiler = Encoding.UTF8.GetString(args[0]);
+        stderr.Write(Encoding.UTF8.GetBytes($"zccache: error {ZcCodes.CompilerNotFound}: '{compiler}' could not be run.\n"));
         return 127;
     }
 

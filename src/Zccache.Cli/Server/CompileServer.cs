@@ -120,15 +120,20 @@ public sealed class CompileServer
                 stream.Write(answer.GetBuffer(), 0, (int)answer.Length);
             }
         }
-        catch (Exception e) when (e is IOException or SocketException or InvalidDataException or FormatException
-            or ObjectDisposedException)
-        { }
+        catch (Exception e) when (IsBrokenExchange(e))
+        {
+            // Nobody to answer: the launcher, if still there, does the call itself.
+        }
         finally
         {
             Interlocked.Exchange(ref _lastActivity, Environment.TickCount64);
             Interlocked.Decrement(ref _active);
         }
     }
+
+    /// <summary>A client that hung up or timed out, or sent what is not a request.</summary>
+    private static bool IsBrokenExchange(Exception e) =>
+        e is IOException or SocketException or InvalidDataException or FormatException or ObjectDisposedException;
 
     private void Answer(BinaryReader r, BinaryWriter w)
     {

@@ -79,10 +79,15 @@ public static class ServerClient
             process.StandardOutput.Close();
             process.StandardError.Close();
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.ComponentModel.Win32Exception
-            or InvalidOperationException)
-        { }
+        catch (Exception e) when (IsNotStarted(e))
+        {
+            // No server this time: this call runs in the launcher as it would without one, and a later call tries again.
+        }
     }
+
+    /// <summary>The server's process could not be started, or its marker not written.</summary>
+    private static bool IsNotStarted(Exception e) =>
+        e is IOException or UnauthorizedAccessException or System.ComponentModel.Win32Exception or InvalidOperationException;
 
     /// <summary><c>zccache server-run</c> for this executable (the native launcher, or
     /// <c>dotnet zccache.dll</c>), for <paramref name="address"/>'s root.</summary>

@@ -175,7 +175,7 @@ public static partial class GccCommandLine
     /// </summary>
     private sealed class ParsedArgs(string cwd, FileHashMemo memo)
     {
-        public readonly List<string> Flags = [];
+        public List<string> Flags { get; } = [];
         public string? Output { get; private set; }
         public string? DepFile { get; private set; }
         public bool DepMD { get; private set; }

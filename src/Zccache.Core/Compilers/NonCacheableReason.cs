@@ -48,13 +48,22 @@ public enum NonCacheableReason
     HiddenInput,
     /// <summary>An input was written while the compiler ran (mtime or ctime not before its start): what it read is unknown.</summary>
     ChangedWhileCompiling,
+    /// <summary>The compiler was not found: nothing ran.</summary>
+    CompilerNotFound,
+    /// <summary>The compiler was found but could not be started.</summary>
+    CompilerNotRunnable,
+    /// <summary>The compiler ran without a cache to look in (none is open), or without a reason given.</summary>
+    CacheDisabled,
 }
 
 /// <summary>A reason with the detail that explains it (the option, the file).</summary>
 public sealed record NonCacheable(NonCacheableReason Reason, string Detail)
 {
     /// <summary>The reason as written in reports and JSON: snake_case.</summary>
-    public string Code => ToSnake(Reason.ToString());
+    public string Code => CodeOf(Reason);
+
+    /// <summary>A reason as written in reports and JSON, where there is no detail to go with it.</summary>
+    public static string CodeOf(NonCacheableReason reason) => ToSnake(reason.ToString());
 
     public override string ToString() => string.IsNullOrEmpty(Detail) ? Code : $"{Code} ({Detail})";
 

@@ -173,7 +173,10 @@ public sealed class CompileCache
     {
         string text = $"{ZcCodes.CompilerNotFound}: the compiler '{invocation.Compiler}' was not found (set ZccacheCC/ZccacheCXX or "
             + $"CC/CXX, or install it).";
-        var outcome = new CompileOutcome { Kind = OutcomeKind.NonCacheable, ExitCode = 127, Reason = "compiler_not_found" };
+        var outcome = new CompileOutcome
+        {
+            Kind = OutcomeKind.NonCacheable, ExitCode = 127, Reason = NonCacheable.CodeOf(NonCacheableReason.CompilerNotFound),
+        };
         PipelineCall.Record(session, outcome, invocation);
         return new CompileResult
         {
@@ -227,7 +230,7 @@ public sealed class CompileCache
             var inputs = Inputs();
             return record.Inputs.Dependencies.Count > 0
                 && record.Inputs.Dependencies.All(d =>
-                    !d.Path.StartsWith(ManifestMatcher.EnvPrefix, StringComparison.Ordinal) && d.Stamp is { } stamp
+                    !EnvironmentDependency.Is(d.Path) && d.Stamp is { } stamp
                     && inputs.StillHas(d.Path, stamp))
                 && !record.Inputs.Absent.Any(g => g.Names.Any(n => inputs.Exists(g.Directory, n)));
         }
@@ -475,21 +478,19 @@ public sealed class CompileCache
         }
         if (dependencies.Count == 0) return NotStored(MissReason.NoDependencyInfo);
         foreach (var (name, value) in DepFile.ParseEnvDeps(depText))
-            dependencies.Add(new RecordedDependency(ManifestMatcher.EnvPrefix + name, ManifestMatcher.EnvDigest(value)));
+            dependencies.Add(EnvironmentDependency.Recorded(name, value));
 
         if (compile.TimeMacrosMatter && usesTimeMacros && string.IsNullOrEmpty(invocation.GetEnvironmentVariable("SOURCE_DATE_EPOCH")))
         {
-            return (outcome with { Kind = OutcomeKind.NonCacheable, Reason = new NonCacheable(NonCacheableReason.TimeMacros, "").Code },
-                null);
+            return (outcome with { Kind = OutcomeKind.NonCacheable, Reason = NonCacheable.CodeOf(NonCacheableReason.TimeMacros) }, null);
         }
         if (namesHiddenInput && compile.TimeMacrosMatter)
-            return (outcome with { Kind = OutcomeKind.NonCacheable, Reason = new NonCacheable(NonCacheableReason.HiddenInput, "").Code },
-                null);
+            return (outcome with { Kind = OutcomeKind.NonCacheable, Reason = NonCacheable.CodeOf(NonCacheableReason.HiddenInput) }, null);
         if (changedWhileCompiling)
             return (outcome with
             {
                 Kind = OutcomeKind.NonCacheable,
-                Reason = new NonCacheable(NonCacheableReason.ChangedWhileCompiling, "").Code
+                Reason = NonCacheable.CodeOf(NonCacheableReason.ChangedWhileCompiling)
             }, null);
 
         var outputs = new List<EntryOutput>();
@@ -585,7 +586,8 @@ public sealed class CompileCache
             Kind = OutcomeKind.NonCacheable,
             LatencyNs = run.DurationNs,
             ExitCode = run.ExitCode,
-            Reason = run.StartError is not null ? "compiler_not_runnable" : why?.Code ?? "cache_disabled",
+            Reason = run.StartError is not null ? NonCacheable.CodeOf(NonCacheableReason.CompilerNotRunnable)
+                : why?.Code ?? NonCacheable.CodeOf(NonCacheableReason.CacheDisabled),
             Phases = new Phases(0, 0, run.DurationNs, 0, 0),
         };
         call.Record(outcome);

@@ -1,4 +1,3 @@
-using System.Text;
 using Zccache.Core.Compilers;
 using Zccache.Core.Hashing;
 using Zccache.Core.Sessions;
@@ -62,19 +61,9 @@ internal sealed class ManifestMatcher(TieredStore store, CacheableCompile compil
         return ManifestMatch.Miss(reason, reason == MissReason.InputChanged ? changed : null);
     }
 
-    /// <summary>
-    /// A recorded dependency's digest now: a file's content hash, or for <c>env:NAME</c> (rustc's
-    /// <c>env!</c> reads) the hash of the variable's value as the compile sees it.
-    /// </summary>
-    private string? CurrentDigest(string dependency) =>
-        dependency.StartsWith(EnvPrefix, StringComparison.Ordinal)
-            ? EnvDigest(invocation.GetEnvironmentVariable(dependency[EnvPrefix.Length..]) is { } v ? DepFile.EscapeEnvValue(v) : null)
-            : inputs.Get(dependency)?.Hash.Hex;
-
-    /// <summary>How a recorded dependency on an environment variable is named: <c>env:NAME</c>.</summary>
-    public const string EnvPrefix = "env:";
-
-    /// <summary>What an <c>env:NAME</c> dependency records: the hash of the variable's escaped value (or of its absence).</summary>
-    public static string EnvDigest(string? escapedValue) =>
-        ContentHash.Of(escapedValue is null ? [0] : Encoding.UTF8.GetBytes("=" + escapedValue)).Hex;
+    /// <summary>A recorded dependency's digest now: a file's content hash,
+    /// or a variable's (see <see cref="EnvironmentDependency"/>).</summary>
+    private string? CurrentDigest(string dependency) => EnvironmentDependency.Is(dependency)
+        ? EnvironmentDependency.CurrentDigest(dependency, invocation)
+        : inputs.Get(dependency)?.Hash.Hex;
 }

@@ -18,8 +18,9 @@ public static class Journal
         "CARGO_PKG_NAME", "CARGO_PKG_VERSION", "CARGO_CRATE_NAME", "CARGO_INCREMENTAL", "RUSTC_BOOTSTRAP", "EM_CACHE",
     ];
 
-    /// <summary>The closed set of miss reasons: why nothing was served, and for a compile that ran but was not stored, why not.</summary>
-    public static readonly string[] MissReasons = [.. Enum.GetValues<MissReason>().Select(r => r.ToWireName())];
+    /// <summary>The closed set of miss reasons as the journal writes them: why nothing was served, and for a compile that ran but
+    /// was not stored, why not.</summary>
+    public static readonly string[] MissReasonNames = [.. Enum.GetValues<MissReason>().Select(r => r.ToWireName())];
 
     /// <summary>Why <paramref name="path"/> cannot be a journal (ZC2003), or null: a journal is a <c>.jsonl</c> file.</summary>
     public static string? PathProblem(string path) =>

@@ -31,7 +31,7 @@ public sealed class SessionStatsTracker
     public long LinkMisses { get; private set; }
     /// <summary>Links whose output was in place with nothing it was made from changed.</summary>
     public long LinkUpToDate { get; private set; }
-    public HashSet<NormalizedPath> Sources { get; private set; } = [];
+    public HashSet<NormalizedPath> Sources { get; } = [];
     public long BytesRead { get; private set; }
     public long BytesWritten { get; private set; }
 

@@ -16,7 +16,8 @@ namespace Zccache.MSBuild.Tasks;
 /// </summary>
 public sealed class ZccacheExecEnvironment : ZccacheTask
 {
-    /// <summary><c>Set</c> or <c>Disable</c> at the project's start, <c>Restore</c> at its end.</summary>
+    /// <summary><c>Set</c> or <c>Disable</c> at the project's start, <c>Restore</c> at its end
+    /// (see <see cref="ExecEnvironmentAction"/>).</summary>
     [Required] public string Action { get; set; } = "";
     [Required] public string ProjectFile { get; set; } = "";
     public string GlobalProperties { get; set; } = "";
@@ -38,17 +39,26 @@ public sealed class ZccacheExecEnvironment : ZccacheTask
     private static readonly ConcurrentDictionary<string, string> Ours = new();
     private static readonly ConcurrentDictionary<string, Dictionary<string, string?>> Saved = new();
 
+    /// <summary>What <see cref="Action"/> asks for, parsed once.</summary>
+    private enum ExecEnvironmentAction { Set, Disable, Restore }
+
     private string InstanceKey => Core.Sessions.BuildScope.InstanceKey(ProjectFile, GlobalProperties);
 
     public override bool Execute()
     {
-        if (Action == "Restore")
+        if (!Enum.TryParse(Action.Trim(), ignoreCase: true, out ExecEnvironmentAction action) || !Enum.IsDefined(action))
+        {
+            Log.LogError(null, Core.Diagnostics.ZcCodes.BadProperty, null, null, 0, 0, 0, 0,
+                "ZccacheExecEnvironment's Action '{0}' is not Set, Disable or Restore.", Action);
+            return false;
+        }
+        if (action == ExecEnvironmentAction.Restore)
         {
             if (Saved.TryRemove(InstanceKey, out var previous))
                 foreach (var (name, value) in previous) Environment.SetEnvironmentVariable(name, value);
             return true;
         }
-        if (Action == "Disable")
+        if (action == ExecEnvironmentAction.Disable)
         {
             SetWhereNotTheUsers([(Names.Disable, "1")]);
             return true;
