@@ -27,9 +27,9 @@ public static class CompilerIdentity
 
     /// <summary>
     /// The compiler's path (the first PATH folder holding the name, as execvp finds it), or null when it cannot be found.
-    /// With <paramref name="inputs"/>, a folder is looked at through its listing (read once, reused while the folder's
-    /// mtime stands; a new entry changes it): one stat per folder for the call, not one per folder and name (the
-    /// compiler, then the as and ld its driver runs).
+    /// With <paramref name="inputs"/>, a name found absent from a folder is known absent while the folder's stamp stands
+    /// (a new entry changes it): one stat per folder for the call, not one per folder and name (the compiler, then the
+    /// as and ld its driver runs).
     /// </summary>
     public static string? Resolve(string compiler, string workingDirectory, string? pathVariable = null, InputSnapshot? inputs = null)
     {
@@ -43,8 +43,8 @@ public static class CompilerIdentity
         {
             // A relative folder is the call's, not this process's (the resident server runs elsewhere).
             string folder = Path.GetFullPath(dir, workingDirectory);
-            if (inputs is not null && inputs.Contains(folder, compiler) == false
-                && (!OperatingSystem.IsWindows() || inputs.Contains(folder, compiler + ".exe") == false))
+            if (inputs is not null && inputs.HasEntry(folder, compiler) == false
+                && (!OperatingSystem.IsWindows() || inputs.HasEntry(folder, compiler + ".exe") == false))
                 continue;
             string candidate = Path.Join(folder, compiler);
             if (File.Exists(candidate)) return candidate;

@@ -6,13 +6,14 @@ namespace Zccache.Core.Hashing;
 /// Answers "does this path exist?" for many paths under a few directories cheaply: each
 /// directory's entry names are read once and reused while the directory's stamp is unchanged
 /// (adding or removing an entry changes it). Direct mode uses it to notice a new header that
-/// would shadow a recorded one.
+/// would shadow a recorded one; PATH searches ask it about a few names in big folders.
 /// </summary>
 public sealed class DirectoryListingMemo
 {
     public static readonly DirectoryListingMemo Shared = new();
 
     private readonly ConcurrentDictionary<string, (FileStamp Stamp, HashSet<string> Names)> _listings = new();
+    private readonly ConcurrentDictionary<string, (FileStamp Stamp, ConcurrentDictionary<string, bool> Names)> _entries = new();
 
     /// <summary>
     /// A scope in which each directory is looked at once: the inputs of one batch of compiles
@@ -24,18 +25,31 @@ public sealed class DirectoryListingMemo
     {
         private readonly Dictionary<string, HashSet<string>?> _seen = new();
 
-        /// <summary>True when <paramref name="name"/> is an entry of <paramref name="directory"/>.</summary>
-        public bool Exists(string directory, string name) => Contains(directory, name) == true;
+        private readonly Dictionary<string, ConcurrentDictionary<string, bool>?> _entries = new();
 
-        /// <summary>
-        /// Whether <paramref name="name"/> is an entry of <paramref name="directory"/>; null when the directory cannot be
-        /// listed (absent, not readable: a folder one may search but not read still holds what it holds).
-        /// </summary>
-        public bool? Contains(string directory, string name)
+        /// <summary>True when <paramref name="name"/> is an entry of <paramref name="directory"/>.</summary>
+        public bool Exists(string directory, string name)
         {
             HashSet<string>? names;
             lock (_seen) names = Listing(directory);
-            return names?.Contains(name);
+            return names is not null && names.Contains(name);
+        }
+
+        /// <summary>
+        /// Whether <paramref name="directory"/> has an entry named <paramref name="name"/> (a dangling symbolic link
+        /// counts), for a few names in big folders (PATH's): the folder is not listed, each name is looked at once and
+        /// the answer kept while the folder's stamp stands. Null when that cannot be told (a folder changed within the
+        /// racy window): look at the path itself.
+        /// </summary>
+        public bool? HasEntry(string directory, string name)
+        {
+            ConcurrentDictionary<string, bool>? names;
+            lock (_entries)
+            {
+                if (!_entries.TryGetValue(directory, out names))
+                    _entries[directory] = names = memo.EntriesOf(directory);
+            }
+            return names?.GetOrAdd(name, n => FileStamp.EntryExists(Path.Join(directory, n)));
         }
 
         private HashSet<string>? Listing(string dir)
@@ -46,6 +60,14 @@ public sealed class DirectoryListingMemo
             _seen[dir] = result;
             return result;
         }
+    }
+
+    /// <summary>The names looked at in <paramref name="dir"/> so far, kept under its current stamp; null: not a settled folder.</summary>
+    private ConcurrentDictionary<string, bool>? EntriesOf(string dir)
+    {
+        if (FileStamp.ReadFolder(dir) is not { } stamp || !FileHashMemo.IsSettled(stamp)) return null;
+        return _entries.AddOrUpdate(dir, _ => (stamp, new(StringComparer.Ordinal)),
+            (_, old) => old.Stamp == stamp ? old : (stamp, new(StringComparer.Ordinal))).Names;
     }
 
     private HashSet<string>? Read(string dir)

@@ -35,6 +35,14 @@ public readonly partial record struct FileStamp(long Size, long MtimeNs, long Ct
             *(long*)(buf + 96) * 1_000_000_000L + *(uint*)(buf + 104), *(ulong*)(buf + 32));
     }
 
+    /// <summary>True when there is an entry at <paramref name="path"/> of any kind, a dangling symbolic link included.</summary>
+    public static unsafe bool EntryExists(string path)
+    {
+        if (!OperatingSystem.IsLinux()) return Path.Exists(path) || new FileInfo(path).LinkTarget is not null;
+        byte* buf = stackalloc byte[256];
+        return statx(AtFdCwd, path, AtSymlinkNoFollow, StatxBasicStats, buf) == 0;
+    }
+
     /// <summary>The inode of any kind of file (a socket, a folder), or null when there is none (Linux only).</summary>
     public static unsafe ulong? InodeOf(string path)
     {
@@ -43,7 +51,7 @@ public readonly partial record struct FileStamp(long Size, long MtimeNs, long Ct
         return statx(AtFdCwd, path, 0, StatxBasicStats, buf) == 0 ? *(ulong*)(buf + 32) : null;
     }
 
-    private const int AtFdCwd = -100;
+    private const int AtFdCwd = -100, AtSymlinkNoFollow = 0x100;
     private const uint StatxBasicStats = 0x7ff;
 
     [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]

@@ -24,6 +24,6 @@ public sealed class InputSnapshot(FileHashMemo memo, DirectoryListingMemo listin
 
     public bool Exists(string directory, string name) => _listing.Exists(directory, name);
 
-    /// <inheritdoc cref="DirectoryListingMemo.Scope.Contains"/>
-    public bool? Contains(string directory, string name) => _listing.Contains(directory, name);
+    /// <inheritdoc cref="DirectoryListingMemo.Scope.HasEntry"/>
+    public bool? HasEntry(string directory, string name) => _listing.HasEntry(directory, name);
 }
