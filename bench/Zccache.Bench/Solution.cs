@@ -45,10 +45,12 @@ public static class Solution
             + "| package's tasks per compile (ms) | no-change (s) | no-change, no native sources (s) "
             + "| the same, ZccacheEnabled=false (s) |");
         Console.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+        var breakdown = new List<string>();
         foreach (var (name, target, objects) in new[] { ("one project × 1000", "one/one.csproj", new[] { "one/obj" }),
             ($"solution {Projects} × {PerProject}", "all.sln", Enumerable.Range(0, Projects).Select(p => $"p{p:D2}/obj").ToArray()) })
         {
             double taskMs = 0;
+            string taskLines = "";
             double Build(bool deleteObjects, params string[] extra)
             {
                 if (deleteObjects) foreach (string o in objects) ws.Delete(o + "/Debug");
@@ -56,7 +58,7 @@ public static class Solution
                 var r = ws.Run(["build", target, "--no-restore", "-clp:PerformanceSummary", .. extra], env);
                 double s = watch.Elapsed.TotalSeconds;
                 Check(new ProcessOutput(r.ExitCode, r.Output), target);
-                taskMs = PackageTaskMs(r.Output);
+                (taskMs, taskLines) = PackageTaskMs(r.Output);
                 return s;
             }
             long Hits()
@@ -77,6 +79,7 @@ public static class Solution
                 warmTaskMs.Add(taskMs);
                 return s;
             });
+            string warmTasks = taskLines;
             Build(false);
             double noChange = Best(() => Build(false));
             // The package's fixed cost: a no-change build without native sources, with the package on and off.
@@ -88,23 +91,33 @@ public static class Solution
                 "| {0} | {1:0.00} | {2:0.00} | {3} | {4:0.00} | {5:0.00} | {6:0.00} | {7:0.00} | {8:0.00} |",
                 name, noSources, warm, hits, (warm - noSources) * 1000 / (Projects * PerProject),
                 warmTaskMs.Min() / (Projects * PerProject), noChange, fixedOn, fixedOff));
+            breakdown.Add($"{name}, the package's tasks in the last warm build: {warmTasks}");
         }
+        Console.WriteLine();
+        foreach (string line in breakdown) Console.WriteLine(line);
     }
 
-    /// <summary>The Zccache tasks' total time in a build's "Task Performance Summary" (lines "  123 ms  ZccacheCompile  20 calls").</summary>
-    private static double PackageTaskMs(string output)
+    /// <summary>
+    /// The Zccache tasks' total time in a build's "Task Performance Summary" (lines "  123 ms  ZccacheCompile  20 calls"),
+    /// and each task's.
+    /// </summary>
+    private static (double Total, string Tasks) PackageTaskMs(string output)
     {
         int summary = output.LastIndexOf("Task Performance Summary:", StringComparison.Ordinal);
-        if (summary < 0) return double.NaN;
+        if (summary < 0) return (double.NaN, "");
         double total = 0;
+        var tasks = new List<string>();
         foreach (string line in output[summary..].Split('\n'))
         {
             string[] words = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
             if (words is [var ms, "ms", var task, ..] && task.StartsWith("Zccache", StringComparison.Ordinal)
                 && double.TryParse(ms, NumberStyles.Float, CultureInfo.InvariantCulture, out double v))
+            {
                 total += v;
+                tasks.Add($"{task} {v:0} ms ({string.Join(' ', words.Skip(3))})");
+            }
         }
-        return total;
+        return (total, string.Join(", ", tasks));
     }
 
     private static string Source(int i) => $$"""
