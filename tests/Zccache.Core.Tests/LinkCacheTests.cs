@@ -76,7 +76,7 @@ public class LinkCacheTests : IDisposable
         Assert.Null(stats.HitRate);
         Assert.Contains("\"outcome\":\"link_hit\"", System.Text.Encoding.UTF8.GetString(Journal.Line(warm.Outcome, "sid", profile: false)));
         // The session folder's outcome line keeps the step.
-        var read = System.Text.Json.JsonSerializer.Deserialize<CompileOutcome>(warm.Outcome.ToJsonLine());
+        var read = CompileOutcome.FromJsonLine(warm.Outcome.ToJsonLine());
         Assert.Equal((Step.Link, OutcomeKind.Hit), (read!.Step, read.Kind));
 
         // An object that changed is a miss; so is another library on the command line.

@@ -185,8 +185,102 @@ public class SessionStatsTests
         string line = System.Text.Encoding.UTF8.GetString(outcome.ToJsonLine());
         Assert.EndsWith("\n", line);
         Assert.Contains("\"outcome\":\"cached_error\"", line);
-        var back = System.Text.Json.JsonSerializer.Deserialize<CompileOutcome>(line)!;
+        var back = CompileOutcome.FromJsonLine(line)!;
         Assert.Equal(outcome, back);
+
+        var link = outcome with { Kind = OutcomeKind.Hit, Step = Step.Link, Remote = true, Parallelism = 4, Call = "c1", Reason = null };
+        Assert.Equal(link, CompileOutcome.FromJsonLine(link.ToJsonLine()));
+        var upToDate = new CompileOutcome { Kind = OutcomeKind.UpToDate, Source = "/a.c" };
+        Assert.Equal(upToDate, CompileOutcome.FromJsonLine(upToDate.ToJsonLine()));
+    }
+
+    [Theory]
+    [InlineData("{\"outcome\":\"renamed_in_a_newer_version\",\"latency_ns\":1,\"ts\":\"2026-12-03T05:00:00+00:00\"}")]
+    [InlineData("{\"latency_ns\":1}")]
+    [InlineData("{\"outcome\":\"hit\",\"latency_ns\":\"one\"}")]
+    [InlineData("{\"outcome\":\"hit\",\"exit_code\":99999999999}")]
+    [InlineData("{\"outcome\":\"hit\",\"ts\":\"yesterday\"}")]
+    [InlineData("{\"outcome\":\"hit\",\"latency_n")]
+    [InlineData("[1]")]
+    [InlineData("")]
+    public void A_line_that_is_not_an_outcome_is_skipped(string line)
+    {
+        Assert.Null(CompileOutcome.FromJsonLine(line));
+        Assert.Null(CompileOutcome.FromJsonLine(System.Text.Encoding.UTF8.GetBytes(line)));
+    }
+
+    [Fact]
+    public void Session_files_written_by_the_serializer_of_earlier_versions_read_back()
+    {
+        // Verbatim as System.Text.Json's serializer wrote them before the session files were written by hand.
+        using var dir = new TempDir();
+        var layout = new CacheLayout(dir.Path);
+        var id = SessionId.Parse("0f8fad5b-d9cb-469f-a165-70867728950e");
+        var folder = new SessionFolder(layout, id);
+        Directory.CreateDirectory(folder.Path);
+        File.WriteAllText(Path.Join(folder.Path, "session.json"), """
+            {
+              "id": "0f8fad5b-d9cb-469f-a165-70867728950e",
+              "created_utc": "2026-12-02T10:11:12.1234567+00:00",
+              "client_pid": 4242,
+              "explicit": true,
+              "working_dir": "/w",
+              "journal": null,
+              "profile": false
+            }
+            """);
+        Assert.Equal(new SessionInfo(id.ToString(), new DateTimeOffset(2026, 12, 2, 10, 11, 12, TimeSpan.Zero).AddTicks(1234567), 4242,
+            true, "/w"), folder.ReadInfo());
+
+        File.WriteAllText(Path.Join(folder.Path, "final.json"), """
+            {
+              "session_id": "0f8fad5b-d9cb-469f-a165-70867728950e",
+              "duration_ms": 2000,
+              "compilations": 3,
+              "hits": 1,
+              "misses": 1,
+              "non_cacheable": 1,
+              "errors": 0,
+              "errors_cached": 0,
+              "time_saved_ms": 10,
+              "wall_time_saved_ms": 5,
+              "up_to_date": 2,
+              "remote_hits": 0,
+              "remote_faults": 0,
+              "unique_sources": 3,
+              "bytes_read": 7,
+              "bytes_written": 8,
+              "link_hits": 1,
+              "link_misses": 0,
+              "link_up_to_date": 0,
+              "hit_rate": 0.5
+            }
+            """);
+        var final = folder.ReadFinal()!;
+        Assert.Equal((2000L, 3L, 1L, 1L, 1L, 10L, 5L, 2L, 3L, 7L, 8L, 1L, 0.5),
+            (final.DurationMs, final.Compilations, final.Hits, final.Misses, final.NonCacheable, final.TimeSavedMs, final.WallTimeSavedMs,
+                final.UpToDate, final.UniqueSources, final.BytesRead, final.BytesWritten, final.LinkHits, final.HitRate));
+        Assert.Equal(final, FinalizedSessionStats.FromJson(System.Text.Json.JsonDocument.Parse(final.ToJson()).RootElement));
+
+        var scope = folder.Build("b1");
+        Directory.CreateDirectory(Path.Join(scope.Path, "projects"));
+        File.WriteAllText(Path.Join(scope.Path, "projects", "k.started"), "{\"project\":\"/p/a.csproj\",\"stats_file\":null}");
+        Assert.Equal([new ProjectMarker("/p/a.csproj", null)], scope.Started());
+    }
+
+    [Fact]
+    public void Session_files_round_trip()
+    {
+        using var dir = new TempDir();
+        var layout = new CacheLayout(dir.Path);
+        var folder = new SessionFolder(layout, SessionId.New());
+        var info = folder.EnsureCreated(4242, isExplicit: false, "/w \"x\"", journal: "/j.jsonl", profile: true);
+        Assert.Equal(info, folder.ReadInfo());
+        var scope = folder.Build("b1");
+        scope.MarkStarted("k", new ProjectMarker("/p/a.csproj", "/s.json"));
+        Assert.Equal([new ProjectMarker("/p/a.csproj", "/s.json")], scope.Started());
+        File.WriteAllText(Path.Join(folder.Path, "session.json"), "{\"id\":");
+        Assert.Null(folder.ReadInfo()); // torn: unreadable, not a crash
     }
 
     [Fact]

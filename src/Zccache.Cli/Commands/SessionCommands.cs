@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
@@ -92,16 +91,6 @@ public static class SessionCommands
         return null;
     }
 
-    /// <summary>A small JSON object written by hand (no serializer: this runs in the NativeAOT launcher too).</summary>
-    public static string Json(Action<Utf8JsonWriter> body)
-    {
-        var buffer = new ArrayBufferWriter<byte>();
-        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
-        {
-            w.WriteStartObject();
-            body(w);
-            w.WriteEndObject();
-        }
-        return Encoding.UTF8.GetString(buffer.WrittenSpan);
-    }
+    /// <summary>A small JSON object, for <c>--json</c>.</summary>
+    public static string Json(Action<Utf8JsonWriter> body) => Encoding.UTF8.GetString(JsonText.WriteObject(body, indented: true));
 }

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text;
-using System.Text.Json;
 using Zccache.Core.Sessions;
 
 namespace Zccache.Core.Reporting;
@@ -59,7 +58,7 @@ public static class StatsReport
     }
 
     /// <summary>The stats file: the finalized stats with the documented snake_case field names.</summary>
-    public static string Json(FinalizedSessionStats s) => JsonSerializer.Serialize(s, Storage.CoreJson.Indented.FinalizedSessionStats);
+    public static string Json(FinalizedSessionStats s) => Encoding.UTF8.GetString(s.ToJson(indented: true));
 
     public static void WriteJson(string path, FinalizedSessionStats s)
     {

@@ -1,6 +1,6 @@
 using System.Text;
 using System.Text.Json;
-using System.Text.Json.Serialization;
+using Zccache.Core.Storage;
 
 namespace Zccache.Core.Sessions;
 
@@ -20,8 +20,7 @@ public sealed class BuildScope(string path)
     public void MarkStarted(string instanceKey, ProjectMarker marker)
     {
         Directory.CreateDirectory(ProjectsDir);
-        Storage.AtomicFile.Write(System.IO.Path.Join(ProjectsDir, instanceKey + ".started"),
-            JsonSerializer.SerializeToUtf8Bytes(marker, Storage.CoreJson.Default.ProjectMarker));
+        AtomicFile.Write(System.IO.Path.Join(ProjectsDir, instanceKey + ".started"), marker.ToJson());
     }
 
     public void MarkFinished(string instanceKey)
@@ -53,13 +52,22 @@ public sealed class BuildScope(string path)
     public bool TryClaimSummary()
     {
         Directory.CreateDirectory(Path);
-        return Storage.AtomicFile.TryCreateNew(System.IO.Path.Join(Path, "summary.claimed"), []);
+        return AtomicFile.TryCreateNew(System.IO.Path.Join(Path, "summary.claimed"), []);
     }
 
-    private static ProjectMarker? ReadMarker(string file) => Storage.CoreJson.TryRead(file, Storage.CoreJson.Default.ProjectMarker);
+    private static ProjectMarker? ReadMarker(string file) => JsonText.TryReadFile(file, ProjectMarker.FromJson);
 }
 
 /// <summary>What a project left when it joined a build: where it is and which stats file it wants.</summary>
-public sealed record ProjectMarker(
-    [property: JsonPropertyName("project")] string Project,
-    [property: JsonPropertyName("stats_file")] string? StatsFile);
+public sealed record ProjectMarker(string Project, string? StatsFile)
+{
+    public byte[] ToJson() => JsonText.WriteObject(w =>
+    {
+        w.WriteString("project", Project);
+        w.WriteString("stats_file", StatsFile);
+    });
+
+    /// <summary>The marker, or null without a project (not a marker).</summary>
+    public static ProjectMarker? FromJson(JsonElement e) =>
+        e.OptionalString("project") is { } project ? new(project, e.OptionalString("stats_file")) : null;
+}

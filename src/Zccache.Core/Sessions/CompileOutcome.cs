@@ -1,4 +1,5 @@
-using System.Text.Json.Serialization;
+using System.Text.Json;
+using Zccache.Core.Storage;
 
 namespace Zccache.Core.Sessions;
 
@@ -20,69 +21,49 @@ public readonly record struct Phases(long KeyNs, long LookupNs, long CompileNs, 
 /// </summary>
 public sealed record CompileOutcome
 {
-    [JsonIgnore] public OutcomeKind Kind { get; init; }
+    public OutcomeKind Kind { get; init; }
 
-    /// <summary>The kind as written in JSON: hit, miss, non_cacheable, cached_error.</summary>
-    [JsonPropertyName("outcome")]
-    public string KindName
-    {
-        get => Compilers.NonCacheable.ToSnake(Kind.ToString());
-        // An outcome this version does not know (a newer process in the same session) makes the line unreadable, never a crash.
-        init => Kind = Enum.TryParse(value.Replace("_", ""), ignoreCase: true, out OutcomeKind kind) && Enum.IsDefined(kind) ? kind
-            : throw new System.Text.Json.JsonException($"unknown outcome '{value}'");
-    }
-    [JsonIgnore] public Step Step { get; init; }
+    /// <summary>The kind as written in JSON: hit, miss, non_cacheable, cached_error, up_to_date.</summary>
+    public string KindName => Compilers.NonCacheable.ToSnake(Kind.ToString());
+    public Step Step { get; init; }
 
     /// <summary>The kind as reports and the journal name it: a link's is <c>link_hit</c>, <c>link_miss</c>, …</summary>
-    [JsonIgnore] public string ReportName => Step == Step.Link ? "link_" + KindName : KindName;
+    public string ReportName => Step == Step.Link ? "link_" + KindName : KindName;
 
-    /// <summary>The step as written in JSON: absent (or <c>compile</c>) for a compile, <c>link</c> for a link.</summary>
-    [JsonPropertyName("step"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
-    public string? StepName
-    {
-        get => Step == Step.Link ? "link" : null;
-        init => Step = Enum.TryParse(value, ignoreCase: true, out Step step) ? step : Step.Compile;
-    }
-    [JsonPropertyName("source")] public string? Source { get; init; }
-    [JsonPropertyName("project")] public string? Project { get; init; }
-    [JsonPropertyName("context_key")] public string? ContextKey { get; init; }
+    public string? Source { get; init; }
+    public string? Project { get; init; }
+    public string? ContextKey { get; init; }
     /// <summary>What this compile cost here: the compiler's run, or the hit's lookup and delivery.</summary>
-    [JsonPropertyName("latency_ns")] public long LatencyNs { get; init; }
+    public long LatencyNs { get; init; }
     /// <summary>For hits: how long the original compile took.</summary>
-    [JsonPropertyName("original_ns")] public long OriginalNs { get; init; }
+    public long OriginalNs { get; init; }
     /// <summary>Bytes read from the cache (hits) or written to it (misses).</summary>
-    [JsonPropertyName("bytes")] public long Bytes { get; init; }
-    [JsonPropertyName("exit_code")] public int ExitCode { get; init; }
+    public long Bytes { get; init; }
+    public int ExitCode { get; init; }
     /// <summary>For non-cacheable compiles: the reason's code; for misses: why it missed.</summary>
-    [JsonPropertyName("reason")] public string? Reason { get; init; }
-    [JsonPropertyName("ts")] public DateTimeOffset Timestamp { get; init; } = DateTimeOffset.UtcNow;
+    public string? Reason { get; init; }
+    public DateTimeOffset Timestamp { get; init; } = DateTimeOffset.UtcNow;
     /// <summary>For hits: served from the remote cache.</summary>
-    [JsonPropertyName("remote")] public bool Remote { get; init; }
+    public bool Remote { get; init; }
     /// <summary>How many compiles the caller ran at once (ZccacheParallelism for ClCompile; 1 when unknown, as for launchers).</summary>
-    [JsonPropertyName("parallelism")] public int Parallelism { get; init; } = 1;
+    public int Parallelism { get; init; } = 1;
     /// <summary>The launcher call this outcome answers (see
     /// <see cref="Compilers.CompileInvocation.CallId"/>): counted once per id.</summary>
-    [JsonPropertyName("call")] public string? Call { get; init; }
+    public string? Call { get; init; }
 
     // ---- for the journal only (not in the session's outcome files) ----
     /// <summary>The call as made: compiler, arguments, working directory.</summary>
-    [JsonIgnore] public Compilers.CompileInvocation? Invocation { get; init; }
+    public Compilers.CompileInvocation? Invocation { get; init; }
     /// <summary>For an input_changed miss: the first recorded input whose content differs.</summary>
-    [JsonIgnore] public string? ChangedInput { get; init; }
+    public string? ChangedInput { get; init; }
     /// <summary>Where the time went (see <see cref="Sessions.Phases"/>).</summary>
-    [JsonIgnore] public Phases Phases { get; init; }
+    public Phases Phases { get; init; }
 
-    /// <summary>
-    /// This outcome as one JSON line, written with <see cref="System.Text.Json.Utf8JsonWriter"/>:
-    /// cheap from the first call, unlike the serializer, and this runs once per compile.
-    /// The field names are those of the serializer's view of this type.
-    /// </summary>
-    public byte[] ToJsonLine()
-    {
-        var buffer = new System.Buffers.ArrayBufferWriter<byte>(256);
-        using (var w = new System.Text.Json.Utf8JsonWriter(buffer))
+    /// <summary>This outcome as one line of the session's outcome files (<see cref="FromJsonLine(string)"/> reads it).</summary>
+    public byte[] ToJsonLine() =>
+    [
+        .. JsonText.WriteObject(w =>
         {
-            w.WriteStartObject();
             w.WriteString("outcome", KindName);
             if (Step == Step.Link) w.WriteString("step", "link");
             if (Source is not null) w.WriteString("source", Source);
@@ -97,17 +78,38 @@ public sealed record CompileOutcome
             if (Remote) w.WriteBoolean("remote", true);
             if (Parallelism != 1) w.WriteNumber("parallelism", Parallelism);
             if (Call is not null) w.WriteString("call", Call);
-            w.WriteEndObject();
-        }
-        return [.. buffer.WrittenSpan, (byte)'\n'];
-    }
+        }),
+        (byte)'\n',
+    ];
 
-    /// <summary>An outcome line read back (<see cref="ToJsonLine"/>'s), or null when it is not one.</summary>
-    public static CompileOutcome? FromJsonLine(ReadOnlySpan<byte> line)
-    {
-        try { return System.Text.Json.JsonSerializer.Deserialize(line, Storage.CoreJson.Default.CompileOutcome); }
-        catch (System.Text.Json.JsonException) { return null; }
-    }
+    /// <summary>An outcome line read back, or null when it is not one. An outcome this version does not know (written by a
+    /// newer process in the same session) makes the line unreadable, never a crash.</summary>
+    public static CompileOutcome? FromJsonLine(ReadOnlySpan<byte> line) => JsonText.TryParse(line, FromJson);
+
+    /// <inheritdoc cref="FromJsonLine(ReadOnlySpan{byte})"/>
+    public static CompileOutcome? FromJsonLine(string line) => JsonText.TryParse(line, FromJson);
+
+    private static CompileOutcome? FromJson(JsonElement e) =>
+        e.OptionalString("outcome") is { } name && Enum.TryParse(name.Replace("_", ""), ignoreCase: true, out OutcomeKind kind)
+        && Enum.IsDefined(kind)
+            ? new CompileOutcome
+            {
+                Kind = kind,
+                Step = e.OptionalString("step") == "link" ? Step.Link : Step.Compile,
+                Source = e.OptionalString("source"),
+                Project = e.OptionalString("project"),
+                ContextKey = e.OptionalString("context_key"),
+                LatencyNs = e.OptionalLong("latency_ns"),
+                OriginalNs = e.OptionalLong("original_ns"),
+                Bytes = e.OptionalLong("bytes"),
+                ExitCode = e.OptionalInt("exit_code"),
+                Reason = e.OptionalString("reason"),
+                Timestamp = e.OptionalDate("ts") ?? DateTimeOffset.UtcNow,
+                Remote = e.OptionalBool("remote"),
+                Parallelism = e.OptionalInt("parallelism", absent: 1),
+                Call = e.OptionalString("call"),
+            }
+            : null;
 
     /// <summary>Adds this outcome to a tracker, with the seed's semantics.</summary>
     public void ApplyTo(SessionStatsTracker tracker)

@@ -1,44 +1,92 @@
-using System.Text.Json.Serialization;
+using System.Text.Json;
+using Zccache.Core.Storage;
 
 namespace Zccache.Core.Sessions;
 
 /// <summary>A session's statistics as plain data: what the summary line, the stats file and CI reports show.</summary>
 public sealed record FinalizedSessionStats
 {
-    [JsonPropertyName("session_id")] public string SessionId { get; init; } = "";
-    [JsonPropertyName("duration_ms")] public long DurationMs { get; init; }
-    [JsonPropertyName("compilations")] public long Compilations { get; init; }
-    [JsonPropertyName("hits")] public long Hits { get; init; }
-    [JsonPropertyName("misses")] public long Misses { get; init; }
-    [JsonPropertyName("non_cacheable")] public long NonCacheable { get; init; }
-    [JsonPropertyName("errors")] public long Errors { get; init; }
-    [JsonPropertyName("errors_cached")] public long ErrorsCached { get; init; }
+    public string SessionId { get; init; } = "";
+    public long DurationMs { get; init; }
+    public long Compilations { get; init; }
+    public long Hits { get; init; }
+    public long Misses { get; init; }
+    public long NonCacheable { get; init; }
+    public long Errors { get; init; }
+    public long ErrorsCached { get; init; }
     /// <summary>Compile time the hits avoided (summed over compiles that ran in parallel).</summary>
-    [JsonPropertyName("time_saved_ms")] public long TimeSavedMs { get; init; }
+    public long TimeSavedMs { get; init; }
     /// <summary>An estimate of the build's wall time that compile time is
     /// worth: each hit's saving divided by its caller's parallelism.</summary>
-    [JsonPropertyName("wall_time_saved_ms")] public long WallTimeSavedMs { get; init; }
+    public long WallTimeSavedMs { get; init; }
     /// <summary>Objects that were up to date: nothing looked up, delivered or compiled. Not in <see cref="Compilations"/>.</summary>
-    [JsonPropertyName("up_to_date")] public long UpToDate { get; init; }
+    public long UpToDate { get; init; }
     /// <summary>Hits served from the remote cache (included in <see cref="Hits"/>); the rest were local.</summary>
-    [JsonPropertyName("remote_hits")] public long RemoteHits { get; init; }
+    public long RemoteHits { get; init; }
     /// <summary>Remote caches that failed during the session (each then skipped: the build went on with the local cache).</summary>
-    [JsonPropertyName("remote_faults")] public long RemoteFaults { get; init; }
-    [JsonPropertyName("unique_sources")] public long UniqueSources { get; init; }
-    [JsonPropertyName("bytes_read")] public long BytesRead { get; init; }
-    [JsonPropertyName("bytes_written")] public long BytesWritten { get; init; }
+    public long RemoteFaults { get; init; }
+    public long UniqueSources { get; init; }
+    public long BytesRead { get; init; }
+    public long BytesWritten { get; init; }
     /// <summary>Links served from the cache. Links are apart from compiles: not in
     /// <see cref="Compilations"/>, <see cref="Hits"/> or the hit rate.</summary>
-    [JsonPropertyName("link_hits")] public long LinkHits { get; init; }
+    public long LinkHits { get; init; }
     /// <summary>Links that ran.</summary>
-    [JsonPropertyName("link_misses")] public long LinkMisses { get; init; }
+    public long LinkMisses { get; init; }
     /// <summary>Links whose output was up to date: not relinked, not looked up.</summary>
-    [JsonPropertyName("link_up_to_date")] public long LinkUpToDate { get; init; }
+    public long LinkUpToDate { get; init; }
 
     /// <summary>True when the session linked anything (reports show link counts only then).</summary>
-    [JsonIgnore] public bool HasLinks => LinkHits + LinkMisses + LinkUpToDate > 0;
+    public bool HasLinks => LinkHits + LinkMisses + LinkUpToDate > 0;
 
     /// <summary>hits / (hits + misses); null when there was neither.</summary>
-    [JsonPropertyName("hit_rate")]
     public double? HitRate => Hits + Misses == 0 ? null : (double)Hits / (Hits + Misses);
+
+    // The JSON field names are documented (the stats file, final.json, retired.jsonl): never rename one.
+    public byte[] ToJson(bool indented = false) => JsonText.WriteObject(w =>
+    {
+        w.WriteString("session_id", SessionId);
+        w.WriteNumber("duration_ms", DurationMs);
+        w.WriteNumber("compilations", Compilations);
+        w.WriteNumber("hits", Hits);
+        w.WriteNumber("misses", Misses);
+        w.WriteNumber("non_cacheable", NonCacheable);
+        w.WriteNumber("errors", Errors);
+        w.WriteNumber("errors_cached", ErrorsCached);
+        w.WriteNumber("time_saved_ms", TimeSavedMs);
+        w.WriteNumber("wall_time_saved_ms", WallTimeSavedMs);
+        w.WriteNumber("up_to_date", UpToDate);
+        w.WriteNumber("remote_hits", RemoteHits);
+        w.WriteNumber("remote_faults", RemoteFaults);
+        w.WriteNumber("unique_sources", UniqueSources);
+        w.WriteNumber("bytes_read", BytesRead);
+        w.WriteNumber("bytes_written", BytesWritten);
+        w.WriteNumber("link_hits", LinkHits);
+        w.WriteNumber("link_misses", LinkMisses);
+        w.WriteNumber("link_up_to_date", LinkUpToDate);
+        if (HitRate is { } rate) w.WriteNumber("hit_rate", rate); else w.WriteNull("hit_rate");
+    }, indented);
+
+    public static FinalizedSessionStats FromJson(JsonElement e) => new()
+    {
+        SessionId = e.OptionalString("session_id") ?? "",
+        DurationMs = e.OptionalLong("duration_ms"),
+        Compilations = e.OptionalLong("compilations"),
+        Hits = e.OptionalLong("hits"),
+        Misses = e.OptionalLong("misses"),
+        NonCacheable = e.OptionalLong("non_cacheable"),
+        Errors = e.OptionalLong("errors"),
+        ErrorsCached = e.OptionalLong("errors_cached"),
+        TimeSavedMs = e.OptionalLong("time_saved_ms"),
+        WallTimeSavedMs = e.OptionalLong("wall_time_saved_ms"),
+        UpToDate = e.OptionalLong("up_to_date"),
+        RemoteHits = e.OptionalLong("remote_hits"),
+        RemoteFaults = e.OptionalLong("remote_faults"),
+        UniqueSources = e.OptionalLong("unique_sources"),
+        BytesRead = e.OptionalLong("bytes_read"),
+        BytesWritten = e.OptionalLong("bytes_written"),
+        LinkHits = e.OptionalLong("link_hits"),
+        LinkMisses = e.OptionalLong("link_misses"),
+        LinkUpToDate = e.OptionalLong("link_up_to_date"),
+    };
 }

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
-using System.Text.Json.Serialization;
 using Zccache.Core.Paths;
 using Zccache.Core.Storage;
 
@@ -44,11 +43,10 @@ public sealed class SessionFolder
     {
         Directory.CreateDirectory(OutcomesDir);
         var info = new SessionInfo(Id.ToString(), DateTimeOffset.UtcNow, clientPid, isExplicit, workingDir, journal, profile);
-        return AtomicFile.TryCreateNew(InfoFile, JsonSerializer.SerializeToUtf8Bytes(info, CoreJson.Indented.SessionInfo)) ? info
-            : ReadInfo() ?? info;
+        return AtomicFile.TryCreateNew(InfoFile, info.ToJson()) ? info : ReadInfo() ?? info;
     }
 
-    public SessionInfo? ReadInfo() => CoreJson.TryRead(InfoFile, CoreJson.Default.SessionInfo);
+    public SessionInfo? ReadInfo() => JsonText.TryReadFile(InfoFile, SessionInfo.FromJson);
 
     /// <summary>Appends one outcome for this process. Thread-safe; each line is flushed as written.</summary>
     public void Append(CompileOutcome outcome) =>
@@ -68,15 +66,7 @@ public sealed class SessionFolder
             using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
             using var reader = new StreamReader(stream);
             while (reader.ReadLine() is { } line)
-            {
-                if (line.Length == 0) continue;
-                try
-                {
-                    if (JsonSerializer.Deserialize(line, CoreJson.Default.CompileOutcome) is { } o
-                    && (o.Call is null || calls.Add(o.Call))) all.Add(o);
-                }
-                catch (JsonException) { }
-            }
+                if (line.Length > 0 && CompileOutcome.FromJsonLine(line) is { } o && (o.Call is null || calls.Add(o.Call))) all.Add(o);
         }
         return all;
     }
@@ -128,11 +118,10 @@ public sealed class SessionFolder
     {
         if (ReadFinal() is { } done) return done;
         var total = aggregated ?? Aggregate().Total;
-        return AtomicFile.TryCreateNew(FinalFile, JsonSerializer.SerializeToUtf8Bytes(total, CoreJson.Indented.FinalizedSessionStats))
-            ? total : ReadFinal() ?? total;
+        return AtomicFile.TryCreateNew(FinalFile, total.ToJson(indented: true)) ? total : ReadFinal() ?? total;
     }
 
-    public FinalizedSessionStats? ReadFinal() => CoreJson.TryRead(FinalFile, CoreJson.Default.FinalizedSessionStats);
+    public FinalizedSessionStats? ReadFinal() => JsonText.TryReadFile(FinalFile, FinalizedSessionStats.FromJson);
 
     /// <summary>The latest write to the folder: its last activity, for the idle timeout.</summary>
     public DateTime LastActivityUtc()
@@ -208,12 +197,22 @@ public sealed class SessionFolder
     }
 }
 
-/// <summary>The record of who created a session and when.</summary>
-public sealed record SessionInfo(
-    [property: JsonPropertyName("id")] string Id,
-    [property: JsonPropertyName("created_utc")] DateTimeOffset CreatedUtc,
-    [property: JsonPropertyName("client_pid")] int ClientPid,
-    [property: JsonPropertyName("explicit")] bool Explicit,
-    [property: JsonPropertyName("working_dir")] string WorkingDir,
-    [property: JsonPropertyName("journal")] string? Journal = null,
-    [property: JsonPropertyName("profile")] bool Profile = false);
+/// <summary>The record of who created a session and when: <c>session.json</c>.</summary>
+public sealed record SessionInfo(string Id, DateTimeOffset CreatedUtc, int ClientPid, bool Explicit, string WorkingDir,
+    string? Journal = null, bool Profile = false)
+{
+    public byte[] ToJson() => JsonText.WriteObject(w =>
+    {
+        w.WriteString("id", Id);
+        w.WriteString("created_utc", CreatedUtc);
+        w.WriteNumber("client_pid", ClientPid);
+        w.WriteBoolean("explicit", Explicit);
+        w.WriteString("working_dir", WorkingDir);
+        w.WriteString("journal", Journal);
+        w.WriteBoolean("profile", Profile);
+    }, indented: true);
+
+    public static SessionInfo FromJson(JsonElement e) => new(e.OptionalString("id") ?? "", e.OptionalDate("created_utc") ?? default,
+        e.OptionalInt("client_pid"), e.OptionalBool("explicit"), e.OptionalString("working_dir") ?? "", e.OptionalString("journal"),
+        e.OptionalBool("profile"));
+}

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Zccache.Core.Storage;
 
 namespace Zccache.Core.Sessions;
@@ -41,13 +40,9 @@ public static class SessionRetention
             string retiring = dir + ".retiring." + Guid.NewGuid().ToString("N");
             try { Directory.Move(dir, retiring); }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException) { continue; }
-            if (CoreJson.TryRead(Path.Join(retiring, SessionFolder.FinalFileName), CoreJson.Default.FinalizedSessionStats) is { } stats)
+            if (JsonText.TryReadFile(Path.Join(retiring, SessionFolder.FinalFileName), FinalizedSessionStats.FromJson) is { } stats)
             {
-                try
-                {
-                    AppendOnlyFile.Append(Path.Join(layout.Sessions, RetiredFile),
-                    [.. JsonSerializer.SerializeToUtf8Bytes(stats, CoreJson.Default.FinalizedSessionStats), (byte)'\n']);
-                }
+                try { AppendOnlyFile.Append(Path.Join(layout.Sessions, RetiredFile), [.. stats.ToJson(), (byte)'\n']); }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException) { } // its totals are lost, not the build
             }
             LocalStore.RemoveDirectory(retiring);
@@ -62,11 +57,6 @@ public static class SessionRetention
         string path = Path.Join(layout.Sessions, RetiredFile);
         if (!File.Exists(path)) yield break;
         foreach (string line in File.ReadLines(path))
-        {
-            FinalizedSessionStats? stats = null;
-            try { stats = JsonSerializer.Deserialize(line, CoreJson.Default.FinalizedSessionStats); }
-            catch (JsonException) { } // a torn line
-            if (stats is not null) yield return stats;
-        }
+            if (JsonText.TryParse(line, FinalizedSessionStats.FromJson) is { } stats) yield return stats; // else a torn line
     }
 }
