@@ -306,6 +306,55 @@ public class SessionStatsTests
     }
 
     [Fact]
+    public void Retired_jsonl_is_folded_once_large_and_every_session_still_counts_once()
+    {
+        using var dir = new TempDir();
+        var layout = new CacheLayout(dir.Path);
+        layout.EnsureCreated();
+        string retired = Path.Join(layout.Sessions, "retired.jsonl");
+        long expected = 0;
+        int sessions = 0;
+        void Retire(string path)
+        {
+            sessions++;
+            expected += sessions;
+            AppendOnlyFile.Append(path, [.. new FinalizedSessionStats { SessionId = $"s{sessions}", Compilations = sessions, Hits = 1 }
+                .ToJson(), (byte)'\n']);
+        }
+        while (new FileInfo(retired) is not { Exists: true, Length: > SessionRetention.FoldAbove }) Retire(retired);
+        (long Sessions, long Compilations, long Hits) Lifetime()
+        {
+            var sum = FinalizedSessionStats.Sum(SessionRetention.ReadRetired(layout));
+            return (sum.Sessions, sum.Compilations, sum.Hits);
+        }
+        Assert.Equal((sessions, expected, sessions), Lifetime());
+
+        var now = DateTimeOffset.UtcNow;
+        SessionRetention.FoldRetired(layout, now); // set aside
+        Assert.False(File.Exists(retired));
+        string closing = Assert.Single(Directory.GetFiles(layout.Sessions, "retired.*.closing"));
+        Retire(closing); // a build that opened retired.jsonl just before it was set aside
+        Retire(retired); // a build after
+        Assert.Equal((sessions, expected, sessions), Lifetime());
+
+        SessionRetention.FoldRetired(layout, now + SessionRetention.FoldAfter - TimeSpan.FromSeconds(1));
+        Assert.True(File.Exists(closing)); // an append may still be on its way
+        SessionRetention.FoldRetired(layout, now + SessionRetention.FoldAfter + TimeSpan.FromSeconds(1));
+        Assert.False(File.Exists(closing));
+        string total = Assert.Single(Directory.GetFiles(layout.Sessions, "retired.*.total"));
+        Assert.Single(File.ReadAllLines(total));
+        Assert.Equal((sessions, expected, sessions), Lifetime());
+        Assert.True(Directory.GetFiles(layout.Sessions, "retired.*").Sum(f => new FileInfo(f).Length) < 1024);
+
+        // Killed between writing the total and deleting what it adds up: counted once, and the next fold deletes it.
+        File.WriteAllText(closing, "{\"session_id\":\"counted in the total\",\"compilations\":1000}\n");
+        Assert.Equal((sessions, expected, sessions), Lifetime());
+        SessionRetention.FoldRetired(layout, now + SessionRetention.FoldAfter + TimeSpan.FromSeconds(1));
+        Assert.False(File.Exists(closing));
+        Assert.Equal((sessions, expected, sessions), Lifetime());
+    }
+
+    [Fact]
     public void Only_the_most_recently_ended_sessions_are_kept_and_the_removed_ones_still_count()
     {
         using var dir = new TempDir();

@@ -25,17 +25,18 @@ public static class StatusCommand
         var (bytes, entries) = Directory.Exists(layout.Store) ? Eviction.Usage(layout) : (0, 0);
 
         // Lifetime: every session in the cache, ended (final.json) or still running (its outcomes so far), and those removed.
-        var lifetime = new Lifetime();
+        var sessions = new List<FinalizedSessionStats>();
         if (Directory.Exists(layout.Sessions))
         {
             foreach (string dir in Directory.EnumerateDirectories(layout.Sessions))
             {
                 if (!SessionId.TryParse(Path.GetFileName(dir), out var id)) continue;
                 var folder = new SessionFolder(layout, id);
-                lifetime.Add(folder.ReadFinal() ?? folder.Aggregate().Total);
+                sessions.Add(folder.ReadFinal() ?? folder.Aggregate().Total);
             }
-            foreach (var retired in SessionRetention.ReadRetired(layout)) lifetime.Add(retired);
+            sessions.AddRange(SessionRetention.ReadRetired(layout));
         }
+        var lifetime = FinalizedSessionStats.Sum(sessions);
 
         var server = ServerCommands.Status(layout.Root);
         if (json)
@@ -84,21 +85,5 @@ public static class StatusCommand
             : string.Create(c, $"server         pid {server.Pid}, up since {server.Started:u}, {server.Served} served, "
                 + $"{server.NotServed} not served, {server.ActiveSessions} active sessions\n"));
         return output.Out(text.ToString());
-    }
-
-    private sealed class Lifetime
-    {
-        public long Sessions, Compilations, Hits, Misses, NonCacheable, ErrorsCached, TimeSavedMs;
-
-        public void Add(FinalizedSessionStats s)
-        {
-            Sessions++;
-            Compilations += s.Compilations;
-            Hits += s.Hits;
-            Misses += s.Misses;
-            NonCacheable += s.NonCacheable;
-            ErrorsCached += s.ErrorsCached;
-            TimeSavedMs += s.TimeSavedMs;
-        }
     }
 }

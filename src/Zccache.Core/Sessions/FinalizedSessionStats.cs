@@ -7,6 +7,8 @@ namespace Zccache.Core.Sessions;
 public sealed record FinalizedSessionStats
 {
     public string SessionId { get; init; } = "";
+    /// <summary>How many sessions these are: 1, or more for stats added up by <see cref="Sum"/> (a folded retired.jsonl).</summary>
+    public long Sessions { get; init; } = 1;
     public long DurationMs { get; init; }
     public long Compilations { get; init; }
     public long Hits { get; init; }
@@ -46,6 +48,7 @@ public sealed record FinalizedSessionStats
     public byte[] ToJson(bool indented = false) => JsonText.WriteObject(w =>
     {
         w.WriteString("session_id", SessionId);
+        if (Sessions != 1) w.WriteNumber("sessions", Sessions);
         w.WriteNumber("duration_ms", DurationMs);
         w.WriteNumber("compilations", Compilations);
         w.WriteNumber("hits", Hits);
@@ -70,6 +73,7 @@ public sealed record FinalizedSessionStats
     public static FinalizedSessionStats FromJson(JsonElement e) => new()
     {
         SessionId = e.OptionalString("session_id") ?? "",
+        Sessions = e.OptionalLong("sessions", absent: 1),
         DurationMs = e.OptionalLong("duration_ms"),
         Compilations = e.OptionalLong("compilations"),
         Hits = e.OptionalLong("hits"),
@@ -89,4 +93,29 @@ public sealed record FinalizedSessionStats
         LinkMisses = e.OptionalLong("link_misses"),
         LinkUpToDate = e.OptionalLong("link_up_to_date"),
     };
+
+    /// <summary>Every count added up: what several sessions did together (no session id).</summary>
+    public static FinalizedSessionStats Sum(IEnumerable<FinalizedSessionStats> all) =>
+        all.Aggregate(new FinalizedSessionStats { Sessions = 0 }, (a, b) => new FinalizedSessionStats
+        {
+            Sessions = a.Sessions + b.Sessions,
+            DurationMs = a.DurationMs + b.DurationMs,
+            Compilations = a.Compilations + b.Compilations,
+            Hits = a.Hits + b.Hits,
+            Misses = a.Misses + b.Misses,
+            NonCacheable = a.NonCacheable + b.NonCacheable,
+            Errors = a.Errors + b.Errors,
+            ErrorsCached = a.ErrorsCached + b.ErrorsCached,
+            TimeSavedMs = a.TimeSavedMs + b.TimeSavedMs,
+            WallTimeSavedMs = a.WallTimeSavedMs + b.WallTimeSavedMs,
+            UpToDate = a.UpToDate + b.UpToDate,
+            RemoteHits = a.RemoteHits + b.RemoteHits,
+            RemoteFaults = a.RemoteFaults + b.RemoteFaults,
+            UniqueSources = a.UniqueSources + b.UniqueSources,
+            BytesRead = a.BytesRead + b.BytesRead,
+            BytesWritten = a.BytesWritten + b.BytesWritten,
+            LinkHits = a.LinkHits + b.LinkHits,
+            LinkMisses = a.LinkMisses + b.LinkMisses,
+            LinkUpToDate = a.LinkUpToDate + b.LinkUpToDate,
+        });
 }

@@ -9,11 +9,20 @@ namespace Zccache.Core.Sessions;
 /// sessions beyond that many, least recently ended first; their finalized stats are added to
 /// <c>sessions/retired.jsonl</c> (one line each), so <c>zccache status</c>'s lifetime totals stay whole.
 /// Sessions not ended (running, or explicit and still open) are never removed; the reaper ends abandoned ones.
+/// <para>
+/// retired.jsonl is folded so that it stays small: past <see cref="FoldAbove"/> bytes a build start sets it aside as
+/// <c>retired.&lt;unix seconds&gt;.&lt;id&gt;.closing</c> (builds appending then still write into it; later ones start a
+/// new retired.jsonl), and the first build start <see cref="FoldAfter"/> later, when no append can still be on its way,
+/// adds it up into one line, <c>retired.&lt;…&gt;.total</c> (written whole or not at all), and deletes it. A closing file
+/// is counted until its total exists, never after.
+/// </para>
 /// </summary>
 public static class SessionRetention
 {
     public const int DefaultKept = 50;
     private const string RetiredFile = "retired.jsonl";
+    internal const long FoldAbove = 256 * 1024; // ~600 sessions
+    internal static readonly TimeSpan FoldAfter = TimeSpan.FromMinutes(10);
 
     /// <summary>Removes the ended sessions beyond the <paramref name="kept"/> most recently ended; returns how many went.</summary>
     public static int RemoveEnded(CacheLayout layout, int kept)
@@ -48,15 +57,51 @@ public static class SessionRetention
             LocalStore.RemoveDirectory(retiring);
             removed++;
         }
+        if (removed > 0) FoldRetired(layout, DateTimeOffset.UtcNow);
         return removed;
     }
 
-    /// <summary>The finalized stats of every session removed so far.</summary>
+    /// <summary>Sets retired.jsonl aside once it is large, and adds up what was set aside long enough ago.</summary>
+    internal static void FoldRetired(CacheLayout layout, DateTimeOffset now)
+    {
+        try
+        {
+            string retired = Path.Join(layout.Sessions, RetiredFile);
+            if (new FileInfo(retired) is { Exists: true, Length: > FoldAbove })
+                File.Move(retired, Path.Join(layout.Sessions, $"retired.{now.ToUnixTimeSeconds()}.{Guid.NewGuid():N}.closing"));
+            foreach (string closing in Directory.EnumerateFiles(layout.Sessions, "retired.*.closing"))
+            {
+                if (!long.TryParse(Path.GetFileName(closing).Split('.')[1], out long setAside)
+                    || now - DateTimeOffset.FromUnixTimeSeconds(setAside) < FoldAfter) continue;
+                string total = Path.ChangeExtension(closing, ".total");
+                if (File.Exists(total) || AtomicFile.TryCreateNew(total, FinalizedSessionStats.Sum(ReadLines(closing)).ToJson()))
+                    File.Delete(closing);
+            }
+        }
+        // Another build setting it aside or folding it at the same moment, or a cache being cleared: next time.
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+    }
+
+    /// <summary>
+    /// The finalized stats of every session removed so far: a line per session, or per folded file (its
+    /// <see cref="FinalizedSessionStats.Sessions"/> says how many). A fold running meanwhile can make one reading short
+    /// or long by a folded file; nothing is lost.
+    /// </summary>
     public static IEnumerable<FinalizedSessionStats> ReadRetired(CacheLayout layout)
     {
-        string path = Path.Join(layout.Sessions, RetiredFile);
-        if (!File.Exists(path)) yield break;
-        foreach (string line in File.ReadLines(path))
-            if (JsonText.TryParse(line, FinalizedSessionStats.FromJson) is { } stats) yield return stats; // else a torn line
+        if (!Directory.Exists(layout.Sessions)) return [];
+        var files = Directory.EnumerateFiles(layout.Sessions, "retired.*")
+            .Where(f => f.EndsWith(".total", StringComparison.Ordinal) || f.EndsWith(".jsonl", StringComparison.Ordinal)
+                || (f.EndsWith(".closing", StringComparison.Ordinal) && !File.Exists(Path.ChangeExtension(f, ".total"))));
+        return [.. files.SelectMany(ReadLines)];
+    }
+
+    private static IEnumerable<FinalizedSessionStats> ReadLines(string file)
+    {
+        IEnumerable<string> lines;
+        try { lines = File.ReadAllLines(file); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return []; } // folded meanwhile
+        // A line that does not read is a torn one (a writer killed mid-line): skipped.
+        return [.. lines.Select(l => JsonText.TryParse(l, FinalizedSessionStats.FromJson)).OfType<FinalizedSessionStats>()];
     }
 }
