@@ -5,7 +5,7 @@ using Zccache.Bench;
 using Zccache.Testing;
 
 // Usage: dotnet run --project bench/Zccache.Bench -c Release [-- <sources>] [--remote] | [-- housekeeping [runs]]
-//   | [-- solution [runs]] | [-- store [entries]] | [-- firsthit [runs]] | [-- session [compiles]]
+//   | [-- solution [runs] [--one-node]] | [-- store [entries]] | [-- firsthit [runs]] | [-- session [compiles]]
 if (args.FirstOrDefault() == "housekeeping")
 {
     Housekeeping.Run(args[1..]);
