@@ -37,12 +37,19 @@ public sealed class CompileServerTests : IDisposable
         Directory.Delete(_root, recursive: true);
     }
 
+    /// <summary>
+    /// One request, sent as the launcher sends it: the whole frame in one write. Written field by field onto the socket,
+    /// the last write can come after the server has read the whole request, answered and closed (an empty byte array
+    /// is a write of nothing after the last byte): it then fails with EPIPE.
+    /// </summary>
     private T Ask<T>(Action<BinaryWriter> request, Func<BinaryReader, T> answer)
     {
+        var frame = new MemoryStream();
+        using (var w = ServerProtocol.Writer(frame)) request(w);
         using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         socket.Connect(new UnixDomainSocketEndPoint(_address.Socket));
         using var stream = new NetworkStream(socket);
-        using (var w = ServerProtocol.Writer(stream)) { request(w); w.Flush(); }
+        stream.Write(frame.GetBuffer(), 0, (int)frame.Length);
         using var r = ServerProtocol.Reader(stream);
         return answer(r);
     }
