@@ -346,6 +346,10 @@ public class SessionStatsTests
         Assert.Equal((sessions, expected, sessions), Lifetime());
         Assert.True(Directory.GetFiles(layout.Sessions, "retired.*").Sum(f => new FileInfo(f).Length) < 1024);
 
+        // Killed after writing a total beside, before renaming it in: what it left is not a total.
+        File.WriteAllText(total + ".4242.0123456789abcdef.tmp", "{\"session_id\":\"\",\"sessions\":1000,\"compilations\":1}");
+        Assert.Equal((sessions, expected, sessions), Lifetime());
+
         // Killed between writing the total and deleting what it adds up: counted once, and the next fold deletes it.
         File.WriteAllText(closing, "{\"session_id\":\"counted in the total\",\"compilations\":1000}\n");
         Assert.Equal((sessions, expected, sessions), Lifetime());

@@ -12,9 +12,9 @@ namespace Zccache.Core.Sessions;
 /// <para>
 /// retired.jsonl is folded so that it stays small: past <see cref="FoldAbove"/> bytes a build start sets it aside as
 /// <c>retired.&lt;unix seconds&gt;.&lt;id&gt;.closing</c> (builds appending then still write into it; later ones start a
-/// new retired.jsonl), and the first build start <see cref="FoldAfter"/> later, when no append can still be on its way,
-/// adds it up into one line, <c>retired.&lt;…&gt;.total</c> (written whole or not at all), and deletes it. A closing file
-/// is counted until its total exists, never after.
+/// new retired.jsonl), and the first build start that retires a session <see cref="FoldAfter"/> or more later, when no
+/// append can still be on its way, adds it up into one line, <c>retired.&lt;…&gt;.total</c> (written whole or not at
+/// all), and deletes it. A closing file is counted until its total exists, never after.
 /// </para>
 /// </summary>
 public static class SessionRetention
@@ -73,9 +73,12 @@ public static class SessionRetention
             {
                 if (!long.TryParse(Path.GetFileName(closing).Split('.')[1], out long setAside)
                     || now - DateTimeOffset.FromUnixTimeSeconds(setAside) < FoldAfter) continue;
+                // The total is written beside and renamed in, so a total that exists is whole. A build folding the same file
+                // at the same moment read the same settled lines and writes the same total; one that finds the file gone
+                // (folded meanwhile) stops at the read.
                 string total = Path.ChangeExtension(closing, ".total");
-                if (File.Exists(total) || AtomicFile.TryCreateNew(total, FinalizedSessionStats.Sum(ReadLines(closing)).ToJson()))
-                    File.Delete(closing);
+                if (!File.Exists(total)) AtomicFile.Write(total, FinalizedSessionStats.Sum(Parse(File.ReadAllLines(closing))).ToJson());
+                File.Delete(closing);
             }
         }
         // Another build setting it aside or folding it at the same moment, or a cache being cleared: next time.
@@ -98,10 +101,11 @@ public static class SessionRetention
 
     private static IEnumerable<FinalizedSessionStats> ReadLines(string file)
     {
-        IEnumerable<string> lines;
-        try { lines = File.ReadAllLines(file); }
+        try { return Parse(File.ReadAllLines(file)); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return []; } // folded meanwhile
-        // A line that does not read is a torn one (a writer killed mid-line): skipped.
-        return [.. lines.Select(l => JsonText.TryParse(l, FinalizedSessionStats.FromJson)).OfType<FinalizedSessionStats>()];
     }
+
+    // A line that does not read is a torn one (a writer killed mid-line): skipped.
+    private static List<FinalizedSessionStats> Parse(string[] lines) =>
+        [.. lines.Select(l => JsonText.TryParse(l, FinalizedSessionStats.FromJson)).OfType<FinalizedSessionStats>()];
 }
