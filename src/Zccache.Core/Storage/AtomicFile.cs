@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+
 namespace Zccache.Core.Storage;
 
 /// <summary>
@@ -5,7 +7,7 @@ namespace Zccache.Core.Storage;
 /// the cache writes is its owner's alone, whatever the umask: folders 0700, files 0600 (another
 /// local user who could write in the cache could plant an object for every build to link).
 /// </summary>
-public static class AtomicFile
+public static partial class AtomicFile
 {
     private const UnixFileMode OwnerOnlyFile = UnixFileMode.UserRead | UnixFileMode.UserWrite;
     public const UnixFileMode OwnerOnlyFolder = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
@@ -19,7 +21,7 @@ public static class AtomicFile
         string dir = Path.GetDirectoryName(path)!;
         if (ownerOnly) CreateFolder(dir);
         else Directory.CreateDirectory(dir);
-        string temp = $"{path}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
+        string temp = TempBeside(path);
         try
         {
             using (var f = CreateNew(temp, ownerOnly)) f.Write(data);
@@ -52,8 +54,38 @@ public static class AtomicFile
         try { File.Delete(path); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 
-    /// <summary>Creates the file only if it does not exist yet: true for exactly one of several racing callers.</summary>
+    /// <summary>
+    /// Creates the file, whole, only if it does not exist yet: true for exactly one of several racing callers. Written
+    /// beside and linked in: link(2) fails when the name exists, where a rename would replace it (File.Move without
+    /// overwrite checks first and then renames), so a kill mid-write leaves a temporary file and never a torn file that
+    /// every later caller would find taken. On Windows a move that does not replace does the same. A file system without
+    /// hard links gets the file created in place.
+    /// </summary>
     public static bool TryCreateNew(string path, ReadOnlySpan<byte> data)
+    {
+        string temp = TempBeside(path);
+        try
+        {
+            using (var f = CreateNew(temp)) f.Write(data);
+            if (OperatingSystem.IsWindows())
+            {
+                try { File.Move(temp, path, overwrite: false); return true; }
+                catch (IOException) when (File.Exists(path)) { return false; }
+            }
+            if (link(temp, path) == 0) return true;
+            int errno = Marshal.GetLastPInvokeError();
+            if (errno == EExist) return false;
+            if (errno is not (EPerm or EOpNotSupp or EOpNotSuppBsd))
+                throw new IOException($"{path}: {Marshal.GetPInvokeErrorMessage(errno)}");
+        }
+        finally
+        {
+            TryDelete(temp);
+        }
+        return TryCreateNewInPlace(path, data);
+    }
+
+    private static bool TryCreateNewInPlace(string path, ReadOnlySpan<byte> data)
     {
         try
         {
@@ -66,4 +98,12 @@ public static class AtomicFile
             return false;
         }
     }
+
+    /// <summary>A temporary name beside <paramref name="path"/>, naming this process (see <see cref="LocalStore.CleanStaging"/>).</summary>
+    private static string TempBeside(string path) => $"{path}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
+
+    private const int EPerm = 1, EExist = 17, EOpNotSupp = 95, EOpNotSuppBsd = 45;
+
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int link(string existing, string newPath);
 }
