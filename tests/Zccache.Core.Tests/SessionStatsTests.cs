@@ -359,6 +359,34 @@ public class SessionStatsTests
     }
 
     [Fact]
+    public void Ended_sessions_are_retired_in_batches_once_a_tenth_more_than_the_kept_have_ended()
+    {
+        using var dir = new TempDir();
+        var layout = new CacheLayout(dir.Path);
+        layout.EnsureCreated();
+        var ended = new List<SessionFolder>();
+        void EndOne()
+        {
+            var folder = new SessionFolder(layout, SessionId.New());
+            folder.EnsureCreated(Environment.ProcessId, isExplicit: false, dir.Path);
+            folder.Append(new CompileOutcome { Kind = OutcomeKind.Hit, Source = "/a.c" });
+            folder.End();
+            File.SetLastWriteTimeUtc(Path.Join(folder.Path, "final.json"), DateTime.UtcNow.AddMinutes(-100 + ended.Count));
+            ended.Add(folder);
+        }
+        for (int i = 0; i < 21; i++) EndOne();
+
+        Assert.Equal(2, SessionRetention.Slack(20));
+        Assert.Equal(0, SessionRetention.RemoveEnded(layout, kept: 20)); // 21 and 22 ended: within the slack
+        EndOne();
+        Assert.Equal(0, SessionRetention.RemoveEnded(layout, kept: 20));
+        EndOne();
+        Assert.Equal(3, SessionRetention.RemoveEnded(layout, kept: 20)); // 23: down to the 20 most recently ended
+        Assert.Equal([.. Enumerable.Repeat(false, 3), .. Enumerable.Repeat(true, 20)], ended.Select(f => f.Exists));
+        Assert.Equal(3, SessionRetention.ReadRetired(layout).Sum(s => s.Hits));
+    }
+
+    [Fact]
     public void Only_the_most_recently_ended_sessions_are_kept_and_the_removed_ones_still_count()
     {
         using var dir = new TempDir();

@@ -24,7 +24,11 @@ public static class SessionRetention
     internal const long FoldAbove = 256 * 1024; // ~600 sessions
     internal static readonly TimeSpan FoldAfter = TimeSpan.FromMinutes(10);
 
-    /// <summary>Removes the ended sessions beyond the <paramref name="kept"/> most recently ended; returns how many went.</summary>
+    /// <summary>
+    /// Removes the ended sessions beyond the <paramref name="kept"/> most recently ended, once there are more than
+    /// <paramref name="kept"/> + <see cref="Slack"/> of them; returns how many went. In batches: a build's start retires
+    /// about one session in ten builds, not one at every build (each retirement reads its stats and deletes its folder).
+    /// </summary>
     public static int RemoveEnded(CacheLayout layout, int kept)
     {
         if (!Directory.Exists(layout.Sessions)) return 0;
@@ -42,6 +46,7 @@ public static class SessionRetention
             var final = new FileInfo(Path.Join(dir.FullName, SessionFolder.FinalFileName));
             if (final.Exists) ended.Add((dir.FullName, final.LastWriteTimeUtc));
         }
+        if (ended.Count <= kept + Slack(kept)) return 0;
         int removed = 0;
         foreach (var (dir, _) in ended.OrderByDescending(e => e.EndedUtc).Skip(kept))
         {
@@ -60,6 +65,9 @@ public static class SessionRetention
         if (removed > 0) FoldRetired(layout, DateTimeOffset.UtcNow);
         return removed;
     }
+
+    /// <summary>How many ended sessions beyond the kept ones wait for the next batch: a tenth of them.</summary>
+    public static int Slack(int kept) => kept / 10;
 
     /// <summary>Sets retired.jsonl aside once it is large, and adds up what was set aside long enough ago.</summary>
     internal static void FoldRetired(CacheLayout layout, DateTimeOffset now)
