@@ -90,8 +90,15 @@ public sealed class CompileCache
         return result;
     }
 
+    /// <summary>
+    /// <paramref name="output"/> up to date by <paramref name="ledger"/>, recorded as such, or null: then nothing was
+    /// recorded or run, and <see cref="Compile(CompileInvocation, SessionRecorder?, ObjectLedger?, string)"/> does the call.
+    /// </summary>
+    public CompileResult? UpToDate(CompileInvocation invocation, SessionRecorder? session, ObjectLedger ledger, string output) =>
+        ledger.Find(output) is { } record ? Served(invocation, session, record, Serving.UpToDateOnly) : null;
+
     private CompileResult Compile(CompileInvocation invocation, SessionRecorder? session, ObjectRecord? record) =>
-        Served(invocation, session, record, hitsOnly: false)!;
+        Served(invocation, session, record, Serving.Everything)!;
 
     /// <summary>
     /// The call served from the cache, or null when it is not a hit (a miss, a call that cannot be cached, a fault):
@@ -100,19 +107,23 @@ public sealed class CompileCache
     /// What the resident server does for launchers.
     /// </summary>
     public CompileResult? ServeHit(CompileInvocation invocation, SessionRecorder? session) =>
-        Served(invocation, session, null, hitsOnly: true);
+        Served(invocation, session, null, Serving.HitsOnly);
 
-    private CompileResult? Served(CompileInvocation invocation, SessionRecorder? session, ObjectRecord? record, bool hitsOnly)
+    /// <summary>What a call through the pipeline may end in; short of <see cref="Everything"/>, anything else is null.</summary>
+    private enum Serving { Everything, HitsOnly, UpToDateOnly }
+
+    private CompileResult? Served(CompileInvocation invocation, SessionRecorder? session, ObjectRecord? record, Serving serving)
     {
         if (session is not null) _store?.JoinSession(session.Folder.Path); // a failed remote is skipped by the whole session
-        var result = CompileCore(invocation, session, record, hitsOnly);
+        var result = CompileCore(invocation, session, record, serving);
         // A remote that failed during this compile is said once per process, then left alone.
         return result is not null && _store?.TakeRemoteFailure() is { } d ? result with { Diagnostics = [.. result.Diagnostics, d] }
             : result;
     }
 
-    private CompileResult? CompileCore(CompileInvocation invocation, SessionRecorder? session, ObjectRecord? record, bool hitsOnly)
+    private CompileResult? CompileCore(CompileInvocation invocation, SessionRecorder? session, ObjectRecord? record, Serving serving)
     {
+        bool servedOnly = serving != Serving.Everything;
         long started = Stopwatch.GetTimestamp();
         if (!IsEnabled) session = null; // a cache that only runs compilers counts nothing
 
@@ -120,17 +131,17 @@ public sealed class CompileCache
         var inputs = Inputs();
         string? compilerPath = CompilerIdentity.Resolve(invocation.Compiler, invocation.WorkingDirectory,
             invocation.GetEnvironmentVariable("PATH"), inputs);
-        if (compilerPath is null) return hitsOnly ? null : CompilerNotFound(invocation, session);
+        if (compilerPath is null) return servedOnly ? null : CompilerNotFound(invocation, session);
         var call = new PipelineCall(invocation, session, compilerPath, started);
 
-        if (hitsOnly && (_store is null || !CompilerProcess.IsExecutable(compilerPath))) return null;
+        if (servedOnly && (_store is null || !CompilerProcess.IsExecutable(compilerPath))) return null;
         if (_store is null) return RunPlain(call, null);
         // A call that cannot run is never served: it fails as it would without the cache.
         if (!CompilerProcess.IsExecutable(compilerPath)) return RunPlain(call, null);
 
         // Plan.
         var (compile, why) = Plan(invocation);
-        if (hitsOnly && (compile is null || !CompilerProcess.FitsCommandLine(compile.Arguments))) return null;
+        if (servedOnly && (compile is null || !CompilerProcess.FitsCommandLine(compile.Arguments))) return null;
         if (compile is null) return RunPlain(call, why);
         if (!CompilerProcess.FitsCommandLine(compile.Arguments))
             return RunPlain(call, new NonCacheable(NonCacheableReason.CommandLineTooLong, ""));
@@ -138,6 +149,7 @@ public sealed class CompileCache
         // Key.
         ContextKey key = Key(invocation, compilerPath, compile, inputs);
         if (record is not null && IsUpToDate(compile, key, record)) return UpToDate(call, compile, key);
+        if (serving == Serving.UpToDateOnly) return null;
         var request = new CacheableRequest(call, compile, key, Stopwatch.GetTimestamp());
 
         // Match, then deliver a hit; a miss runs the compiler, records what it read and publishes the result.
@@ -148,7 +160,7 @@ public sealed class CompileCache
             if (match.IsHit) return Deliver(request, match, inputs);
             miss = match;
         }
-        catch (Exception e) when (hitsOnly && (e is CorruptEntryException || IsCacheFault(e)))
+        catch (Exception e) when (servedOnly && (e is CorruptEntryException || IsCacheFault(e)))
         {
             return null; // the launcher's own run of the call meets the fault again, and says so
         }
@@ -163,7 +175,7 @@ public sealed class CompileCache
             miss = ManifestMatch.Miss(MissReason.CacheReadError);
         }
 
-        if (hitsOnly) return null;
+        if (servedOnly) return null;
         var phases = new Phases(KeyNs: Elapsed(started, request.Keyed), LookupNs: Elapsed(request.Keyed, Stopwatch.GetTimestamp()), 0, 0,
             0);
         return CompileAndStore(request, miss, phases);

@@ -100,38 +100,53 @@ public sealed class ZccacheCompile : ZccacheTask, ICancelableTask
         IReadOnlyList<string> prefix = Enabled ? CompileInvocation.SplitPrefix(PrefixCommand) : [];
         var objects = new ITaskItem[items.Count];
         var options = new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = _cancel.Token };
-        void CompileItem(int i)
+        CompileInvocation Invocation(int i) => new()
         {
-            var (item, compile, compiler) = items[i];
-            var invocation = new CompileInvocation
-            {
-                Compiler = compiler,
-                Arguments = compile.Arguments,
-                WorkingDirectory = projectDir,
-                BaseDir = baseDir,
-                PrefixCommand = prefix,
-            };
-            CompileResult result;
-            try
-            {
-                Directory.CreateDirectory(Path.GetDirectoryName(compile.ObjectFile)!);
-                result = cache.Compile(invocation, session, ledger, compile.ObjectFile);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                // Not a cache fault (those are warnings inside the pipeline): the compile itself could not run.
-                lock (objects)
-                    Log.LogError(null, null, null, item.ItemSpec, 0, 0, 0, 0, "{0} could not be compiled: {1}", item.ItemSpec, e.Message);
-                return;
-            }
+            Compiler = items[i].Compiler,
+            Arguments = items[i].Compile.Arguments,
+            WorkingDirectory = projectDir,
+            BaseDir = baseDir,
+            PrefixCommand = prefix,
+        };
+        void Done(int i, CompileInvocation invocation, CompileResult result)
+        {
+            var (item, compile, _) = items[i];
             lock (objects) LogResult(item.ItemSpec, item.ItemSpec, invocation, result);
             var obj = new TaskItem(compile.ObjectFile);
             obj.SetMetadata("Source", compile.Source);
             item.CopyMetadataTo(obj);
             objects[i] = obj;
         }
+        void CompileItem(int i)
+        {
+            var invocation = Invocation(i);
+            string objectFile = items[i].Compile.ObjectFile;
+            CompileResult result;
+            try
+            {
+                Directory.CreateDirectory(Path.GetDirectoryName(objectFile)!);
+                result = cache.Compile(invocation, session, ledger, objectFile);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Not a cache fault (those are warnings inside the pipeline): the compile itself could not run.
+                string name = items[i].Item.ItemSpec;
+                lock (objects) Log.LogError(null, null, null, name, 0, 0, 0, 0, "{0} could not be compiled: {1}", name, e.Message);
+                return;
+            }
+            Done(i, invocation, result);
+        }
+        // The first item's up-to-date check runs alone: threads starting together would each pay the pipeline's first use in
+        // this process (most of what a no-change build costs here). Up to date, it is done; else the parallel pass compiles it.
+        int first = 0;
+        if (ledger is not null && items.Count > 1 && Invocation(0) is var firstCall
+            && FirstUpToDate(cache, session, ledger, firstCall, items[0].Compile.ObjectFile) is { } upToDate)
+        {
+            Done(0, firstCall, upToDate);
+            first = 1;
+        }
         bool cancelled = false;
-        try { Parallel.For(0, items.Count, options, CompileItem); }
+        try { Parallel.For(first, items.Count, options, CompileItem); }
         catch (OperationCanceledException) { cancelled = true; }
         Objects = [.. objects.Where(o => o is not null)];
         ledger?.Save(); // what did compile is up to date next time
@@ -143,6 +158,13 @@ public sealed class ZccacheCompile : ZccacheTask, ICancelableTask
         if (session?.Fault is { } fault)
             Warn(ZcCodes.SessionIoError, $"the session folder cannot be written ({fault}); the build summary will miss some compiles.");
         return !Log.HasLoggedErrors;
+    }
+
+    private static CompileResult? FirstUpToDate(CompileCache cache, Core.Sessions.SessionRecorder? session, ObjectLedger ledger,
+        CompileInvocation invocation, string objectFile)
+    {
+        try { return cache.UpToDate(invocation, session, ledger, objectFile); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return null; } // the parallel pass says it
     }
 
     private string ProjectDirectoryOrCwd() => string.IsNullOrEmpty(ProjectDirectory) ? Directory.GetCurrentDirectory() : ProjectDirectory;
