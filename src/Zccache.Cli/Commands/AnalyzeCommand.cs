@@ -54,12 +54,18 @@ public static class AnalyzeCommand
                 All: g.Count(e => e.Outcome != "up_to_date" && !e.Outcome.StartsWith("link_", StringComparison.Ordinal))))
             .ToList();
         var slowest = entries.OrderByDescending(e => e.LatencyNs).Take(Top).ToList();
+        // What the stats count: up to date is no compilation, and a link is counted as a link.
+        int upToDate = entries.Count(e => Kind(e) == "up_to_date");
+        int links = entries.Count(e => Prefix(e) == "link_" && Kind(e) != "up_to_date");
+        int compiles = entries.Count - upToDate - links;
 
         if (json)
         {
             return output.Out(SessionCommands.Json(w =>
             {
-                w.WriteNumber("compiles", entries.Count);
+                w.WriteNumber("compiles", compiles);
+                w.WriteNumber("links", links);
+                w.WriteNumber("up_to_date", upToDate);
                 w.WriteNumber("unreadable_lines", skipped);
                 w.WriteStartObject("outcomes");
                 foreach (var (k, n) in outcomes) w.WriteNumber(k, n);
@@ -114,7 +120,10 @@ public static class AnalyzeCommand
 
         var c = CultureInfo.InvariantCulture;
         var text = new StringBuilder();
-        text.Append(c, $"{entries.Count} compiles: {string.Join(", ", outcomes.Select(o => $"{o.Count} {o.Key}"))}\n");
+        text.Append(c, $"{compiles} compiles");
+        if (links > 0) text.Append(c, $", {links} links");
+        if (upToDate > 0) text.Append(c, $", {upToDate} up to date");
+        text.Append(c, $": {string.Join(", ", outcomes.Select(o => $"{o.Count} {o.Key}"))}\n");
         if (skipped > 0) text.Append(c, $"({skipped} unreadable lines skipped)\n");
         text.Append("\nwhy compiles were not served:\n");
         foreach (var r in reasons) text.Append(c, $"  {r.Count,4}  {r.Outcome,-13} {r.Reason}\n");
