@@ -17,20 +17,21 @@ public sealed class AnalyzeCommandTests : IDisposable
         var hit = new CompileOutcome { Kind = OutcomeKind.Hit, Step = Step.Link, Source = "/src/libx.so" };
         var compiled = new CompileOutcome { Kind = OutcomeKind.Hit, Source = "/src/a.c" };
         var upToDate = new CompileOutcome { Kind = OutcomeKind.UpToDate, Source = "/src/b.c" };
+        var linkUpToDate = new CompileOutcome { Kind = OutcomeKind.UpToDate, Step = Step.Link, Source = "/src/liby.so" };
         string journal = Path.Join(_dir, "journal.jsonl");
         File.WriteAllBytes(journal, [.. Journal.Line(miss, "sid", false), .. Journal.Line(hit, "sid", false),
-            .. Journal.Line(compiled, "sid", false), .. Journal.Line(upToDate, "sid", false)]);
+            .. Journal.Line(compiled, "sid", false), .. Journal.Line(upToDate, "sid", false), .. Journal.Line(linkUpToDate, "sid", false)]);
 
         var stdout = new MemoryStream();
         Assert.Equal(0, AnalyzeCommand.Run([journal], new Output(stdout, new MemoryStream())));
         string analysis = Encoding.UTF8.GetString(stdout.ToArray());
-        Assert.Contains("1 compiles, 2 links, 1 up to date: 1 hit, 1 link_hit, 1 link_miss, 1 up_to_date", analysis);
+        Assert.Contains("1 compiles, 3 links, 1 up to date: 1 hit, 1 link_hit, 1 link_miss, 1 link_up_to_date, 1 up_to_date", analysis);
         Assert.Matches(@"\n +1  link_miss +context_not_found\n", analysis);
 
         stdout = new MemoryStream();
         Assert.Equal(0, AnalyzeCommand.Run([journal, "--json"], new Output(stdout, new MemoryStream())));
         using var json = System.Text.Json.JsonDocument.Parse(stdout.ToArray());
-        Assert.Equal((1, 2, 1), (json.RootElement.GetProperty("compiles").GetInt32(), json.RootElement.GetProperty("links").GetInt32(),
+        Assert.Equal((1, 3, 1), (json.RootElement.GetProperty("compiles").GetInt32(), json.RootElement.GetProperty("links").GetInt32(),
             json.RootElement.GetProperty("up_to_date").GetInt32()));
     }
 }

@@ -25,18 +25,25 @@ public class AtomicFileTests : IDisposable
                 reading.Set();
                 byte[] seen;
                 try { seen = File.ReadAllBytes(path); }
-                catch (FileNotFoundException) { continue; }
+                catch (IOException) { continue; } // not there yet
                 if (seen.Length != size || seen.Any(b => b != seen[0])) lock (torn) torn.Add($"{seen.Length} bytes");
             }
-        });
+        })
+        { IsBackground = true };
         reader.Start();
         reading.Wait(); // the reader is looking before the first creator starts
 
         var won = new bool[creators];
-        Parallel.For(0, creators, new ParallelOptions { MaxDegreeOfParallelism = creators },
-            i => won[i] = AtomicFile.TryCreateNew(path, Enumerable.Repeat((byte)('a' + i), size).ToArray()));
-        Volatile.Write(ref done, true);
-        reader.Join();
+        try
+        {
+            Parallel.For(0, creators, new ParallelOptions { MaxDegreeOfParallelism = creators },
+                i => won[i] = AtomicFile.TryCreateNew(path, Enumerable.Repeat((byte)('a' + i), size).ToArray()));
+        }
+        finally
+        {
+            Volatile.Write(ref done, true);
+            reader.Join();
+        }
 
         Assert.Single(won, w => w);
         byte[] final = File.ReadAllBytes(path);
@@ -47,7 +54,7 @@ public class AtomicFileTests : IDisposable
     }
 
     [Fact]
-    public void What_a_killed_creator_left_does_not_take_the_name_and_an_existing_file_is_kept()
+    public void A_temporary_file_left_beside_does_not_take_the_name_and_an_existing_file_is_kept()
     {
         string path = _dir["session/session.json"];
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);

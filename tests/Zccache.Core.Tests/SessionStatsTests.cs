@@ -359,7 +359,7 @@ public class SessionStatsTests
     }
 
     [Fact]
-    public void Ended_sessions_are_retired_in_batches_once_a_tenth_more_than_the_kept_have_ended()
+    public void Ended_sessions_are_retired_in_batches_once_more_than_a_tenth_over_the_kept_have_ended()
     {
         using var dir = new TempDir();
         var layout = new CacheLayout(dir.Path);
@@ -377,7 +377,7 @@ public class SessionStatsTests
         for (int i = 0; i < 21; i++) EndOne();
 
         Assert.Equal(2, SessionRetention.Slack(20));
-        Assert.Equal(0, SessionRetention.RemoveEnded(layout, kept: 20)); // 21 and 22 ended: within the slack
+        Assert.Equal(0, SessionRetention.RemoveEnded(layout, kept: 20)); // 21, then 22 ended: within the slack
         EndOne();
         Assert.Equal(0, SessionRetention.RemoveEnded(layout, kept: 20));
         EndOne();

@@ -54,10 +54,10 @@ public static class AnalyzeCommand
                 All: g.Count(e => e.Outcome != "up_to_date" && !e.Outcome.StartsWith("link_", StringComparison.Ordinal))))
             .ToList();
         var slowest = entries.OrderByDescending(e => e.LatencyNs).Take(Top).ToList();
-        // What the stats count: up to date is no compilation, and a link is counted as a link.
-        int upToDate = entries.Count(e => Kind(e) == "up_to_date");
-        int links = entries.Count(e => Prefix(e) == "link_" && Kind(e) != "up_to_date");
-        int compiles = entries.Count - upToDate - links;
+        // As the stats count them: links apart (up to date or not), and a compile up to date is no compilation.
+        int links = entries.Count(e => Prefix(e) == "link_");
+        int upToDate = entries.Count(e => e.Outcome == "up_to_date");
+        int compiles = entries.Count - links - upToDate;
 
         if (json)
         {

@@ -92,9 +92,10 @@ public sealed class CompileCache
 
     /// <summary>
     /// <paramref name="output"/> up to date by <paramref name="ledger"/>, recorded as such, or null: then nothing was
-    /// recorded or run, and <see cref="Compile(CompileInvocation, SessionRecorder?, ObjectLedger?, string)"/> does the call.
+    /// recorded, looked up or compiled, and <see cref="Compile(CompileInvocation, SessionRecorder?, ObjectLedger?, string)"/>
+    /// does the call.
     /// </summary>
-    public CompileResult? UpToDate(CompileInvocation invocation, SessionRecorder? session, ObjectLedger ledger, string output) =>
+    public CompileResult? TryUpToDate(CompileInvocation invocation, SessionRecorder? session, ObjectLedger ledger, string output) =>
         ledger.Find(output) is { } record ? Served(invocation, session, record, Serving.UpToDateOnly) : null;
 
     private CompileResult Compile(CompileInvocation invocation, SessionRecorder? session, ObjectRecord? record) =>
@@ -123,7 +124,7 @@ public sealed class CompileCache
 
     private CompileResult? CompileCore(CompileInvocation invocation, SessionRecorder? session, ObjectRecord? record, Serving serving)
     {
-        bool servedOnly = serving != Serving.Everything;
+        bool mayRun = serving == Serving.Everything; // else whatever is not served ends in null, with nothing run or recorded
         long started = Stopwatch.GetTimestamp();
         if (!IsEnabled) session = null; // a cache that only runs compilers counts nothing
 
@@ -131,17 +132,17 @@ public sealed class CompileCache
         var inputs = Inputs();
         string? compilerPath = CompilerIdentity.Resolve(invocation.Compiler, invocation.WorkingDirectory,
             invocation.GetEnvironmentVariable("PATH"), inputs);
-        if (compilerPath is null) return servedOnly ? null : CompilerNotFound(invocation, session);
+        if (compilerPath is null) return mayRun ? CompilerNotFound(invocation, session) : null;
         var call = new PipelineCall(invocation, session, compilerPath, started);
 
-        if (servedOnly && (_store is null || !CompilerProcess.IsExecutable(compilerPath))) return null;
+        if (!mayRun && (_store is null || !CompilerProcess.IsExecutable(compilerPath))) return null;
         if (_store is null) return RunPlain(call, null);
         // A call that cannot run is never served: it fails as it would without the cache.
         if (!CompilerProcess.IsExecutable(compilerPath)) return RunPlain(call, null);
 
         // Plan.
         var (compile, why) = Plan(invocation);
-        if (servedOnly && (compile is null || !CompilerProcess.FitsCommandLine(compile.Arguments))) return null;
+        if (!mayRun && (compile is null || !CompilerProcess.FitsCommandLine(compile.Arguments))) return null;
         if (compile is null) return RunPlain(call, why);
         if (!CompilerProcess.FitsCommandLine(compile.Arguments))
             return RunPlain(call, new NonCacheable(NonCacheableReason.CommandLineTooLong, ""));
@@ -160,7 +161,7 @@ public sealed class CompileCache
             if (match.IsHit) return Deliver(request, match, inputs);
             miss = match;
         }
-        catch (Exception e) when (servedOnly && (e is CorruptEntryException || IsCacheFault(e)))
+        catch (Exception e) when (!mayRun && (e is CorruptEntryException || IsCacheFault(e)))
         {
             return null; // the launcher's own run of the call meets the fault again, and says so
         }
@@ -175,7 +176,7 @@ public sealed class CompileCache
             miss = ManifestMatch.Miss(MissReason.CacheReadError);
         }
 
-        if (servedOnly) return null;
+        if (!mayRun) return null;
         var phases = new Phases(KeyNs: Elapsed(started, request.Keyed), LookupNs: Elapsed(request.Keyed, Stopwatch.GetTimestamp()), 0, 0,
             0);
         return CompileAndStore(request, miss, phases);

@@ -6,7 +6,7 @@ namespace Zccache.Core.Sessions;
 /// How many ended sessions a cache keeps in <c>sessions/</c>: <c>ZccacheSessionsKept</c> /
 /// <c>ZCCACHE_SESSIONS_KEPT</c> (read by <see cref="Configuration.ZccacheSettings"/>),
 /// else <see cref="DefaultKept"/>. A build's start removes the ended
-/// sessions beyond that many, least recently ended first; their finalized stats are added to
+/// sessions beyond that many, least recently ended first, in batches (<see cref="RemoveEnded"/>); their finalized stats are added to
 /// <c>sessions/retired.jsonl</c> (one line each), so <c>zccache status</c>'s lifetime totals stay whole.
 /// Sessions not ended (running, or explicit and still open) are never removed; the reaper ends abandoned ones.
 /// <para>
@@ -26,8 +26,8 @@ public static class SessionRetention
 
     /// <summary>
     /// Removes the ended sessions beyond the <paramref name="kept"/> most recently ended, once there are more than
-    /// <paramref name="kept"/> + <see cref="Slack"/> of them; returns how many went. In batches: a build's start retires
-    /// about one session in ten builds, not one at every build (each retirement reads its stats and deletes its folder).
+    /// <paramref name="kept"/> + <see cref="Slack"/> of them; returns how many went. In batches (with 50 kept, six sessions
+    /// every sixth build), so most build starts retire nothing: each retirement sorts, reads its stats and deletes a folder.
     /// </summary>
     public static int RemoveEnded(CacheLayout layout, int kept)
     {
@@ -67,7 +67,7 @@ public static class SessionRetention
     }
 
     /// <summary>How many ended sessions beyond the kept ones wait for the next batch: a tenth of them.</summary>
-    public static int Slack(int kept) => kept / 10;
+    internal static int Slack(int kept) => kept / 10;
 
     /// <summary>Sets retired.jsonl aside once it is large, and adds up what was set aside long enough ago.</summary>
     internal static void FoldRetired(CacheLayout layout, DateTimeOffset now)

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Zccache.Core.Hashing;
 
 namespace Zccache.Core.Storage;
 
@@ -57,9 +58,9 @@ public static partial class AtomicFile
     /// <summary>
     /// Creates the file, whole, only if it does not exist yet: true for exactly one of several racing callers. Written
     /// beside and linked in: link(2) fails when the name exists, where a rename would replace it (File.Move without
-    /// overwrite checks first and then renames), so a kill mid-write leaves a temporary file and never a torn file that
-    /// every later caller would find taken. On Windows a move that does not replace does the same. A file system without
-    /// hard links gets the file created in place.
+    /// overwrite checks first and then renames), so a kill mid-write leaves a temporary file, never a torn file that
+    /// every later caller would find taken. On Windows a move that does not replace does the same. Where link(2) fails for
+    /// any other reason (a file system without hard links), the file is created in place, as before.
     /// </summary>
     public static bool TryCreateNew(string path, ReadOnlySpan<byte> data)
     {
@@ -73,10 +74,8 @@ public static partial class AtomicFile
                 catch (IOException) when (File.Exists(path)) { return false; }
             }
             if (link(temp, path) == 0) return true;
-            int errno = Marshal.GetLastPInvokeError();
-            if (errno == EExist) return false;
-            if (errno is not (EPerm or EOpNotSupp or EOpNotSuppBsd))
-                throw new IOException($"{path}: {Marshal.GetPInvokeErrorMessage(errno)}");
+            // NFS may answer a retried link that did succeed with EEXIST: then the name is this very file.
+            if (Marshal.GetLastPInvokeError() == EExist) return FileStamp.Read(path) is { } linked && linked == FileStamp.Read(temp);
         }
         finally
         {
@@ -99,10 +98,13 @@ public static partial class AtomicFile
         }
     }
 
-    /// <summary>A temporary name beside <paramref name="path"/>, naming this process (see <see cref="LocalStore.CleanStaging"/>).</summary>
+    /// <summary>
+    /// A temporary name beside <paramref name="path"/>, naming this process. One a kill left in the store is collected with
+    /// staging (<see cref="LocalStore.CleanStaging"/>); in a session folder it goes with the folder, and nothing reads it.
+    /// </summary>
     private static string TempBeside(string path) => $"{path}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
 
-    private const int EPerm = 1, EExist = 17, EOpNotSupp = 95, EOpNotSuppBsd = 45;
+    private const int EExist = 17; // Linux, macOS and the BSDs alike
 
     [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int link(string existing, string newPath);

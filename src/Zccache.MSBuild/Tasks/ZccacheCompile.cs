@@ -163,7 +163,7 @@ public sealed class ZccacheCompile : ZccacheTask, ICancelableTask
     private static CompileResult? FirstUpToDate(CompileCache cache, Core.Sessions.SessionRecorder? session, ObjectLedger ledger,
         CompileInvocation invocation, string objectFile)
     {
-        try { return cache.UpToDate(invocation, session, ledger, objectFile); }
+        try { return cache.TryUpToDate(invocation, session, ledger, objectFile); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return null; } // the parallel pass says it
     }
 
