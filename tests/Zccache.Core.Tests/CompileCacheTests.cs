@@ -289,11 +289,11 @@ public class CompileCacheTests : IDisposable
     {
         string path = _dir.Write("m.h", "one");
         File.SetLastWriteTimeUtc(path, DateTime.UtcNow.AddMinutes(-2));
-        var first = _memo.Get(path)!.Value.Hash;
-        Assert.Equal(first, _memo.Get(path)!.Value.Hash);
+        var first = _memo.Get(path)!.Hash;
+        Assert.Equal(first, _memo.Get(path)!.Hash);
         File.WriteAllText(path, "two");
         File.SetLastWriteTimeUtc(path, DateTime.UtcNow.AddMinutes(-1));
-        Assert.NotEqual(first, _memo.Get(path)!.Value.Hash);
+        Assert.NotEqual(first, _memo.Get(path)!.Hash);
         Assert.Null(_memo.Get(_dir["missing.h"]));
     }
 }

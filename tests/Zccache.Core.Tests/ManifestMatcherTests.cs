@@ -36,7 +36,7 @@ public sealed class ManifestMatcherTests : IDisposable
         new ManifestMatcher(_store, _compile, _invocation, new InputSnapshot(new FileHashMemo(), new DirectoryListingMemo()))
             .Match(Context);
 
-    private static RecordedDependency Dependency(string path) => new(path, new FileHashMemo().Get(path)!.Value.Hash.Hex);
+    private static RecordedDependency Dependency(string path) => new(path, new FileHashMemo().Get(path)!.Hash.Hex);
 
     private ManifestResult Publish(CacheEntry entry, params List<AbsentGroup> absent)
     {

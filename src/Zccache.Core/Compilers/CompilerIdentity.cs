@@ -23,7 +23,7 @@ namespace Zccache.Core.Compilers;
 /// </summary>
 public static class CompilerIdentity
 {
-    private static readonly ConcurrentDictionary<(string Path, FileStamp Stamp), string> Known = new();
+    private static readonly ConcurrentDictionary<string, Stamped<string>> Known = new();
 
     /// <summary>
     /// The compiler's path (the first PATH folder holding the name, as execvp finds it), or null when it cannot be found.
@@ -262,7 +262,7 @@ public static class CompilerIdentity
     private static string? HashOf(string file, FileHashMemo memo, CacheLayout? layout)
     {
         if (FileStamp.Read(file) is not { } stamp) return null;
-        if (Known.TryGetValue((file, stamp), out string? hex)) return hex;
+        if (Known.TryGetValue(file, out var known) && known.Stamp == stamp) return known.Value;
 
         string? record = layout is null ? null : Path.Join(layout.Tools, ContentHash.Of(Encoding.UTF8.GetBytes(file)).Hex[..32]);
         string line = $"{file}\n{stamp.Size} {stamp.MtimeNs} {stamp.CtimeNs} {stamp.Inode}\n";
@@ -272,19 +272,19 @@ public static class CompilerIdentity
             {
                 string text = File.ReadAllText(record);
                 if (text.StartsWith(line, StringComparison.Ordinal) && ContentHash.IsValidHex(text[line.Length..].Trim()))
-                    return Known[(file, stamp)] = text[line.Length..].Trim();
+                    return (Known[file] = new(stamp, text[line.Length..].Trim())).Value;
             }
             catch (IOException) { }
             catch (UnauthorizedAccessException) { }
         }
 
         if (memo.Get(file) is not { } facts) return null;
-        hex = facts.Hash.Hex;
+        string hex = facts.Hash.Hex;
         // Only a stamp old enough to be trusted (see FileHashMemo.RacyWindow) is worth remembering.
         bool settled = (DateTime.UtcNow - DateTime.UnixEpoch).Ticks * 100 - stamp.MtimeNs > FileHashMemo.RacyWindow.Ticks * 100;
         if (settled && FileStamp.Read(file) == stamp)
         {
-            Known[(file, stamp)] = hex;
+            Known[file] = new(stamp, hex);
             if (record is not null)
             {
                 try { AtomicFile.Write(record, Encoding.UTF8.GetBytes(line + hex + "\n")); }

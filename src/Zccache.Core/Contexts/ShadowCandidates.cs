@@ -47,7 +47,7 @@ public static partial class ShadowCandidates
     /// <summary>An include the preprocessor may have resolved: the name as written, its form, and the file that names it.</summary>
     private readonly record struct Include(string Name, bool Quoted, bool Next);
 
-    private static readonly ConcurrentDictionary<string, (FileStamp Stamp, Include[] Includes)> Scanned = new(NormalizedPath.Comparer);
+    private static readonly ConcurrentDictionary<string, Stamped<Include[]>> Scanned = new(NormalizedPath.Comparer);
 
     /// <param name="exists">Whether a file exists now (through the batch's memoised listings).</param>
     /// <returns>
@@ -187,7 +187,7 @@ public static partial class ShadowCandidates
     private static Include[] Includes(string file)
     {
         if (FileStamp.Read(file) is not { } stamp) return [];
-        if (Scanned.TryGetValue(file, out var known) && known.Stamp == stamp) return known.Includes;
+        if (Scanned.TryGetValue(file, out var known) && known.Stamp == stamp) return known.Value;
         string text;
         try { text = Encoding.UTF8.GetString(File.ReadAllBytes(file)); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return []; }
@@ -199,7 +199,7 @@ public static partial class ShadowCandidates
                 : new Include(m.Groups["hname"].Value, m.Groups["hopen"].Value == "\"", m.Groups["next"].Success));
         }
         var includes = result.Distinct().ToArray();
-        if (FileHashMemo.IsSettled(stamp)) Scanned[file] = (stamp, includes);
+        if (FileHashMemo.IsSettled(stamp)) Scanned[file] = new(stamp, includes);
         return includes;
     }
 }

@@ -12,8 +12,8 @@ public sealed class DirectoryListingMemo
 {
     public static readonly DirectoryListingMemo Shared = new();
 
-    private readonly ConcurrentDictionary<string, (FileStamp Stamp, HashSet<string> Names)> _listings = new();
-    private readonly ConcurrentDictionary<string, (FileStamp Stamp, ConcurrentDictionary<string, bool> Names)> _entries = new();
+    private readonly ConcurrentDictionary<string, Stamped<HashSet<string>>> _listings = new();
+    private readonly ConcurrentDictionary<string, Stamped<ConcurrentDictionary<string, bool>>> _entries = new();
 
     /// <summary>
     /// A scope in which each directory is looked at once: the inputs of one batch of compiles
@@ -66,15 +66,15 @@ public sealed class DirectoryListingMemo
     private ConcurrentDictionary<string, bool>? EntriesOf(string dir)
     {
         if (FileStamp.ReadFolder(dir) is not { } stamp || !FileHashMemo.IsSettled(stamp)) return null;
-        return _entries.AddOrUpdate(dir, _ => (stamp, new(StringComparer.Ordinal)),
-            (_, old) => old.Stamp == stamp ? old : (stamp, new(StringComparer.Ordinal))).Names;
+        return _entries.AddOrUpdate(dir, _ => new(stamp, new(StringComparer.Ordinal)),
+            (_, old) => old.Stamp == stamp ? old : new(stamp, new(StringComparer.Ordinal))).Value;
     }
 
     private HashSet<string>? Read(string dir)
     {
         // mtime, ctime and inode: setting the mtime back after adding an entry still changes the ctime.
         if (FileStamp.ReadFolder(dir) is not { } stamp) return null;
-        if (_listings.TryGetValue(dir, out var cached) && cached.Stamp == stamp) return cached.Names;
+        if (_listings.TryGetValue(dir, out var cached) && cached.Stamp == stamp) return cached.Value;
         HashSet<string> names;
         try
         {
@@ -83,7 +83,7 @@ public sealed class DirectoryListingMemo
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return null; }
         // A directory changed within the racy window may change again inside the same mtime tick.
-        if (FileHashMemo.IsSettled(stamp)) _listings[dir] = (stamp, names);
+        if (FileHashMemo.IsSettled(stamp)) _listings[dir] = new(stamp, names);
         return names;
     }
 }

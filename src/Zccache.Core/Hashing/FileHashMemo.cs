@@ -7,7 +7,7 @@ namespace Zccache.Core.Hashing;
 /// is the stamp the digest belongs to, when the file was old enough to trust it (see
 /// <see cref="FileHashMemo.RacyWindow"/>) and did not change while it was read; null otherwise.
 /// </summary>
-public readonly record struct FileFacts(ContentHash Hash, bool UsesTimeMacros, long Size, FileStamp? SettledStamp = null)
+public sealed record FileFacts(ContentHash Hash, bool UsesTimeMacros, long Size, FileStamp? SettledStamp = null)
 {
     /// <summary>
     /// The text names a file the compiler reads without listing it as a dependency: an assembler
@@ -30,14 +30,13 @@ public sealed class FileHashMemo
     private static readonly byte[][] TimeMacros = ["__DATE__"u8.ToArray(), "__TIME__"u8.ToArray(), "__TIMESTAMP__"u8.ToArray()];
     private static readonly byte[][] HiddenInputs = [".incbin"u8.ToArray(), ".include"u8.ToArray(), "embed"u8.ToArray()];
 
-    private readonly ConcurrentDictionary<string, (FileStamp Stamp, FileFacts Facts)> _memo = new();
+    private readonly ConcurrentDictionary<string, Stamped<FileFacts>> _memo = new();
 
     /// <summary>Hashes <paramref name="path"/>; null when it is missing or not a regular file.</summary>
     public FileFacts? Get(string path)
     {
-        FileStamp? stamp = FileStamp.Read(path);
-        if (stamp is null) return null;
-        if (_memo.TryGetValue(path, out var known) && known.Stamp == stamp.Value) return known.Facts;
+        if (FileStamp.Read(path) is not { } stamp) return null;
+        if (_memo.TryGetValue(path, out var known) && known.Stamp == stamp) return known.Value;
 
         byte[] bytes;
         try { bytes = File.ReadAllBytes(path); }
@@ -47,10 +46,10 @@ public sealed class FileHashMemo
         var facts = new FileFacts(ContentHash.Of(bytes), UsesAny(bytes, TimeMacros), bytes.LongLength)
         { NamesHiddenInput = NamesHidden(bytes) };
         // Re-read the stamp: if the file changed while we read it, do not memoise.
-        if (IsSettled(stamp.Value) && FileStamp.Read(path) == stamp)
+        if (IsSettled(stamp) && FileStamp.Read(path) == stamp)
         {
             facts = facts with { SettledStamp = stamp };
-            _memo[path] = (stamp.Value, facts);
+            _memo[path] = new(stamp, facts);
         }
         return facts;
     }

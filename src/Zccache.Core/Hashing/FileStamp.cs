@@ -6,7 +6,7 @@ namespace Zccache.Core.Hashing;
 /// What identifies a file's version without reading it: size, mtime, ctime and inode.
 /// On Linux it comes from one statx(2) call; elsewhere from FileInfo (no inode or ctime).
 /// </summary>
-public readonly partial record struct FileStamp(long Size, long MtimeNs, long CtimeNs, ulong Inode)
+public sealed partial record FileStamp(long Size, long MtimeNs, long CtimeNs, ulong Inode)
 {
     public static FileStamp? Read(string path)
     {
