@@ -15,9 +15,16 @@ public sealed class CompileServerTests : IDisposable
     public CompileServerTests()
     {
         _address = ServerAddress.For(_root, ServerClient.EngineFile)!;
-        _server = new Thread(() => _exit = CompileServer.Run(_address, TimeSpan.FromMinutes(5), TextWriter.Null));
+        // In the background: a server that never answered is not stopped by Dispose (not called after a failed constructor).
+        _server = new Thread(() => _exit = CompileServer.Run(_address, TimeSpan.FromMinutes(5), TextWriter.Null)) { IsBackground = true };
         _server.Start();
-        for (int i = 0; i < 400 && !Answers(); i++) Thread.Sleep(25);
+        for (int i = 0; !Answers(); i++)
+        {
+            // A server that is not up after ten seconds (or has exited) fails the test here, with its exit code, not
+            // later at whichever request happens to come first.
+            if (i == 400 || !_server.IsAlive) throw new InvalidOperationException($"the server did not start (exit code {_exit}).");
+            Thread.Sleep(25);
+        }
     }
 
     private bool Answers()
