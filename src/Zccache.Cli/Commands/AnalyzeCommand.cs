@@ -35,6 +35,8 @@ public static class AnalyzeCommand
         static string Kind(Entry e) => e.Outcome.StartsWith("link_", StringComparison.Ordinal) ? e.Outcome[5..] : e.Outcome;
         static string Prefix(Entry e) => e.Outcome.StartsWith("link_", StringComparison.Ordinal) ? "link_" : "";
         static bool IsUncacheable(Entry e) => MissReasons.FromWireName(e.Reason) == MissReason.UncacheableInput;
+        // As the stats count them: a link is no compile (up to date or not), nor is a compile's up-to-date output.
+        static bool IsCompile(Entry e) => Prefix(e) == "" && e.Outcome != "up_to_date";
         var misses = entries.Where(e => Kind(e) is "miss" or "non_cacheable" or "error")
             .GroupBy(e => (e.Source, e.Reason, e.Detail))
             .Select(g => (g.Key.Source, g.Key.Reason, g.Key.Detail, Count: g.Count()))
@@ -50,14 +52,12 @@ public static class AnalyzeCommand
             .Select(g => (Project: g.Key,
                 Hits: g.Count(e => e.Outcome is "hit" or "cached_error"),
                 Misses: g.Count(e => e.Outcome is "miss" or "error" && !IsUncacheable(e)),
-                // Up to date, or a link: not a compile.
-                All: g.Count(e => e.Outcome != "up_to_date" && !e.Outcome.StartsWith("link_", StringComparison.Ordinal))))
+                All: g.Count(IsCompile)))
             .ToList();
         var slowest = entries.OrderByDescending(e => e.LatencyNs).Take(Top).ToList();
-        // As the stats count them: links apart (up to date or not), and a compile up to date is no compilation.
+        int compiles = entries.Count(IsCompile);
         int links = entries.Count(e => Prefix(e) == "link_");
-        int upToDate = entries.Count(e => e.Outcome == "up_to_date");
-        int compiles = entries.Count - links - upToDate;
+        int upToDate = entries.Count - compiles - links;
 
         if (json)
         {
