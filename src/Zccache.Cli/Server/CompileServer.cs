@@ -30,7 +30,8 @@ public sealed class CompileServer
     private readonly ConcurrentDictionary<(SessionId, string?), SessionRecorder> _recorders = new();
     private readonly DateTimeOffset _started = DateTimeOffset.UtcNow;
     private long _lastActivity = Environment.TickCount64;
-    private int _active;
+    private int _active, _waiting;
+    private readonly object _wake = new(); // pulsed by the last call of a stopping server: the main loop need not wait out its tick
     private long _served, _notServed;
     private volatile bool _stopping;
 
@@ -48,6 +49,7 @@ public sealed class CompileServer
     public static int Run(ServerAddress address, TimeSpan idleTimeout, TextWriter log)
     {
         new CacheLayout(address.Root).EnsureCreated();
+        Core.Hashing.Sha256.PreferPlatform();
         FileStream held;
         var exclusive = new FileStreamOptions { Mode = FileMode.OpenOrCreate, Access = FileAccess.ReadWrite, Share = FileShare.None };
         if (!OperatingSystem.IsWindows()) exclusive.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
@@ -79,21 +81,13 @@ public sealed class CompileServer
     /// <summary>Takes calls until it is time to go: idle past the timeout, asked to stop, or the socket removed or replaced.</summary>
     private void Serve(Socket listener, ulong? inode)
     {
-        long lastCheck = 0, lastSweep = Environment.TickCount64;
+        StartAcceptor(listener);
+        long lastSweep = Environment.TickCount64;
         while (true)
         {
-            if (listener.Poll(250_000, SelectMode.SelectRead))
-            {
-                Socket client = listener.Accept();
-                Interlocked.Increment(ref _active);
-                Interlocked.Exchange(ref _lastActivity, Environment.TickCount64);
-                // A thread per call: a call blocks on the disk, and a thread pool would ramp up too slowly for a -j40 build.
-                new Thread(() => Handle(client)) { IsBackground = true, Name = "call" }.Start();
-            }
+            lock (_wake) Monitor.Wait(_wake, 250);
             long now = Environment.TickCount64;
             if (_stopping && Volatile.Read(ref _active) == 0) return;
-            if (now - lastCheck < 250) continue;
-            lastCheck = now;
             if (Inode(_address.Socket) != inode) return;
             if (Volatile.Read(ref _active) == 0 && now - Interlocked.Read(ref _lastActivity) > _idleTimeout.TotalMilliseconds) return;
             if (now - lastSweep > 10_000)
@@ -103,6 +97,41 @@ public sealed class CompileServer
             }
         }
     }
+
+    /// <summary>
+    /// Calls are taken by threads that wait in accept(2): the kernel hands a connection straight to one of them, with no
+    /// thread started and no hand-over per call. The last one waiting starts another before it serves (a call blocks on
+    /// the disk, and a -j40 build's calls come at once), so one always waits; past a few idle ones, the spare ones end.
+    /// </summary>
+    private void StartAcceptor(Socket listener)
+    {
+        Interlocked.Increment(ref _waiting);
+        new Thread(() => Accept(listener)) { IsBackground = true, Name = "call" }.Start();
+    }
+
+    private void Accept(Socket listener)
+    {
+        while (true)
+        {
+            Socket client;
+            try { client = listener.Accept(); }
+            catch (Exception e) when (e is SocketException or ObjectDisposedException)
+            {
+                Interlocked.Decrement(ref _waiting); // the listener is closing: the server is on its way out
+                return;
+            }
+            Interlocked.Increment(ref _active);
+            Interlocked.Exchange(ref _lastActivity, Environment.TickCount64);
+            if (Interlocked.Decrement(ref _waiting) == 0) StartAcceptor(listener);
+            Handle(client);
+            if (Interlocked.Increment(ref _waiting) <= SpareAcceptors) continue;
+            Interlocked.Decrement(ref _waiting);
+            return;
+        }
+    }
+
+    /// <summary>Threads kept waiting for calls between bursts.</summary>
+    private const int SpareAcceptors = 4;
 
     private void Handle(Socket client)
     {
@@ -127,7 +156,7 @@ public sealed class CompileServer
         finally
         {
             Interlocked.Exchange(ref _lastActivity, Environment.TickCount64);
-            Interlocked.Decrement(ref _active);
+            if (Interlocked.Decrement(ref _active) == 0 && _stopping) lock (_wake) Monitor.PulseAll(_wake);
         }
     }
 
