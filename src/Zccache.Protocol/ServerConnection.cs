@@ -1,5 +1,3 @@
-using System.Collections;
-
 namespace Zccache.Protocol;
 
 /// <summary>One exchange with the resident server: connect, ask, read the answer. Never throws for the server's faults.</summary>
@@ -93,13 +91,4 @@ public static class ServerConnection
             return Reply.Failed($"it did not answer ({e.Message})");
         }
     }
-
-    /// <summary>This process's environment, as the server must see it for the call.</summary>
-    public static Dictionary<string, string> EnvironmentOfThisProcess()
-    {
-        var env = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (DictionaryEntry e in Environment.GetEnvironmentVariables()) env[(string)e.Key] = (string?)e.Value ?? "";
-        return env;
-    }
-
 }

@@ -119,10 +119,11 @@ public sealed record ServerStatus(int Pid, DateTimeOffset Started, long Served, 
 
 /// <summary>
 /// A launcher call as sent to the server: its id (see the engine's <c>CompileInvocation.CallId</c>), the cache it is for,
-/// and the call itself: working directory, arguments (the compiler first, maybe after stacked zccaches) and the whole environment.
+/// and the call itself: working directory, arguments (the compiler first, maybe after stacked zccaches) and the whole
+/// environment — null when sending: this process's own, as the OS holds it (see <see cref="ProcessEnvironment"/>).
 /// </summary>
 public sealed record CompileRequest(string CallId, string CacheRoot, string WorkingDirectory, IReadOnlyList<string> Argv,
-    IReadOnlyDictionary<string, string> Environment)
+    IReadOnlyDictionary<string, string>? Environment)
 {
     public void Write(BinaryWriter w)
     {
@@ -131,6 +132,11 @@ public sealed record CompileRequest(string CallId, string CacheRoot, string Work
         w.Write(WorkingDirectory);
         w.Write(Argv.Count);
         foreach (string a in Argv) w.Write(a);
+        if (Environment is null)
+        {
+            ProcessEnvironment.Write(w);
+            return;
+        }
         w.Write(Environment.Count);
         foreach (var (name, value) in Environment)
         {
@@ -146,7 +152,7 @@ public sealed record CompileRequest(string CallId, string CacheRoot, string Work
         for (int i = 0; i < argv.Length; i++) argv[i] = r.ReadString();
         int envCount = Count(r);
         var env = new Dictionary<string, string>(envCount, StringComparer.Ordinal);
-        for (int i = 0; i < envCount; i++) env[r.ReadString()] = r.ReadString();
+        for (int i = 0; i < envCount; i++) env.TryAdd(r.ReadString(), r.ReadString()); // the first of a name, as getenv(3) finds
         return new CompileRequest(callId, root, cwd, argv, env);
     }
 

@@ -74,10 +74,16 @@ public sealed partial class UnixSocket : IDisposable
     /// <summary>Everything the peer sends until it closes the connection.</summary>
     public byte[] ReceiveToEnd()
     {
-        var received = new MemoryStream();
-        var buffer = new byte[16 * 1024];
-        while (Receive(buffer) is > 0 and var n) received.Write(buffer, 0, n);
-        return received.ToArray();
+        // Most answers are a few bytes (a hit without compiler output): a small buffer, doubled when full.
+        var buffer = new byte[1024];
+        int length = 0;
+        while (true)
+        {
+            if (length == buffer.Length) Array.Resize(ref buffer, buffer.Length * 2);
+            int n = Receive(buffer.AsSpan(length));
+            if (n == 0) return buffer[..length];
+            length += n;
+        }
     }
 
     /// <summary>Some bytes, or 0 when the peer has closed the connection.</summary>

@@ -25,7 +25,7 @@ public static class ServerClient
         if (!ServableCall.MayBeServed(call.Argv, call.Env) || AddressFor(call) is not { } address) return default;
 
         var answer = ServerConnection.Compile(address,
-            new CompileRequest(call.CallId, address.Root, call.WorkingDirectory, call.Argv, ServerConnection.EnvironmentOfThisProcess()));
+            new CompileRequest(call.CallId, address.Root, call.WorkingDirectory, call.Argv, call.Environment));
         if (answer.NoServer) Start(address); // none yet, or a dead one's socket: this call is done here, the next ones are served
         if (answer.Problem is { } problem) return Failed(problem);
         if (answer.Kind != ReplyKind.Served) return new Handover(null, null, answer.NoServer ? null : address);
