@@ -106,6 +106,20 @@ public class LocalStoreTests
         Assert.Null(store.Read(Key));
     }
 
+    [Fact]
+    public void Empty_compiler_output_is_served_as_the_meta_records_it_whatever_its_file_holds()
+    {
+        // Not read at all (a hit's cheapest path): then a file changed behind the store's back cannot be what is replayed.
+        var (dir, store) = NewStore();
+        using var _ = dir;
+        store.Publish(Key, Entry());
+        File.WriteAllText(Path.Join(store.Layout.EntryDir(Key), "stdout"), "planted\n");
+        var read = store.Read(Key)!;
+        Assert.Empty(read.Stdout);
+        Assert.Equal("warning\n"u8.ToArray(), read.Stderr);
+        Assert.Equal(new byte[] { 1, 2, 3, 4 }, read.Output("object")!.Data);
+    }
+
     [Theory]
     [InlineData("../x")]
     [InlineData("a/b")]
