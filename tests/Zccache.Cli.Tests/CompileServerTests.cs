@@ -102,6 +102,31 @@ public sealed class CompileServerTests : IDisposable
     }
 
     [Fact]
+    public void Calls_that_hang_do_not_keep_the_next_call_waiting()
+    {
+        // Twelve launchers connected and silent (each holds a thread in its read of the request, as a call blocked on
+        // the disk does): the next call is still taken at once, by a thread started for it.
+        var silent = new List<Socket>();
+        try
+        {
+            for (int i = 0; i < 12; i++)
+            {
+                var s = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+                s.Connect(new UnixDomainSocketEndPoint(_address.Socket));
+                silent.Add(s);
+            }
+            var answered = Task.Run(() => Ask(w => ServerProtocol.WriteHeader(w, (byte)RequestKind.Status),
+                r => ServerProtocol.ReadHeader(r).Kind));
+            Assert.True(answered.Wait(TimeSpan.FromSeconds(10)), "the call was not taken while others hung");
+            Assert.Equal((byte)ReplyKind.Status, answered.Result);
+        }
+        finally
+        {
+            foreach (var s in silent) s.Dispose();
+        }
+    }
+
+    [Fact]
     public void One_address_has_one_server_and_status_names_it()
     {
         Assert.Equal(3, CompileServer.Run(_address, TimeSpan.FromMinutes(1), TextWriter.Null));

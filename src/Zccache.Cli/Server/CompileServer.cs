@@ -31,9 +31,11 @@ public sealed class CompileServer
     private readonly DateTimeOffset _started = DateTimeOffset.UtcNow;
     private long _lastActivity = Environment.TickCount64;
     private int _active, _waiting;
-    private readonly object _wake = new(); // pulsed by the last call of a stopping server: the main loop need not wait out its tick
+    private readonly object _wake = new(); // pulsed by the last call of a closing server: the main loop need not wait out its tick
     private long _served, _notServed;
     private volatile bool _stopping;
+    private bool _closing; // see Close
+    private volatile bool _listening = true;
 
     private CompileServer(ServerAddress address, TimeSpan idleTimeout)
     {
@@ -87,15 +89,33 @@ public sealed class CompileServer
         {
             lock (_wake) Monitor.Wait(_wake, 250);
             long now = Environment.TickCount64;
-            if (_stopping && Volatile.Read(ref _active) == 0) return;
-            if (Inode(_address.Socket) != inode) return;
-            if (Volatile.Read(ref _active) == 0 && now - Interlocked.Read(ref _lastActivity) > _idleTimeout.TotalMilliseconds) return;
+            bool idle = Volatile.Read(ref _active) == 0 && now - Interlocked.Read(ref _lastActivity) > _idleTimeout.TotalMilliseconds;
+            bool leaving = _stopping || Inode(_address.Socket) != inode;
+            if ((leaving || idle) && Close(reopenIfBusy: !leaving))
+            {
+                _listening = false; // the listener is closed next: its acceptors end
+                return;
+            }
             if (now - lastSweep > 10_000)
             {
                 Sweep();
                 lastSweep = now;
             }
         }
+    }
+
+    /// <summary>
+    /// Closes the door: a call accepted from now on is dropped at once, before anything is read or written (its launcher
+    /// does the call itself). True when no call is being served, so the server may go; else it waits for them, or, when
+    /// it was only idle, opens the door again (a call came in at the last moment).
+    /// </summary>
+    private bool Close(bool reopenIfBusy)
+    {
+        Volatile.Write(ref _closing, true);
+        Interlocked.MemoryBarrier(); // an acceptor counts its call before it looks at the door: one of the two sees the other
+        if (Volatile.Read(ref _active) == 0) return true;
+        if (reopenIfBusy) Volatile.Write(ref _closing, false);
+        return false;
     }
 
     /// <summary>
@@ -117,10 +137,21 @@ public sealed class CompileServer
             try { client = listener.Accept(); }
             catch (Exception e) when (e is SocketException or ObjectDisposedException)
             {
-                Interlocked.Decrement(ref _waiting); // the listener is closing: the server is on its way out
+                if (_listening)
+                {
+                    Thread.Sleep(50); // out of descriptors or memory for a moment: the socket must stay watched
+                    continue;
+                }
+                Interlocked.Decrement(ref _waiting); // the listener is closed: the server is on its way out
                 return;
             }
             Interlocked.Increment(ref _active);
+            if (Volatile.Read(ref _closing))
+            {
+                client.Dispose();
+                EndCall();
+                continue;
+            }
             Interlocked.Exchange(ref _lastActivity, Environment.TickCount64);
             if (Interlocked.Decrement(ref _waiting) == 0) StartAcceptor(listener);
             Handle(client);
@@ -128,6 +159,12 @@ public sealed class CompileServer
             Interlocked.Decrement(ref _waiting);
             return;
         }
+    }
+
+    /// <summary>A call is over: the last one of a closing server lets it go at once.</summary>
+    private void EndCall()
+    {
+        if (Interlocked.Decrement(ref _active) == 0 && Volatile.Read(ref _closing)) lock (_wake) Monitor.PulseAll(_wake);
     }
 
     /// <summary>Threads kept waiting for calls between bursts.</summary>
@@ -156,7 +193,7 @@ public sealed class CompileServer
         finally
         {
             Interlocked.Exchange(ref _lastActivity, Environment.TickCount64);
-            if (Interlocked.Decrement(ref _active) == 0 && _stopping) lock (_wake) Monitor.PulseAll(_wake);
+            EndCall();
         }
     }
 
