@@ -5,8 +5,9 @@ using Zccache.Protocol;
 
 // Beside this executable (its real path: /proc/self/exe). Not AppContext.BaseDirectory, which sets up the app's
 // configuration store first: a tenth of a millisecond on every call.
-string engine = Path.Join(Path.GetDirectoryName(Environment.ProcessPath), "zccache-engine");
-if (!ServableCall.MayBeServed(args, Environment.GetEnvironmentVariable)) return Engine.Exec(engine, []);
+// Never a relative name: it would be looked up in the build's working directory. Without a path exec fails, with ZC1006.
+string engine = Environment.ProcessPath is { } self ? Path.Join(Path.GetDirectoryName(self), "zccache-engine") : "";
+if (engine.Length == 0 || !ServableCall.MayBeServed(args, Environment.GetEnvironmentVariable)) return Engine.Exec(engine, []);
 string cwd = Environment.CurrentDirectory;
 string root = CacheRoot.Resolve(Environment.GetEnvironmentVariable, cwd);
 if (ServerAddress.For(root, engine) is not { } address) return Engine.Exec(engine, []);

@@ -26,7 +26,7 @@ internal static unsafe class ProcessEnvironment
         {
             var entry = MemoryMarshal.CreateReadOnlySpanFromNullTerminated(*e);
             int end = entry.IndexOf((byte)'=');
-            if (end <= 0) continue; // no name: not a variable, as .NET's own view of the environment skips it
+            if (end <= 0) continue; // no name: not a variable getenv(3) could return
             WriteString(w, entry[..end]);
             WriteString(w, entry[(end + 1)..]);
         }

@@ -120,7 +120,9 @@ public sealed record ServerStatus(int Pid, DateTimeOffset Started, long Served, 
 /// <summary>
 /// A launcher call as sent to the server: its id (see the engine's <c>CompileInvocation.CallId</c>), the cache it is for,
 /// and the call itself: working directory, arguments (the compiler first, maybe after stacked zccaches) and the whole
-/// environment — null when sending: this process's own, as the OS holds it (see <see cref="ProcessEnvironment"/>).
+/// environment — null when sending: this process's own as the OS holds it, what it was started with and what its children
+/// inherit (see <see cref="ProcessEnvironment"/>; .NET's <c>Environment.SetEnvironmentVariable</c> does not reach it, and no
+/// launcher calls it).
 /// </summary>
 public sealed record CompileRequest(string CallId, string CacheRoot, string WorkingDirectory, IReadOnlyList<string> Argv,
     IReadOnlyDictionary<string, string>? Environment)

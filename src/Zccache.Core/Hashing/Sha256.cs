@@ -25,7 +25,7 @@ public static class Sha256
         protected virtual void Dispose(bool disposing) { }
     }
 
-    /// <summary>Where digests come from; set once, before the first hash.</summary>
+    /// <summary>Where digests come from: set at start-up (see <see cref="PreferPlatform"/> for the one later change).</summary>
     public static Func<Incremental> Implementation { get; set; } = () => new Platform();
 
     /// <summary>
@@ -55,7 +55,9 @@ public static class Sha256
     /// </summary>
     public static void PreferPlatform()
     {
-        if (PlatformUsable.Value) Implementation = () => new Platform();
+        if (!PlatformUsable.Value) return;
+        Implementation = () => new Platform();
+        _ = Hash([]); // its start-up now, not in the first call served
     }
 
     private sealed class Platform : Incremental
