@@ -3,6 +3,9 @@
 # again with nothing changed, with the package, with the package and ZccacheEnabled=false, and without the package,
 # with hyperfine. With a baseline revision, that revision's package runs beside this one (before/after a change).
 # Usage: bench/nochange.sh [rounds] [baseline-rev]      (needs gcc, hyperfine, python3; ~1 minute per round)
+# ZC_NOCHANGE_MODE=reuse keeps MSBuild's worker nodes between builds (users' default), =server builds through the MSBuild
+# server (DOTNET_CLI_USE_MSBUILD_SERVER=1); default: a new build process and no node reuse, as CI builds. In the two
+# warm modes part of the work runs in processes hyperfine does not wait for: compare the wall times there, not the CPU.
 # Each round runs every command 3 times, in a rotated order, so a slow stretch of a shared machine is spread over all.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -55,6 +58,16 @@ project pkg "0.0.0-nochange.$stamp"
 
 export NUGET_PACKAGES="$work/packages" ZCCACHE_CACHE_DIR="$work/cache" MSBUILDDISABLENODEREUSE=1 DOTNET_CLI_USE_MSBUILD_SERVER=0 \
   DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+mode="${ZC_NOCHANGE_MODE:-cold}"
+case "$mode" in
+  cold) ;;
+  reuse) export MSBUILDDISABLENODEREUSE=0 ;;
+  server) export MSBUILDDISABLENODEREUSE=0 DOTNET_CLI_USE_MSBUILD_SERVER=1 ;;
+  *) echo "ZC_NOCHANGE_MODE is cold, reuse or server, not '$mode'" >&2; exit 2 ;;
+esac
+# The warm modes leave nodes or a server behind: shut down with the bench (they hold the packages' files open).
+trap 'if [ "$mode" != cold ]; then dotnet build-server shutdown --msbuild >/dev/null 2>&1 || true; fi
+      git -C "$repo" worktree remove --force "$work/baseline-src" 2>/dev/null || true; rm -rf "$work"' EXIT
 unset ZCCACHE_SESSION_ID ZCCACHE_DISABLE
 cd "$work"
 build="dotnet build --no-restore -p:UseSharedCompilation=false"
@@ -85,9 +98,9 @@ for round in $(seq 1 "$rounds"); do
   echo "round $round of $rounds done" >&2
 done
 
-python3 - "$work" "$rounds" "${names[@]}" <<'PY'
+python3 - "$work" "$rounds" "$mode" "${names[@]}" <<'PY'
 import glob, json, statistics, sys
-work, rounds, names = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
+work, rounds, mode, names = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4:]
 wall = {n: [] for n in names}
 cpu = {n: [] for n in names}      # per round: the mean CPU (user + sys) of its 3 runs
 for f in sorted(glob.glob(work + "/round*.json")):
@@ -96,9 +109,11 @@ for f in sorted(glob.glob(work + "/round*.json")):
         cpu[r["command"]].append(r["user"] + r["system"])
 # Each round's own ratio to the build without the package: a slow stretch of the machine moves both alike.
 share = {n: statistics.median(c / b for c, b in zip(cpu[n], cpu[names[0]])) - 1 for n in names}
-print(f"No-change `dotnet build --no-restore`, {rounds} rounds x 3 runs, interleaved:\n")
-print("| build | wall, median (s) | wall, min (s) | CPU user + sys, median (s) | CPU beyond no package (median of rounds) |")
-print("| --- | ---: | ---: | ---: | ---: |")
+print(f"No-change `dotnet build --no-restore`, {rounds} rounds x 3 runs, interleaved, mode {mode}:\n")
+wall_share = {n: statistics.median(wall[n]) / statistics.median(wall[names[0]]) - 1 for n in names}
+print("| build | wall, median (s) | wall, min (s) | wall beyond no package | CPU user + sys, median (s) | CPU beyond no package (median of rounds) |")
+print("| --- | ---: | ---: | ---: | ---: | ---: |")
 for n in names:
-    print(f"| {n} | {statistics.median(wall[n]):.3f} | {min(wall[n]):.3f} | {statistics.median(cpu[n]):.3f} | {share[n] * 100:+.1f}% |")
+    print(f"| {n} | {statistics.median(wall[n]):.3f} | {min(wall[n]):.3f} | {wall_share[n] * 100:+.1f}% | {statistics.median(cpu[n]):.3f} "
+          f"| {share[n] * 100:+.1f}% |")
 PY
