@@ -11,7 +11,7 @@ namespace Zccache.Protocol;
 public static class ServerProtocol
 {
     public const uint Magic = 0x5653435A; // "ZCSV"
-    public const ushort Version = 1;
+    public const ushort Version = 2; // 2: "served" is no longer 0, a recorded outcome carries no working directory
 
     /// <summary>
     /// The thin launcher runs with its heap capped (System.GC.HeapHardLimit, 256 MB: a third fewer page faults at
@@ -67,8 +67,6 @@ public enum RequestKind : byte { Compile = 1, Status = 2, Stop = 3, Record = 4 }
 /// <summary>What the server answers.</summary>
 public enum ReplyKind : byte
 {
-    /// <summary>A hit: the outputs are in place; the exit code and the compiler's output follow.</summary>
-    Served = 0,
     /// <summary>Not a hit (a miss, a call that cannot be cached): the launcher does the call itself.</summary>
     NotServed = 1,
     /// <summary>The request cannot be taken (another protocol version, another cache); a reason follows.</summary>
@@ -77,26 +75,27 @@ public enum ReplyKind : byte
     Stopping = 4,
     /// <summary>The outcome a launcher sent is in the session.</summary>
     Recorded = 5,
+    /// <summary>A hit: the outputs are in place; the exit code and the compiler's output follow. Not 0: nothing zeroed
+    /// or left unset reads as a hit.</summary>
+    Served = 6,
 }
 
 /// <summary>
 /// An outcome of a call the launcher did itself (a miss, a call that cannot be cached), for the server to write in the
 /// session: then each session has one writer, the server. The lines are as the session's files hold them.
 /// </summary>
-public sealed record RecordRequest(string SessionId, string? Project, string WorkingDirectory, byte[] OutcomeLine, byte[] JournalLine)
+public sealed record RecordRequest(string SessionId, string? Project, byte[] OutcomeLine, byte[] JournalLine)
 {
     public void Write(BinaryWriter w)
     {
         w.Write(SessionId);
         w.Write(Project ?? "");
-        w.Write(WorkingDirectory);
         ServerProtocol.WriteBytes(w, OutcomeLine);
         ServerProtocol.WriteBytes(w, JournalLine);
     }
 
     public static RecordRequest Read(BinaryReader r) =>
-        new(r.ReadString(), r.ReadString() is { Length: > 0 } p ? p
-            : null, r.ReadString(), ServerProtocol.ReadBytes(r), ServerProtocol.ReadBytes(r));
+        new(r.ReadString(), r.ReadString() is { Length: > 0 } p ? p : null, ServerProtocol.ReadBytes(r), ServerProtocol.ReadBytes(r));
 }
 
 /// <summary>The server's answer to a status request.</summary>

@@ -70,7 +70,7 @@ public sealed class CompileServerTests : IDisposable
             return (k, p, r.ReadString());
         });
         Assert.Equal(((byte)ReplyKind.Refused, (string?)null), (kind, problem));
-        Assert.Equal("the peer speaks protocol 7, this zccache 1", reason);
+        Assert.Equal("the peer speaks protocol 7, this zccache 2", reason);
     }
 
     [Fact]
@@ -161,7 +161,7 @@ public sealed class CompileServerTests : IDisposable
             var kind = Ask(w =>
             {
                 ServerProtocol.WriteHeader(w, (byte)RequestKind.Record);
-                new RecordRequest(id.ToString(), "app", _root, line, []).Write(w);
+                new RecordRequest(id.ToString(), "app", line, []).Write(w);
             }, r => ServerProtocol.ReadHeader(r).Kind);
             Assert.Equal((byte)ReplyKind.Recorded, kind);
         }

@@ -34,7 +34,7 @@ public sealed class ServerConnectionTests : IDisposable
         var answer = ServerConnection.Compile(Address, Call(_root));
         Assert.Equal((true, (string?)null), (answer.NoServer, answer.Problem));
         Assert.Null(ServerConnection.Ask(Address, RequestKind.Status));
-        Assert.False(ServerConnection.Record(Address, new RecordRequest("s", null, "/", [1], [])));
+        Assert.False(ServerConnection.Record(Address, new RecordRequest("s", null, [1], [])));
     }
 
     [Fact]
@@ -72,6 +72,25 @@ public sealed class ServerConnectionTests : IDisposable
     }
 
     [Fact]
+    public void An_answer_of_zeros_is_no_hit()
+    {
+        // Our header, then nothing but zeros (a peer's buffer never filled in): a hit would print nothing and exit 0.
+        using var peer = Peer(s =>
+        {
+            Read(s, 7);
+            var frame = new MemoryStream();
+            using (var w = ServerProtocol.Writer(frame))
+            {
+                ServerProtocol.WriteHeader(w, 0);
+                w.Write(new byte[12]);
+            }
+            s.Send(frame.ToArray());
+        });
+        var answer = ServerConnection.Compile(Address, Call(_root));
+        Assert.Equal((ReplyKind.Refused, "unexpected answer 0"), (answer.Kind, answer.Problem));
+    }
+
+    [Fact]
     public void A_peer_of_another_protocol_is_not_waited_on_for_more_than_its_header()
     {
         // It answers with protocol 99 at once and then only reads, until the launcher hangs up.
@@ -82,7 +101,7 @@ public sealed class ServerConnectionTests : IDisposable
             while (s.Receive(buffer) > 0) { }
         });
         var answer = ServerConnection.Compile(Address, Call(_root));
-        Assert.Equal((ReplyKind.Refused, "the peer speaks protocol 99, this zccache 1"), (answer.Kind, answer.Problem));
+        Assert.Equal((ReplyKind.Refused, "the peer speaks protocol 99, this zccache 2"), (answer.Kind, answer.Problem));
     }
 
     private static void Read(Socket s, int count)

@@ -48,7 +48,7 @@ public static class Launcher
         {
             string id = session.Folder.Id.ToString();
             session.Forward = (outcome, journalLine) => Protocol.ServerConnection.Record(recordVia,
-                new Protocol.RecordRequest(id, outcome.Project, call.WorkingDirectory, outcome.ToJsonLine(), journalLine ?? []));
+                new Protocol.RecordRequest(id, outcome.Project, outcome.ToJsonLine(), journalLine ?? []));
         }
 
         CompileResult result = cache.Compile(invocation, session);
