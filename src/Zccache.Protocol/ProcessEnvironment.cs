@@ -10,29 +10,38 @@ namespace Zccache.Protocol;
 /// </summary>
 internal static unsafe class ProcessEnvironment
 {
-    public static void Write(BinaryWriter w)
+    /// <summary>Writes the count and the variables; false, with nothing written, where libc's environ is not at hand.</summary>
+    public static bool TryWrite(BinaryWriter w)
     {
         byte** environ = OperatingSystem.IsLinux() ? Environ() : null;
-        if (environ is null)
-        {
-            WriteDictionary(w);
-            return;
-        }
+        if (environ is null) return false;
         int count = 0;
         for (byte** e = environ; *e != null; e++)
-            if (NameEnd(*e) > 0) count++;
+            if (NameEnd(Entry(*e)) > 0) count++;
         w.Write(count);
         for (byte** e = environ; *e != null; e++)
         {
-            var entry = MemoryMarshal.CreateReadOnlySpanFromNullTerminated(*e);
-            int end = entry.IndexOf((byte)'=');
+            var entry = Entry(*e);
+            int end = NameEnd(entry);
             if (end <= 0) continue; // no name: not a variable getenv(3) could return
             WriteString(w, entry[..end]);
             WriteString(w, entry[(end + 1)..]);
         }
+        return true;
     }
 
-    private static int NameEnd(byte* entry) => MemoryMarshal.CreateReadOnlySpanFromNullTerminated(entry).IndexOf((byte)'=');
+    /// <summary>.NET's view of this process's environment, where <see cref="TryWrite"/> cannot write libc's.</summary>
+    public static Dictionary<string, string> AsDictionary()
+    {
+        var env = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (DictionaryEntry e in Environment.GetEnvironmentVariables()) env[(string)e.Key] = (string?)e.Value ?? "";
+        return env;
+    }
+
+    /// <summary>"NAME=value", without its terminating zero.</summary>
+    private static ReadOnlySpan<byte> Entry(byte* entry) => MemoryMarshal.CreateReadOnlySpanFromNullTerminated(entry);
+
+    private static int NameEnd(ReadOnlySpan<byte> entry) => entry.IndexOf((byte)'=');
 
     private static void WriteString(BinaryWriter w, ReadOnlySpan<byte> utf8)
     {
@@ -43,15 +52,4 @@ internal static unsafe class ProcessEnvironment
     /// <summary>libc's <c>environ</c>, or null where it cannot be found.</summary>
     private static byte** Environ() =>
         NativeLibrary.TryGetExport(NativeLibrary.GetMainProgramHandle(), "environ", out nint address) ? *(byte***)address : null;
-
-    private static void WriteDictionary(BinaryWriter w)
-    {
-        var all = Environment.GetEnvironmentVariables();
-        w.Write(all.Count);
-        foreach (DictionaryEntry e in all)
-        {
-            w.Write((string)e.Key);
-            w.Write((string?)e.Value ?? "");
-        }
-    }
 }

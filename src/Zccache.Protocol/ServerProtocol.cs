@@ -133,13 +133,10 @@ public sealed record CompileRequest(string CallId, string CacheRoot, string Work
         w.Write(WorkingDirectory);
         w.Write(Argv.Count);
         foreach (string a in Argv) w.Write(a);
-        if (Environment is null)
-        {
-            ProcessEnvironment.Write(w);
-            return;
-        }
-        w.Write(Environment.Count);
-        foreach (var (name, value) in Environment)
+        if (Environment is null && ProcessEnvironment.TryWrite(w)) return;
+        var environment = Environment ?? ProcessEnvironment.AsDictionary();
+        w.Write(environment.Count);
+        foreach (var (name, value) in environment)
         {
             w.Write(name);
             w.Write(value);

@@ -58,13 +58,7 @@ public sealed class ServerConnectionTests : IDisposable
         using var peer = Peer(s =>
         {
             Read(s, 7);
-            var frame = new MemoryStream();
-            using (var w = ServerProtocol.Writer(frame))
-            {
-                ServerProtocol.WriteHeader(w, (byte)ReplyKind.Refused);
-                w.Write("not now");
-            }
-            s.Send(frame.ToArray());
+            s.Send(Frame((byte)ReplyKind.Refused, w => w.Write("not now")));
         });
         var request = Call(_root) with { Argv = ["gcc", new string('x', 2_000_000)] }; // more than the socket buffers hold
         var answer = ServerConnection.Compile(Address, request);
@@ -78,13 +72,7 @@ public sealed class ServerConnectionTests : IDisposable
         using var peer = Peer(s =>
         {
             Read(s, 7);
-            var frame = new MemoryStream();
-            using (var w = ServerProtocol.Writer(frame))
-            {
-                ServerProtocol.WriteHeader(w, 0);
-                w.Write(new byte[12]);
-            }
-            s.Send(frame.ToArray());
+            s.Send(Frame(0, w => w.Write(new byte[12])));
         });
         var answer = ServerConnection.Compile(Address, Call(_root));
         Assert.Equal((ReplyKind.Refused, "unexpected answer 0"), (answer.Kind, answer.Problem));
@@ -102,6 +90,18 @@ public sealed class ServerConnectionTests : IDisposable
         });
         var answer = ServerConnection.Compile(Address, Call(_root));
         Assert.Equal((ReplyKind.Refused, "the peer speaks protocol 99, this zccache 2"), (answer.Kind, answer.Problem));
+    }
+
+    /// <summary>An answer as a server frames it: our header with <paramref name="kind"/>, then the body.</summary>
+    private static byte[] Frame(byte kind, Action<BinaryWriter> body)
+    {
+        var frame = new MemoryStream();
+        using (var w = ServerProtocol.Writer(frame))
+        {
+            ServerProtocol.WriteHeader(w, kind);
+            body(w);
+        }
+        return frame.ToArray();
     }
 
     private static void Read(Socket s, int count)
