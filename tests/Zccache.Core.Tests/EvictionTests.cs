@@ -284,6 +284,30 @@ public class EvictionTests : IDisposable
     }
 
     [Fact]
+    public void A_change_made_while_another_process_held_the_shard_is_recounted_whatever_the_holder_writes()
+    {
+        var shards = new CacheShards(_layout);
+        _store.Publish(Key(5, 0), new CacheEntry { Outputs = [new("object", new byte[1000])], ExitCode = 0 });
+        shards.ReadAll();
+        string counter = Path.Join(_layout.Counters, "05");
+        string counted = File.ReadAllText(counter)[..42]; // bytes, entries, manifests: one entry
+        using (var held = new FileStream(counter, FileMode.Open, FileAccess.ReadWrite, FileShare.None))
+        {
+            // Waits for the lock, then publishes without it.
+            _store.Publish(Key(5, 1), new CacheEntry { Outputs = [new("object", new byte[1000])], ExitCode = 0 });
+            // The holder (a trim that walked the shard before the publication) writes what it counted, with the folders'
+            // mtimes as they are now: a counter that looks current and misses the new entry.
+            long Mtime(string parent) => Directory.GetLastWriteTimeUtc(Path.Join(parent, "05")).Ticks;
+            held.Write(System.Text.Encoding.ASCII.GetBytes($"{counted}{Mtime(_layout.Entries),19} {Mtime(_layout.Manifests),19}"));
+        }
+        var (usage, recounted) = shards.ReadAll();
+        Assert.Equal(1, recounted);
+        Assert.Equal(Walk(), usage);
+        Assert.Equal(2, usage["05"].Entries);
+        Assert.Equal(0, shards.ReadAll().Recounted); // right now, and nothing left to recount
+    }
+
+    [Fact]
     public void Each_shard_gives_up_its_least_recently_used_share_and_the_counters_follow()
     {
         foreach (int shard in new[] { 1, 2 })

@@ -21,7 +21,10 @@ public readonly record struct ShardUsage(long Bytes, int Entries, int Manifests)
 /// process dies). The store changes a shard's folders only under that lock and updates the counter
 /// in the same hold, so a counter is right while its folders still have the mtimes it recorded.
 /// One that is missing, torn or recorded with other mtimes (an entry deleted by hand, a process
-/// killed mid-change, a version without counters) is recounted, from that shard alone.
+/// killed mid-change, a version without counters) is recounted, from that shard alone. So is one changed while its lock
+/// could not be had in time (another process walking it): the change goes ahead unlocked and then leaves
+/// <c>counters/ab.dirty</c>, because the holder may write its count after the change, with the folders' new mtimes; a
+/// recount removes the mark before it walks the shard.
 /// </para>
 /// </summary>
 public sealed class CacheShards(CacheLayout layout)
@@ -39,7 +42,13 @@ public sealed class CacheShards(CacheLayout layout)
     public T Change<T>(string shard, Func<(T Result, ShardUsage? Delta)> change)
     {
         using var counter = Lock(shard, Deadline());
-        if (counter is null) return change().Result; // not lockable now: the change's mtimes make the shard recounted
+        if (counter is null)
+        {
+            // Not lockable now: changed without the lock, and marked after the change, so that whatever the holder writes
+            // next (it may have counted before the change), the shard is recounted.
+            try { return change().Result; }
+            finally { MarkDirty(shard); }
+        }
         ShardUsage? before = ReadIfCurrent(counter, shard);
         var (result, delta) = change();
         Write(counter, shard, before is { } b && delta is { } d ? b + d : null);
@@ -80,6 +89,7 @@ public sealed class CacheShards(CacheLayout layout)
     private (ShardUsage After, int EntriesRemoved) Evict(string shard, long targetBytes, DateTime protectedSince, long deadline)
     {
         using var counter = Lock(shard, deadline);
+        if (counter is not null) AtomicFile.TryDelete(DirtyFile(shard)); // counted now; a change racing the scan marks it again
         var (items, usage, settled) = Scan(shard);
         int removed = 0;
         if (usage.Bytes > targetBytes)
@@ -167,6 +177,18 @@ public sealed class CacheShards(CacheLayout layout)
 
     private string CounterFile(string shard) => Path.Join(layout.Counters, shard);
 
+    private string DirtyFile(string shard) => Path.Join(layout.Counters, shard + ".dirty");
+
+    private void MarkDirty(string shard)
+    {
+        try
+        {
+            LocalStore.EnsureFolder(layout.Counters);
+            AtomicFile.CreateNew(DirtyFile(shard)).Dispose();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { } // marked already, or only the mtimes tell
+    }
+
     private static long Deadline() => Environment.TickCount64 + (long)Patience.TotalMilliseconds;
 
     /// <summary>The shard's counter file, open and locked (exclusively or
@@ -194,6 +216,7 @@ public sealed class CacheShards(CacheLayout layout)
     /// <summary>The counter's usage when its folders still have the mtimes it recorded; null when it must be recounted.</summary>
     private ShardUsage? ReadIfCurrent(FileStream counter, string shard)
     {
+        if (File.Exists(DirtyFile(shard))) return null;
         Span<byte> buffer = stackalloc byte[128];
         int n;
         try
