@@ -308,6 +308,8 @@ public class RemoteFormatTests
     [InlineData("redis://a:port")]
     [InlineData("redis://a:6379/zero")]
     [InlineData("redis:///0")]
+    [InlineData("redis://a:6379?ssl=true")] // TLS is rediss://
+    [InlineData("rediss://")]
     public void A_remote_url_that_cannot_be_used_is_refused(string url) =>
         Assert.Throws<FormatException>(() => Storage.Remote.RemoteStore.From(url, null, _ => null));
 
@@ -322,6 +324,19 @@ public class RemoteFormatTests
         options.SetDefaultPorts();
         Assert.Equal(endpoints, string.Join(' ', options.EndPoints.Select(StackExchange.Redis.EndPointCollection.ToString)));
         Assert.Equal((db, user, password), (options.DefaultDatabase ?? 0, options.User, options.Password));
+    }
+
+    [Fact]
+    public void A_rediss_url_speaks_tls_to_the_port_6380_unless_given()
+    {
+        var tls = Storage.Remote.RedisRemote.Options("rediss://zc:pw@cache,cache2:7000/2");
+        tls.SetDefaultPorts();
+        Assert.Equal((true, "cache:6380 cache2:7000", 2, "zc", "pw"), (tls.Ssl,
+            string.Join(' ', tls.EndPoints.Select(StackExchange.Redis.EndPointCollection.ToString)), tls.DefaultDatabase, tls.User, tls.Password));
+        Assert.False(Storage.Remote.RedisRemote.Options("redis://cache").Ssl);
+        var e = Assert.Throws<FormatException>(() => Storage.Remote.RedisRemote.Options("redis://:secret@cache:6379/0?ssl=true"));
+        Assert.Contains("rediss://", e.Message);
+        Assert.DoesNotContain("secret", e.Message);
     }
 
     [Fact]

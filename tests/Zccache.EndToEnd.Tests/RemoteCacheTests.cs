@@ -16,12 +16,19 @@ public sealed class RemoteCacheTests(PackageFeed feed) : IDisposable
 
     private string _kind = "http";
 
-    private LocalServer Server() => _server ??= _kind == "redis" ? new RedisServer(_ws["redis"]) : new WebDavServer(_ws["nginx"]);
+    private LocalServer Server() => _server ??= _kind switch
+    {
+        "redis" => new RedisServer(_ws["redis"]),
+        "rediss" => new RedisServer(_ws["redis"], tls: true),
+        _ => new WebDavServer(_ws["nginx"]),
+    };
 
+    /// <summary>A build with the remote; a TLS one's CA trusted (SSL_CERT_FILE) unless <paramref name="more"/> says otherwise.</summary>
     private BuildResult Build(string cacheDir, Dictionary<string, string?>? more = null)
     {
         string url = _kind == "bazel" ? Server().Url + "|layout=bazel" : Server().Url;
         var env = new Dictionary<string, string?> { ["ZCCACHE_CACHE_DIR"] = _ws[cacheDir], ["ZCCACHE_REMOTE"] = url };
+        if (Server() is RedisServer { Url: var u } redis && u.StartsWith("rediss:", StringComparison.Ordinal)) env["SSL_CERT_FILE"] = redis.CaFile;
         foreach (var (k, v) in more ?? []) env[k] = v;
         return _ws.Run(["build", "app/app.csproj"], env);
     }
@@ -56,6 +63,7 @@ public sealed class RemoteCacheTests(PackageFeed feed) : IDisposable
     [InlineData("http")]
     [InlineData("bazel")] // bazel-remote's layout: values in /cas/<their sha256>, pointers in /ac/<key>
     [InlineData("redis")]
+    [InlineData("rediss")] // Redis over TLS
     public void A_second_local_cache_is_served_entirely_from_the_remote_with_identical_objects(string kind)
     {
         _kind = kind;
@@ -77,6 +85,19 @@ public sealed class RemoteCacheTests(PackageFeed feed) : IDisposable
         _ws.Delete("app/obj");
         var third = Build("cache-two");
         Assert.Equal((4L, 0L), (third.Stats!.Hits, third.Stats.RemoteHits));
+    }
+
+    [Fact]
+    public void A_tls_remote_whose_certificate_is_not_trusted_is_not_used_and_the_build_passes()
+    {
+        _kind = "rediss";
+        App();
+        // The system's trusted roots do not hold the server's CA.
+        var r = Build("cache-untrusted", new() { ["SSL_CERT_FILE"] = "/etc/ssl/certs/ca-certificates.crt" });
+        Assert.True(r.Succeeded, r.Output);
+        Assert.Equal((4L, 0L), (r.Stats!.Misses, r.Stats.RemoteHits));
+        Assert.Contains("warning ZC1008", r.Output);
+        Assert.Equal(0, Server().Count);
     }
 
     [Fact]

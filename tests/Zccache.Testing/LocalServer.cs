@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 
 namespace Zccache.Testing;
 
@@ -132,20 +134,33 @@ public sealed class WebDavServer : LocalServer
 }
 
 /// <summary>redis-server without persistence; with <paramref name="cluster"/>,
-/// a Redis Cluster node (see <see cref="RedisCluster"/>).</summary>
+/// a Redis Cluster node (see <see cref="RedisCluster"/>); with <paramref name="tls"/>, also on a TLS port
+/// (<see cref="Url"/> is then <c>rediss://</c>) whose certificate, for 127.0.0.1, is signed by a CA of its own (<see cref="CaFile"/>).</summary>
 public sealed class RedisServer : LocalServer
 {
-    public RedisServer(string root, bool cluster = false) : base(root)
+    private readonly int? _tlsPort;
+
+    public RedisServer(string root, bool cluster = false, bool tls = false) : base(root)
     {
         List<string> args = ["--port", Port.ToString(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", root];
         // The bus port is a free one of its own: the default (port + 10000) may be past 65535 or taken.
         if (cluster)
             args.AddRange(["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-port", FreePort().ToString(),
                 "--cluster-node-timeout", "1000"]);
+        if (tls)
+        {
+            _tlsPort = FreePort();
+            var (cert, key) = TestCertificates.ServerFor127(root);
+            args.AddRange(["--tls-port", _tlsPort.Value.ToString(), "--tls-cert-file", cert, "--tls-key-file", key,
+                "--tls-ca-cert-file", CaFile, "--tls-auth-clients", "no"]);
+        }
         Start("redis-server", args);
     }
 
-    public override string Url => $"redis://127.0.0.1:{Port}";
+    public override string Url => _tlsPort is { } tls ? $"rediss://127.0.0.1:{tls}" : $"redis://127.0.0.1:{Port}";
+
+    /// <summary>The CA that signed the TLS port's certificate (PEM): what a client must trust, e.g. through SSL_CERT_FILE.</summary>
+    public string CaFile => Path.Join(Root, TestCertificates.CaFileName);
 
     public string EndPoint => $"127.0.0.1:{Port}";
 
@@ -398,5 +413,40 @@ public sealed class IcecreamFarm : IDisposable
         public override string Url => $"127.0.0.1:{Port}";
 
         public override int Count => 0;
+    }
+}
+
+/// <summary>A CA and a server certificate it signed for 127.0.0.1 (and localhost), written as PEM files, for TLS servers.</summary>
+public static class TestCertificates
+{
+    public const string CaFileName = "ca.pem";
+
+    /// <summary>Writes ca.pem, server.pem and server.key into <paramref name="folder"/>; returns the last two.</summary>
+    public static (string Certificate, string Key) ServerFor127(string folder)
+    {
+        var from = DateTimeOffset.UtcNow.AddDays(-1);
+        using var caKey = RSA.Create(2048);
+        var caRequest = new CertificateRequest("CN=zccache test CA", caKey, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        caRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
+        caRequest.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
+        caRequest.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(caRequest.PublicKey, false));
+        using var ca = caRequest.CreateSelfSigned(from, from.AddDays(3));
+
+        using var key = RSA.Create(2048);
+        var request = new CertificateRequest("CN=127.0.0.1", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        var names = new SubjectAlternativeNameBuilder();
+        names.AddIpAddress(IPAddress.Loopback);
+        names.AddDnsName("localhost");
+        request.CertificateExtensions.Add(names.Build());
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, false));
+        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], false)); // server authentication
+        request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(ca, true, false));
+        using var certificate = request.Create(ca, from, from.AddDays(2), RandomNumberGenerator.GetBytes(16));
+
+        File.WriteAllText(Path.Join(folder, CaFileName), ca.ExportCertificatePem());
+        string certificateFile = Path.Join(folder, "server.pem"), keyFile = Path.Join(folder, "server.key");
+        File.WriteAllText(certificateFile, certificate.ExportCertificatePem());
+        File.WriteAllText(keyFile, key.ExportPkcs8PrivateKeyPem());
+        return (certificateFile, keyFile);
     }
 }

@@ -3,10 +3,12 @@ using StackExchange.Redis;
 namespace Zccache.Core.Storage.Remote;
 
 /// <summary>
-/// A Redis remote, <c>redis://[user:password@]host[:port][,host[:port]…][/db]</c>: one string value per key,
+/// A Redis remote, <c>redis[s]://[user:password@]host[:port][,host[:port]…][/db]</c>: one string value per key,
 /// <c>zccache:&lt;kind&gt;&lt;key&gt;</c>. Several endpoints are seeds of one deployment (a primary and its
 /// replicas, or nodes of a Redis Cluster); StackExchange.Redis finds a cluster's other nodes from any of them and
 /// sends each key to the node that owns its slot. Keys carry no hash tag, so they spread over every slot.
+/// <c>rediss://</c> speaks TLS (port 6380 unless given), checking the server's certificate against the system's trusted
+/// roots and the name it was reached by, as an https:// remote does.
 /// </summary>
 public sealed class RedisRemote : RemoteStore
 {
@@ -21,12 +23,13 @@ public sealed class RedisRemote : RemoteStore
 
     internal static ConfigurationOptions Options(string url)
     {
-        const string scheme = "redis://";
-        if (!url.StartsWith(scheme, StringComparison.OrdinalIgnoreCase))
-            throw new FormatException($"'{Redacted(url)}' is not a redis:// URL.");
-        string rest = url[scheme.Length..];
+        bool tls = url.StartsWith(TlsScheme, StringComparison.OrdinalIgnoreCase);
+        if (!tls && !url.StartsWith(Scheme, StringComparison.OrdinalIgnoreCase))
+            throw new FormatException($"'{Redacted(url)}' is not a {Scheme} or {TlsScheme} URL.");
+        string rest = url[(tls ? TlsScheme : Scheme).Length..];
         var options = new ConfigurationOptions
         {
+            Ssl = tls,
             ConnectTimeout = (int)Timeout.TotalMilliseconds,
             SyncTimeout = (int)Timeout.TotalMilliseconds,
             AsyncTimeout = (int)Timeout.TotalMilliseconds,
@@ -41,6 +44,8 @@ public sealed class RedisRemote : RemoteStore
             else options.Password = user[0];
             rest = rest[(at + 1)..];
         }
+        if (rest.Contains('?'))
+            throw new FormatException($"'{Redacted(url)}': options after '?' are not read (for TLS, the URL starts with {TlsScheme}).");
         int slash = rest.IndexOf('/');
         if (slash >= 0)
         {
@@ -55,6 +60,13 @@ public sealed class RedisRemote : RemoteStore
                 ?? throw new FormatException($"'{Redacted(url)}': '{endpoint}' is not host[:port]."));
         return options;
     }
+
+    public const string Scheme = "redis://";
+    public const string TlsScheme = "rediss://";
+
+    /// <summary>True for a URL this remote reads (<c>redis://</c> or <c>rediss://</c>).</summary>
+    public static bool Names(string url) =>
+        url.StartsWith(Scheme, StringComparison.OrdinalIgnoreCase) || url.StartsWith(TlsScheme, StringComparison.OrdinalIgnoreCase);
 
     private static ConnectionMultiplexer Connect(ConfigurationOptions options)
     {

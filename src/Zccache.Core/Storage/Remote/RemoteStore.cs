@@ -147,7 +147,7 @@ public abstract class RemoteStore
 
     /// <summary>
     /// The remote named by <c>ZccacheRemote</c> / <c>ZCCACHE_REMOTE</c>:
-    /// <c>redis://host:port[,host:port…][/db]</c> (one Redis, or seeds of a Redis Cluster),
+    /// <c>redis[s]://host:port[,host:port…][/db]</c> (one Redis, or seeds of a Redis Cluster; rediss: over TLS),
     /// or <c>http(s)://host/path[|layout=subdirs|flat|bazel][|bearer-token=…]</c> (ccache's syntax).
     /// Read-only when <paramref name="readOnly"/> says so, or by default in a pull-request build.
     /// </summary>
@@ -164,7 +164,7 @@ public abstract class RemoteStore
         url = url.Trim();
         byte[]? signingKey = env(Configuration.ZccacheSettings.Names.RemoteSigningKey) is { Length: > 0 } secret
             ? System.Text.Encoding.UTF8.GetBytes(secret) : null;
-        if (url.StartsWith("redis://", StringComparison.OrdinalIgnoreCase))
+        if (RedisRemote.Names(url))
             return new RedisRemote(url) { Url = url, ReadOnly = ro, SigningKey = signingKey };
         if (url.StartsWith("http://", StringComparison.OrdinalIgnoreCase) || url.StartsWith("https://", StringComparison.OrdinalIgnoreCase))
             return new HttpRemote(url, env(Configuration.ZccacheSettings.Names.RemoteToken))
@@ -173,6 +173,6 @@ public abstract class RemoteStore
                 SigningKey = signingKey
             };
         throw new FormatException(
-            $"'{Redacted(url)}' is not a remote cache URL (redis://host:port[,host:port…] or http(s)://host/path).");
+            $"'{Redacted(url)}' is not a remote cache URL (redis[s]://host:port[,host:port…] or http(s)://host/path).");
     }
 }
