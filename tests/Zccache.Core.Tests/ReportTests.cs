@@ -26,10 +26,10 @@ public class ReportTests : IDisposable
 
     private static SessionReport Report() => new(
         Stats(38, 2, 1, 31_200, linkHits: 1, linkMisses: 1),
-        [("/src/app/app.csproj", Stats(30, 1, 0, 25_000, linkHits: 1)), ("/src/lib/lib|pipe.csproj", Stats(8, 1, 1, 6_200, linkMisses: 1))],
-        [new("/src/app/native/a.c", "miss", "input_changed", 2), new("/src/lib/native/b.c", "non_cacheable", "time_macros", 1),
-         new("/src/lib/obj/libb.so", "link_miss", "context_not_found", 1)])
+        [("/src/app/app.csproj", Stats(30, 1, 0, 25_000, linkHits: 1)), ("/src/lib/lib|pipe.csproj", Stats(8, 1, 1, 6_200, linkMisses: 1))])
     {
+        Misses = [new("/src/app/native/a.c", "miss", "input_changed", 2), new("/src/lib/native/b.c", "non_cacheable", "time_macros", 1),
+            new("/src/lib/obj/libb.so", "link_miss", "context_not_found", 1)],
         Reasons = [new("miss", "input_changed", 2), new("link_miss", "context_not_found", 1), new("non_cacheable", "time_macros", 1)],
         SlowestMisses = [new("/src/app/native/a.c", "input_changed", 2_400), new("/src/app/native/a.c", "input_changed", 2_100)],
         RemoteFaults = [new("redis://127.0.0.1:6390", "It was not possible to connect to the redis server(s).")],

@@ -159,7 +159,7 @@ public class SessionStatsTests
             "{\"outcome\":\"hit\",\"source\":\"/b.c\",\"project\":\"/p/b.csproj\"," +
             "\"latency_ns\":1000000,\"original_ns\":51000000,\"bytes\":7}\n" +
             "{\"outcome\":\"non_cacheable\",\"reason\":\"linking\",\"project\":\"/p/b.csproj\"}\n{\"outcome\":\"hi");
-        var (total, perProject, _) = folder.Aggregate();
+        var (total, perProject) = folder.Aggregate();
         Assert.Equal(3, total.Compilations);
         Assert.Equal(1, total.Hits);
         Assert.Equal(1, total.Misses);

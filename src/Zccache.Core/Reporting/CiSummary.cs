@@ -21,12 +21,13 @@ public static class CiSummary
         bool forced = mode == "true";
         var lines = new List<string>();
         var problems = new List<Diagnostic>();
-        string markdown = MarkdownSummary.Render(report);
+        string? rendered = null;
+        string Markdown() => rendered ??= MarkdownSummary.Render(report); // only where a CI system takes it
 
         string? stepSummary = env("GITHUB_STEP_SUMMARY");
         if ((env("GITHUB_ACTIONS") == "true" || forced) && !string.IsNullOrEmpty(stepSummary))
         {
-            try { File.AppendAllText(stepSummary, markdown + "\n"); }
+            try { File.AppendAllText(stepSummary, Markdown() + "\n"); }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
                 problems.Add(new Diagnostic(ZcCodes.CiSummaryError,
@@ -41,7 +42,7 @@ public static class CiSummary
             try
             {
                 Directory.CreateDirectory(dir);
-                File.WriteAllText(file, markdown);
+                File.WriteAllText(file, Markdown());
                 lines.Add($"##vso[task.uploadsummary]{file}");
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)

@@ -78,7 +78,7 @@ public sealed class SessionFolder
         var created = ReadInfo()?.CreatedUtc ?? DateTimeOffset.UtcNow;
         var duration = DateTimeOffset.UtcNow - created;
         var total = new SessionStatsTracker();
-        var perProject = new SortedDictionary<string, SessionStatsTracker>(StringComparer.Ordinal);
+        var perProject = new Dictionary<string, SessionStatsTracker>(StringComparer.Ordinal);
         foreach (var o in outcomes)
         {
             o.ApplyTo(total);
@@ -86,8 +86,11 @@ public sealed class SessionFolder
             if (!perProject.TryGetValue(project, out var t)) perProject[project] = t = new SessionStatsTracker();
             o.ApplyTo(t);
         }
+        // Sorted as a list of names: a sorted dictionary of strings is generic code no ReadyToRun image holds (bench/README).
+        List<string> projects = [.. perProject.Keys];
+        projects.Sort(StringComparer.Ordinal);
         return Reporting.SessionReport.Of(total.Finalize(Id, duration),
-            [.. perProject.Select(p => (p.Key, p.Value.Finalize(Id, duration)))], outcomes, RemoteFaults());
+            [.. projects.Select(p => (p, perProject[p].Finalize(Id, duration)))], outcomes, RemoteFaults());
     }
 
     /// <summary>The remote caches that failed in this session, from the notes their

@@ -29,6 +29,7 @@ public static class JsonText
     public static T? TryReadFile<T>(string path, Func<JsonElement, T?> read) where T : class
     {
         byte[] bytes;
+        if (!File.Exists(path)) return null; // the usual absence costs no exception (final.json before the session ends)
         try { bytes = File.ReadAllBytes(path); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return null; }
         return TryParse(bytes, read);
