@@ -299,7 +299,7 @@ public class SessionStatsTests
         alive.EnsureCreated(Environment.ProcessId, isExplicit: false, dir.Path);
 
         var reaped = SessionFolder.ReapAbandoned(layout, TimeSpan.FromMinutes(15), pid => pid == Environment.ProcessId);
-        Assert.Equal(new[] { dead.Id }, reaped);
+        Assert.Equal(new[] { dead.Id }, reaped.Select(f => f.Id));
         Assert.True(dead.IsEnded);
         Assert.Equal(1, dead.ReadFinal()!.Misses);
         Assert.False(alive.IsEnded);

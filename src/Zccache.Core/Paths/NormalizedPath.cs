@@ -4,9 +4,10 @@ namespace Zccache.Core.Paths;
 /// An absolute path normalised lexically: separators unified, "." and ".." folded,
 /// repeated and trailing separators removed. No file-system access, so symlinks are
 /// kept as written. Comparison follows the platform: ordinal on Linux, case-insensitive
-/// on Windows and macOS (their default file systems are case-insensitive).
+/// on Windows and macOS (their default file systems are case-insensitive). A class, not a struct: lists and sets of paths
+/// then run the framework's shared, precompiled code instead of code JIT-compiled for the struct in every build.
 /// </summary>
-public readonly struct NormalizedPath : IEquatable<NormalizedPath>, IComparable<NormalizedPath>
+public sealed class NormalizedPath : IEquatable<NormalizedPath>, IComparable<NormalizedPath>
 {
     public static readonly StringComparison Comparison =
         OperatingSystem.IsWindows() || OperatingSystem.IsMacOS()
@@ -16,11 +17,9 @@ public readonly struct NormalizedPath : IEquatable<NormalizedPath>, IComparable<
     public static readonly StringComparer Comparer =
         Comparison == StringComparison.Ordinal ? StringComparer.Ordinal : StringComparer.OrdinalIgnoreCase;
 
-    private readonly string? _value;
+    private NormalizedPath(string value) => Value = value;
 
-    private NormalizedPath(string value) => _value = value;
-
-    public string Value => _value ?? string.Empty;
+    public string Value { get; }
 
     /// <summary>Normalises <paramref name="path"/>; a relative path is resolved against
     /// <paramref name="baseDirectory"/> (default: the current directory).</summary>
@@ -50,15 +49,6 @@ public readonly struct NormalizedPath : IEquatable<NormalizedPath>, IComparable<
         return root.EndsWith(sep) ? root + joined : root + sep + joined;
     }
 
-    public NormalizedPath? Parent
-    {
-        get
-        {
-            string? dir = Path.GetDirectoryName(Value);
-            return dir is null ? null : new NormalizedPath(dir);
-        }
-    }
-
     /// <summary>True when this path is <paramref name="directory"/> or lies below it.</summary>
     public bool IsUnder(NormalizedPath directory)
     {
@@ -67,17 +57,17 @@ public readonly struct NormalizedPath : IEquatable<NormalizedPath>, IComparable<
             || (Value.StartsWith(dir, Comparison) && Value.Length > dir.Length && Value[dir.Length] == Path.DirectorySeparatorChar);
     }
 
-    public bool Equals(NormalizedPath other) => string.Equals(Value, other.Value, Comparison);
+    public bool Equals(NormalizedPath? other) => other is not null && string.Equals(Value, other.Value, Comparison);
     public override bool Equals(object? obj) => obj is NormalizedPath other && Equals(other);
     public override int GetHashCode() => Comparer.GetHashCode(Value);
-    public int CompareTo(NormalizedPath other) => string.Compare(Value, other.Value, Comparison);
+    public int CompareTo(NormalizedPath? other) => other is null ? 1 : string.Compare(Value, other.Value, Comparison);
     public static bool operator <(NormalizedPath a, NormalizedPath b) => a.CompareTo(b) < 0;
     public static bool operator <=(NormalizedPath a, NormalizedPath b) => a.CompareTo(b) <= 0;
     public static bool operator >(NormalizedPath a, NormalizedPath b) => a.CompareTo(b) > 0;
     public static bool operator >=(NormalizedPath a, NormalizedPath b) => a.CompareTo(b) >= 0;
     public override string ToString() => Value;
 
-    public static bool operator ==(NormalizedPath a, NormalizedPath b) => a.Equals(b);
-    public static bool operator !=(NormalizedPath a, NormalizedPath b) => !a.Equals(b);
+    public static bool operator ==(NormalizedPath? a, NormalizedPath? b) => a is null ? b is null : a.Equals(b);
+    public static bool operator !=(NormalizedPath? a, NormalizedPath? b) => !(a == b);
     public static implicit operator string(NormalizedPath p) => p.Value;
 }

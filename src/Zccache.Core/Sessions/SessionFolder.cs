@@ -140,9 +140,9 @@ public sealed class SessionFolder
     /// Ends the sessions in <paramref name="layout"/> that were abandoned: never ended, and either
     /// their creator is gone or they sat idle past <paramref name="idleTimeout"/>. Their data is kept.
     /// </summary>
-    public static List<SessionId> ReapAbandoned(CacheLayout layout, TimeSpan idleTimeout, Func<int, bool> isAlive)
+    public static List<SessionFolder> ReapAbandoned(CacheLayout layout, TimeSpan idleTimeout, Func<int, bool> isAlive)
     {
-        var reaped = new List<SessionId>();
+        var reaped = new List<SessionFolder>();
         if (!Directory.Exists(layout.Sessions)) return reaped;
         foreach (string dir in Directory.EnumerateDirectories(layout.Sessions))
         {
@@ -155,7 +155,7 @@ public sealed class SessionFolder
             if (idle || ownerGone)
             {
                 folder.End();
-                reaped.Add(id);
+                reaped.Add(folder);
             }
         }
         return reaped;

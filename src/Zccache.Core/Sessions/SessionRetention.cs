@@ -32,7 +32,7 @@ public static class SessionRetention
     public static int RemoveEnded(CacheLayout layout, int kept)
     {
         if (!Directory.Exists(layout.Sessions)) return 0;
-        var ended = new List<(string Dir, DateTime EndedUtc)>();
+        var ended = new List<FileInfo>(); // each ended session's final.json (its time is the session's end)
         foreach (var dir in new DirectoryInfo(layout.Sessions).EnumerateDirectories())
         {
             if (!SessionId.TryParse(dir.Name, out _))
@@ -44,12 +44,14 @@ public static class SessionRetention
                 continue;
             }
             var final = new FileInfo(Path.Join(dir.FullName, SessionFolder.FinalFileName));
-            if (final.Exists) ended.Add((dir.FullName, final.LastWriteTimeUtc));
+            if (final.Exists) ended.Add(final);
         }
         if (ended.Count <= kept + Slack(kept)) return 0;
+        ended.Sort((a, b) => b.LastWriteTimeUtc.CompareTo(a.LastWriteTimeUtc)); // most recently ended first
         int removed = 0;
-        foreach (var (dir, _) in ended.OrderByDescending(e => e.EndedUtc).Skip(kept))
+        foreach (var final in ended.Skip(kept))
         {
+            string dir = final.DirectoryName!;
             // The rename claims the session: of builds starting at once, one retires it.
             string retiring = dir + ".retiring." + Guid.NewGuid().ToString("N");
             try { Directory.Move(dir, retiring); }
