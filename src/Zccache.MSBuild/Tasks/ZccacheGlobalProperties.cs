@@ -20,9 +20,11 @@ public sealed class ZccacheGlobalProperties : Microsoft.Build.Utilities.Task
         var globals = BuildEngine is IBuildEngine6 engine6
             ? engine6.GetGlobalProperties()
             : new Dictionary<string, string>();
-        var ordered = globals.OrderBy(p => p.Key, StringComparer.OrdinalIgnoreCase).ToList();
-        Names = string.Join(';', ordered.Select(p => p.Key).Where(k => !Keep.Contains(k, StringComparer.OrdinalIgnoreCase)));
-        Fingerprint = string.Join('\n', ordered.Select(p => p.Key + "=" + p.Value));
+        // Sorted as a list of names (LINQ over the dictionary's pairs would be code JIT-compiled at every build).
+        List<string> names = [.. globals.Keys];
+        names.Sort(StringComparer.OrdinalIgnoreCase);
+        Names = string.Join(';', names.Where(k => !Keep.Contains(k, StringComparer.OrdinalIgnoreCase)));
+        Fingerprint = string.Join('\n', names.Select(k => k + "=" + globals[k]));
         return true;
     }
 }
