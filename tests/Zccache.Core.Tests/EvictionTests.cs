@@ -283,27 +283,31 @@ public class EvictionTests : IDisposable
         Assert.Equal(0, shards.ReadAll().Recounted); // right now, and nothing left to recount
     }
 
-    [Fact]
-    public void A_change_made_while_another_process_held_the_shard_is_recounted_whatever_the_holder_writes()
+    [Theory]
+    [InlineData(false)] // a store adds an entry
+    [InlineData(true)] // a trim removes one
+    public void A_change_made_while_another_process_held_the_shard_is_recounted_whatever_the_holder_writes(bool trim)
     {
         var shards = new CacheShards(_layout);
         _store.Publish(Key(5, 0), new CacheEntry { Outputs = [new("object", new byte[1000])], ExitCode = 0 });
+        _store.Publish(Key(5, 1), new CacheEntry { Outputs = [new("object", new byte[1000])], ExitCode = 0 });
         shards.ReadAll();
         string counter = Path.Join(_layout.Counters, "05");
-        string counted = File.ReadAllText(counter)[..42]; // bytes, entries, manifests: one entry
+        string counted = File.ReadAllText(counter)[..42]; // bytes, entries, manifests: two entries
         using (var held = new FileStream(counter, FileMode.Open, FileAccess.ReadWrite, FileShare.None))
         {
-            // Waits for the lock, then publishes without it.
-            _store.Publish(Key(5, 1), new CacheEntry { Outputs = [new("object", new byte[1000])], ExitCode = 0 });
-            // The holder (a trim that walked the shard before the publication) writes what it counted, with the folders'
-            // mtimes as they are now: a counter that looks current and misses the new entry.
+            // Each waits for the lock, then goes ahead without it.
+            if (trim) shards.Evict("05", targetBytes: 1500, protectedSince: DateTime.MaxValue);
+            else _store.Publish(Key(5, 2), new CacheEntry { Outputs = [new("object", new byte[1000])], ExitCode = 0 });
+            // The holder (a trim or store that counted before the change) writes what it counted, with the folders' mtimes
+            // as they are now: a counter that looks current and misses the change.
             long Mtime(string parent) => Directory.GetLastWriteTimeUtc(Path.Join(parent, "05")).Ticks;
             held.Write(System.Text.Encoding.ASCII.GetBytes($"{counted}{Mtime(_layout.Entries),19} {Mtime(_layout.Manifests),19}"));
         }
         var (usage, recounted) = shards.ReadAll();
         Assert.Equal(1, recounted);
         Assert.Equal(Walk(), usage);
-        Assert.Equal(2, usage["05"].Entries);
+        Assert.Equal(trim ? 1 : 3, usage["05"].Entries);
         Assert.Equal(0, shards.ReadAll().Recounted); // right now, and nothing left to recount
     }
 

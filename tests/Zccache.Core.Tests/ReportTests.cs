@@ -36,6 +36,23 @@ public class ReportTests : IDisposable
     };
 
     [Fact]
+    public void A_report_of_a_sessions_outcomes_groups_its_misses_when_asked()
+    {
+        CompileOutcome[] outcomes =
+        [
+            new() { Kind = OutcomeKind.Miss, Source = "/a.c", Reason = "input_changed", LatencyNs = 1_000_000 },
+            new() { Kind = OutcomeKind.Miss, Source = "/a.c", Reason = "input_changed", LatencyNs = 3_000_000 },
+            new() { Kind = OutcomeKind.NonCacheable, Source = "/b.c", Reason = "time_macros" },
+            new() { Kind = OutcomeKind.Hit, Source = "/c.c" },
+        ];
+        var report = SessionReport.Of(Stats(1, 2, 1, 0), [], outcomes) with { PerProject = [] }; // a copy groups the same
+        Assert.Equal([new MissCount("/a.c", "miss", "input_changed", 2), new MissCount("/b.c", "non_cacheable", "time_macros", 1)],
+            report.Misses);
+        Assert.Equal([new ReasonCount("miss", "input_changed", 2), new ReasonCount("non_cacheable", "time_macros", 1)], report.Reasons);
+        Assert.Equal([new SlowMiss("/a.c", "input_changed", 3), new SlowMiss("/a.c", "input_changed", 1)], report.SlowestMisses);
+    }
+
+    [Fact]
     public void The_markdown_summary_matches_its_golden_file() =>
         Assert.Equal(Golden("summary.md"), MarkdownSummary.Render(Report()));
 

@@ -92,6 +92,7 @@ public sealed class CacheShards(CacheLayout layout)
         if (counter is not null) AtomicFile.TryDelete(DirtyFile(shard)); // counted now; a change racing the scan marks it again
         var (items, usage, settled) = Scan(shard);
         int removed = 0;
+        bool changed = false;
         if (usage.Bytes > targetBytes)
         {
             foreach (var item in items.OrderBy(i => i.LastUse))
@@ -100,12 +101,14 @@ public sealed class CacheShards(CacheLayout layout)
                 if (item.LastUse >= protectedSince) continue;
                 bool gone = item.IsManifest ? TryDeleteFile(item.Path) : LocalStore.RemoveDirectory(item.Path, aside: layout.Staging);
                 if (!gone) continue;
+                changed = true;
                 usage += item.IsManifest ? new ShardUsage(-item.Size, 0, -1) : new ShardUsage(-item.Size, -1, 0);
                 if (!item.IsManifest) removed++;
             }
         }
         // Leftovers too young to collect: count the shard again next time, when they may be collectable.
         if (counter is not null) Write(counter, shard, settled ? usage : null);
+        else if (changed) MarkDirty(shard); // removed without the lock: as an unlocked change does (see Change)
         return (usage, removed);
     }
 

@@ -71,7 +71,9 @@ public sealed class RedisRemote : RemoteStore
     private static ConnectionMultiplexer Connect(ConfigurationOptions options)
     {
         try { return ConnectionMultiplexer.Connect(options); }
-        catch (RedisConnectionException e) { throw new RemoteUnavailableException("cannot connect", e); }
+        // The kind of failure (UnableToConnect, AuthenticationFailure for a refused certificate or password, …): the
+        // library's own message is a paragraph of internals.
+        catch (RedisConnectionException e) { throw new RemoteUnavailableException($"cannot connect: {e.FailureType}", e); }
     }
 
     private IDatabase Db => _connection.Value.GetDatabase();
