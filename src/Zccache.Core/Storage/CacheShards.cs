@@ -49,7 +49,7 @@ public sealed class CacheShards(CacheLayout layout)
             try { return change().Result; }
             finally { MarkDirty(shard); }
         }
-        ShardUsage? before = ReadIfCurrent(counter, shard);
+        ShardUsage? before = ReadIfCurrent(counter, shard, dirty: File.Exists(DirtyFile(shard)));
         var (result, delta) = change();
         Write(counter, shard, before is { } b && delta is { } d ? b + d : null);
         return result;
@@ -61,13 +61,17 @@ public sealed class CacheShards(CacheLayout layout)
         var usage = new Dictionary<string, ShardUsage>(Count);
         int recounted = 0;
         long deadline = Deadline();
+        // The dirty marks, listed once (not a stat per shard); one made while this runs is counted by the next reader.
+        var dirty = Directory.Exists(layout.Counters)
+            ? Directory.EnumerateFiles(layout.Counters, "*.dirty").Select(f => Path.GetFileNameWithoutExtension(f)).ToHashSet()
+            : [];
         foreach (string shard in All)
         {
             ShardUsage? current = null;
             if (File.Exists(CounterFile(shard)))
             {
                 using var counter = Lock(shard, deadline, exclusive: false);
-                if (counter is not null) current = ReadIfCurrent(counter, shard);
+                if (counter is not null) current = ReadIfCurrent(counter, shard, dirty.Contains(shard));
             }
             if (current is null)
             {
@@ -217,9 +221,9 @@ public sealed class CacheShards(CacheLayout layout)
     }
 
     /// <summary>The counter's usage when its folders still have the mtimes it recorded; null when it must be recounted.</summary>
-    private ShardUsage? ReadIfCurrent(FileStream counter, string shard)
+    private ShardUsage? ReadIfCurrent(FileStream counter, string shard, bool dirty)
     {
-        if (File.Exists(DirtyFile(shard))) return null;
+        if (dirty) return null;
         Span<byte> buffer = stackalloc byte[128];
         int n;
         try
