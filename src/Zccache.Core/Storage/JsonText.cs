@@ -28,8 +28,8 @@ public static class JsonText
     /// <summary>The file's object read by <paramref name="read"/>, or null when it is missing, unreadable or not that object.</summary>
     public static T? TryReadFile<T>(string path, Func<JsonElement, T?> read) where T : class
     {
-        byte[] bytes;
         if (!File.Exists(path)) return null; // the usual absence costs no exception (final.json before the session ends)
+        byte[] bytes;
         try { bytes = File.ReadAllBytes(path); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return null; }
         return TryParse(bytes, read);

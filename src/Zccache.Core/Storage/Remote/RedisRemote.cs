@@ -23,9 +23,8 @@ public sealed class RedisRemote : RemoteStore
 
     internal static ConfigurationOptions Options(string url)
     {
+        if (!Names(url)) throw new FormatException($"'{Redacted(url)}' is not a {Scheme} or {TlsScheme} URL.");
         bool tls = url.StartsWith(TlsScheme, StringComparison.OrdinalIgnoreCase);
-        if (!tls && !url.StartsWith(Scheme, StringComparison.OrdinalIgnoreCase))
-            throw new FormatException($"'{Redacted(url)}' is not a {Scheme} or {TlsScheme} URL.");
         string rest = url[(tls ? TlsScheme : Scheme).Length..];
         var options = new ConfigurationOptions
         {
