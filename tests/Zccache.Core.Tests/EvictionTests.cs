@@ -138,6 +138,44 @@ public class EvictionTests : IDisposable
     }
 
     [Fact]
+    public void A_store_keeps_the_cache_to_its_budget_when_the_last_trim_is_a_minute_old()
+    {
+        for (int i = 0; i < 6; i++) Entry(i, minutesAgo: 60 - i); // 0 is the oldest
+        LocalStore Budgeted() => new(_layout, new Lazy<long>(4 * EntrySize));
+
+        // No trim yet: the first store trims, to 90% of the budget: the new entry and the two most recent old ones stay.
+        var store = Budgeted();
+        store.Publish(Key(20), new CacheEntry { Outputs = [new("object", new byte[10_000])], ExitCode = 0 });
+        Assert.All(Enumerable.Range(0, 4), i => Assert.False(Directory.Exists(_layout.EntryDir(Key(i)))));
+        Assert.All(new[] { 4, 5, 20 }, i => Assert.True(Directory.Exists(_layout.EntryDir(Key(i)))));
+
+        // Within the minute, stores (of this process or another) do not check again.
+        Entry(10, minutesAgo: 90);
+        Entry(11, minutesAgo: 90);
+        store.Publish(Key(21), new CacheEntry { Outputs = [new("object", new byte[10_000])], ExitCode = 0 });
+        Budgeted().Publish(Key(22), new CacheEntry { Outputs = [new("object", new byte[10_000])], ExitCode = 0 });
+        Assert.All(new[] { 10, 11 }, i => Assert.True(Directory.Exists(_layout.EntryDir(Key(i)))));
+
+        // A minute later, the next store trims again (another process's: this one waits out its own minute too).
+        File.SetLastWriteTimeUtc(Path.Join(_layout.Store, "last-trim"), DateTime.UtcNow.AddMinutes(-2));
+        store.Publish(Key(23), new CacheEntry { Outputs = [new("object", new byte[10_000])], ExitCode = 0 });
+        Assert.True(Directory.Exists(_layout.EntryDir(Key(10))));
+        Budgeted().Publish(Key(24), new CacheEntry { Outputs = [new("object", new byte[10_000])], ExitCode = 0 });
+        Assert.All(new[] { 4, 5, 10, 11 }, i => Assert.False(Directory.Exists(_layout.EntryDir(Key(i)))));
+        Assert.All(new[] { 20, 21, 22, 23, 24 }, i => Assert.True(Directory.Exists(_layout.EntryDir(Key(i))))); // in the grace period
+        Assert.Equal(Walk(), new CacheShards(_layout).ReadAll().Usage);
+    }
+
+    [Fact]
+    public void A_store_without_a_budget_never_trims()
+    {
+        for (int i = 0; i < 6; i++) Entry(i, minutesAgo: 60);
+        _store.Publish(Key(20), new CacheEntry { Outputs = [new("object", new byte[10_000])], ExitCode = 0 });
+        Assert.False(File.Exists(Path.Join(_layout.Store, "last-trim")));
+        Assert.All(Enumerable.Range(0, 6), i => Assert.True(Directory.Exists(_layout.EntryDir(Key(i)))));
+    }
+
+    [Fact]
     public void Clear_removes_entries_and_manifests_but_keeps_sessions()
     {
         Entry(1, 0);

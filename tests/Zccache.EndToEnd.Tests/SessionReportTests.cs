@@ -178,14 +178,29 @@ public sealed class SessionReportTests(PackageFeed feed) : IDisposable
         // A hit needs its manifest and the entry it names, both evictable: exactly the sources the trim left both of.
         Assert.Equal((4L, whole, 4 - whole), (warm.Stats!.Compilations, warm.Stats.Hits, warm.Stats.Misses));
 
-        // A build trims too, when it starts (at most once a minute per cache).
-        File.SetLastWriteTimeUtc(Path.Join(_ws.CacheDir, "v1", "last-trim"), DateTime.UtcNow.AddMinutes(-5));
-        foreach (string meta in Directory.EnumerateFiles(Path.Join(_ws.CacheDir, "v1", "entries"), "meta", SearchOption.AllDirectories))
-            File.SetLastWriteTimeUtc(meta, DateTime.UtcNow.AddMinutes(-5)); // older than the grace period
-        _ws.Delete("app/obj");
-        var trimmed = _ws.Build("app/app.csproj", "-p:ZccacheCacheSize=8K", "-v:n");
-        Assert.True(trimmed.Succeeded, trimmed.Output);
-        Assert.Contains("zccache: trimmed the cache from", trimmed.Output);
+        // A build that stores trims too, at its first store when the last trim is over a minute old; one that stores nothing
+        // (a no-change build) never does. Shown with 20 old entries of 8K planted, any one of them over 90% of the budget.
+        string v1 = Path.Join(_ws.CacheDir, "v1");
+        string Planted(int i) => Path.Join(v1, "entries", $"{i:x2}", $"{i:x2}" + new string('e', 62));
+        for (int i = 0; i < 20; i++)
+        {
+            Directory.CreateDirectory(Planted(i));
+            File.WriteAllBytes(Path.Join(Planted(i), "meta"), new byte[8 * 1024]);
+            File.SetLastWriteTimeUtc(Path.Join(Planted(i), "meta"), DateTime.UtcNow.AddMinutes(-10)); // older than the grace period
+        }
+        File.SetLastWriteTimeUtc(Path.Join(v1, "last-trim"), DateTime.UtcNow.AddMinutes(-5));
+        var upToDate = _ws.Build("app/app.csproj", "-p:ZccacheCacheSize=8K");
+        Assert.True(upToDate.Succeeded, upToDate.Output);
+        Assert.Equal((4L, 0L), (upToDate.Stats!.UpToDate, upToDate.Stats.Misses));
+        Assert.All(Enumerable.Range(0, 20), i => Assert.True(Directory.Exists(Planted(i))));
+
+        foreach (string source in Directory.EnumerateFiles(Path.Join(_ws.Root, "app", "native"), "*.c*", SearchOption.AllDirectories))
+            File.AppendAllText(source, "\n/* changed */\n"); // every compile misses and stores
+        var stored = _ws.Build("app/app.csproj", "-p:ZccacheCacheSize=8K");
+        Assert.True(stored.Succeeded, stored.Output);
+        Assert.Equal((4L, 4L), (stored.Stats!.Compilations, stored.Stats.Misses));
+        Assert.All(Enumerable.Range(0, 20), i => Assert.False(Directory.Exists(Planted(i))));
+        Assert.True(DateTime.UtcNow - File.GetLastWriteTimeUtc(Path.Join(v1, "last-trim")) < TimeSpan.FromMinutes(1));
 
         Assert.Equal(0, Zccache(new(), "clear").ExitCode);
         Assert.Equal(0, Json(Zccache(new(), "status", "--json")).GetProperty("entries").GetInt32());

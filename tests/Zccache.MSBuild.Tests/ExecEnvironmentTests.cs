@@ -10,9 +10,9 @@ public sealed class ExecEnvironmentTests : IDisposable
 {
     private static readonly string[] Variables =
     [
-        "ZCCACHE_SESSION_ID", ZccacheExecEnvironment.InjectedMarker, "ZCCACHE_CACHE_DIR", "ZCCACHE_PROJECT", "ZCCACHE_BASEDIR",
-        "ZCCACHE_PREFIX_COMMAND", "ZCCACHE_REMOTE", "ZCCACHE_REMOTE_READ_ONLY", "RUSTC_WRAPPER", "CMAKE_C_COMPILER_LAUNCHER",
-        "CMAKE_CXX_COMPILER_LAUNCHER", "ZCCACHE_DISABLE",
+        "ZCCACHE_SESSION_ID", ZccacheExecEnvironment.InjectedMarker, "ZCCACHE_CACHE_DIR", "ZCCACHE_PROJECT", "ZCCACHE_CACHE_SIZE",
+        "ZCCACHE_BASEDIR", "ZCCACHE_PREFIX_COMMAND", "ZCCACHE_REMOTE", "ZCCACHE_REMOTE_READ_ONLY", "RUSTC_WRAPPER",
+        "CMAKE_C_COMPILER_LAUNCHER", "CMAKE_CXX_COMPILER_LAUNCHER", "ZCCACHE_DISABLE",
     ];
 
     private readonly TempDir _dir = new();
@@ -49,14 +49,15 @@ public sealed class ExecEnvironmentTests : IDisposable
         File.SetUnixFileMode(launcher, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
         File.SetUnixFileMode(engine, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         var set = Task("Set");
-        (set.BaseDir, set.PrefixCommand, set.Remote, set.RemoteReadOnly, set.Launcher) = ("/base/./dir", "distcc", "redis://h:1", "true",
-            launcher);
+        (set.CacheSize, set.BaseDir, set.PrefixCommand, set.Remote, set.RemoteReadOnly, set.Launcher) = ("2G", "/base/./dir", "distcc",
+            "redis://h:1", "true", launcher);
 
         Assert.True(set.Execute());
         Assert.Equal(new Dictionary<string, string?>
         {
             ["ZCCACHE_SESSION_ID"] = "s1", [ZccacheExecEnvironment.InjectedMarker] = "s1", ["ZCCACHE_CACHE_DIR"] = _dir["cache"],
-            ["ZCCACHE_PROJECT"] = _project, ["ZCCACHE_BASEDIR"] = "/base/dir", ["ZCCACHE_PREFIX_COMMAND"] = "distcc",
+            ["ZCCACHE_PROJECT"] = _project, ["ZCCACHE_CACHE_SIZE"] = "2G", ["ZCCACHE_BASEDIR"] = "/base/dir",
+            ["ZCCACHE_PREFIX_COMMAND"] = "distcc",
             ["ZCCACHE_REMOTE"] = "redis://h:1", ["ZCCACHE_REMOTE_READ_ONLY"] = "true", ["RUSTC_WRAPPER"] = launcher,
             ["CMAKE_C_COMPILER_LAUNCHER"] = launcher, ["CMAKE_CXX_COMPILER_LAUNCHER"] = launcher, ["ZCCACHE_DISABLE"] = null,
         }, Now());

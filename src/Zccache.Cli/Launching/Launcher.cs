@@ -3,7 +3,6 @@ using Zccache.Core.Compilers;
 using Zccache.Core.Diagnostics;
 using Zccache.Core.Pipeline;
 using Zccache.Core.Sessions;
-using Zccache.Core.Storage;
 
 namespace Zccache.Cli.Launching;
 
@@ -52,7 +51,6 @@ public static class Launcher
         }
 
         CompileResult result = cache.Compile(invocation, session);
-        if (result.Outcome is { Kind: OutcomeKind.Miss, Bytes: > 0 }) TrimIfDue(cache.Layout!, settings);
         var reply = Reply(result, diagnostics, session);
         stdout.Write(reply.Stdout);
         stdout.Flush();
@@ -73,14 +71,6 @@ public static class Launcher
         if (session?.Fault is { } fault)
             Say(stderr, $"warning {ZcCodes.SessionIoError}: the session folder cannot be written ({fault}); this compile is not counted.");
         return new LauncherReply(result.ExitCode, result.Stdout, stderr.ToArray());
-    }
-
-    /// <summary>A launcher that stored something keeps the cache in its budget, at most every ten minutes per cache.</summary>
-    private static void TrimIfDue(CacheLayout layout, Core.Configuration.ZccacheSettings settings)
-    {
-        try { Eviction.TrimIfDue(layout, settings.CacheBudget(layout.Root), TimeSpan.FromMinutes(10)); }
-        // the compile is done; trimming waits
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException) { }
     }
 
     public static void Say(Stream stderr, string text) => stderr.Write(Encoding.UTF8.GetBytes($"zccache: {text}\n"));

@@ -273,9 +273,10 @@ public sealed class CompileServer
         return result is null ? null : Launcher.Reply(result, diagnostics, session);
     }
 
-    // The remote settings are the launcher's: calls with other settings get a cache of their own.
+    // The remote settings and the budget (a remote hit is stored locally) are the launcher's: calls with other settings get
+    // a cache of their own.
     private (CompileCache, Diagnostic[]) CacheFor(ZccacheSettings settings, IReadOnlyDictionary<string, string> environment) =>
-        _caches.GetOrAdd(ZccacheSettings.RemoteKey(environment), _ =>
+        _caches.GetOrAdd(ZccacheSettings.RemoteKey(environment) + "\n" + settings.Lookup(ZccacheSettings.Names.CacheSize), _ =>
         {
             var said = new List<Diagnostic>();
             var cache = CacheOpening.Open(settings, _address.Root, said, probe: false);

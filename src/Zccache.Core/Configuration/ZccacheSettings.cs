@@ -66,9 +66,12 @@ public sealed class ZccacheSettings(Func<string, string?> lookup)
 
     /// <summary>The cache's budget in bytes (ZCCACHE_CACHE_SIZE, else the default for the
     /// disk); throws <see cref="FormatException"/> for a value that is not a size.</summary>
-    public long CacheBudget(string cacheRoot) =>
-        lookup(Names.CacheSize) is { } text && !string.IsNullOrWhiteSpace(text) ? Storage.CacheBudget.Parse(text)
-        : Storage.CacheBudget.Default(cacheRoot);
+    public long CacheBudget(string cacheRoot) => CacheSize ?? Storage.CacheBudget.Default(cacheRoot);
+
+    /// <summary>ZCCACHE_CACHE_SIZE in bytes, or null when not set; throws <see cref="FormatException"/> for a value that is
+    /// not a size.</summary>
+    public long? CacheSize =>
+        lookup(Names.CacheSize) is { } text && !string.IsNullOrWhiteSpace(text) ? Storage.CacheBudget.Parse(text) : null;
 
     /// <summary>How many ended sessions a cache keeps (ZCCACHE_SESSIONS_KEPT); throws
     /// <see cref="FormatException"/> for a value that is not a count.</summary>

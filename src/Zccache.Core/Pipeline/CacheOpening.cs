@@ -13,15 +13,30 @@ namespace Zccache.Core.Pipeline;
 /// </summary>
 public static class CacheOpening
 {
-    /// <summary>The cache at <paramref name="root"/>, behind it the remote the
-    /// settings name; when disabled, one that only runs compilers.</summary>
+    /// <summary>The cache at <paramref name="root"/>, kept to the budget the settings give, behind it the remote they
+    /// name; when disabled, one that only runs compilers.</summary>
     public static CompileCache Open(ZccacheSettings settings, string root, List<Diagnostic> diagnostics, bool probe = true,
         bool snapshotInputs = false)
     {
         if (settings.Disabled) return CompileCache.Disabled();
-        var cache = CompileCache.Open(root, snapshotInputs: snapshotInputs, probe: probe, remote: Remote(settings, diagnostics));
+        var cache = CompileCache.Open(root, snapshotInputs: snapshotInputs, probe: probe, remote: Remote(settings, diagnostics),
+            budget: Budget(settings, root, diagnostics));
         diagnostics.AddRange(cache.StartupDiagnostics);
         return cache;
+    }
+
+    /// <summary>The budget the settings give (ZCCACHE_CACHE_SIZE, else the disk's default, asked of the disk only when
+    /// something is stored); a size that cannot be read is a ZC2002 warning and the default.</summary>
+    public static Lazy<long> Budget(ZccacheSettings settings, string root, List<Diagnostic> diagnostics)
+    {
+        long? given;
+        try { given = settings.CacheSize; }
+        catch (FormatException e)
+        {
+            diagnostics.Add(new Diagnostic(ZcCodes.BadProperty, $"{ZccacheSettings.Names.CacheSize}: {e.Message} Using the default."));
+            given = null;
+        }
+        return new Lazy<long>(() => given ?? CacheBudget.Default(root));
     }
 
     /// <summary>The remote the settings name, or null; a URL that cannot be used is a ZC2002 warning.</summary>

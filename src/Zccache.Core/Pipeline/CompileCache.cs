@@ -39,10 +39,11 @@ public sealed class CompileCache
     /// <summary>
     /// Opens the cache at <paramref name="root"/>; if it cannot be used, a cache that compiles plainly, with a ZC1001 warning.
     /// With <paramref name="snapshotInputs"/>, the instance serves one batch whose inputs do not change while it runs
-    /// (see <see cref="InputSnapshot"/>): each file and include folder is looked at once for the whole batch.
+    /// (see <see cref="InputSnapshot"/>): each file and include folder is looked at once for the whole batch. With a
+    /// <paramref name="budget"/> (bytes, asked at the first store), stores keep the cache to it (<see cref="LocalStore"/>).
     /// </summary>
     public static CompileCache Open(string root, FileHashMemo? memo = null, bool snapshotInputs = false, bool probe = true,
-        RemoteStore? remote = null)
+        RemoteStore? remote = null, Lazy<long>? budget = null)
     {
         var layout = new CacheLayout(root);
         try
@@ -60,7 +61,8 @@ public sealed class CompileCache
                 ? [new Diagnostic(ZcCodes.CacheOpenToOthers, $"the cache directory '{layout.Root}' can be written by other users, "
                     + $"who could replace what it serves; make it yours alone (chmod 700).")]
                 : [];
-            return new CompileCache(new TieredStore(new LocalStore(layout), remote), memo ?? FileHashMemo.Shared, open, snapshotInputs);
+            var store = new TieredStore(new LocalStore(layout, budget), remote);
+            return new CompileCache(store, memo ?? FileHashMemo.Shared, open, snapshotInputs);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
         {

@@ -55,8 +55,8 @@ public static class Eviction
         return (SizeOf(layout.Tools) + usage.Values.Sum(u => u.Bytes), usage.Values.Sum(u => u.Entries));
     }
 
-    /// <summary>Trims when the last trim of this cache is older than
-    /// <paramref name="interval"/>: what a launcher does after it stored something.</summary>
+    /// <summary>Trims when the last trim of this cache is older than <paramref name="interval"/>: what a store does after it
+    /// published something (<see cref="LocalStore"/>).</summary>
     public static TrimResult? TrimIfDue(CacheLayout layout, long budget, TimeSpan interval)
     {
         string stamp = Path.Join(layout.Store, LastTrimFile);

@@ -12,9 +12,9 @@ public sealed class CorruptEntryException(string message) : Exception(message);
 /// the SHA-256 of the rest of itself. Entries are written to staging and published with one rename,
 /// so a reader sees all of an entry or none. Whatever does not verify — a changed byte, a value
 /// under another key, a missing meta, a folder where a file belongs — is removed and reported, and
-/// the next miss writes it again.
+/// the next miss writes it again. With a budget, a publication keeps the cache to it (<see cref="KeepToBudget"/>).
 /// </summary>
-public sealed class LocalStore(CacheLayout layout)
+public sealed class LocalStore(CacheLayout layout, Lazy<long>? budget = null)
 {
     private const string MetaFile = "meta";
     private const string EmptyDigest = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"; // SHA-256 of nothing
@@ -164,6 +164,7 @@ public sealed class LocalStore(CacheLayout layout)
         if (Directory.Exists(final)) return false;
         string staging = Path.Join(Layout.Staging, $"{artifactKey}.{Environment.ProcessId}.{Guid.NewGuid():N}");
         AtomicFile.CreateFolder(staging);
+        bool published;
         try
         {
             var files = new SortedDictionary<string, EntryFile>(StringComparer.Ordinal);
@@ -187,7 +188,7 @@ public sealed class LocalStore(CacheLayout layout)
             // No fsync (ccache does none either): after a crash, a file the disk lost is a digest mismatch, so a miss.
             using (var f = AtomicFile.CreateNew(Path.Join(staging, MetaFile))) f.Write(metaBytes);
             var added = new ShardUsage(bytes + metaBytes.LongLength, 1, 0);
-            return _shards.Change(CacheShards.Of(artifactKey), () =>
+            published = _shards.Change(CacheShards.Of(artifactKey), () =>
             {
                 EnsureFolder(Path.GetDirectoryName(final)!);
                 try
@@ -211,6 +212,33 @@ public sealed class LocalStore(CacheLayout layout)
         {
             if (Directory.Exists(staging)) RemoveDirectory(staging);
         }
+        if (published) KeepToBudget();
+        return published;
+    }
+
+    /// <summary>How often the cache is checked against its budget: at most once a minute, by a process that stores.</summary>
+    public static readonly TimeSpan BudgetCheckInterval = TimeSpan.FromMinutes(1);
+
+    private long _nextBudgetCheck; // Environment.TickCount64
+    private int _checkingBudget;
+
+    /// <summary>
+    /// After a publication: trims the cache to its budget when the last trim (by any process) is over
+    /// <see cref="BudgetCheckInterval"/> old (<see cref="Eviction.TrimIfDue"/>: 256 shard counters read, shards walked only
+    /// when over). Only what stores pays for the check, in a process busy compiling anyway: a build's start, a no-change
+    /// build and a build of hits never do. One thread of the store checks; the others go on.
+    /// </summary>
+    private void KeepToBudget()
+    {
+        if (budget is null || Environment.TickCount64 < Interlocked.Read(ref _nextBudgetCheck)) return;
+        if (Interlocked.Exchange(ref _checkingBudget, 1) == 1) return;
+        try
+        {
+            Eviction.TrimIfDue(Layout, budget.Value, BudgetCheckInterval);
+            Interlocked.Exchange(ref _nextBudgetCheck, Environment.TickCount64 + (long)BudgetCheckInterval.TotalMilliseconds);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { } // published; the next store tries again
+        finally { Volatile.Write(ref _checkingBudget, 0); }
     }
 
     public void Remove(string artifactKey) => RemoveFromShard(artifactKey, Layout.EntryDir(artifactKey));

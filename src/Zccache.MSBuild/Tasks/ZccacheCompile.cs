@@ -39,6 +39,8 @@ public sealed class ZccacheCompile : ZccacheTask, ICancelableTask
     /// <summary>ZccacheRemote and ZccacheRemoteReadOnly: the shared remote cache behind the local one.</summary>
     public string Remote { get; set; } = "";
     public string RemoteReadOnly { get; set; } = "";
+    /// <summary>ZccacheCacheSize: the budget a store keeps its shard of the cache to (its share); empty: the default.</summary>
+    public string CacheSize { get; set; } = "";
 
     /// <summary>
     /// Where this project instance keeps what produced each object (<see cref="ObjectLedger"/>): an object whose inputs
@@ -90,7 +92,7 @@ public sealed class ZccacheCompile : ZccacheTask, ICancelableTask
         if (Log.HasLoggedErrors) return false;
 
         int parallelism = ParseParallelism();
-        var (cache, session) = Open(Settings(Enabled, SessionId, ProjectFile, Remote, RemoteReadOnly), snapshotInputs: true,
+        var (cache, session) = Open(Settings(Enabled, SessionId, ProjectFile, Remote, RemoteReadOnly, CacheSize), snapshotInputs: true,
             parallelism: Math.Min(parallelism, Math.Max(1, items.Count)));
         ObjectLedger? ledger = cache.IsEnabled && !string.IsNullOrWhiteSpace(StateFile)
             ? ObjectLedger.Load(Path.GetFullPath(StateFile, projectDir)) : null;

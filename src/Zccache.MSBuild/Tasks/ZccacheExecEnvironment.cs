@@ -25,6 +25,8 @@ public sealed class ZccacheExecEnvironment : ZccacheTask
     /// <summary>ZccacheRemote and ZccacheRemoteReadOnly, handed on as ZCCACHE_REMOTE and ZCCACHE_REMOTE_READ_ONLY.</summary>
     public string Remote { get; set; } = "";
     public string RemoteReadOnly { get; set; } = "";
+    /// <summary>ZccacheCacheSize, handed on as ZCCACHE_CACHE_SIZE (the budget a launcher's stores keep to); empty: not set.</summary>
+    public string CacheSize { get; set; } = "";
     /// <summary>ZccacheBaseDir, handed on as ZCCACHE_BASEDIR; empty: not set.</summary>
     public string BaseDir { get; set; } = "";
     /// <summary>ZccachePrefixCommand, handed on as ZCCACHE_PREFIX_COMMAND; empty: not set.</summary>
@@ -70,6 +72,7 @@ public sealed class ZccacheExecEnvironment : ZccacheTask
             (Names.CacheDir, CacheRoot),
             (Names.Project, ProjectFile),
         };
+        if (!string.IsNullOrWhiteSpace(CacheSize)) wanted.Add((Names.CacheSize, CacheSize));
         if (!string.IsNullOrWhiteSpace(BaseDir)) wanted.Add((Names.BaseDir, Path.GetFullPath(BaseDir)));
         if (!string.IsNullOrWhiteSpace(PrefixCommand)) wanted.Add((Names.PrefixCommand, PrefixCommand));
         if (!string.IsNullOrWhiteSpace(Remote)) wanted.Add((Names.Remote, Remote));
@@ -95,7 +98,7 @@ public sealed class ZccacheExecEnvironment : ZccacheTask
     /// environment wins for Exec'd tools as it does for ClCompile.
     /// </summary>
     private static readonly HashSet<string> FromProperty =
-        [Names.CacheDir, Names.BaseDir, Names.PrefixCommand, Names.Remote, Names.RemoteReadOnly];
+        [Names.CacheDir, Names.CacheSize, Names.BaseDir, Names.PrefixCommand, Names.Remote, Names.RemoteReadOnly];
 
     private void SetWhereNotTheUsers(List<(string Name, string Value)> wanted)
     {

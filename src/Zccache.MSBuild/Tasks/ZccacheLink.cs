@@ -42,6 +42,8 @@ public sealed class ZccacheLink : ZccacheTask
     /// <summary>ZccacheRemote and ZccacheRemoteReadOnly: links are shared through the remote cache as compiles are.</summary>
     public string Remote { get; set; } = "";
     public string RemoteReadOnly { get; set; } = "";
+    /// <summary>ZccacheCacheSize: the budget a store keeps its shard of the cache to (its share); empty: the default.</summary>
+    public string CacheSize { get; set; } = "";
     /// <summary>Where this project keeps what produced its outputs (see
     /// <see cref="ObjectLedger"/>): no relink when nothing changed.</summary>
     public string StateFile { get; set; } = "";
@@ -69,7 +71,7 @@ public sealed class ZccacheLink : ZccacheTask
             WorkingDirectory = projectDir,
         };
 
-        var (cache, session) = Open(Settings(Enabled, SessionId, ProjectFile, Remote, RemoteReadOnly));
+        var (cache, session) = Open(Settings(Enabled, SessionId, ProjectFile, Remote, RemoteReadOnly, CacheSize));
         ObjectLedger? ledger = cache.IsEnabled && !string.IsNullOrWhiteSpace(StateFile)
             ? ObjectLedger.Load(Path.GetFullPath(StateFile, projectDir)) : null;
 

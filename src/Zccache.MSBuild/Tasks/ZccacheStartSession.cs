@@ -22,9 +22,6 @@ public sealed class ZccacheStartSession : ZccacheTask
     /// <summary>ZccacheProfile: per-phase timings in the journal.</summary>
     public bool Profile { get; set; }
 
-    /// <summary>ZccacheCacheSize: the budget the cache is trimmed to (at most once a minute, when a build starts).</summary>
-    public string CacheSize { get; set; } = "";
-
     /// <summary>ZccacheSessionsKept: how many ended sessions the cache keeps (see <see cref="SessionRetention"/>).</summary>
     public string SessionsKept { get; set; } = "";
 
@@ -61,14 +58,7 @@ public sealed class ZccacheStartSession : ZccacheTask
                 $"the cache directory '{layout.Root}' cannot be used ({e.Message}); compiling without the cache.");
             return true; // no session: compiles run plainly
         }
-        try
-        {
-            long budget = Budget(layout);
-            if (BuildStart.Housekeeping(layout, budget, Kept()) is { EntriesRemoved: > 0 } trimmed)
-                Log.LogMessage(MessageImportance.Normal, "zccache: trimmed the cache from {0} to {1} (budget {2}): {3} entries removed",
-                    CacheBudget.Format(trimmed.SizeBefore), CacheBudget.Format(trimmed.SizeAfter), CacheBudget.Format(budget),
-                    trimmed.EntriesRemoved);
-        }
+        try { BuildStart.Housekeeping(layout, Kept()); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             // Housekeeping racing a `zccache clear` or a hand-deleted folder: next build's turn; this one keeps its cache.
@@ -82,16 +72,6 @@ public sealed class ZccacheStartSession : ZccacheTask
         Session = item;
         Log.LogMessage(MessageImportance.Normal, "zccache: {0} session {1} in {2}", isExplicit ? "joined" : "started", id, layout.Root);
         return true;
-    }
-
-    private long Budget(CacheLayout layout)
-    {
-        try { return ZccacheSettings.OfThisProcess().WithUnlessEmpty(ZccacheSettings.Names.CacheSize, CacheSize).CacheBudget(layout.Root); }
-        catch (FormatException e)
-        {
-            Warn(ZcCodes.BadProperty, $"ZccacheCacheSize: {e.Message} Using the default.");
-            return CacheBudget.Default(layout.Root);
-        }
     }
 
     private int Kept()

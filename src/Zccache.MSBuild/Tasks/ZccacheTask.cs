@@ -46,11 +46,12 @@ public abstract class ZccacheTask : Microsoft.Build.Utilities.Task
         return session;
     }
 
-    /// <summary>The settings of a task given the package's ZccacheEnabled, session,
-    /// project and remote properties, which are the settings' values.</summary>
+    /// <summary>The settings of a task given the package's ZccacheEnabled, session, project, remote and cache size
+    /// properties, which are the settings' values (an empty cache size: the setting's).</summary>
     protected static ZccacheSettings Settings(bool enabled, string? sessionId, string? projectFile, string? remote,
-        string? remoteReadOnly) =>
+        string? remoteReadOnly, string? cacheSize) =>
         ZccacheSettings.OfThisProcess()
+            .WithUnlessEmpty(ZccacheSettings.Names.CacheSize, cacheSize)
             .With(ZccacheSettings.Names.Disable, enabled ? "0" : "1")
             .With(ZccacheSettings.Names.SessionId, sessionId)
             .With(ZccacheSettings.Names.Project, projectFile)
