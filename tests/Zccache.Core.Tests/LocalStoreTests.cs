@@ -309,6 +309,7 @@ public class RemoteFormatTests
     [InlineData("redis://a:6379/zero")]
     [InlineData("redis:///0")]
     [InlineData("redis://a:6379?ssl=true")] // TLS is rediss://
+    [InlineData("redis://a:6379/0?user=x@b:1")] // not a password for host b
     [InlineData("rediss://")]
     public void A_remote_url_that_cannot_be_used_is_refused(string url) =>
         Assert.Throws<FormatException>(() => Storage.Remote.RemoteStore.From(url, null, _ => null));

@@ -35,6 +35,10 @@ public sealed class RedisRemote : RemoteStore
             AbortOnConnectFail = true,
             ConnectRetry = 1,
         };
+        // Before the user information is split off: an '@' after a '?' (redis://h?user=a@b) is not the host's.
+        if (rest.Contains('?'))
+            throw new FormatException($"'{Redacted(url)}': options after '?' are not read (for TLS, the URL starts with {TlsScheme}; "
+                + "a '?' in a password is written %3F).");
         int at = rest.LastIndexOf('@');
         if (at >= 0)
         {
@@ -43,8 +47,6 @@ public sealed class RedisRemote : RemoteStore
             else options.Password = user[0];
             rest = rest[(at + 1)..];
         }
-        if (rest.Contains('?'))
-            throw new FormatException($"'{Redacted(url)}': options after '?' are not read (for TLS, the URL starts with {TlsScheme}).");
         int slash = rest.IndexOf('/');
         if (slash >= 0)
         {
