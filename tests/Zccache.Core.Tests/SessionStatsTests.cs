@@ -415,4 +415,25 @@ public class SessionStatsTests
         Assert.Equal(5, SessionRetention.ReadRetired(layout).Count());
         Assert.True(open.Exists);
     }
+
+    [Fact]
+    public void Sessions_that_ended_in_the_same_tick_are_kept_by_name_so_every_build_keeps_the_same_ones()
+    {
+        using var dir = new TempDir();
+        var layout = new CacheLayout(dir.Path);
+        layout.EnsureCreated();
+        var when = DateTime.UtcNow.AddHours(-1);
+        var ids = new List<string>();
+        for (int i = 0; i < 6; i++)
+        {
+            var folder = new SessionFolder(layout, SessionId.New());
+            folder.EnsureCreated(Environment.ProcessId, isExplicit: false, dir.Path);
+            folder.End();
+            File.SetLastWriteTimeUtc(Path.Join(folder.Path, "final.json"), when);
+            ids.Add(folder.Id.ToString());
+        }
+        Assert.Equal(3, SessionRetention.RemoveEnded(layout, kept: 3));
+        var kept = Directory.GetDirectories(layout.Sessions).Select(d => Path.GetFileName(d)!).Order(StringComparer.Ordinal).ToList();
+        Assert.Equal(ids.Order(StringComparer.Ordinal).Take(3).ToList(), kept);
+    }
 }

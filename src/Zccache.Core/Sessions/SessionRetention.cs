@@ -47,7 +47,9 @@ public static class SessionRetention
             if (final.Exists) ended.Add(final);
         }
         if (ended.Count <= kept + Slack(kept)) return 0;
-        ended.Sort((a, b) => b.LastWriteTimeUtc.CompareTo(a.LastWriteTimeUtc)); // most recently ended first
+        // Most recently ended first; sessions ended in the same clock tick by folder name, so every build keeps the same ones.
+        ended.Sort((a, b) => b.LastWriteTimeUtc.CompareTo(a.LastWriteTimeUtc) is var byTime and not 0 ? byTime
+            : string.CompareOrdinal(a.DirectoryName, b.DirectoryName));
         int removed = 0;
         foreach (var final in ended.Skip(kept))
         {
