@@ -13,7 +13,7 @@ public sealed record TrimResult(long SizeBefore, long SizeAfter, int EntriesRemo
 /// one. Whether the cache is over budget is read from the per-shard counters (<see cref="CacheShards"/>),
 /// whatever the cache's size; only when it is over are shards walked, one at a time, each giving up
 /// the same share of its bytes (keys are hashes: shards fill and age alike). Trims to 90% of the
-/// budget, so a cache at its limit is not trimmed again at every build.
+/// budget, so a cache at its limit is not trimmed again at every store.
 /// </summary>
 public static class Eviction
 {
@@ -61,6 +61,7 @@ public static class Eviction
     {
         string stamp = Path.Join(layout.Store, LastTrimFile);
         if (File.Exists(stamp) && DateTime.UtcNow - File.GetLastWriteTimeUtc(stamp) < interval) return null;
+        TryStamp(layout); // claimed first: stores in other processes that find it due a moment later do not trim beside this one
         return Trim(layout, budget);
     }
 
