@@ -348,6 +348,9 @@ public class RemoteFormatTests
         // A password holding '@' is hidden whole; an '@' in the path is not user information.
         Assert.Equal("redis://***@h1:6379", Storage.Remote.RemoteStore.Redacted("redis://:p@ss@w0rd@h1:6379"));
         Assert.Equal("https://cache.example/a@b", Storage.Remote.RemoteStore.Redacted("https://cache.example/a@b"));
+        Assert.Equal("redis://***@h", Storage.Remote.RemoteStore.Redacted("redis://:ab/c?d@h"));
+        var e = Assert.Throws<FormatException>(() => Storage.Remote.RedisRemote.Options("redis://:ab/c?d@h"));
+        Assert.DoesNotContain("ab/c", e.Message);
     }
 
     [Fact]

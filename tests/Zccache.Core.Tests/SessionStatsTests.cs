@@ -424,7 +424,7 @@ public class SessionStatsTests
         layout.EnsureCreated();
         var when = DateTime.UtcNow.AddHours(-1);
         var ids = new List<string>();
-        for (int i = 0; i < 6; i++)
+        for (int i = 0; i < 20; i++)
         {
             var folder = new SessionFolder(layout, SessionId.New());
             folder.EnsureCreated(Environment.ProcessId, isExplicit: false, dir.Path);
@@ -432,8 +432,8 @@ public class SessionStatsTests
             File.SetLastWriteTimeUtc(Path.Join(folder.Path, "final.json"), when);
             ids.Add(folder.Id.ToString());
         }
-        Assert.Equal(3, SessionRetention.RemoveEnded(layout, kept: 3));
+        Assert.Equal(10, SessionRetention.RemoveEnded(layout, kept: 10));
         var kept = Directory.GetDirectories(layout.Sessions).Select(d => Path.GetFileName(d)!).Order(StringComparer.Ordinal).ToList();
-        Assert.Equal(ids.Order(StringComparer.Ordinal).Take(3).ToList(), kept);
+        Assert.Equal(ids.Order(StringComparer.Ordinal).Take(10).ToList(), kept);
     }
 }

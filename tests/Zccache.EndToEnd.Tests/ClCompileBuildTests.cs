@@ -96,6 +96,13 @@ public sealed class ClCompileBuildTests(PackageFeed feed) : IDisposable
         var bad = _ws.Build("app/app.csproj", "-p:ZccacheParallelism=lots");
         Assert.True(bad.Succeeded, bad.Output);
         Assert.Contains("warning ZC2002", bad.Output);
+        // A budget that is not a size: said once per build (by the session's start), not by every task that stores.
+        var badSize = _ws.Build("app/app.csproj", "-p:ZccacheCacheSize=big");
+        Assert.True(badSize.Succeeded, badSize.Output);
+        string said = Assert.Single(badSize.Output.Split('\n').Select(l => l.Trim())
+            .Where(l => l.Contains("warning ZC2002: ZccacheCacheSize: 'big' is not a cache size")).Distinct());
+        Assert.StartsWith(Path.Join(feed.Packages, "zccache.msbuild"), said); // the package's session project, run once per build
+        Assert.Contains("/buildTransitive/Zccache.Session.proj(", said);
     }
 
     [Fact]

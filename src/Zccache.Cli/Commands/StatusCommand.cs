@@ -75,7 +75,7 @@ public static class StatusCommand
         text.Append(c, $"cache dir      {layout.Root}\n");
         text.Append(c, $"entries        {entries}\n");
         text.Append(c, $"size           {(bytes / 1048576.0).ToString("0.0", c)} MiB\n");
-        string over = bytes > budget ? " (over: trimmed at the next build, or run zccache trim)" : "";
+        string over = bytes > budget ? " (over: trimmed at the next store, or run zccache trim)" : "";
         text.Append(c, $"budget         {CacheBudget.Format(budget)}{over}\n");
         text.Append(c, $"sessions       {lifetime.Sessions}\n");
         text.Append(c, $"compilations   {lifetime.Compilations} ({lifetime.Hits} hits, {lifetime.Misses} misses, ");

@@ -20,22 +20,21 @@ public static class CacheOpening
     {
         if (settings.Disabled) return CompileCache.Disabled();
         var cache = CompileCache.Open(root, snapshotInputs: snapshotInputs, probe: probe, remote: Remote(settings, diagnostics),
-            budget: Budget(settings, root, diagnostics));
+            budget: Budget(settings, root));
         diagnostics.AddRange(cache.StartupDiagnostics);
         return cache;
     }
 
-    /// <summary>The budget the settings give (ZCCACHE_CACHE_SIZE, else the disk's default, asked of the disk only when
-    /// something is stored); a size that cannot be read is a ZC2002 warning and the default.</summary>
-    public static Lazy<long> Budget(ZccacheSettings settings, string root, List<Diagnostic> diagnostics)
+    /// <summary>
+    /// The budget the settings give (ZCCACHE_CACHE_SIZE, else the disk's default, asked of the disk only when something
+    /// is stored). A size that cannot be read means the default here, silently: it is said once per build (ZC2002, by
+    /// the session's start) and by <c>zccache status</c> and <c>trim</c>, not at every compile.
+    /// </summary>
+    public static Lazy<long> Budget(ZccacheSettings settings, string root)
     {
         long? given;
         try { given = settings.CacheSize; }
-        catch (FormatException e)
-        {
-            diagnostics.Add(new Diagnostic(ZcCodes.BadProperty, $"{ZccacheSettings.Names.CacheSize}: {e.Message} Using the default."));
-            given = null;
-        }
+        catch (FormatException) { given = null; }
         return new Lazy<long>(() => given ?? CacheBudget.Default(root));
     }
 

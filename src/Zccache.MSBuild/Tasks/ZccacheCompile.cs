@@ -39,7 +39,8 @@ public sealed class ZccacheCompile : ZccacheTask, ICancelableTask
     /// <summary>ZccacheRemote and ZccacheRemoteReadOnly: the shared remote cache behind the local one.</summary>
     public string Remote { get; set; } = "";
     public string RemoteReadOnly { get; set; } = "";
-    /// <summary>ZccacheCacheSize: the budget a store keeps its shard of the cache to (its share); empty: the default.</summary>
+    /// <summary>ZccacheCacheSize: the budget the whole cache is kept to after a store; empty: the default. (A value that
+    /// is not a size is said once per build, by ZccacheStartSession; here it means the default.)</summary>
     public string CacheSize { get; set; } = "";
 
     /// <summary>

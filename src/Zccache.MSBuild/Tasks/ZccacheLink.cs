@@ -42,7 +42,8 @@ public sealed class ZccacheLink : ZccacheTask
     /// <summary>ZccacheRemote and ZccacheRemoteReadOnly: links are shared through the remote cache as compiles are.</summary>
     public string Remote { get; set; } = "";
     public string RemoteReadOnly { get; set; } = "";
-    /// <summary>ZccacheCacheSize: the budget a store keeps its shard of the cache to (its share); empty: the default.</summary>
+    /// <summary>ZccacheCacheSize: the budget the whole cache is kept to after a store; empty: the default. (A value that
+    /// is not a size is said once per build, by ZccacheStartSession; here it means the default.)</summary>
     public string CacheSize { get; set; } = "";
     /// <summary>Where this project keeps what produced its outputs (see
     /// <see cref="ObjectLedger"/>): no relink when nothing changed.</summary>

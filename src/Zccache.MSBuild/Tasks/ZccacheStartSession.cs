@@ -22,6 +22,9 @@ public sealed class ZccacheStartSession : ZccacheTask
     /// <summary>ZccacheProfile: per-phase timings in the journal.</summary>
     public bool Profile { get; set; }
 
+    /// <summary>ZccacheCacheSize: checked here, once per build (the stores keep the cache to it, see CacheOpening.Budget).</summary>
+    public string CacheSize { get; set; } = "";
+
     /// <summary>ZccacheSessionsKept: how many ended sessions the cache keeps (see <see cref="SessionRetention"/>).</summary>
     public string SessionsKept { get; set; } = "";
 
@@ -58,6 +61,7 @@ public sealed class ZccacheStartSession : ZccacheTask
                 $"the cache directory '{layout.Root}' cannot be used ({e.Message}); compiling without the cache.");
             return true; // no session: compiles run plainly
         }
+        CheckCacheSize();
         try { BuildStart.Housekeeping(layout, Kept()); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -72,6 +76,12 @@ public sealed class ZccacheStartSession : ZccacheTask
         Session = item;
         Log.LogMessage(MessageImportance.Normal, "zccache: {0} session {1} in {2}", isExplicit ? "joined" : "started", id, layout.Root);
         return true;
+    }
+
+    private void CheckCacheSize()
+    {
+        try { _ = ZccacheSettings.OfThisProcess().WithUnlessEmpty(ZccacheSettings.Names.CacheSize, CacheSize).CacheSize; }
+        catch (FormatException e) { Warn(ZcCodes.BadProperty, $"ZccacheCacheSize: {e.Message} Using the default."); }
     }
 
     private int Kept()

@@ -141,7 +141,8 @@ public abstract class RemoteStore
         // The user information ends at the authority's last '@' (a password may hold one), before the path.
         int hostStart = scheme + 3;
         int path = plain.IndexOf('/', hostStart);
-        int at = plain.LastIndexOf('@', path < 0 ? plain.Length - 1 : path);
+        // A redis URL's path is a database number: any '@' is the password's (which may hold a '/' or '?', unescaped).
+        int at = RedisRemote.Names(plain) ? plain.LastIndexOf('@') : plain.LastIndexOf('@', path < 0 ? plain.Length - 1 : path);
         return at >= hostStart ? plain[..hostStart] + "***" + plain[at..] : plain;
     }
 
