@@ -16,7 +16,9 @@ public sealed class LauncherTests(PackageFeed feed) : IDisposable
         public string Err => Encoding.UTF8.GetString(Stderr);
     }
 
-    private Run Exec(string executable, params string[] args)
+    private Run Exec(string executable, params string[] args) => Exec(executable, args, new Dictionary<string, string>());
+
+    private Run Exec(string executable, string[] args, IReadOnlyDictionary<string, string> environment)
     {
         var start = new ProcessStartInfo(executable)
         {
@@ -27,6 +29,7 @@ public sealed class LauncherTests(PackageFeed feed) : IDisposable
         start.Environment["ZCCACHE_CACHE_DIR"] = _ws.CacheDir;
         start.Environment.Remove("ZCCACHE_SESSION_ID");
         start.Environment["LC_ALL"] = "C";
+        foreach (var (name, value) in environment) start.Environment[name] = value;
         using var p = Process.Start(start)!;
         var stdout = new MemoryStream();
         var stderr = new MemoryStream();
@@ -114,6 +117,42 @@ public sealed class LauncherTests(PackageFeed feed) : IDisposable
         Assert.Equal(0, Zccache(["rustc", .. args]).ExitCode);
         Assert.Equal(9, Exec(program).ExitCode);
         Assert.Equal(2, EntryCount());
+    }
+
+    [Fact]
+    public void A_launcher_that_stores_keeps_the_cache_to_ZCCACHE_CACHE_SIZE_once_the_last_trim_is_a_minute_old()
+    {
+        Source("a.c", "int a(void) { return 1; }\n");
+        var tiny = new Dictionary<string, string> { ["ZCCACHE_CACHE_SIZE"] = "8K" };
+        Assert.Equal(0, Exec(feed.Launcher, ["gcc", "-c", "a.c", "-o", "a.o"], tiny).ExitCode);
+        var planted = _ws.PlantOldEntriesAndMakeTrimDue();
+        string lastTrim = _ws.LastTrimFile;
+
+        // A store within a minute of the last trim (by any process) does not look at the cache's size.
+        File.SetLastWriteTimeUtc(lastTrim, DateTime.UtcNow.AddSeconds(-20));
+        Assert.Equal(0, Exec(feed.Launcher, ["gcc", "-c", "-DSTORE=1", "a.c", "-o", "a.o"], tiny).ExitCode);
+        Assert.All(planted, entry => Assert.True(Directory.Exists(entry)));
+
+        // A store after that, under the default budget of 20 GiB, trims nothing either.
+        File.SetLastWriteTimeUtc(lastTrim, DateTime.UtcNow.AddMinutes(-5));
+        Assert.Equal(0, Zccache("gcc", "-c", "-DSTORE=2", "a.c", "-o", "a.o").ExitCode);
+        Assert.All(planted, entry => Assert.True(Directory.Exists(entry)));
+        Assert.True(DateTime.UtcNow - File.GetLastWriteTimeUtc(lastTrim) < TimeSpan.FromMinutes(1));
+
+        // With ZCCACHE_CACHE_SIZE=8K, the first store a minute after the last trim brings the cache under it.
+        File.SetLastWriteTimeUtc(lastTrim, DateTime.UtcNow.AddMinutes(-5));
+        var stored = Exec(feed.Launcher, ["gcc", "-c", "-DSTORE=3", "a.c", "-o", "a.o"], tiny);
+        Assert.True(stored.ExitCode == 0, stored.Err);
+        Assert.All(planted, entry => Assert.False(Directory.Exists(entry)));
+        Assert.True(DateTime.UtcNow - File.GetLastWriteTimeUtc(lastTrim) < TimeSpan.FromMinutes(1));
+        Assert.Equal(File.ReadAllBytes(_ws["src/a.o"]), Compiled("-DSTORE=3"));
+    }
+
+    /// <summary>What gcc itself makes of a.c with <paramref name="define"/>.</summary>
+    private byte[] Compiled(string define)
+    {
+        Assert.Equal(0, Exec("gcc", "-c", define, "a.c", "-o", "plain.o").ExitCode);
+        return File.ReadAllBytes(_ws["src/plain.o"]);
     }
 
     [Fact]

@@ -123,6 +123,18 @@ public sealed class NativeLibraryTests(PackageFeed feed) : IDisposable
         Assert.Contains("zccache: miss (context_not_found) libmylib.so", more.Output);
         Assert.Equal(2L, more.Stats!.UpToDate);
         Assert.Equal((0L, 1L, 0L), more.Stats.Links);
+
+        // The link's store keeps the cache to ZccacheCacheSize as a compile's does: here it is the build's only store. (Without
+        // the Exec environment, whose ZCCACHE_CACHE_SIZE the task would also see in its process, the property alone says it.)
+        var planted = _ws.PlantOldEntriesAndMakeTrimDue();
+        var kept = _ws.Build("native/native.csproj", "-v:n", "-p:ExtraLibs=dl", "-p:ZccacheCacheSize=8K",
+            "-p:ZccacheExecEnvironment=false");
+        Assert.True(kept.Succeeded, kept.Output);
+        Assert.Equal((0L, 2L), (kept.Stats!.Compilations, kept.Stats.UpToDate));
+        Assert.Equal((0L, 1L, 0L), kept.Stats.Links);
+        Assert.All(planted, entry => Assert.False(Directory.Exists(entry)));
+        Assert.True(DateTime.UtcNow - File.GetLastWriteTimeUtc(_ws.LastTrimFile) < TimeSpan.FromMinutes(1));
+        Assert.True(new FileInfo(_ws[Library]).Length > 0);
     }
 
     [Fact]

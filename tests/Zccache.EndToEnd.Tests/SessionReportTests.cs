@@ -180,27 +180,19 @@ public sealed class SessionReportTests(PackageFeed feed) : IDisposable
 
         // A build that stores trims too, at its first store when the last trim is over a minute old; one that stores nothing
         // (a no-change build) never does. Shown with 20 old entries of 8K planted, any one of them over 90% of the budget.
-        string v1 = Path.Join(_ws.CacheDir, "v1");
-        string Planted(int i) => Path.Join(v1, "entries", $"{i:x2}", $"{i:x2}" + new string('e', 62));
-        for (int i = 0; i < 20; i++)
-        {
-            Directory.CreateDirectory(Planted(i));
-            File.WriteAllBytes(Path.Join(Planted(i), "meta"), new byte[8 * 1024]);
-            File.SetLastWriteTimeUtc(Path.Join(Planted(i), "meta"), DateTime.UtcNow.AddMinutes(-10)); // older than the grace period
-        }
-        File.SetLastWriteTimeUtc(Path.Join(v1, "last-trim"), DateTime.UtcNow.AddMinutes(-5));
+        var planted = _ws.PlantOldEntriesAndMakeTrimDue();
         var upToDate = _ws.Build("app/app.csproj", "-p:ZccacheCacheSize=8K");
         Assert.True(upToDate.Succeeded, upToDate.Output);
         Assert.Equal((4L, 0L), (upToDate.Stats!.UpToDate, upToDate.Stats.Misses));
-        Assert.All(Enumerable.Range(0, 20), i => Assert.True(Directory.Exists(Planted(i))));
+        Assert.All(planted, entry => Assert.True(Directory.Exists(entry)));
 
         foreach (string source in Directory.EnumerateFiles(Path.Join(_ws.Root, "app", "native"), "*.c*", SearchOption.AllDirectories))
             File.AppendAllText(source, "\n/* changed */\n"); // every compile misses and stores
         var stored = _ws.Build("app/app.csproj", "-p:ZccacheCacheSize=8K");
         Assert.True(stored.Succeeded, stored.Output);
         Assert.Equal((4L, 4L), (stored.Stats!.Compilations, stored.Stats.Misses));
-        Assert.All(Enumerable.Range(0, 20), i => Assert.False(Directory.Exists(Planted(i))));
-        Assert.True(DateTime.UtcNow - File.GetLastWriteTimeUtc(Path.Join(v1, "last-trim")) < TimeSpan.FromMinutes(1));
+        Assert.All(planted, entry => Assert.False(Directory.Exists(entry)));
+        Assert.True(DateTime.UtcNow - File.GetLastWriteTimeUtc(_ws.LastTrimFile) < TimeSpan.FromMinutes(1));
 
         Assert.Equal(0, Zccache(new(), "clear").ExitCode);
         Assert.Equal(0, Json(Zccache(new(), "status", "--json")).GetProperty("entries").GetInt32());

@@ -74,6 +74,29 @@ public sealed class Workspace : IDisposable
 
     public string this[string relative] => Path.Join(Root, relative);
 
+    /// <summary>The cache's stamp of its last trim (by any process); a store trims when it is over a minute old.</summary>
+    public string LastTrimFile => Path.Join(CacheDir, "v1", "last-trim");
+
+    /// <summary>
+    /// Plants <paramref name="count"/> entries of 8 KiB in the cache, last used ten minutes ago (older than eviction's grace
+    /// period), so that any one of them is over 90% of an 8K budget, and makes a trim due: the last one five minutes ago.
+    /// Returns the entries' folders.
+    /// </summary>
+    public IReadOnlyList<string> PlantOldEntriesAndMakeTrimDue(int count = 20)
+    {
+        var planted = new List<string>();
+        for (int i = 0; i < count; i++)
+        {
+            string entry = Path.Join(CacheDir, "v1", "entries", $"{i:x2}", $"{i:x2}" + new string('e', 62));
+            Directory.CreateDirectory(entry);
+            File.WriteAllBytes(Path.Join(entry, "meta"), new byte[8 * 1024]);
+            File.SetLastWriteTimeUtc(Path.Join(entry, "meta"), DateTime.UtcNow.AddMinutes(-10));
+            planted.Add(entry);
+        }
+        File.SetLastWriteTimeUtc(LastTrimFile, DateTime.UtcNow.AddMinutes(-5));
+        return planted;
+    }
+
     /// <summary>
     /// Writes a file with its mtime a minute back, as a checkout's files are: past the cache's two-second racy window,
     /// so whether a later build trusts it by its stamp does not depend on how fast the machine is.
