@@ -44,12 +44,15 @@ public class ReportTests : IDisposable
             new() { Kind = OutcomeKind.Miss, Source = "/a.c", Reason = "input_changed", LatencyNs = 3_000_000 },
             new() { Kind = OutcomeKind.NonCacheable, Source = "/b.c", Reason = "time_macros" },
             new() { Kind = OutcomeKind.Hit, Source = "/c.c" },
+            new() { Kind = OutcomeKind.Miss, Source = "/d.c", Reason = "input_changed", LatencyNs = 2_000_000 },
         ];
-        var report = SessionReport.Of(Stats(1, 2, 1, 0), [], outcomes) with { PerProject = [] }; // a copy groups the same
-        Assert.Equal([new MissCount("/a.c", "miss", "input_changed", 2), new MissCount("/b.c", "non_cacheable", "time_macros", 1)],
-            report.Misses);
-        Assert.Equal([new ReasonCount("miss", "input_changed", 2), new ReasonCount("non_cacheable", "time_macros", 1)], report.Reasons);
-        Assert.Equal([new SlowMiss("/a.c", "input_changed", 3), new SlowMiss("/a.c", "input_changed", 1)], report.SlowestMisses);
+        var report = SessionReport.Of(Stats(1, 3, 1, 0), [], outcomes) with { PerProject = [] }; // a copy groups the same
+        Assert.Equal([new MissCount("/a.c", "miss", "input_changed", 2), new MissCount("/b.c", "non_cacheable", "time_macros", 1),
+            new MissCount("/d.c", "miss", "input_changed", 1)], report.Misses);
+        // A reason's count is over all sources.
+        Assert.Equal([new ReasonCount("miss", "input_changed", 3), new ReasonCount("non_cacheable", "time_macros", 1)], report.Reasons);
+        Assert.Equal([new SlowMiss("/a.c", "input_changed", 3), new SlowMiss("/d.c", "input_changed", 2), new SlowMiss("/a.c", "input_changed", 1)],
+            report.SlowestMisses);
     }
 
     [Fact]

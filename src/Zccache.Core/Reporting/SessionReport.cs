@@ -30,8 +30,8 @@ public sealed record SessionReport(
     /// <summary>Misses and non-cacheable compiles by source and reason, most frequent first.</summary>
     public IReadOnlyList<MissCount> Misses { get => _misses ??= MissesOf(Outcomes); init => _misses = value; }
 
-    /// <summary>Miss and non-cacheable reasons with their counts, most frequent first.</summary>
-    public IReadOnlyList<ReasonCount> Reasons { get => _reasons ??= ReasonsOf(Outcomes); init => _reasons = value; }
+    /// <summary>Miss and non-cacheable reasons with their counts, most frequent first: <see cref="Misses"/> over all sources.</summary>
+    public IReadOnlyList<ReasonCount> Reasons { get => _reasons ??= ReasonsOf(Misses); init => _reasons = value; }
 
     /// <summary>The slowest misses (compiles that ran), slowest first.</summary>
     public IReadOnlyList<SlowMiss> SlowestMisses { get => _slowestMisses ??= SlowestOf(Outcomes); init => _slowestMisses = value; }
@@ -46,10 +46,9 @@ public sealed record SessionReport(
             .Select(g => new MissCount(g.Key.Source, g.Key.ReportName, g.Key.Reason, g.Count()))
             .OrderByDescending(m => m.Count).ThenBy(m => m.Source, StringComparer.Ordinal).ThenBy(m => m.Reason, StringComparer.Ordinal)];
 
-    private static List<ReasonCount> ReasonsOf(IEnumerable<CompileOutcome> outcomes) =>
-        [.. outcomes.Where(o => o.Kind is OutcomeKind.Miss or OutcomeKind.NonCacheable)
-            .GroupBy(o => (o.ReportName, Reason: o.Reason ?? ""))
-            .Select(g => new ReasonCount(g.Key.ReportName, g.Key.Reason, g.Count()))
+    private static List<ReasonCount> ReasonsOf(IEnumerable<MissCount> misses) =>
+        [.. misses.GroupBy(m => (m.Outcome, m.Reason))
+            .Select(g => new ReasonCount(g.Key.Outcome, g.Key.Reason, g.Sum(m => m.Count)))
             .OrderByDescending(r => r.Count).ThenBy(r => r.Outcome, StringComparer.Ordinal)
             .ThenBy(r => r.Reason, StringComparer.Ordinal)];
 
