@@ -145,7 +145,7 @@ public sealed class FailedBuildTests(PackageFeed feed) : IDisposable
             for (var waited = System.Diagnostics.Stopwatch.StartNew(); !Compiling() && waited.Elapsed < TimeSpan.FromMinutes(2);)
                 Thread.Sleep(100);
             Assert.Equal(0, Dotnet.Run(_ws.Root, ["-INT", p.Id.ToString()], new(), "kill").ExitCode);
-        });
+        }, defaultSigint: true);
         Assert.False(r.Succeeded, r.Output);
         string sessions = Path.Join(_ws.CacheDir, "sessions");
         string session = Assert.Single(Directory.GetDirectories(sessions));

@@ -142,8 +142,11 @@ public sealed class Workspace : IDisposable
     /// <summary>Runs <c>dotnet build</c> (or another command) here with the stats file set; returns output and stats.</summary>
     public BuildResult Build(string target, params string[] extra) => Run(["build", target, .. extra], new());
 
+    /// <param name="defaultSigint">The build starts with SIGINT at its default action, as in a terminal, whatever this process
+    /// inherited: a non-interactive shell's background job ignores SIGINT, an ignored signal stays ignored across exec, and
+    /// .NET then never raises Ctrl+C. (Through perl, which Debian always has: no shell can undo an inherited ignore.)</param>
     public BuildResult Run(string[] args, Dictionary<string, string?> env, bool withStats = true,
-        Action<System.Diagnostics.Process>? whileRunning = null)
+        Action<System.Diagnostics.Process>? whileRunning = null, bool defaultSigint = false)
     {
         string stats = Path.Join(Root, $"stats-{Interlocked.Increment(ref _builds)}.json");
         var environment = new Dictionary<string, string?>
@@ -179,7 +182,10 @@ public sealed class Workspace : IDisposable
         };
         foreach (var (k, v) in env) environment[k] = v;
         string[] all = withStats ? [.. args, "-nologo", "-p:ZccacheStatsFile=" + stats] : [.. args, "-nologo"];
-        var r = Dotnet.Run(Root, all, environment, whileRunning: whileRunning);
+        var r = defaultSigint
+            ? Dotnet.Run(Root, ["-e", "$SIG{INT} = 'DEFAULT'; exec @ARGV or die \"exec: $!\"", "dotnet", .. all], environment, "perl",
+                whileRunning)
+            : Dotnet.Run(Root, all, environment, whileRunning: whileRunning);
         return new BuildResult(r.ExitCode, r.Output, File.Exists(stats) ? Stats.Read(stats) : null);
     }
 
