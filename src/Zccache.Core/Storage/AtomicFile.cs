@@ -23,14 +23,16 @@ public static partial class AtomicFile
         if (ownerOnly) CreateFolder(dir);
         else Directory.CreateDirectory(dir);
         string temp = TempBeside(path);
+        bool moved = false;
         try
         {
             using (var f = CreateNew(temp, ownerOnly)) f.Write(data);
             File.Move(temp, path, overwrite: true);
+            moved = true;
         }
         finally
         {
-            TryDelete(temp);
+            if (!moved) TryDelete(temp); // an unlink of a name that is gone still locks the folder
         }
     }
 

@@ -21,6 +21,7 @@ public static class FileDelivery
         string? dir = Path.GetDirectoryName(destination);
         if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
         string temp = $"{destination}.zccache.{Guid.NewGuid():N}.tmp";
+        bool moved = false;
         try
         {
             bool cloned = false;
@@ -35,10 +36,13 @@ public static class FileDelivery
             if (cloned && new FileInfo(temp).Length != verifiedBytes.LongLength)
                 File.WriteAllBytes(temp, verifiedBytes); // the stored file changed after verification: use what we verified
             File.Move(temp, destination, overwrite: true);
+            moved = true;
         }
         finally
         {
-            AtomicFile.TryDelete(temp);
+            // Only a temporary file left behind: an unlink of a name that is gone still locks the folder, which the
+            // other compiles of the batch deliver into.
+            if (!moved) AtomicFile.TryDelete(temp);
         }
     }
 
