@@ -353,6 +353,33 @@ public class AdversarialTests : IDisposable
     }
 
     [Fact]
+    public void In_one_batch_a_call_whose_PATH_finds_another_assembler_is_a_new_compiler()
+    {
+        // A batch identifies each compiler once for the calls that agree on what decides it: PATH is part of that.
+        Write("a.c", "int v = 1;\n");
+        string plain = _dir["plain"], marked = _dir["marked"];
+        Directory.CreateDirectory(plain);
+        Directory.CreateDirectory(marked);
+        string asm = Path.Join(marked, "as");
+        File.WriteAllText(asm, "#!/bin/sh\nexec /usr/bin/as --defsym zc_marker=1 \"$@\"\n");
+        File.SetUnixFileMode(asm, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        File.SetLastWriteTimeUtc(asm, DateTime.UtcNow.AddMinutes(-1));
+        Dictionary<string, string> WithPath(string first)
+        {
+            var env = Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
+                .ToDictionary(e => (string)e.Key, e => (string)e.Value!);
+            env["PATH"] = first + ":/usr/bin:/bin";
+            return env;
+        }
+        var batch = CompileCache.Open(_dir["cache"], _memo, snapshotInputs: true);
+        string[] args = ["-c", "a.c", "-o", "a.o"];
+        Assert.Equal(OutcomeKind.Miss, Same(batch, "gcc", args, ["a.o"], WithPath(plain)).Kind);
+        Assert.Equal(OutcomeKind.Miss, Same(batch, "gcc", args, ["a.o"], WithPath(marked)).Kind);
+        Assert.Equal(OutcomeKind.Hit, Same(batch, "gcc", args, ["a.o"], WithPath(plain)).Kind);
+        Assert.Equal(OutcomeKind.Hit, Same(batch, "gcc", args, ["a.o"], WithPath(marked)).Kind);
+    }
+
+    [Fact]
     public void A_relative_PATH_folder_is_the_calls_not_the_processes()
     {
         // "bin" on PATH means <the call's folder>/bin, wherever the cache runs (the resident server runs elsewhere).

@@ -57,8 +57,32 @@ public static class CompilerIdentity
     /// <param name="invocation">The call: its PATH, environment, working
     /// directory and <c>-B</c> folders decide what the driver runs.</param>
     /// <param name="inputs">The call's view of its inputs: where the driver's programs are looked up on PATH.</param>
+    /// <remarks>A batch (<paramref name="inputs"/>) identifies each compiler once for all its calls that agree on what decides
+    /// the identity (<see cref="WhatDecides"/>): its compiles differ in sources and options, and each identification is a
+    /// few dozen stats and link reads.</remarks>
     public static string? Identify(string resolvedPath, FileHashMemo memo, CacheLayout? layout = null, CompileInvocation? invocation = null,
         InputSnapshot? inputs = null)
+    {
+        if (inputs is null || invocation is null) return IdentifyNow(resolvedPath, memo, layout, invocation, inputs);
+        string question = string.Join('\n', ["compiler", resolvedPath, .. WhatDecides(invocation)]);
+        // An unidentified toolchain's key is one no other call has: not an answer to share.
+        return inputs.Answer(question, () => IdentifyNow(resolvedPath, memo, layout, invocation, inputs),
+            keep: identity => identity?.StartsWith("unidentified:", StringComparison.Ordinal) != true);
+    }
+
+    /// <summary>All that the identity reads from a call, besides files: its folder, the variables the driver or rustup look
+    /// at, rustup's <c>+toolchain</c> and gcc's <c>-B</c> folders.</summary>
+    private static IEnumerable<string> WhatDecides(CompileInvocation invocation) =>
+        [invocation.WorkingDirectory, .. DecidingVariables.Select(v => v + "=" + invocation.GetEnvironmentVariable(v)),
+            invocation.Arguments.Count > 0 && invocation.Arguments[0].StartsWith('+') ? invocation.Arguments[0] : "",
+            .. BFolders(invocation.Arguments, invocation.WorkingDirectory)];
+
+    // Every variable DriverPrograms and RustupToolchain read.
+    private static readonly string[] DecidingVariables =
+        ["PATH", "GCC_EXEC_PREFIX", "COMPILER_PATH", "RUSTUP_HOME", "HOME", "RUSTUP_TOOLCHAIN"];
+
+    private static string? IdentifyNow(string resolvedPath, FileHashMemo memo, CacheLayout? layout, CompileInvocation? invocation,
+        InputSnapshot? inputs)
     {
         string real = RealPath(resolvedPath);
         var parts = new List<string>();

@@ -22,6 +22,20 @@ public sealed class InputSnapshot(FileHashMemo memo, DirectoryListingMemo listin
     public bool StillHas(string path, FileStamp recorded) =>
         _stamps.GetOrAdd(path, FileStamp.Read) is { } now && now == recorded && FileHashMemo.IsSettled(now);
 
+    private readonly ConcurrentDictionary<string, string?> _answers = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// The answer to <paramref name="question"/>, a text naming everything besides the batch's inputs that decides it
+    /// (a compiler's identity): asked once for the batch, unless <paramref name="keep"/> says an answer is not to be shared.
+    /// </summary>
+    public string? Answer(string question, Func<string?> ask, Func<string?, bool> keep)
+    {
+        if (_answers.TryGetValue(question, out string? known)) return known;
+        string? answer = ask();
+        if (keep(answer)) _answers[question] = answer;
+        return answer;
+    }
+
     public bool Exists(string directory, string name) => _listing.Exists(directory, name);
 
     /// <inheritdoc cref="DirectoryListingMemo.Scope.HasEntry"/>
