@@ -93,6 +93,48 @@ public class IncrementalCompileTests : IDisposable
         Assert.Equal(OutcomeKind.Miss, result.Outcome.Kind);
     }
 
+    /// <summary>One build of several sources through one ledger; each one's outcome.</summary>
+    private OutcomeKind[] BuildAll(params string[] sources)
+    {
+        var cache = CompileCache.Open(_dir["cache"], new FileHashMemo(), snapshotInputs: true);
+        var ledger = ObjectLedger.Load(_dir["obj/zccache.objects"]);
+        var kinds = sources.Select(source => cache.Compile(new CompileInvocation
+        {
+            Compiler = "gcc", Arguments = ["-c", source, "-o", source[..^2] + ".o", "-Iinc"], WorkingDirectory = _dir["src"]
+        }, session: null, ledger, _dir["src/" + source[..^2] + ".o"]).Outcome.Kind).ToArray();
+        ledger.Save();
+        return kinds;
+    }
+
+    [Fact]
+    public void Objects_that_share_inputs_each_keep_their_own_in_the_ledger()
+    {
+        // The ledger writes each input once for all objects: after a round trip every object still has exactly its own.
+        Source("b.c", "#include \"a.h\"\n#include \"b.h\"\nint g(void){return A + B;}\n");
+        Source("c.c", "#include \"c.h\"\nint h(void){return C;}\n");
+        Source("inc/b.h", "#define B 2\n");
+        Source("inc/c.h", "#define C 3\n");
+        Assert.Equal([OutcomeKind.Miss, OutcomeKind.Miss, OutcomeKind.Miss], BuildAll("a.c", "b.c", "c.c"));
+        Assert.Equal([OutcomeKind.UpToDate, OutcomeKind.UpToDate, OutcomeKind.UpToDate], BuildAll("a.c", "b.c", "c.c"));
+        Source("inc/b.h", "#define B 20\n");
+        Assert.Equal([OutcomeKind.UpToDate, OutcomeKind.Miss, OutcomeKind.UpToDate], BuildAll("a.c", "b.c", "c.c"));
+        Source("b.h", "#define B 21\n"); // shadows inc/b.h for b.c only: found beside the source first
+        Assert.Equal([OutcomeKind.UpToDate, OutcomeKind.Miss, OutcomeKind.UpToDate], BuildAll("a.c", "b.c", "c.c"));
+        Source("inc/a.h", "#define A 10\n");
+        Assert.Equal([OutcomeKind.Miss, OutcomeKind.Miss, OutcomeKind.UpToDate], BuildAll("a.c", "b.c", "c.c"));
+    }
+
+    [Fact]
+    public void A_cut_short_ledger_sends_every_compile_through_the_cache()
+    {
+        Source("b.c", "#include \"a.h\"\nint g(void){return A;}\n");
+        BuildAll("a.c", "b.c");
+        byte[] whole = File.ReadAllBytes(_dir["obj/zccache.objects"]);
+        File.WriteAllBytes(_dir["obj/zccache.objects"], whole[..(whole.Length - 10)]);
+        Assert.Equal([OutcomeKind.Hit, OutcomeKind.Hit], BuildAll("a.c", "b.c"));
+        Assert.Equal([OutcomeKind.UpToDate, OutcomeKind.UpToDate], BuildAll("a.c", "b.c"));
+    }
+
     [Fact]
     public void A_ledger_that_cannot_be_read_sends_every_compile_through_the_cache()
     {
