@@ -284,6 +284,29 @@ public class SessionStatsTests
     }
 
     [Fact]
+    public void A_build_is_finished_when_every_started_instance_has_finished_and_every_expected_project_has_started()
+    {
+        using var dir = new TempDir();
+        var scope = new SessionFolder(new CacheLayout(dir.Path), SessionId.New()).Build("b1");
+        string a = "/s/a/a.csproj", b = "/s/b/b.csproj", c = "/s/c/c.csproj";
+        Assert.True(scope.AllFinished([a, b])); // nothing started: a build without our projects
+        scope.MarkStarted(BuildScope.InstanceKey(a, ""), new ProjectMarker(a, null));
+        Assert.False(scope.AllFinished([]));
+        scope.MarkFinished(BuildScope.InstanceKey(a, ""));
+        Assert.True(scope.AllFinished([a]));
+        Assert.False(scope.AllFinished([a, b])); // b is in the solution and has not started yet
+        // b built twice, with two sets of global properties: both instances count.
+        scope.MarkStarted(BuildScope.InstanceKey(b, "Configuration=Debug"), new ProjectMarker(b, null));
+        scope.MarkStarted(BuildScope.InstanceKey(b, "Configuration=Release"), new ProjectMarker(b, null));
+        scope.MarkFinished(BuildScope.InstanceKey(b, "Configuration=Debug"));
+        Assert.False(scope.AllFinished([a, b]));
+        scope.MarkFinished(BuildScope.InstanceKey(b, "Configuration=Release"));
+        Assert.True(scope.AllFinished([a, b]));
+        Assert.False(scope.AllFinished([a, b, c]));
+        Assert.Equal([a, b, b], scope.Started().Select(m => m.Project).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
     public void Abandoned_sessions_are_reaped_and_their_data_kept()
     {
         using var dir = new TempDir();

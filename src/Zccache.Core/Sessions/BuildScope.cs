@@ -17,10 +17,17 @@ public sealed class BuildScope(string path)
     public static string InstanceKey(string projectPath, string globalProperties) =>
         Hashing.Hex.Lower(Hashing.Sha256.Hash(Encoding.UTF8.GetBytes(projectPath + "\n" + globalProperties)))[..24];
 
+    /// <summary>The project file's part of a started marker's name, whatever the instance: how a solution's projects are
+    /// known to have started from one listing of the folder, without reading a marker.</summary>
+    private static string ProjectKey(string projectPath) =>
+        Hashing.Hex.Lower(Hashing.Sha256.Hash(Encoding.UTF8.GetBytes(
+            Paths.NormalizedPath.Comparison == StringComparison.Ordinal ? projectPath : projectPath.ToUpperInvariant())))[..24];
+
+    /// <summary>Writes <c>&lt;instance&gt;.&lt;project&gt;.started</c>, holding the marker.</summary>
     public void MarkStarted(string instanceKey, ProjectMarker marker)
     {
         Directory.CreateDirectory(ProjectsDir);
-        AtomicFile.Write(System.IO.Path.Join(ProjectsDir, instanceKey + ".started"), marker.ToJson());
+        AtomicFile.Write(System.IO.Path.Join(ProjectsDir, $"{instanceKey}.{ProjectKey(marker.Project)}.started"), marker.ToJson());
     }
 
     public void MarkFinished(string instanceKey)
@@ -37,15 +44,21 @@ public sealed class BuildScope(string path)
     /// True when every project that started has finished and every project in
     /// <paramref name="expectedProjects"/> (a solution's projects that use the package) has started.
     /// </summary>
+    /// <remarks>One listing of the folder, whatever the number of projects: every project's end asks, so reading each
+    /// marker would cost a solution of n projects n² reads.</remarks>
     public bool AllFinished(IEnumerable<string> expectedProjects)
     {
         if (!Directory.Exists(ProjectsDir)) return true;
-        var started = Directory.EnumerateFiles(ProjectsDir, "*.started").ToList();
-        foreach (string s in started)
-            if (!File.Exists(System.IO.Path.ChangeExtension(s, ".finished"))) return false;
-        var startedProjects = started.Select(ReadMarker).OfType<ProjectMarker>().Select(m => m.Project)
-            .ToHashSet(Paths.NormalizedPath.Comparer);
-        return expectedProjects.All(startedProjects.Contains);
+        var names = Directory.EnumerateFiles(ProjectsDir).Select(System.IO.Path.GetFileName).OfType<string>()
+            .ToHashSet(StringComparer.Ordinal);
+        var startedProjects = new HashSet<string>(StringComparer.Ordinal);
+        foreach (string name in names)
+        {
+            if (name.Split('.') is not [var instance, var project, "started"]) continue;
+            if (!names.Contains(instance + ".finished")) return false;
+            startedProjects.Add(project);
+        }
+        return expectedProjects.All(p => startedProjects.Contains(ProjectKey(p)));
     }
 
     /// <summary>True for exactly one caller: the one that writes the build's summary.</summary>
