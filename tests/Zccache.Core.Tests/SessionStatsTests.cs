@@ -288,21 +288,30 @@ public class SessionStatsTests
     {
         using var dir = new TempDir();
         var scope = new SessionFolder(new CacheLayout(dir.Path), SessionId.New()).Build("b1");
-        string a = "/s/a/a.csproj", b = "/s/b/b.csproj", c = "/s/c/c.csproj";
-        Assert.True(scope.AllFinished([a, b])); // nothing started: a build without our projects
+        string a = "/s/a/a.csproj", b = "/s/b/b.csproj", c = "/s/c/c.csproj", other = "/s/o/o.csproj";
+        var asked = new List<string>();
+        bool UsesPackage(string project)
+        {
+            asked.Add(project);
+            return project != other;
+        }
+        Assert.True(scope.AllFinished([a, b], UsesPackage)); // nothing started: a build without our projects
         scope.MarkStarted(BuildScope.InstanceKey(a, ""), new ProjectMarker(a, null));
-        Assert.False(scope.AllFinished([]));
+        Assert.False(scope.AllFinished([], UsesPackage));
         scope.MarkFinished(BuildScope.InstanceKey(a, ""));
-        Assert.True(scope.AllFinished([a]));
-        Assert.False(scope.AllFinished([a, b])); // b is in the solution and has not started yet
+        Assert.True(scope.AllFinished([a], UsesPackage));
+        asked.Clear();
+        Assert.False(scope.AllFinished([a, b, c], UsesPackage)); // b uses the package and has not started yet
+        Assert.Equal([b], asked); // only a project not started is asked about, and none after the first that answers
+        Assert.True(scope.AllFinished([a, other], UsesPackage)); // a project without the package never starts
         // b built twice, with two sets of global properties: both instances count.
         scope.MarkStarted(BuildScope.InstanceKey(b, "Configuration=Debug"), new ProjectMarker(b, null));
         scope.MarkStarted(BuildScope.InstanceKey(b, "Configuration=Release"), new ProjectMarker(b, null));
         scope.MarkFinished(BuildScope.InstanceKey(b, "Configuration=Debug"));
-        Assert.False(scope.AllFinished([a, b]));
+        Assert.False(scope.AllFinished([a, b], UsesPackage));
         scope.MarkFinished(BuildScope.InstanceKey(b, "Configuration=Release"));
-        Assert.True(scope.AllFinished([a, b]));
-        Assert.False(scope.AllFinished([a, b, c]));
+        Assert.True(scope.AllFinished([a, b, other], UsesPackage));
+        Assert.False(scope.AllFinished([a, b, c], UsesPackage));
         Assert.Equal([a, b, b], scope.Started().Select(m => m.Project).Order(StringComparer.Ordinal));
     }
 

@@ -41,12 +41,12 @@ public sealed class BuildScope(string path)
         : [];
 
     /// <summary>
-    /// True when every project that started has finished and every project in
-    /// <paramref name="expectedProjects"/> (a solution's projects that use the package) has started.
+    /// True when every project that started has finished and every project of <paramref name="solutionProjects"/> has
+    /// started, unless <paramref name="usesPackage"/> says it does not use the package (asked only of projects not started).
     /// </summary>
     /// <remarks>One listing of the folder, whatever the number of projects: every project's end asks, so reading each
     /// marker would cost a solution of n projects n² reads.</remarks>
-    public bool AllFinished(IEnumerable<string> expectedProjects)
+    public bool AllFinished(IEnumerable<string> solutionProjects, Func<string, bool> usesPackage)
     {
         if (!Directory.Exists(ProjectsDir)) return true;
         var names = Directory.EnumerateFiles(ProjectsDir).Select(System.IO.Path.GetFileName).OfType<string>()
@@ -58,7 +58,7 @@ public sealed class BuildScope(string path)
             if (!names.Contains(instance + ".finished")) return false;
             startedProjects.Add(project);
         }
-        return expectedProjects.All(p => startedProjects.Contains(ProjectKey(p)));
+        return solutionProjects.All(p => startedProjects.Contains(ProjectKey(p)) || !usesPackage(p));
     }
 
     /// <summary>True for exactly one caller: the one that writes the build's summary.</summary>

@@ -27,7 +27,7 @@ public sealed class ZccacheEndProject : ZccacheProjectTask
         {
             BuildScope build = folder.Build(BuildId);
             build.MarkFinished(InstanceKey);
-            if (!build.AllFinished(SolutionProjectsUsingZccache())) return true;
+            if (!build.AllFinished(SolutionProjects(), UsesZccache)) return true;
             if (BuildEnd.TryFinish(folder, build, Explicit, CiSummary, Environment.GetEnvironmentVariable) is not { } end) return true;
 
             foreach (string line in end.CiOutputLines) Log.LogMessage(MessageImportance.High, "{0}", line);
@@ -47,12 +47,12 @@ public sealed class ZccacheEndProject : ZccacheProjectTask
     }
 
     /// <summary>
-    /// In a solution build, the solution's projects that use this package: the build is not over
-    /// until each has started and finished. Outside a solution the entry project starts first and
-    /// finishes last, so no list is needed. Lazy: project files are read only once every project
-    /// that started has finished, and only until one that uses the package is found not started.
+    /// In a solution build, the solution's projects that build: the build is not over until each one that uses this
+    /// package has started and finished. Outside a solution the entry project starts first and finishes last, so no list
+    /// is needed. Lazy: a project file is read only when every project that started has finished, the project has not
+    /// started, and every project before it has.
     /// </summary>
-    private IEnumerable<string> SolutionProjectsUsingZccache()
+    private IEnumerable<string> SolutionProjects()
     {
         if (string.IsNullOrWhiteSpace(SolutionConfiguration)) return [];
         XElement solution;
@@ -61,8 +61,7 @@ public sealed class ZccacheEndProject : ZccacheProjectTask
         return solution.Elements("ProjectConfiguration")
             .Where(e => !string.Equals((string?)e.Attribute("BuildProjectInSolution"), "False", StringComparison.OrdinalIgnoreCase))
             .Select(e => (string?)e.Attribute("AbsolutePath"))
-            .OfType<string>()
-            .Where(UsesZccache);
+            .OfType<string>();
     }
 
     private static bool UsesZccache(string projectPath)
