@@ -8,7 +8,8 @@ namespace Zccache.Bench;
 /// 1000 warm compiles as one project and as a solution of 20 projects × 50, and a no-change build
 /// with and without the package, side by side. A warm build's cost per compile is its wall time
 /// beyond the same build without native sources, divided by the compiles. The sources are small C
-/// files: what is measured is the package's cost, not the compiler's.
+/// files: what is measured is the package's cost, not the compiler's. Every figure is a median of the runs, and the two
+/// shapes' warm builds alternate, so a ratio of the two compares builds that saw the same machine.
 /// Usage: dotnet run --project bench/Zccache.Bench -c Release -- solution [runs] [--one-node]
 /// With --one-node every build runs with -m:1: the package's task times then never overlap (with two nodes on two cores,
 /// two projects' tasks run at once and each one's wall time counts the other's CPU too).
@@ -42,63 +43,92 @@ public static class Solution
         foreach (string target in new[] { "one/one.csproj", "all.sln" }) Check(Dotnet.Run(ws.Root, ["restore", target], env), "restore");
 
         Console.WriteLine($"1000 warm compiles, one project against a solution of {Projects} × {PerProject}; "
-            + $"best of {runs} ({Environment.ProcessorCount} cores{(nodes.Length > 0 ? ", one node" : "")})");
+            + $"median of {runs}, the two shapes' warm builds interleaved ({Environment.ProcessorCount} cores"
+            + $"{(nodes.Length > 0 ? ", one node" : "")})");
         Console.WriteLine();
-        Console.WriteLine("| shape | no native sources (s) | warm, obj deleted (s) | hits | per compile (ms) "
+        var shapes = new[]
+        {
+            new Shape("one project × 1000", "one/one.csproj", ["one/obj"]),
+            new Shape($"solution {Projects} × {PerProject}", "all.sln", [.. Enumerable.Range(0, Projects).Select(p => $"p{p:D2}/obj")]),
+        };
+        int asides = 0;
+        // A warm build starts without its objects. They are moved aside, not deleted: for each new file, ext4 scans past the
+        // inodes freed in the last half minute (its recently_deleted check), so 1000 objects deleted just before a build
+        // that writes 1000 made each hit cost 0.2-0.5 ms more, a different amount in every run. Moved, nothing is freed.
+        void PutAside(Shape shape)
+        {
+            foreach (string o in shape.Objects)
+                if (Directory.Exists(ws[o + "/Debug"])) Directory.Move(ws[o + "/Debug"], ws[$"aside/{asides++}"]);
+        }
+        (double Seconds, double TaskMs, string Tasks) Build(Shape shape, bool putAside, params string[] extra)
+        {
+            Directory.CreateDirectory(ws["aside"]);
+            if (putAside) PutAside(shape);
+            var watch = Stopwatch.StartNew();
+            var r = ws.Run(["build", shape.Target, "--no-restore", "-clp:PerformanceSummary", .. nodes, .. extra], env);
+            double s = watch.Elapsed.TotalSeconds;
+            Check(new ProcessOutput(r.ExitCode, r.Output), shape.Target);
+            var (taskMs, tasks) = PackageTaskMs(r.Output);
+            return (s, taskMs, tasks);
+        }
+        double Median(IEnumerable<double> values)
+        {
+            var sorted = values.Order().ToList();
+            return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
+        }
+
+        var hits = new Dictionary<Shape, long>();
+        foreach (var shape in shapes)
+        {
+            Build(shape, putAside: true); // cold: fills the cache
+            PutAside(shape);
+            hits[shape] = ws.Run(["build", shape.Target, "--no-restore", .. nodes], env).Stats?.Hits ?? -1;
+        }
+        // The warm builds of the two shapes alternate, so that both see the same machine.
+        var noSources = shapes.ToDictionary(s => s, _ => new List<double>());
+        var warm = shapes.ToDictionary(s => s, _ => new List<(double Seconds, double TaskMs, string Tasks)>());
+        for (int round = 0; round < runs; round++)
+        {
+            foreach (var shape in shapes)
+            {
+                noSources[shape].Add(Build(shape, putAside: true, "-p:ZccacheBenchNoSources=true").Seconds);
+                warm[shape].Add(Build(shape, putAside: true));
+            }
+        }
+
+        Console.WriteLine("| shape | no native sources (s) | warm, objects put aside (s) | hits | per compile (ms) "
             + "| package's tasks per compile (ms) | no-change (s) | no-change, no native sources (s) "
             + "| the same, ZccacheEnabled=false (s) |");
         Console.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
-        var breakdown = new List<string>();
-        foreach (var (name, target, objects) in new[] { ("one project × 1000", "one/one.csproj", new[] { "one/obj" }),
-            ($"solution {Projects} × {PerProject}", "all.sln", Enumerable.Range(0, Projects).Select(p => $"p{p:D2}/obj").ToArray()) })
+        var perCompile = new Dictionary<Shape, double>();
+        foreach (var shape in shapes)
         {
-            double taskMs = 0;
-            string taskLines = "";
-            double Build(bool deleteObjects, params string[] extra)
-            {
-                if (deleteObjects) foreach (string o in objects) ws.Delete(o + "/Debug");
-                var watch = Stopwatch.StartNew();
-                var r = ws.Run(["build", target, "--no-restore", "-clp:PerformanceSummary", .. nodes, .. extra], env);
-                double s = watch.Elapsed.TotalSeconds;
-                Check(new ProcessOutput(r.ExitCode, r.Output), target);
-                (taskMs, taskLines) = PackageTaskMs(r.Output);
-                return s;
-            }
-            long Hits()
-            {
-                foreach (string o in objects) ws.Delete(o + "/Debug");
-                return ws.Run(["build", target, "--no-restore", .. nodes], env).Stats?.Hits ?? -1;
-            }
-            Build(true); // cold: fills the cache
-            long hits = Hits();
-            double Best(Func<double> run) => Enumerable.Range(0, runs).Select(_ => run()).Min();
-            double noSources = Best(() => Build(true, "-p:ZccacheBenchNoSources=true"));
-            // The package's own time in a warm build: every Zccache task's total from MSBuild's performance summary, which
-            // the C# compiles of 20 projects on a shared machine do not blur as they blur the wall time.
-            var warmTaskMs = new List<double>();
-            double warm = Best(() =>
-            {
-                double s = Build(true);
-                warmTaskMs.Add(taskMs);
-                return s;
-            });
-            string warmTasks = taskLines;
-            Build(false);
-            double noChange = Best(() => Build(false));
+            Build(shape, putAside: false);
+            double noChange = Median(Enumerable.Range(0, runs).Select(_ => Build(shape, putAside: false).Seconds));
             // The package's fixed cost: a no-change build without native sources, with the package on and off.
-            Build(false, "-p:ZccacheBenchNoSources=true");
-            double fixedOn = Best(() => Build(false, "-p:ZccacheBenchNoSources=true"));
-            Build(false, "-p:ZccacheBenchNoSources=true", "-p:ZccacheEnabled=false");
-            double fixedOff = Best(() => Build(false, "-p:ZccacheBenchNoSources=true", "-p:ZccacheEnabled=false"));
+            Build(shape, putAside: false, "-p:ZccacheBenchNoSources=true");
+            double fixedOn = Median(Enumerable.Range(0, runs).Select(_ => Build(shape, putAside: false, "-p:ZccacheBenchNoSources=true")
+                .Seconds));
+            Build(shape, putAside: false, "-p:ZccacheBenchNoSources=true", "-p:ZccacheEnabled=false");
+            double fixedOff = Median(Enumerable.Range(0, runs).Select(_ => Build(shape, putAside: false, "-p:ZccacheBenchNoSources=true",
+                "-p:ZccacheEnabled=false").Seconds));
+            double warmSeconds = Median(warm[shape].Select(w => w.Seconds));
+            perCompile[shape] = Median(warm[shape].Select(w => w.TaskMs)) / (Projects * PerProject);
             Console.WriteLine(string.Format(CultureInfo.InvariantCulture,
                 "| {0} | {1:0.00} | {2:0.00} | {3} | {4:0.00} | {5:0.00} | {6:0.00} | {7:0.00} | {8:0.00} |",
-                name, noSources, warm, hits, (warm - noSources) * 1000 / (Projects * PerProject),
-                warmTaskMs.Min() / (Projects * PerProject), noChange, fixedOn, fixedOff));
-            breakdown.Add($"{name}, the package's tasks in the last warm build: {warmTasks}");
+                shape.Name, Median(noSources[shape]), warmSeconds, hits[shape], (warmSeconds - Median(noSources[shape])) * 1000
+                / (Projects * PerProject), perCompile[shape], noChange, fixedOn, fixedOff));
         }
         Console.WriteLine();
-        foreach (string line in breakdown) Console.WriteLine(line);
+        Console.WriteLine(string.Format(CultureInfo.InvariantCulture,
+            "The package's tasks per compile, the solution against one project: {0:0.00}× (medians); round by round: {1}.",
+            perCompile[shapes[1]] / perCompile[shapes[0]], string.Join(", ", Enumerable.Range(0, runs).Select(r =>
+                (warm[shapes[1]][r].TaskMs / warm[shapes[0]][r].TaskMs).ToString("0.00×", CultureInfo.InvariantCulture)))));
+        foreach (var shape in shapes)
+            Console.WriteLine($"{shape.Name}, the package's tasks in the last warm build: {warm[shape][^1].Tasks}");
     }
+
+    private sealed record Shape(string Name, string Target, string[] Objects);
 
     /// <summary>
     /// The Zccache tasks' total time in a build's "Task Performance Summary" (lines "  123 ms  ZccacheCompile  20 calls"),
