@@ -1,5 +1,5 @@
-using System.Collections;
 using Zccache.Protocol;
+using Zccache.Testing;
 
 namespace Zccache.Cli.Tests;
 
@@ -11,8 +11,7 @@ public sealed class CompileRequestTests
     {
         // Sent as libc holds it (no dictionary is made on the launcher's side): the server must still read the same variables.
         var read = RoundTrip(new CompileRequest("1-2", "/cache", "/work", ["gcc", "-c", "a.c"], Environment: null));
-        var expected = Environment.GetEnvironmentVariables().Cast<DictionaryEntry>()
-            .ToDictionary(e => (string)e.Key, e => (string?)e.Value ?? "");
+        var expected = TestEnvironment.With();
         Assert.NotEmpty(expected);
         Assert.Equal(expected.OrderBy(e => e.Key, StringComparer.Ordinal), read.Environment!.OrderBy(e => e.Key, StringComparer.Ordinal));
         Assert.Equal(("1-2", "/cache", "/work"), (read.CallId, read.CacheRoot, read.WorkingDirectory));

@@ -133,9 +133,7 @@ public class AdversarialTests : IDisposable
         Write("a.c", "#include <h.h>\nint v = H;\n");
         Write("inc2/h.h", "#define H 1\n");
         Folder("inc1");
-        var env = Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
-            .ToDictionary(e => (string)e.Key, e => (string)e.Value!);
-        env["CPATH"] = _dir["src/inc1"] + ":" + _dir["src/inc2"];
+        var env = TestEnvironment.With(("CPATH", _dir["src/inc1"] + ":" + _dir["src/inc2"]));
         var cache = Cache();
         string[] args = ["-c", "a.c", "-o", "a.o"];
         Assert.Equal(OutcomeKind.Miss, Same(cache, "gcc", args, ["a.o"], env).Kind);
@@ -299,9 +297,7 @@ public class AdversarialTests : IDisposable
         string bin = _dir["bin"];
         Directory.CreateDirectory(bin);
         File.CreateSymbolicLink(Path.Join(bin, "gcc"), "/usr/bin/gcc");
-        var broken = Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
-            .ToDictionary(e => (string)e.Key, e => (string)e.Value!);
-        broken["PATH"] = bin;
+        var broken = TestEnvironment.WithPath(bin);
         var cache = Cache();
         var failed = Same(cache, "gcc", ["-c", "a.c", "-o", "a.o"], ["a.o"], broken);
         Assert.Equal("environment_failure", failed.Reason);
@@ -336,9 +332,7 @@ public class AdversarialTests : IDisposable
         Directory.CreateDirectory(tools);
         var past = DateTime.UtcNow.AddMinutes(-1);
         Directory.SetLastWriteTimeUtc(tools, past);
-        var env = Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
-            .ToDictionary(e => (string)e.Key, e => (string)e.Value!);
-        env["PATH"] = tools + ":/usr/bin:/bin";
+        var env = TestEnvironment.WithPath(tools + ":/usr/bin:/bin");
         var cache = Cache();
         string[] args = ["-c", "a.c", "-o", "a.o"];
         Assert.Equal(OutcomeKind.Miss, Same(cache, "gcc", args, ["a.o"], env).Kind);
@@ -365,12 +359,7 @@ public class AdversarialTests : IDisposable
         File.SetUnixFileMode(asm, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         File.SetLastWriteTimeUtc(asm, DateTime.UtcNow.AddMinutes(-1));
         Dictionary<string, string> WithPath(string first)
-        {
-            var env = Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
-                .ToDictionary(e => (string)e.Key, e => (string)e.Value!);
-            env["PATH"] = first + ":/usr/bin:/bin";
-            return env;
-        }
+            => TestEnvironment.WithPath(first + ":/usr/bin:/bin");
         var batch = CompileCache.Open(_dir["cache"], _memo, snapshotInputs: true);
         string[] args = ["-c", "a.c", "-o", "a.o"];
         Assert.Equal(OutcomeKind.Miss, Same(batch, "gcc", args, ["a.o"], WithPath(plain)).Kind);
@@ -386,9 +375,7 @@ public class AdversarialTests : IDisposable
         Write("a.c", "int v = VIA_WRAPPER;\n");
         string gcc = _dir.Write("src/bin/gcc", "#!/bin/sh\nexec /usr/bin/gcc -DVIA_WRAPPER=2 \"$@\"\n");
         File.SetUnixFileMode(gcc, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        var env = Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
-            .ToDictionary(e => (string)e.Key, e => (string)e.Value!);
-        env["PATH"] = "bin:/usr/bin:/bin";
+        var env = TestEnvironment.WithPath("bin:/usr/bin:/bin");
         Assert.NotEqual(Path.GetFullPath(_dir["src"]), Path.GetFullPath(Environment.CurrentDirectory));
         var outcome = Same(Cache(), "gcc", ["-c", "a.c", "-o", "a.o"], ["a.o"], env);
         Assert.Equal(OutcomeKind.Miss, outcome.Kind);
@@ -413,10 +400,7 @@ public class AdversarialTests : IDisposable
                 Directory.CreateDirectory(dir);
                 File.CreateSymbolicLink(Path.Join(dir, "realcc"), "/usr/bin/" + real);
             }
-            var env = Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
-                .ToDictionary(e => (string)e.Key, e => (string)e.Value!);
-            env["PATH"] = $"{bin}:{dir}:/usr/bin:/bin";
-            return env;
+            return TestEnvironment.WithPath($"{bin}:{dir}:/usr/bin:/bin");
         }
         var cache = Cache();
         string[] args = ["-c", "a.c", "-o", "a.o", "-O2"];
@@ -516,8 +500,7 @@ public class AdversarialTests : IDisposable
     /// <summary>The environment with rustup's proxies first on PATH, and a chosen toolchain.</summary>
     private static Dictionary<string, string> RustEnv(string? toolchain = null)
     {
-        var env = Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
-            .ToDictionary(e => (string)e.Key, e => (string)e.Value!);
+        var env = TestEnvironment.With();
         env["PATH"] = Path.Join(Environment.GetEnvironmentVariable("HOME"), ".cargo", "bin") + ":" + env["PATH"];
         if (toolchain is not null) env["RUSTUP_TOOLCHAIN"] = toolchain;
         return env;

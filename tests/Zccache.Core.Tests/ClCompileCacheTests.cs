@@ -197,9 +197,7 @@ public class ClCompileCacheTests : IDisposable
         CompileResult With(string cl) => cache.Compile(new CompileInvocation
         {
             Compiler = _clangCl, Arguments = ["/c", "a.c"], WorkingDirectory = _dir["src"],
-            Environment = new Dictionary<string, string>(Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
-                .ToDictionary(e => (string)e.Key, e => (string)e.Value!))
-            { ["CL"] = cl },
+            Environment = TestEnvironment.With(("CL", cl)),
         });
         Assert.Equal(OutcomeKind.Miss, With("/DV#1").Outcome.Kind);
         byte[] one = File.ReadAllBytes(_dir["src/a.obj"]);

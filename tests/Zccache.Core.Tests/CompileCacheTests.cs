@@ -124,9 +124,7 @@ public class CompileCacheTests : IDisposable
         Assert.Equal("time_macros", r.Outcome.Reason);
         Assert.Equal(OutcomeKind.NonCacheable, Compile(cache, args: ["-c", "t.c"]).Outcome.Kind);
 
-        var env = Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
-            .ToDictionary(e => (string)e.Key, e => (string)e.Value!);
-        env["SOURCE_DATE_EPOCH"] = "1700000000";
+        var env = TestEnvironment.With(("SOURCE_DATE_EPOCH", "1700000000"));
         var inv = new CompileInvocation { Compiler = "gcc", Arguments = ["-c", "t.c"], WorkingDirectory = _dir["src"], Environment = env };
         Assert.Equal(OutcomeKind.Miss, cache.Compile(inv).Outcome.Kind);
         Assert.Equal(OutcomeKind.Hit, cache.Compile(inv).Outcome.Kind);
@@ -256,13 +254,10 @@ public class CompileCacheTests : IDisposable
         var cache = Cache();
         CompileResult Run(params (string K, string V)[] vars)
         {
-            var env = Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
-                .ToDictionary(e => (string)e.Key, e => (string)e.Value!);
-            foreach (var (k, v) in vars) env[k] = v;
             return cache.Compile(new CompileInvocation
             {
                 Compiler = "gcc", Arguments = ["-c", "e.c"], WorkingDirectory = _dir["src"],
-                Environment = env
+                Environment = TestEnvironment.With(vars)
             });
         }
         Assert.Equal(OutcomeKind.Miss, Run().Outcome.Kind);

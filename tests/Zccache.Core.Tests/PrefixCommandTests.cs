@@ -128,8 +128,7 @@ public sealed class DistccDepfileTests : IDisposable
     private byte[] Depfile(string prefix, string obj, params string[] extra)
     {
         var cache = CompileCache.Open(_dir["cache-" + obj.Replace('/', '-')], new FileHashMemo());
-        var env = Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
-            .ToDictionary(e => (string)e.Key, e => (string)e.Value!);
+        var env = TestEnvironment.With();
         foreach (var (name, value) in _distccd.ClientEnvironment)
             if (value is null) env.Remove(name); else env[name] = value;
         var result = cache.Compile(new CompileInvocation

@@ -198,8 +198,7 @@ public class RustcTests : IDisposable
     {
         Source("src/lib.rs", "pub const V: Option<&str> = option_env!(\"ZC_TEST_VALUE\");\n");
         var cache = CompileCache.Open(_dir["cache"], _memo);
-        var env = Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
-            .ToDictionary(e => (string)e.Key, e => (string)e.Value!);
+        var env = TestEnvironment.With();
         env["ZC_TEST_VALUE"] = "one\nline two";
         Assert.Equal(OutcomeKind.Miss, Compile(cache, CargoArgs(), env).Outcome.Kind);
         Assert.Equal(OutcomeKind.Hit, Compile(cache, CargoArgs(), env).Outcome.Kind);
