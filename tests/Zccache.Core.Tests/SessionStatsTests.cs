@@ -9,6 +9,23 @@ public class SessionStatsTests
     private static NormalizedPath P(string p) => NormalizedPath.From(p);
 
     [Fact]
+    public void Every_count_of_a_sessions_stats_is_written_read_back_and_added_up()
+    {
+        // Each count gets its own value, so a count that a file or a sum leaves out (or mixes with another) shows.
+        var counts = typeof(FinalizedSessionStats).GetProperties().Where(p => p.PropertyType == typeof(long) && p.Name != "Sessions")
+            .ToArray();
+        Assert.True(counts.Length >= 18);
+        var stats = new FinalizedSessionStats { SessionId = "s", Sessions = 3 };
+        for (int i = 0; i < counts.Length; i++) counts[i].SetValue(stats, 100L + i);
+
+        var read = FinalizedSessionStats.FromJson(System.Text.Json.JsonDocument.Parse(stats.ToJson()).RootElement);
+        Assert.Equal(stats, read);
+        var sum = FinalizedSessionStats.Sum([stats, read]);
+        Assert.Equal(6, sum.Sessions);
+        Assert.All(counts, p => Assert.Equal(2 * (long)p.GetValue(stats)!, (long)p.GetValue(sum)!));
+    }
+
+    [Fact]
     public void New_tracker_is_zero()
     {
         var t = new SessionStatsTracker();

@@ -44,78 +44,51 @@ public sealed record FinalizedSessionStats
     /// <summary>hits / (hits + misses); null when there was neither.</summary>
     public double? HitRate => Hits + Misses == 0 ? null : (double)Hits / (Hits + Misses);
 
-    // The JSON field names are documented (the stats file, final.json, retired.jsonl): never rename one.
+    /// <summary>
+    /// Every count with its JSON name, in the order files hold them: what <see cref="ToJson"/>, <see cref="FromJson"/> and
+    /// <see cref="Sum"/> go through, so a count added here is written, read and added up. The names are documented (the
+    /// stats file, final.json, retired.jsonl): never rename one.
+    /// </summary>
+    private static readonly Count[] Counts =
+    [
+        new("duration_ms", s => s.DurationMs, (s, v) => s with { DurationMs = v }),
+        new("compilations", s => s.Compilations, (s, v) => s with { Compilations = v }),
+        new("hits", s => s.Hits, (s, v) => s with { Hits = v }),
+        new("misses", s => s.Misses, (s, v) => s with { Misses = v }),
+        new("non_cacheable", s => s.NonCacheable, (s, v) => s with { NonCacheable = v }),
+        new("errors", s => s.Errors, (s, v) => s with { Errors = v }),
+        new("errors_cached", s => s.ErrorsCached, (s, v) => s with { ErrorsCached = v }),
+        new("time_saved_ms", s => s.TimeSavedMs, (s, v) => s with { TimeSavedMs = v }),
+        new("wall_time_saved_ms", s => s.WallTimeSavedMs, (s, v) => s with { WallTimeSavedMs = v }),
+        new("up_to_date", s => s.UpToDate, (s, v) => s with { UpToDate = v }),
+        new("remote_hits", s => s.RemoteHits, (s, v) => s with { RemoteHits = v }),
+        new("remote_faults", s => s.RemoteFaults, (s, v) => s with { RemoteFaults = v }),
+        new("unique_sources", s => s.UniqueSources, (s, v) => s with { UniqueSources = v }),
+        new("bytes_read", s => s.BytesRead, (s, v) => s with { BytesRead = v }),
+        new("bytes_written", s => s.BytesWritten, (s, v) => s with { BytesWritten = v }),
+        new("link_hits", s => s.LinkHits, (s, v) => s with { LinkHits = v }),
+        new("link_misses", s => s.LinkMisses, (s, v) => s with { LinkMisses = v }),
+        new("link_up_to_date", s => s.LinkUpToDate, (s, v) => s with { LinkUpToDate = v }),
+    ];
+
+    private sealed record Count(string JsonName, Func<FinalizedSessionStats, long> Get,
+        Func<FinalizedSessionStats, long, FinalizedSessionStats> With);
+
     public byte[] ToJson(bool indented = false) => JsonText.WriteObject(w =>
     {
         w.WriteString("session_id", SessionId);
         if (Sessions != 1) w.WriteNumber("sessions", Sessions);
-        w.WriteNumber("duration_ms", DurationMs);
-        w.WriteNumber("compilations", Compilations);
-        w.WriteNumber("hits", Hits);
-        w.WriteNumber("misses", Misses);
-        w.WriteNumber("non_cacheable", NonCacheable);
-        w.WriteNumber("errors", Errors);
-        w.WriteNumber("errors_cached", ErrorsCached);
-        w.WriteNumber("time_saved_ms", TimeSavedMs);
-        w.WriteNumber("wall_time_saved_ms", WallTimeSavedMs);
-        w.WriteNumber("up_to_date", UpToDate);
-        w.WriteNumber("remote_hits", RemoteHits);
-        w.WriteNumber("remote_faults", RemoteFaults);
-        w.WriteNumber("unique_sources", UniqueSources);
-        w.WriteNumber("bytes_read", BytesRead);
-        w.WriteNumber("bytes_written", BytesWritten);
-        w.WriteNumber("link_hits", LinkHits);
-        w.WriteNumber("link_misses", LinkMisses);
-        w.WriteNumber("link_up_to_date", LinkUpToDate);
+        foreach (var count in Counts) w.WriteNumber(count.JsonName, count.Get(this));
         if (HitRate is { } rate) w.WriteNumber("hit_rate", rate); else w.WriteNull("hit_rate");
     }, indented);
 
-    public static FinalizedSessionStats FromJson(JsonElement e) => new()
-    {
-        SessionId = e.OptionalString("session_id") ?? "",
-        Sessions = e.OptionalLong("sessions", absent: 1),
-        DurationMs = e.OptionalLong("duration_ms"),
-        Compilations = e.OptionalLong("compilations"),
-        Hits = e.OptionalLong("hits"),
-        Misses = e.OptionalLong("misses"),
-        NonCacheable = e.OptionalLong("non_cacheable"),
-        Errors = e.OptionalLong("errors"),
-        ErrorsCached = e.OptionalLong("errors_cached"),
-        TimeSavedMs = e.OptionalLong("time_saved_ms"),
-        WallTimeSavedMs = e.OptionalLong("wall_time_saved_ms"),
-        UpToDate = e.OptionalLong("up_to_date"),
-        RemoteHits = e.OptionalLong("remote_hits"),
-        RemoteFaults = e.OptionalLong("remote_faults"),
-        UniqueSources = e.OptionalLong("unique_sources"),
-        BytesRead = e.OptionalLong("bytes_read"),
-        BytesWritten = e.OptionalLong("bytes_written"),
-        LinkHits = e.OptionalLong("link_hits"),
-        LinkMisses = e.OptionalLong("link_misses"),
-        LinkUpToDate = e.OptionalLong("link_up_to_date"),
-    };
+    public static FinalizedSessionStats FromJson(JsonElement e) => Counts.Aggregate(
+        new FinalizedSessionStats { SessionId = e.OptionalString("session_id") ?? "", Sessions = e.OptionalLong("sessions", absent: 1) },
+        (stats, count) => count.With(stats, e.OptionalLong(count.JsonName)));
 
     /// <summary>Every count added up: what several sessions did together (no session id).</summary>
     public static FinalizedSessionStats Sum(IEnumerable<FinalizedSessionStats> all) =>
-        all.Aggregate(new FinalizedSessionStats { Sessions = 0 }, (a, b) => new FinalizedSessionStats
-        {
-            Sessions = a.Sessions + b.Sessions,
-            DurationMs = a.DurationMs + b.DurationMs,
-            Compilations = a.Compilations + b.Compilations,
-            Hits = a.Hits + b.Hits,
-            Misses = a.Misses + b.Misses,
-            NonCacheable = a.NonCacheable + b.NonCacheable,
-            Errors = a.Errors + b.Errors,
-            ErrorsCached = a.ErrorsCached + b.ErrorsCached,
-            TimeSavedMs = a.TimeSavedMs + b.TimeSavedMs,
-            WallTimeSavedMs = a.WallTimeSavedMs + b.WallTimeSavedMs,
-            UpToDate = a.UpToDate + b.UpToDate,
-            RemoteHits = a.RemoteHits + b.RemoteHits,
-            RemoteFaults = a.RemoteFaults + b.RemoteFaults,
-            UniqueSources = a.UniqueSources + b.UniqueSources,
-            BytesRead = a.BytesRead + b.BytesRead,
-            BytesWritten = a.BytesWritten + b.BytesWritten,
-            LinkHits = a.LinkHits + b.LinkHits,
-            LinkMisses = a.LinkMisses + b.LinkMisses,
-            LinkUpToDate = a.LinkUpToDate + b.LinkUpToDate,
-        });
+        all.Aggregate(new FinalizedSessionStats { Sessions = 0 }, (a, b) => Counts.Aggregate(
+            new FinalizedSessionStats { Sessions = a.Sessions + b.Sessions },
+            (sum, count) => count.With(sum, count.Get(a) + count.Get(b))));
 }
