@@ -50,6 +50,19 @@ public sealed class ClCompileItem
         return new ClCompileItem { Source = source, ObjectFile = objectFile, Arguments = args };
     }
 
+    /// <summary>
+    /// The C and the C++ compiler of ZccacheCC and ZccacheCXX (gcc and g++ when empty). cl and clang-cl compile C and C++
+    /// alike: naming one names both, unless the other is not its default.
+    /// </summary>
+    public static (string CC, string CXX) Compilers(string cc, string cxx)
+    {
+        cc = string.IsNullOrWhiteSpace(cc) ? "gcc" : cc.Trim();
+        cxx = string.IsNullOrWhiteSpace(cxx) ? "g++" : cxx.Trim();
+        if (ClCommandLine.IsClFamily(cc) && cxx == "g++") return (cc, cc);
+        if (ClCommandLine.IsClFamily(cxx) && cc == "gcc") return (cxx, cxx);
+        return (cc, cxx);
+    }
+
     /// <summary>True when the item compiles as C (CompileAs, else the source's extension): it goes to the C compiler.</summary>
     public static bool CompilesAsC(ITaskItem item) => item.GetMetadata("CompileAs") switch
     {

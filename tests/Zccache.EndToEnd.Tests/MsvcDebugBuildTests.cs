@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace Zccache.EndToEnd.Tests;
 
 /// <summary>
@@ -46,11 +44,11 @@ public sealed class MsvcDebugBuildTests(PackageFeed feed) : IDisposable
         foreach (var (name, bytes) in objects)
         {
             Assert.Equal(0x8664, BitConverter.ToUInt16(bytes, 0)); // a COFF object for x64
-            string sections = Tool("llvm-readobj-14", "--sections", _ws[ObjDir + "/" + name]);
+            string sections = NativeTools.Run("llvm-readobj-14", "--sections", _ws[ObjDir + "/" + name]);
             Assert.Contains(".debug$S", sections); // CodeView in the object: /Z7
             Assert.Contains(".debug$T", sections);
         }
-        Assert.Contains("Has Debug Info: true", Tool("llvm-pdbutil-14", "dump", "-summary", _ws["app/bin/Debug/net10.0/native.pdb"]));
+        Assert.Contains("Has Debug Info: true", NativeTools.Run("llvm-pdbutil-14", "dump", "-summary", _ws["app/bin/Debug/net10.0/native.pdb"]));
 
         _ws.Delete("app/obj");
         _ws.Delete("app/bin");
@@ -58,7 +56,7 @@ public sealed class MsvcDebugBuildTests(PackageFeed feed) : IDisposable
         Assert.True(warm.Succeeded, warm.Output);
         Assert.Equal((2L, 2L, 0L, 0L), (warm.Stats!.Compilations, warm.Stats.Hits, warm.Stats.Misses, warm.Stats.NonCacheable));
         Assert.Equal(objects, _ws.Objects(ObjDir, "*.obj"));
-        Assert.Contains("Has Debug Info: true", Tool("llvm-pdbutil-14", "dump", "-summary", _ws["app/bin/Debug/net10.0/native.pdb"]));
+        Assert.Contains("Has Debug Info: true", NativeTools.Run("llvm-pdbutil-14", "dump", "-summary", _ws["app/bin/Debug/net10.0/native.pdb"]));
 
         // A header edit misses its includer only.
         File.AppendAllText(_ws["app/native/include/shape.h"], "#define EDITED 1\n");
@@ -76,16 +74,5 @@ public sealed class MsvcDebugBuildTests(PackageFeed feed) : IDisposable
         Assert.True(r.Succeeded, r.Output);
         Assert.Equal((2L, 0L, 2L), (r.Stats!.Compilations, r.Stats.Hits, r.Stats.NonCacheable));
         Assert.Contains("not cached (program_database) native/area.c", r.Output);
-    }
-
-    private static string Tool(string tool, params string[] args)
-    {
-        var start = new ProcessStartInfo(tool) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (string a in args) start.ArgumentList.Add(a);
-        using var p = Process.Start(start)!;
-        string output = p.StandardOutput.ReadToEnd() + p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        Assert.True(p.ExitCode == 0, output);
-        return output;
     }
 }

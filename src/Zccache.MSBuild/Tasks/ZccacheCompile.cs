@@ -70,10 +70,7 @@ public sealed class ZccacheCompile : ZccacheTask, ICancelableTask
         if (!keepProgramDatabase && DebugInformationFormat.Trim() is not ("" or "OldStyle"))
             Warn(ZcCodes.BadProperty,
                 $"ZccacheDebugInformationFormat '{DebugInformationFormat}' is not OldStyle or AsProject; using OldStyle.");
-        // cl and clang-cl compile C and C++ alike: naming one names both, unless the other is not its default (gcc, g++).
-        string cc = Or(CC, "gcc"), cxx = Or(CXX, "g++");
-        if (ClCommandLine.IsClFamily(cc) && cxx == "g++") cxx = cc;
-        else if (ClCommandLine.IsClFamily(cxx) && cc == "gcc") cc = cxx;
+        var (cc, cxx) = ClCompileItem.Compilers(CC, CXX);
         foreach (ITaskItem source in Sources)
         {
             if (!File.Exists(source.GetMetadata("FullPath")))
@@ -180,5 +177,4 @@ public sealed class ZccacheCompile : ZccacheTask, ICancelableTask
         return Environment.ProcessorCount;
     }
 
-    private static string Or(string value, string fallback) => string.IsNullOrWhiteSpace(value) ? fallback : value.Trim();
 }

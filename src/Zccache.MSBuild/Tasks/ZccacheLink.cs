@@ -2,6 +2,7 @@ using Microsoft.Build.Framework;
 using Microsoft.Build.Utilities;
 using Zccache.Core.Compilers;
 using Zccache.Core.Diagnostics;
+using Zccache.Core.Linking;
 using Zccache.Core.Pipeline;
 using Zccache.Core.Sessions;
 using Zccache.MSBuild.Logging;
@@ -14,8 +15,9 @@ public enum NativeOutputKind { SharedLibrary, StaticLibrary, Executable }
 /// <summary>
 /// Links <c>@(ZccacheObject)</c> into the project's native library or program: a shared library or an executable
 /// through the C or C++ driver (the C++ one when any source is C++), cached by the same pipeline as compiles and up
-/// to date when nothing it read changed; a static library through a deterministic <c>ar</c>. Link settings come with
-/// vcxproj's names (<c>&lt;ItemDefinitionGroup&gt;&lt;Link&gt;</c>).
+/// to date when nothing it read changed; a static library through a deterministic <c>ar</c>; cl's and clang-cl's
+/// objects through link.exe or lld-link. The last two are not cached, only run when something they depend on changed
+/// (<see cref="UncachedLink"/>). Link settings come with vcxproj's names (<c>&lt;ItemDefinitionGroup&gt;&lt;Link&gt;</c>).
 /// </summary>
 public sealed class ZccacheLink : ZccacheTask
 {
@@ -63,10 +65,22 @@ public sealed class ZccacheLink : ZccacheTask
         Directory.CreateDirectory(Path.GetDirectoryName(OutputFile)!);
         var objects = Objects.Select(o => o.GetMetadata("FullPath")).ToList();
 
-        if (kind == NativeOutputKind.StaticLibrary) return Archive(objects, projectDir);
+        // cl's and clang-cl's objects are linked by link.exe or lld-link, uncached; a gcc-family driver's through the cache.
+        string driver = Or(Linker, ObjectsDriver());
+        string linker = ClCommandLine.IsClFamily(driver) ? MsvcLinker.For(driver) : driver;
+        if (MsvcLinker.IsMsvcLinker(linker)) return RunUncached(MsvcLink(kind, linker, objects, projectDir), "linked (not cached)");
+        if (kind == NativeOutputKind.StaticLibrary)
+        {
+            // ar's D zeroes timestamps and ids: the same objects give the same archive.
+            return RunUncached(new UncachedLink
+            {
+                Tool = "ar", Arguments = ["rcsD", OutputFile, .. objects], WorkingDirectory = projectDir, Output = OutputFile,
+                Inputs = objects, ReplacesOutput = true,
+            }, "archived");
+        }
         var invocation = new CompileInvocation
         {
-            Compiler = Driver(),
+            Compiler = linker,
             Arguments = [.. (kind == NativeOutputKind.SharedLibrary ? ["-shared"] : Array.Empty<string>()), "-o", OutputFile, .. objects,
                 .. LinkArguments(projectDir)],
             WorkingDirectory = projectDir,
@@ -84,42 +98,98 @@ public sealed class ZccacheLink : ZccacheTask
     }
 
     /// <summary>
-    /// A static library: archiving is cheap and not cached, but it is redone only when an object is newer than the
-    /// archive or the list of objects changed (kept beside it), so a no-change build leaves the library untouched.
-    /// <c>ar</c>'s <c>D</c> zeroes timestamps and ids: the same objects give the same archive.
+    /// A link the cache does not serve (a static library through ar; link.exe and lld-link), run only when its command
+    /// line, the tool, an input or the output changed since it last succeeded (see <see cref="UncachedLink"/>).
     /// </summary>
-    private bool Archive(List<string> objects, string projectDir)
+    private bool RunUncached(UncachedLink link, string verb)
     {
-        string listFile = OutputFile + ".objects";
-        string list = string.Join('\n', objects);
-        bool upToDate = File.Exists(OutputFile) && File.Exists(listFile) && File.ReadAllText(listFile) == list
-            && objects.All(o => File.Exists(o) && File.GetLastWriteTimeUtc(o) <= File.GetLastWriteTimeUtc(OutputFile));
-        if (!upToDate)
+        var run = link.Run();
+        if (run?.StartError is { } why)
         {
-            if (File.Exists(OutputFile)) File.Delete(OutputFile);
-            var run = CompilerProcess.Run("ar", ["rcsD", OutputFile, .. objects], projectDir, null);
+            if (run.ExitCode == 127)
+                Log.LogError(null, ZcCodes.CompilerNotFound, null, ProjectFile, 0, 0, 0, 0,
+                    "the linker '{0}' was not found (set ZccacheLinker, or install it).", link.Tool);
+            else
+                Log.LogError(null, ZcCodes.CompilerNotRunnable, null, ProjectFile, 0, 0, 0, 0, "the linker '{0}' cannot be run: {1}.",
+                    link.Tool, why);
+            return false;
+        }
+        if (run is not null)
+        {
             string output = CompilerProcess.Text(run.Stdout) + CompilerProcess.Text(run.Stderr);
+            int errors = CompilerOutputLog.Write(Log, output);
             if (run.ExitCode != 0)
             {
-                Log.LogError(null, null, null, ProjectFile, 0, 0, 0, 0, "ar exited with code {0}: {1}", run.ExitCode, run.StartError
-                    ?? output.Trim());
+                if (errors == 0)
+                    Log.LogError(null, null, null, ProjectFile, 0, 0, 0, 0, "{0} exited with code {1}: {2}", link.Tool, run.ExitCode,
+                        output.Trim());
                 return false;
             }
-            File.WriteAllText(listFile, list);
         }
-        Log.LogMessage(MessageImportance.Normal, "zccache: {0} {1}", upToDate ? "up to date" : "archived", Path.GetFileName(OutputFile));
+        Log.LogMessage(MessageImportance.Normal, "zccache: {0} {1}", run is null ? "up to date" : verb, Path.GetFileName(OutputFile));
         Library = new TaskItem(OutputFile);
-        return true;
+        return !Log.HasLoggedErrors;
     }
 
-    /// <summary>The C++ driver when any object came from C++ (its runtime must be linked), else the C one; ZccacheLinker wins.</summary>
-    private string Driver()
+    /// <summary>
+    /// link.exe's (or lld-link's) command line, with vcxproj's meanings: a static library is the librarian's (<c>/LIB</c>),
+    /// of the objects alone, as <c>ar</c>'s is; a shared library <c>/DLL</c>, with <c>/LIBPATH:</c> folders, libraries by
+    /// name (<c>.lib</c> added when it has no extension) or by path, and options split as Windows splits a command line.
+    /// A library named without a folder is an input where it was found, and absent wherever the linker would have found
+    /// it first; a file an option names (<c>/DEF:exports.def</c>, a <c>.res</c>) is an input.
+    /// </summary>
+    private UncachedLink MsvcLink(NativeOutputKind kind, string linker, List<string> objects, string projectDir)
     {
-        if (!string.IsNullOrWhiteSpace(Linker)) return Linker.Trim();
+        if (kind == NativeOutputKind.StaticLibrary)
+        {
+            return new UncachedLink
+            {
+                Tool = linker, Arguments = ["/LIB", "/NOLOGO", "/OUT:" + OutputFile, .. objects], WorkingDirectory = projectDir,
+                Output = OutputFile, Inputs = objects, Variables = MsvcLinker.Variables,
+            };
+        }
+
+        var libPaths = Split(AdditionalLibraryDirectories).Select(d => Path.GetFullPath(d, projectDir)).ToList();
+        var libraries = new List<string>();
+        var inputs = new List<string>(objects);
+        foreach (string dependency in Split(AdditionalDependencies))
+        {
+            if (dependency.Contains('/') || dependency.Contains('\\'))
+            {
+                string full = Path.GetFullPath(dependency, projectDir);
+                libraries.Add(full);
+                inputs.Add(full);
+                continue;
+            }
+            string name = Path.HasExtension(dependency) ? dependency : dependency + ".lib";
+            libraries.Add(name);
+            inputs.AddRange(MsvcLinker.SearchPath(name, projectDir, libPaths, Environment.GetEnvironmentVariable("LIB")));
+        }
+        var options = WindowsCommandLine.Split(AdditionalOptions);
+        foreach (string option in options)
+        {
+            int colon = option.IndexOf(':');
+            string value = option[0] is '/' or '-' && colon > 1 ? option[(colon + 1)..] : option;
+            if (value.Length > 0 && File.Exists(Path.GetFullPath(value, projectDir))) inputs.Add(Path.GetFullPath(value, projectDir));
+        }
+        string[] mode = kind == NativeOutputKind.SharedLibrary ? ["/NOLOGO", "/DLL"] : ["/NOLOGO"];
+        return new UncachedLink
+        {
+            Tool = linker,
+            Arguments = [.. mode, "/OUT:" + OutputFile, .. objects, .. libPaths.Select(d => "/LIBPATH:" + d), .. libraries, .. options],
+            WorkingDirectory = projectDir, Output = OutputFile, Inputs = inputs, Variables = MsvcLinker.Variables,
+        };
+    }
+
+    /// <summary>The compiler of the objects: the C++ one when any object came from C++ (its runtime must be linked), else
+    /// the C one.</summary>
+    private string ObjectsDriver()
+    {
         bool anyCxx = Objects.Any(o =>
             !ClCompileItem.CompilesAsC(new TaskItem(o.GetMetadata("Source"),
                 new Dictionary<string, string> { ["CompileAs"] = o.GetMetadata("CompileAs") })));
-        return anyCxx ? Or(CXX, "g++") : Or(CC, "gcc");
+        var (cc, cxx) = ClCompileItem.Compilers(CC, CXX);
+        return anyCxx ? cxx : cc;
     }
 
     private IEnumerable<string> LinkArguments(string projectDir)

@@ -1,0 +1,112 @@
+using Zccache.Core.Linking;
+
+namespace Zccache.Core.Tests;
+
+/// <summary>
+/// Links the cache does not serve (ar, link.exe, lld-link): run again exactly when something they depend on changed.
+/// The tool here is a script that writes its inputs (options aside) into its output and counts its runs.
+/// </summary>
+public class UncachedLinkTests : IDisposable
+{
+    private readonly TempDir _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    private string Tool(string body = "")
+    {
+        string tool = _dir.Write("bin/tool", $"#!/bin/sh\necho run >> {_dir["runs"]}\nout=$1; shift\n"
+            + $"for f; do case $f in -*) ;; *) cat \"$f\";; esac; done > \"$out\"\n{body}");
+        File.SetUnixFileMode(tool, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        return tool;
+    }
+
+    private int Runs => File.Exists(_dir["runs"]) ? File.ReadAllLines(_dir["runs"]).Length : 0;
+
+    private UncachedLink Link(string tool, params string[] extra) => new()
+    {
+        Tool = tool, Arguments = [_dir["out/lib"], _dir["a.o"], _dir["b.o"], .. extra], WorkingDirectory = _dir.Path,
+        Output = _dir["out/lib"], Inputs = [_dir["a.o"], _dir["b.o"]], Variables = ["ZC_TEST_UNCACHED_LINK"],
+    };
+
+    /// <summary>Runs the link; true when the tool ran (and succeeded), false when it was up to date.</summary>
+    private static bool Ran(UncachedLink link)
+    {
+        var run = link.Run();
+        Assert.True(run is null || run.ExitCode == 0, run is null ? "" : Core.Compilers.CompilerProcess.Text(run.Stderr));
+        return run is not null;
+    }
+
+    [Fact]
+    public void It_runs_again_exactly_when_the_tool_an_argument_a_variable_an_input_or_the_output_changed()
+    {
+        _dir.Write("a.o", "A");
+        _dir.Write("b.o", "B");
+        Directory.CreateDirectory(_dir["out"]);
+        string tool = Tool();
+        Assert.True(Ran(Link(tool)));
+        Assert.Equal("AB", File.ReadAllText(_dir["out/lib"]));
+        Assert.False(Ran(Link(tool)));
+        Assert.Equal(1, Runs);
+
+        Assert.True(Ran(Link(tool, "-x")));    // another argument
+        Assert.False(Ran(Link(tool, "-x")));
+
+        _dir.Write("a.o", "a");              // an edited input
+        Assert.True(Ran(Link(tool, "-x")));
+        Assert.Equal("aB", File.ReadAllText(_dir["out/lib"]));
+        File.SetLastWriteTimeUtc(_dir["b.o"], DateTime.UtcNow.AddMinutes(-5)); // touched, same bytes
+        Assert.True(Ran(Link(tool, "-x")));
+
+        File.AppendAllText(_dir["out/lib"], "!"); // the output changed by hand
+        Assert.True(Ran(Link(tool, "-x")));
+        Assert.Equal("aB", File.ReadAllText(_dir["out/lib"]));
+        File.Delete(_dir["out/lib"]);
+        Assert.True(Ran(Link(tool, "-x")));
+
+        Environment.SetEnvironmentVariable("ZC_TEST_UNCACHED_LINK", "1"); // a variable the tool reads
+        try { Assert.True(Ran(Link(tool, "-x"))); }
+        finally { Environment.SetEnvironmentVariable("ZC_TEST_UNCACHED_LINK", null); }
+        Assert.True(Ran(Link(tool, "-x")));
+
+        Tool("# another version\n");             // the tool itself changed
+        Assert.True(Ran(Link(tool, "-x")));
+        Assert.False(Ran(Link(tool, "-x")));
+        Assert.Equal(9, Runs);
+    }
+
+    [Fact]
+    public void A_failed_run_is_not_recorded_and_an_input_edited_during_a_run_is_seen_next_time()
+    {
+        _dir.Write("a.o", "A");
+        _dir.Write("b.o", "B");
+        Directory.CreateDirectory(_dir["out"]);
+        string failing = Tool("exit 3\n");
+        Assert.Equal(3, Link(failing).Run()!.ExitCode);
+        Assert.False(File.Exists(Link(failing).RecordFile));
+        Assert.Equal(3, Link(failing).Run()!.ExitCode);
+
+        // The tool edits an input after reading it: the output was made from the old bytes, so it is not up to date.
+        string racing = Tool($"echo edited >> {_dir["a.o"]}\n");
+        Assert.True(Ran(Link(racing)));
+        Assert.True(Ran(Link(racing)));
+        Assert.Equal(4, Runs);
+    }
+
+    [Fact]
+    public void Msvc_linkers_are_known_by_name_and_a_library_is_searched_where_link_exe_searches()
+    {
+        Assert.All(["link", "LINK.EXE", @"C:\VS\bin\link.exe", "lld-link", "lld-link-14", "/usr/bin/lld-link-14.0"],
+            name => Assert.True(MsvcLinker.IsMsvcLinker(name), name));
+        Assert.All(["ld", "lld", "gcc", "linker", "lld-link-x", "cl"], name => Assert.False(MsvcLinker.IsMsvcLinker(name), name));
+        Assert.Equal("link", MsvcLinker.For("cl.exe"));
+        Assert.Equal("lld-link", MsvcLinker.For("/usr/bin/clang-cl-14"));
+
+        // The working folder, each /LIBPATH folder, then LIB, up to the first that has it.
+        _dir.Write("two/z.lib", "");
+        _dir.Write("four/z.lib", "");
+        Assert.Equal([_dir["z.lib"], _dir["one/z.lib"], _dir["two/z.lib"]],
+            MsvcLinker.SearchPath("z.lib", _dir.Path, [_dir["one"], "two"], $"{_dir["three"]};{_dir["four"]}"));
+        Assert.Equal([_dir["z.lib"], _dir["three/z.lib"], _dir["four/z.lib"]],
+            MsvcLinker.SearchPath("z.lib", _dir.Path, [], $"{_dir["three"]}; {_dir["four"]};"));
+    }
+}
