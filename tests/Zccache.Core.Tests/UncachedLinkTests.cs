@@ -109,4 +109,36 @@ public class UncachedLinkTests : IDisposable
         Assert.Equal([_dir["z.lib"], _dir["three/z.lib"], _dir["four/z.lib"]],
             MsvcLinker.SearchPath("z.lib", _dir.Path, [], $"{_dir["three"]}; {_dir["four"]};"));
     }
+
+    [Fact]
+    public void The_libraries_a_coff_object_asks_for_are_read_from_its_directives_plain_or_bigobj()
+    {
+        string source = _dir.Write("p.c", "#pragma comment(lib, \"helper\")\n#pragma comment(lib, \"other.lib\")\nint f(void) { return 1; }\n");
+        string obj = _dir["p.obj"];
+        using (var p = System.Diagnostics.Process.Start("clang-cl-14", ["--target=x86_64-pc-windows-msvc", "/c", source, "/Fo" + obj])!)
+        {
+            p.WaitForExit();
+            Assert.Equal(0, p.ExitCode);
+        }
+        Assert.Equal(["libcmt.lib", "oldnames.lib", "helper.lib", "other.lib"], MsvcLinker.DefaultLibraries(obj));
+
+        // /bigobj's header: the section table after 56 bytes, its count at 44.
+        byte[] big = new byte[96];
+        big[2] = 0xFF;
+        big[3] = 0xFF;
+        big[4] = 2;
+        big[44] = 1;
+        ".drectve"u8.CopyTo(big.AsSpan(56));
+        byte[] text = " /DEFAULTLIB:\"big.lib\" -defaultlib:second"u8.ToArray();
+        BitConverter.TryWriteBytes(big.AsSpan(56 + 16), text.Length);
+        BitConverter.TryWriteBytes(big.AsSpan(56 + 20), big.Length);
+        File.WriteAllBytes(_dir["big.obj"], [.. big, .. text]);
+        Assert.Equal(["big.lib", "second.lib"], MsvcLinker.DefaultLibraries(_dir["big.obj"]));
+
+        // Not a COFF object, cut short, or missing: nothing.
+        Assert.Empty(MsvcLinker.DefaultLibraries(_dir.Write("text.obj", "not an object")));
+        File.WriteAllBytes(_dir["short.obj"], File.ReadAllBytes(obj)[..30]);
+        Assert.Empty(MsvcLinker.DefaultLibraries(_dir["short.obj"]));
+        Assert.Empty(MsvcLinker.DefaultLibraries(_dir["missing.obj"]));
+    }
 }

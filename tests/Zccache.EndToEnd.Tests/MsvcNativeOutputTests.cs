@@ -22,17 +22,18 @@ public sealed class MsvcNativeOutputTests(PackageFeed feed) : IDisposable
         string cl = _ws.Write("bin/clang-cl", $"#!/bin/sh\nexec clang-cl-14 {Target} \"$@\"\n");
         File.SetUnixFileMode(cl, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         _ws.Write("app/native/area.c", "int helper(void);\n__declspec(dllexport) int area(int w, int h) { return w * h * helper(); }\n");
-        _ws.Write("app/native/sides.cpp", "extern \"C\" __declspec(dllexport) int sides() { return 4; }\n");
-        HelperLibrary("app/libs", 1);
+        _ws.Write("app/native/sides.cpp", Sides);
+        Library("app/libs", "helper", 1);
+        Library("app/libs", "extra", 1);
         _ws.Project("app/app.csproj", """
             <ItemGroup>
-              <ClCompile Include="native/*.c;native/*.cpp" DebugInformationFormat="OldStyle" />
+              <ClCompile Include="native/*.c;native/*.cpp" DebugInformationFormat="OldStyle" AdditionalOptions="/Zl" />
             </ItemGroup>
             <ItemDefinitionGroup>
               <Link>
                 <AdditionalDependencies>helper</AdditionalDependencies>
                 <AdditionalLibraryDirectories>libs</AdditionalLibraryDirectories>
-                <AdditionalOptions>/NOENTRY /NODEFAULTLIB /DEBUG</AdditionalOptions>
+                <AdditionalOptions>/NOENTRY /DEBUG</AdditionalOptions>
               </Link>
             </ItemDefinitionGroup>
             """,
@@ -40,14 +41,18 @@ public sealed class MsvcNativeOutputTests(PackageFeed feed) : IDisposable
             + $"<ZccacheNativeOutput>{output}</ZccacheNativeOutput><ZccacheNativeName>{name}</ZccacheNativeName><IsPackable>true</IsPackable>");
     }
 
-    /// <summary>helper.lib in <paramref name="folder"/>: one function returning <paramref name="value"/>.</summary>
-    private void HelperLibrary(string folder, int value)
+    /// <summary>sides.cpp asks for extra.lib itself (objects are compiled /Zl: no C runtime asked for).</summary>
+    private const string Sides = "#pragma comment(lib, \"extra\")\nextern \"C\" int extra(void);\n"
+        + "extern \"C\" __declspec(dllexport) int sides() { return 3 + extra(); }\n";
+
+    /// <summary><paramref name="function"/>.lib in <paramref name="folder"/>: that function, returning <paramref name="value"/>.</summary>
+    private void Library(string folder, string function, int value)
     {
-        string source = _ws.Write($"helper-src/{value}/helper.c", $"int helper(void) {{ return {value}; }}\n");
-        string obj = _ws[$"helper-src/{value}/helper.obj"];
-        NativeTools.Run("clang-cl-14", Target, "/c", source, "/Fo" + obj);
+        string source = _ws.Write($"lib-src/{function}{value}/{function}.c", $"int {function}(void) {{ return {value}; }}\n");
+        string obj = _ws[$"lib-src/{function}{value}/{function}.obj"];
+        NativeTools.Run("clang-cl-14", Target, "/c", "/Zl", source, "/Fo" + obj);
         Directory.CreateDirectory(_ws[folder]);
-        NativeTools.Run("lld-link-14", "/LIB", "/OUT:" + _ws[folder + "/helper.lib"], obj);
+        NativeTools.Run("lld-link-14", "/LIB", "/OUT:" + _ws[$"{folder}/{function}.lib"], obj);
     }
 
     [Fact]
@@ -75,8 +80,7 @@ public sealed class MsvcNativeOutputTests(PackageFeed feed) : IDisposable
         Assert.Equal(written, File.GetLastWriteTimeUtc(_ws[Native + "shapes.dll"]));
 
         // An edited source: its object changes, the DLL is linked again with the new export.
-        _ws.Write("app/native/sides.cpp", "extern \"C\" __declspec(dllexport) int sides() { return 4; }\n"
-            + "extern \"C\" __declspec(dllexport) int perimeter(int w, int h) { return 2 * (w + h); }\n");
+        _ws.Write("app/native/sides.cpp", Sides + "extern \"C\" __declspec(dllexport) int perimeter(int w, int h) { return 2 * (w + h); }\n");
         var edited = _ws.Build("app/app.csproj", "-v:n");
         Assert.True(edited.Succeeded, edited.Output);
         Assert.Contains("zccache: linked (not cached) shapes.dll", edited.Output);
@@ -85,11 +89,19 @@ public sealed class MsvcNativeOutputTests(PackageFeed feed) : IDisposable
 
         // A helper.lib created where the linker looks first (the project's folder) shadows libs/helper.lib: linked again,
         // with the other helper's code.
-        HelperLibrary("app", 2);
+        Library("app", "helper", 2);
         var shadowed = _ws.Build("app/app.csproj", "-v:n");
         Assert.True(shadowed.Succeeded, shadowed.Output);
         Assert.Contains("zccache: linked (not cached) shapes.dll", shadowed.Output);
-        Assert.NotEqual(before, File.ReadAllBytes(_ws[Native + "shapes.dll"]));
+        byte[] withShadow = File.ReadAllBytes(_ws[Native + "shapes.dll"]);
+        Assert.NotEqual(before, withShadow);
+
+        // extra.lib, which sides.cpp's object asks for itself, rebuilt in place: linked again.
+        Library("app/libs", "extra", 2);
+        var rebuilt = _ws.Build("app/app.csproj", "-v:n");
+        Assert.True(rebuilt.Succeeded, rebuilt.Output);
+        Assert.Contains("zccache: linked (not cached) shapes.dll", rebuilt.Output);
+        Assert.NotEqual(withShadow, File.ReadAllBytes(_ws[Native + "shapes.dll"]));
 
         var pack = _ws.Run(["pack", "app/app.csproj", "-o", _ws["packages"]], new());
         Assert.True(pack.Succeeded, pack.Output);

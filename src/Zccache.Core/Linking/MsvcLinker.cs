@@ -1,3 +1,5 @@
+using System.Buffers.Binary;
+using System.Text;
 using Zccache.Core.Compilers;
 using Zccache.Core.Paths;
 
@@ -42,5 +44,69 @@ public static class MsvcLinker
             if (File.Exists(candidate)) break;
         }
         return tried;
+    }
+
+    /// <summary>
+    /// The libraries a COFF object asks the linker for in its <c>.drectve</c> section (<c>/DEFAULTLIB:</c>, from
+    /// <c>#pragma comment(lib, …)</c> and the compiler's runtime choice), <c>.lib</c> added where a name has none; empty
+    /// when the file is not a COFF object this reads (an LTCG <c>/GL</c> object, an import object).
+    /// </summary>
+    public static List<string> DefaultLibraries(string objectFile)
+    {
+        var names = new List<string>();
+        try
+        {
+            using var file = File.OpenRead(objectFile);
+            foreach (string directive in Directives(file))
+            {
+                foreach (string option in WindowsCommandLine.Split(directive))
+                {
+                    if (option.Length < 12 || option[0] is not ('/' or '-')
+                        || !option[1..].StartsWith("DEFAULTLIB:", StringComparison.OrdinalIgnoreCase))
+                        continue;
+                    string name = option[12..];
+                    if (name.Length > 0) names.Add(WindowsPath.Extension(name).Length > 0 ? name : name + ".lib");
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+        return names;
+    }
+
+    /// <summary>The text of each <c>.drectve</c> section: a plain COFF header, or <c>/bigobj</c>'s.</summary>
+    private static List<string> Directives(FileStream file)
+    {
+        Span<byte> header = stackalloc byte[56];
+        if (file.ReadAtLeast(header, header.Length, throwOnEndOfStream: false) < 20) return [];
+        ushort first = BinaryPrimitives.ReadUInt16LittleEndian(header);
+        bool bigobj = first == 0 && BinaryPrimitives.ReadUInt16LittleEndian(header[2..]) == 0xFFFF;
+        long sections, table;
+        if (bigobj)
+        {
+            if (BinaryPrimitives.ReadUInt16LittleEndian(header[4..]) < 2) return [];
+            (sections, table) = (BinaryPrimitives.ReadUInt32LittleEndian(header[44..]), 56);
+        }
+        else
+        {
+            if (first == 0) return []; // another anonymous object: LTCG, import
+            sections = BinaryPrimitives.ReadUInt16LittleEndian(header[2..]);
+            table = 20 + BinaryPrimitives.ReadUInt16LittleEndian(header[16..]);
+        }
+        var texts = new List<string>();
+        byte[] section = new byte[40];
+        for (long i = 0; i < sections && table + (i + 1) * 40 <= file.Length; i++)
+        {
+            file.Position = table + i * 40;
+            file.ReadExactly(section);
+            if (!section.AsSpan(0, 8).SequenceEqual(".drectve"u8)) continue;
+            uint size = BinaryPrimitives.ReadUInt32LittleEndian(section.AsSpan(16));
+            uint at = BinaryPrimitives.ReadUInt32LittleEndian(section.AsSpan(20));
+            if (size == 0 || at + (long)size > file.Length) continue;
+            byte[] text = new byte[size];
+            file.Position = at;
+            file.ReadExactly(text);
+            texts.Add(Encoding.UTF8.GetString(text).TrimStart('\uFEFF'));
+        }
+        return texts;
     }
 }

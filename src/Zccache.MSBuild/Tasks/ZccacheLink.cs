@@ -135,8 +135,9 @@ public sealed class ZccacheLink : ZccacheTask
     /// link.exe's (or lld-link's) command line, with vcxproj's meanings: a static library is the librarian's (<c>/LIB</c>),
     /// of the objects alone, as <c>ar</c>'s is; a shared library <c>/DLL</c>, with <c>/LIBPATH:</c> folders, libraries by
     /// name (<c>.lib</c> added when it has no extension) or by path, and options split as Windows splits a command line.
-    /// A library named without a folder is an input where it was found, and absent wherever the linker would have found
-    /// it first; a file an option names (<c>/DEF:exports.def</c>, a <c>.res</c>) is an input.
+    /// A library named without a folder (here, or by an object's <c>/DEFAULTLIB</c>) is an input where it was found, and
+    /// absent wherever the linker would have found it first; a file an option names (<c>/DEF:exports.def</c>, a
+    /// <c>.res</c>) is an input.
     /// </summary>
     private UncachedLink MsvcLink(NativeOutputKind kind, string linker, List<string> objects, string projectDir)
     {
@@ -150,8 +151,12 @@ public sealed class ZccacheLink : ZccacheTask
         }
 
         var libPaths = Split(AdditionalLibraryDirectories).Select(d => Path.GetFullPath(d, projectDir)).ToList();
+        string? libVariable = Environment.GetEnvironmentVariable("LIB");
         var libraries = new List<string>();
         var inputs = new List<string>(objects);
+        // The libraries the objects ask for themselves (#pragma comment(lib), the C runtime) are searched the same way.
+        foreach (string name in objects.SelectMany(MsvcLinker.DefaultLibraries).Distinct(StringComparer.OrdinalIgnoreCase))
+            inputs.AddRange(MsvcLinker.SearchPath(name, projectDir, libPaths, libVariable));
         foreach (string dependency in Split(AdditionalDependencies))
         {
             if (dependency.Contains('/') || dependency.Contains('\\'))
@@ -163,7 +168,7 @@ public sealed class ZccacheLink : ZccacheTask
             }
             string name = Path.HasExtension(dependency) ? dependency : dependency + ".lib";
             libraries.Add(name);
-            inputs.AddRange(MsvcLinker.SearchPath(name, projectDir, libPaths, Environment.GetEnvironmentVariable("LIB")));
+            inputs.AddRange(MsvcLinker.SearchPath(name, projectDir, libPaths, libVariable));
         }
         var options = WindowsCommandLine.Split(AdditionalOptions);
         foreach (string option in options)
