@@ -26,6 +26,7 @@ public class UncachedLinkTests : IDisposable
     {
         Tool = tool, Arguments = [_dir["out/lib"], _dir["a.o"], _dir["b.o"], .. extra], WorkingDirectory = _dir.Path,
         Output = _dir["out/lib"], Inputs = [_dir["a.o"], _dir["b.o"]], Variables = ["ZC_TEST_UNCACHED_LINK"],
+        Companions = [_dir["out/lib.pdb"], _dir["out/lib.exp"]],
     };
 
     /// <summary>Runs the link; true when the tool ran (and succeeded), false when it was up to date.</summary>
@@ -72,6 +73,24 @@ public class UncachedLinkTests : IDisposable
         Assert.True(Ran(Link(tool, "-x")));
         Assert.False(Ran(Link(tool, "-x")));
         Assert.Equal(9, Runs);
+    }
+
+    [Fact]
+    public void A_companion_the_tool_wrote_deleted_or_one_it_did_not_write_appearing_runs_it_again()
+    {
+        _dir.Write("a.o", "A");
+        _dir.Write("b.o", "B");
+        Directory.CreateDirectory(_dir["out"]);
+        string tool = Tool($"echo debug > {_dir["out/lib.pdb"]}\n");
+        Assert.True(Ran(Link(tool)));
+        Assert.False(Ran(Link(tool)));
+        File.Delete(_dir["out/lib.pdb"]);
+        Assert.True(Ran(Link(tool)));
+        Assert.True(File.Exists(_dir["out/lib.pdb"]));
+        Assert.False(Ran(Link(tool)));
+        _dir.Write("out/lib.exp", "stale");
+        Assert.True(Ran(Link(tool)));
+        Assert.Equal(3, Runs);
     }
 
     [Fact]

@@ -79,6 +79,13 @@ public sealed class MsvcNativeOutputTests(PackageFeed feed) : IDisposable
         Assert.Contains("zccache: up to date shapes.dll", still.Output);
         Assert.Equal(written, File.GetLastWriteTimeUtc(_ws[Native + "shapes.dll"]));
 
+        // The PDB deleted: linked again, and it is back.
+        File.Delete(_ws[Native + "shapes.pdb"]);
+        var noPdb = _ws.Build("app/app.csproj", "-v:n");
+        Assert.True(noPdb.Succeeded, noPdb.Output);
+        Assert.Contains("zccache: linked (not cached) shapes.dll", noPdb.Output);
+        Assert.True(File.Exists(_ws[Native + "shapes.pdb"]));
+
         // An edited source: its object changes, the DLL is linked again with the new export.
         _ws.Write("app/native/sides.cpp", Sides + "extern \"C\" __declspec(dllexport) int perimeter(int w, int h) { return 2 * (w + h); }\n");
         var edited = _ws.Build("app/app.csproj", "-v:n");

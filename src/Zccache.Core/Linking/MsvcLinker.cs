@@ -24,6 +24,12 @@ public static class MsvcLinker
                 && name[9..].All(c => char.IsDigit(c) || c == '.'));
     }
 
+    private static readonly string[] CompanionExtensions = [".pdb", ".lib", ".exp"];
+
+    /// <summary>What link.exe writes beside a DLL or program when it does: <c>/DEBUG</c>'s PDB, the import library and its
+    /// <c>.exp</c>.</summary>
+    public static List<string> Companions(string output) => [.. CompanionExtensions.Select(e => Path.ChangeExtension(output, e))];
+
     /// <summary>The linker of a cl-family compiler's objects: lld-link for clang-cl's, link for cl's.</summary>
     public static string For(string compiler) => ClCommandLine.IsClangCl(compiler) ? "lld-link" : "link";
 

@@ -10,8 +10,8 @@ namespace Zccache.Core.Linking;
 /// linker output lists what they read) — run only when something it depends on changed. What made the output is kept
 /// beside it as one digest (<c>&lt;output&gt;.zccache-link</c>): the tool as found on PATH and its stamp, the working
 /// folder, every argument, the variables the tool reads, every input's path and stamp (taken before the run, so an input
-/// edited during it is seen by the next build), and the output's own stamp. Anything of it changed, or no digest: the tool
-/// runs again.
+/// edited during it is seen by the next build), and the stamps of the output and its companions (a PDB, an import
+/// library). Anything of it changed, or no digest: the tool runs again.
 /// </summary>
 public sealed class UncachedLink
 {
@@ -19,6 +19,9 @@ public sealed class UncachedLink
     public required IReadOnlyList<string> Arguments { get; init; }
     public required string WorkingDirectory { get; init; }
     public required string Output { get; init; }
+    /// <summary>Files the tool may write beside the output (link.exe's <c>.pdb</c>, import <c>.lib</c> and <c>.exp</c>): one
+    /// that is deleted or changed afterwards, or appears, means the link runs again.</summary>
+    public IReadOnlyList<string> Companions { get; init; } = [];
     /// <summary>The files whose change must redo the link: objects, and libraries as they were found.</summary>
     public required IReadOnlyList<string> Inputs { get; init; }
     /// <summary>Environment variables the tool reads (link.exe: <c>LIB</c>, <c>LINK</c>, <c>_LINK_</c>).</summary>
@@ -50,8 +53,8 @@ public sealed class UncachedLink
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return null; }
     }
 
-    /// <summary>The digest of everything that made the output, its own stamp last.</summary>
-    private string Record(string inputsDigest) => Digest([inputsDigest, Stamp(Output)]);
+    /// <summary>The digest of everything that made the output, its own stamp and its companions' last.</summary>
+    private string Record(string inputsDigest) => Digest([inputsDigest, Stamp(Output), .. Companions.Select(Stamp)]);
 
     private string InputsDigest(string tool)
     {

@@ -183,6 +183,7 @@ public sealed class ZccacheLink : ZccacheTask
             Tool = linker,
             Arguments = [.. mode, "/OUT:" + OutputFile, .. objects, .. libPaths.Select(d => "/LIBPATH:" + d), .. libraries, .. options],
             WorkingDirectory = projectDir, Output = OutputFile, Inputs = inputs, Variables = MsvcLinker.Variables,
+            Companions = MsvcLinker.Companions(OutputFile),
         };
     }
 
