@@ -20,6 +20,10 @@ public class UncachedLinkTests : IDisposable
         return tool;
     }
 
+    /// <summary>An input written a minute ago: settled, so a link that read it can be recorded.</summary>
+    private void Input(string name, string text) =>
+        File.SetLastWriteTimeUtc(_dir.Write(name, text), DateTime.UtcNow.AddMinutes(-1));
+
     private int Runs => File.Exists(_dir["runs"]) ? File.ReadAllLines(_dir["runs"]).Length : 0;
 
     private UncachedLink Link(string tool, params string[] extra) => new()
@@ -40,8 +44,8 @@ public class UncachedLinkTests : IDisposable
     [Fact]
     public void It_runs_again_exactly_when_the_tool_an_argument_a_variable_an_input_or_the_output_changed()
     {
-        _dir.Write("a.o", "A");
-        _dir.Write("b.o", "B");
+        Input("a.o", "A");
+        Input("b.o", "B");
         Directory.CreateDirectory(_dir["out"]);
         string tool = Tool();
         Assert.True(Ran(Link(tool)));
@@ -52,11 +56,12 @@ public class UncachedLinkTests : IDisposable
         Assert.True(Ran(Link(tool, "-x")));    // another argument
         Assert.False(Ran(Link(tool, "-x")));
 
-        _dir.Write("a.o", "a");              // an edited input
+        Input("a.o", "a");                   // an edited input
         Assert.True(Ran(Link(tool, "-x")));
         Assert.Equal("aB", File.ReadAllText(_dir["out/lib"]));
         File.SetLastWriteTimeUtc(_dir["b.o"], DateTime.UtcNow.AddMinutes(-5)); // touched, same bytes
         Assert.True(Ran(Link(tool, "-x")));
+        Assert.False(Ran(Link(tool, "-x")));
 
         File.AppendAllText(_dir["out/lib"], "!"); // the output changed by hand
         Assert.True(Ran(Link(tool, "-x")));
@@ -73,13 +78,31 @@ public class UncachedLinkTests : IDisposable
         Assert.True(Ran(Link(tool, "-x")));
         Assert.False(Ran(Link(tool, "-x")));
         Assert.Equal(9, Runs);
+
+        // An input written within the racy window is not trusted by its stamp: linked, not recorded, linked again.
+        _dir.Write("b.o", "b");
+        Assert.True(Ran(Link(tool, "-x")));
+        Assert.True(Ran(Link(tool, "-x")));
+        File.SetLastWriteTimeUtc(_dir["b.o"], DateTime.UtcNow.AddMinutes(-1));
+        Assert.True(Ran(Link(tool, "-x")));
+        Assert.False(Ran(Link(tool, "-x")));
+
+        // What cannot be tracked (a response file, a library found elsewhere) links every time.
+        var untracked = new UncachedLink
+        {
+            Tool = tool, Arguments = [_dir["out/lib"], _dir["a.o"]], WorkingDirectory = _dir.Path, Output = _dir["out/lib"],
+            Inputs = [_dir["a.o"]], Untracked = "a response file",
+        };
+        Assert.True(Ran(untracked));
+        Assert.True(Ran(untracked));
+        Assert.False(File.Exists(untracked.RecordFile));
     }
 
     [Fact]
     public void A_companion_the_tool_wrote_deleted_or_one_it_did_not_write_appearing_runs_it_again()
     {
-        _dir.Write("a.o", "A");
-        _dir.Write("b.o", "B");
+        Input("a.o", "A");
+        Input("b.o", "B");
         Directory.CreateDirectory(_dir["out"]);
         string tool = Tool($"echo debug > {_dir["out/lib.pdb"]}\n");
         Assert.True(Ran(Link(tool)));
@@ -96,8 +119,8 @@ public class UncachedLinkTests : IDisposable
     [Fact]
     public void A_failed_run_is_not_recorded_and_an_input_edited_during_a_run_is_seen_next_time()
     {
-        _dir.Write("a.o", "A");
-        _dir.Write("b.o", "B");
+        Input("a.o", "A");
+        Input("b.o", "B");
         Directory.CreateDirectory(_dir["out"]);
         string failing = Tool("exit 3\n");
         Assert.Equal(3, Link(failing).Run()!.ExitCode);
@@ -105,7 +128,8 @@ public class UncachedLinkTests : IDisposable
         Assert.Equal(3, Link(failing).Run()!.ExitCode);
 
         // The tool edits an input after reading it: the output was made from the old bytes, so it is not up to date.
-        string racing = Tool($"echo edited >> {_dir["a.o"]}\n");
+        // (Its time set back a minute: settled, so only the stamps taken before the run tell.)
+        string racing = Tool($"echo edited >> {_dir["a.o"]}\ntouch -d '1 minute ago' {_dir["a.o"]}\n");
         Assert.True(Ran(Link(racing)));
         Assert.True(Ran(Link(racing)));
         Assert.Equal(4, Runs);
@@ -118,7 +142,8 @@ public class UncachedLinkTests : IDisposable
             name => Assert.True(MsvcLinker.IsMsvcLinker(name), name));
         Assert.All(["ld", "lld", "gcc", "linker", "lld-link-x", "cl"], name => Assert.False(MsvcLinker.IsMsvcLinker(name), name));
         Assert.Equal("link", MsvcLinker.For("cl.exe"));
-        Assert.Equal("lld-link", MsvcLinker.For("/usr/bin/clang-cl-14"));
+        Assert.Equal("lld-link-14", MsvcLinker.For("/usr/bin/clang-cl-14"));
+        Assert.Equal("lld-link", MsvcLinker.For(@"C:\LLVM\bin\clang-cl.exe"));
 
         // The working folder, each /LIBPATH folder, then LIB, up to the first that has it.
         _dir.Write("two/z.lib", "");
@@ -159,5 +184,54 @@ public class UncachedLinkTests : IDisposable
         File.WriteAllBytes(_dir["short.obj"], File.ReadAllBytes(obj)[..30]);
         Assert.Empty(MsvcLinker.DefaultLibraries(_dir["short.obj"]));
         Assert.Empty(MsvcLinker.DefaultLibraries(_dir["missing.obj"]));
+    }
+
+    [Fact]
+    public void What_a_link_exe_call_reads_follows_LINK_the_options_and_LIB_and_what_cannot_be_known_is_untracked()
+    {
+        string cwd = _dir.Path;
+        _dir.Write("opts/z.lib", "");
+        _dir.Write("exports.def", "");
+        _dir.Write("order.txt", "");
+        _dir.Write("app.res", "");
+        // z.lib is looked for in the working folder, then LINK's /LIBPATH, the project's folders, the options', _LINK_'s,
+        // and LIB; it is found in the options' folder. The map file an option names is an output, not an input.
+        var read = MsvcLinker.Inputs(cwd, [], [_dir["dirs"]], ["z.lib"],
+            ["/LIBPATH:opts", "/DEF:exports.def", "/MAP:out.map", "/ORDER:@order.txt", "app.res", "", "/NOENTRY"],
+            "/LIBPATH:linkvar", "/LIBPATH:after", _dir["libvar"]);
+        Assert.Null(read.Untracked);
+        Assert.Equal([_dir["exports.def"], _dir["order.txt"], _dir["app.res"], _dir["z.lib"], _dir["linkvar/z.lib"], _dir["dirs/z.lib"],
+            _dir["opts/z.lib"]], read.Files);
+
+        // Found only through _LINK_'s folder; a library named in an option and by /DEFAULTLIB: too.
+        _dir.Write("after/y.lib", "");
+        _dir.Write("libvar/w.lib", "");
+        read = MsvcLinker.Inputs(cwd, [], [], [], ["y.lib", "/DEFAULTLIB:w"], null, "/LIBPATH:after", _dir["libvar"]);
+        Assert.Null(read.Untracked);
+        Assert.Contains(_dir["after/y.lib"], read.Files);
+        Assert.Contains(_dir["libvar/w.lib"], read.Files);
+
+        // A response file, or a library in none of the folders: the link cannot be checked.
+        Assert.Contains("response file", MsvcLinker.Inputs(cwd, [], [], [], ["@more.rsp"], null, null, null).Untracked);
+        Assert.Contains("'nowhere.lib'", MsvcLinker.Inputs(cwd, [], [], ["nowhere"], [], null, null, null).Untracked);
+    }
+
+    [Fact]
+    public void The_libraries_objects_ask_for_are_searched_unless_nodefaultlib_drops_them()
+    {
+        string source = _dir.Write("p.c", "#pragma comment(lib, \"helper\")\nint f(void) { return 1; }\n");
+        using (var p = System.Diagnostics.Process.Start("clang-cl-14",
+            ["--target=x86_64-pc-windows-msvc", "/c", "/Zl", source, "/Fo" + _dir["p.obj"]])!)
+        {
+            p.WaitForExit();
+            Assert.Equal(0, p.ExitCode);
+        }
+        _dir.Write("libs/helper.lib", "");
+        Assert.Contains(_dir["libs/helper.lib"],
+            MsvcLinker.Inputs(_dir.Path, [_dir["p.obj"]], [_dir["libs"]], [], [], null, null, null).Files);
+        Assert.DoesNotContain(_dir["libs/helper.lib"],
+            MsvcLinker.Inputs(_dir.Path, [_dir["p.obj"]], [_dir["libs"]], [], ["/NODEFAULTLIB"], null, null, null).Files);
+        Assert.DoesNotContain(_dir["libs/helper.lib"],
+            MsvcLinker.Inputs(_dir.Path, [_dir["p.obj"]], [_dir["libs"]], [], ["/NODEFAULTLIB:helper.lib"], null, null, null).Files);
     }
 }

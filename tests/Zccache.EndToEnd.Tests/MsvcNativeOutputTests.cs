@@ -17,7 +17,8 @@ public sealed class MsvcNativeOutputTests(PackageFeed feed) : IDisposable
 
     public void Dispose() => _ws.Dispose();
 
-    private void App(string output, string linker = "<ZccacheLinker>lld-link-14</ZccacheLinker>", string name = "shapes")
+    private void App(string output, string linker = "<ZccacheLinker>lld-link-14</ZccacheLinker>", string name = "shapes",
+        string rid = "win-x64")
     {
         string cl = _ws.Write("bin/clang-cl", $"#!/bin/sh\nexec clang-cl-14 {Target} \"$@\"\n");
         File.SetUnixFileMode(cl, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
@@ -37,7 +38,7 @@ public sealed class MsvcNativeOutputTests(PackageFeed feed) : IDisposable
               </Link>
             </ItemDefinitionGroup>
             """,
-            $"<RuntimeIdentifier>win-x64</RuntimeIdentifier><ZccacheCC>{cl}</ZccacheCC>{linker}"
+            $"<RuntimeIdentifier>{rid}</RuntimeIdentifier><ZccacheCC>{cl}</ZccacheCC>{linker}"
             + $"<ZccacheNativeOutput>{output}</ZccacheNativeOutput><ZccacheNativeName>{name}</ZccacheNativeName><IsPackable>true</IsPackable>");
     }
 
@@ -72,7 +73,13 @@ public sealed class MsvcNativeOutputTests(PackageFeed feed) : IDisposable
         Assert.Contains("Has Debug Info: true", NativeTools.Run("llvm-pdbutil-14", "dump", "-summary", _ws[Native + "shapes.pdb"]));
         Assert.Equal(dll, File.ReadAllBytes(_ws["app/bin/Debug/net10.0/win-x64/shapes.dll"]));
 
-        // Nothing changed: not linked again, the DLL untouched.
+        // The objects were written moments before the link, too recently to be trusted by their stamps: the next build
+        // links once more (they are settled here, not by waiting). Then nothing changed: not linked again, the DLL untouched.
+        _ws.Settle("app/obj", "*.obj");
+        _ws.Settle("app/libs", "*.lib");
+        var settle = _ws.Build("app/app.csproj", "-v:n");
+        Assert.True(settle.Succeeded, settle.Output);
+        Assert.Contains("zccache: linked (not cached) shapes.dll", settle.Output);
         var written = File.GetLastWriteTimeUtc(_ws[Native + "shapes.dll"]);
         var still = _ws.Build("app/app.csproj", "-v:n");
         Assert.True(still.Succeeded, still.Output);
@@ -122,11 +129,13 @@ public sealed class MsvcNativeOutputTests(PackageFeed feed) : IDisposable
         App("StaticLibrary");
         var r = _ws.Build("app/app.csproj", "-v:n");
         Assert.True(r.Succeeded, r.Output);
-        Assert.Contains("zccache: linked (not cached) shapes.lib", r.Output);
+        Assert.Contains("zccache: archived (not cached) shapes.lib", r.Output);
         Assert.Equal("!<arch>\n"u8.ToArray(), File.ReadAllBytes(_ws[Native + "shapes.lib"])[..8]);
         string members = NativeTools.Run("llvm-ar-14", "t", _ws[Native + "shapes.lib"]);
         Assert.Contains("area.c.obj", members);
         Assert.Contains("sides.cpp.obj", members);
+        _ws.Settle("app/obj", "*.obj"); // fresh objects: archived once more
+        Assert.Contains("zccache: archived (not cached) shapes.lib", _ws.Build("app/app.csproj", "-v:n").Output);
         var written = File.GetLastWriteTimeUtc(_ws[Native + "shapes.lib"]);
         var again = _ws.Build("app/app.csproj", "-v:n");
         Assert.Contains("zccache: up to date shapes.lib", again.Output);
@@ -157,5 +166,12 @@ public sealed class MsvcNativeOutputTests(PackageFeed feed) : IDisposable
         Assert.False(clash.Succeeded);
         Assert.Contains("ZC2002", clash.Output);
         Assert.Contains("ZccacheNativeName 'app' names the native output app.dll", clash.Output);
+
+        // Without a Windows RID the DLL would be named, copied and packed as a Linux library.
+        App("SharedLibrary", rid: "");
+        var linuxNamed = _ws.Build("app/app.csproj");
+        Assert.False(linuxNamed.Succeeded);
+        Assert.Contains("ZC2002", linuxNamed.Output);
+        Assert.Contains("lld-link-14 links Windows binaries, but the native output is named libshapes.so", linuxNamed.Output);
     }
 }

@@ -144,8 +144,13 @@ public sealed class NativeLibraryTests(PackageFeed feed) : IDisposable
         var archive = _ws.Build("native/native.csproj");
         Assert.True(archive.Succeeded, archive.Output);
         string lib = _ws["native/obj/Debug/net10.0/zccache/native/libmylib.a"];
+        // Its objects were too fresh to be trusted by stamp: archived again once (they are settled here, not by waiting), then
+        // left alone.
+        _ws.Settle("native/obj", "*.o");
+        Assert.Contains("zccache: archived libmylib.a", _ws.Build("native/native.csproj", "-v:n").Output);
         var mtime = File.GetLastWriteTimeUtc(lib);
-        Assert.True(_ws.Build("native/native.csproj").Succeeded);
+        var again = _ws.Build("native/native.csproj", "-v:n");
+        Assert.Contains("zccache: up to date libmylib.a", again.Output);
         Assert.Equal(mtime, File.GetLastWriteTimeUtc(lib));
 
         _ws.Write("program/c/main.c", "#include <stdio.h>\nint main(void) { printf(\"linked %d\\n\", 6 * 7); return 0; }\n");
@@ -186,6 +191,19 @@ public sealed class NativeLibraryTests(PackageFeed feed) : IDisposable
         Assert.Equal(["runtimes/linux-x64/native/libntlib.so"],
             nupkg.Entries.Select(e => e.FullName)
                 .Where(n => !n.StartsWith('_') && !n.StartsWith('[') && !n.StartsWith("package/") && !n.EndsWith(".nuspec")));
+    }
+
+    [Fact]
+    public void A_program_named_as_the_projects_own_apphost_is_a_clear_error()
+    {
+        _ws.Write("prog/c/main.c", "int main(void) { return 0; }\n");
+        _ws.Write("prog/Program.cs", "System.Console.WriteLine(1);\n");
+        _ws.Project("prog/prog.csproj", """<ItemGroup><ClCompile Include="c/*.c" /></ItemGroup>""",
+            "<OutputType>Exe</OutputType><ZccacheNativeOutput>Executable</ZccacheNativeOutput><ZccacheNativeName>prog</ZccacheNativeName>");
+        var r = _ws.Build("prog/prog.csproj");
+        Assert.False(r.Succeeded);
+        Assert.Contains("ZC2002", r.Output);
+        Assert.Contains("ZccacheNativeName 'prog' names the native output prog, as the project's own assembly or program", r.Output);
     }
 
     [Fact]

@@ -204,6 +204,16 @@ public sealed class Workspace : IDisposable
         return result;
     }
 
+    /// <summary>
+    /// Sets the time of every file under <paramref name="relativeDir"/> matching <paramref name="pattern"/> a minute back:
+    /// files written moments ago are not trusted by their stamps, so what read them is checked again next build.
+    /// </summary>
+    public void Settle(string relativeDir, string pattern)
+    {
+        foreach (string f in Directory.EnumerateFiles(Path.Join(Root, relativeDir), pattern, SearchOption.AllDirectories))
+            File.SetLastWriteTimeUtc(f, DateTime.UtcNow.AddMinutes(-1));
+    }
+
     public void Delete(string relative)
     {
         string path = Path.Join(Root, relative);

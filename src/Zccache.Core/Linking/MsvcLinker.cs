@@ -30,8 +30,95 @@ public static class MsvcLinker
     /// <c>.exp</c>.</summary>
     public static List<string> Companions(string output) => [.. CompanionExtensions.Select(e => Path.ChangeExtension(output, e))];
 
-    /// <summary>The linker of a cl-family compiler's objects: lld-link for clang-cl's, link for cl's.</summary>
-    public static string For(string compiler) => ClCommandLine.IsClangCl(compiler) ? "lld-link" : "link";
+    /// <summary>The linker of a cl-family compiler's objects: link for cl's; lld-link for clang-cl's, of the same version
+    /// when the compiler's name has one (clang-cl-14: lld-link-14).</summary>
+    public static string For(string compiler)
+    {
+        if (!ClCommandLine.IsClangCl(compiler)) return "link";
+        string name = WindowsPath.FileName(compiler);
+        if (name.EndsWith(".exe", StringComparison.OrdinalIgnoreCase)) name = name[..^4];
+        return name.Length > 9 ? "lld-link" + name[8..] : "lld-link";
+    }
+
+    /// <summary>What a link reads, for its up-to-date check; <see cref="Untracked"/> says why it cannot be checked.</summary>
+    public sealed record LinkInputs(List<string> Files, string? Untracked);
+
+    /// <summary>
+    /// The files a link.exe (or lld-link) call reads besides the objects, as the linker finds them: <c>LINK</c>'s options
+    /// come before the arguments and <c>_LINK_</c>'s after, so their <c>/LIBPATH</c> folders are searched in that order
+    /// (after the working folder, before <c>LIB</c>). Libraries — <paramref name="libraries"/>, <c>.lib</c> names and
+    /// <c>/DEFAULTLIB:</c>, <c>/WHOLEARCHIVE:</c> in the options, the <c>/DEFAULTLIB</c> directives of the objects unless
+    /// <c>/NODEFAULTLIB</c> drops them — count where they are found and absent in every folder searched before; a file an
+    /// input option names (<c>/DEF:</c>, <c>/MANIFESTINPUT:</c>, <c>/NATVIS:</c>, <c>/SOURCELINK:</c>, <c>/ORDER:@</c>,
+    /// <c>/BASE:@</c>) or a bare file (<c>app.res</c>) counts as it is. Untracked: a response file (<c>@file</c>, whose
+    /// contents could name anything) or a library found in none of those folders (lld-link also looks in folders of its
+    /// own): such a link runs every time.
+    /// </summary>
+    public static LinkInputs Inputs(string workingDirectory, IReadOnlyList<string> objects, IReadOnlyList<string> libraryFolders,
+        IReadOnlyList<string> libraries, IReadOnlyList<string> options, string? linkVariable, string? linkAfterVariable,
+        string? libVariable)
+    {
+        List<string> before = WindowsCommandLine.Split(linkVariable ?? ""), after = WindowsCommandLine.Split(linkAfterVariable ?? "");
+        List<string> all = [.. before, .. options, .. after];
+        List<string> folders = [.. LibPaths(before, workingDirectory), .. libraryFolders, .. LibPaths(options, workingDirectory),
+            .. LibPaths(after, workingDirectory)];
+        var files = new List<string>();
+        var names = new List<string>();
+        string? untracked = null;
+        foreach (string library in libraries)
+        {
+            if (library.Contains('/') || library.Contains('\\')) files.Add(Path.GetFullPath(library, workingDirectory));
+            else names.Add(library);
+        }
+        bool noDefaults = false;
+        var dropped = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        foreach (string token in all)
+        {
+            if (token.Length == 0) continue;
+            if (token[0] == '@')
+            {
+                untracked ??= $"the response file '{token[1..]}'";
+                continue;
+            }
+            if (token[0] is not ('/' or '-'))
+            {
+                if (token.EndsWith(".lib", StringComparison.OrdinalIgnoreCase) && !token.Contains('/') && !token.Contains('\\'))
+                    names.Add(token);
+                else files.Add(Path.GetFullPath(token, workingDirectory));
+                continue;
+            }
+            int colon = token.IndexOf(':');
+            string option = (colon > 0 ? token[1..colon] : token[1..]).ToUpperInvariant();
+            string value = colon > 0 ? token[(colon + 1)..].Trim('"') : "";
+            switch (option)
+            {
+                case "NODEFAULTLIB" when value.Length == 0: noDefaults = true; break;
+                case "NODEFAULTLIB": dropped.Add(LibraryName(value)); break;
+                case "DEFAULTLIB" or "WHOLEARCHIVE" when value.Length > 0: names.Add(LibraryName(value)); break;
+                case "DEF" or "MANIFESTINPUT" or "NATVIS" or "SOURCELINK" when value.Length > 0:
+                    files.Add(Path.GetFullPath(value, workingDirectory));
+                    break;
+                case "ORDER" or "BASE" when value.StartsWith('@'): files.Add(Path.GetFullPath(value[1..], workingDirectory)); break;
+                case var _ when token[0] == '/' && File.Exists(token): files.Add(token); break; // an absolute path on Unix
+            }
+        }
+        if (!noDefaults)
+            names.AddRange(objects.SelectMany(DefaultLibraries).Where(name => !dropped.Contains(name)));
+        foreach (string name in names.Select(LibraryName).Distinct(StringComparer.OrdinalIgnoreCase))
+        {
+            var tried = SearchPath(name, workingDirectory, folders, libVariable);
+            files.AddRange(tried);
+            if (!File.Exists(tried[^1])) untracked ??= $"'{name}' is in none of the folders it is looked for in";
+        }
+        return new LinkInputs(files, untracked);
+    }
+
+    /// <summary>A library's name as the linker completes it: <c>.lib</c> added when it has no extension.</summary>
+    public static string LibraryName(string name) => WindowsPath.Extension(name).Length > 0 ? name : name + ".lib";
+
+    private static IEnumerable<string> LibPaths(IEnumerable<string> options, string workingDirectory) =>
+        options.Where(o => o.Length > 9 && o[0] is '/' or '-' && o[1..].StartsWith("LIBPATH:", StringComparison.OrdinalIgnoreCase))
+            .Select(o => Path.GetFullPath(o[9..].Trim('"'), workingDirectory));
 
     /// <summary>
     /// Where the linker looks for <paramref name="name"/> (a library without a folder), in its order — the working folder,
@@ -71,7 +158,7 @@ public static class MsvcLinker
                         || !option[1..].StartsWith("DEFAULTLIB:", StringComparison.OrdinalIgnoreCase))
                         continue;
                     string name = option[12..];
-                    if (name.Length > 0) names.Add(WindowsPath.Extension(name).Length > 0 ? name : name + ".lib");
+                    if (name.Length > 0) names.Add(LibraryName(name));
                 }
             }
         }

@@ -26,6 +26,9 @@ public sealed class UncachedLink
     public required IReadOnlyList<string> Inputs { get; init; }
     /// <summary>Environment variables the tool reads (link.exe: <c>LIB</c>, <c>LINK</c>, <c>_LINK_</c>).</summary>
     public IReadOnlyList<string> Variables { get; init; } = [];
+    /// <summary>Why what the tool reads cannot all be known (a response file, a library found elsewhere): then it runs every
+    /// time and nothing is recorded.</summary>
+    public string? Untracked { get; init; }
     /// <summary>The output is removed before the tool runs (<c>ar</c> adds to an archive that exists).</summary>
     public bool ReplacesOutput { get; init; }
 
@@ -36,7 +39,9 @@ public sealed class UncachedLink
     public ProcessResult? Run()
     {
         string? tool = CompilerIdentity.Resolve(Tool, WorkingDirectory);
-        string? made = tool is null ? null : InputsDigest(tool);
+        // An input written within the racy window could be written again with the same stamp: no record (the next build links
+        // once more), as a compile's inputs are trusted by stamp only once settled.
+        string? made = tool is null || Untracked is not null || !Inputs.All(Settled) ? null : InputsDigest(tool);
         if (made is not null && ReadRecord() == Record(made)) return null;
 
         AtomicFile.TryDelete(RecordFile);
@@ -58,14 +63,18 @@ public sealed class UncachedLink
 
     private string InputsDigest(string tool)
     {
-        List<string> parts = ["zccache-link 1", tool, Stamp(tool), WorkingDirectory, "arguments", .. Arguments, "variables"];
+        // Each list with its length: an argument spelled like a section's name cannot shift the sections.
+        List<string> parts = ["zccache-link 2", tool, Stamp(tool), WorkingDirectory, $"arguments {Arguments.Count}", .. Arguments,
+            $"variables {Variables.Count}"];
         foreach (string name in Variables) parts.AddRange([name, Environment.GetEnvironmentVariable(name) ?? "(unset)"]);
-        parts.Add("inputs");
+        parts.Add($"inputs {Inputs.Count}");
         foreach (string input in Inputs) parts.AddRange([input, Stamp(input)]);
         return Digest(parts);
     }
 
     private static string Stamp(string path) => FileStamp.Read(path)?.ToString() ?? "absent";
+
+    private static bool Settled(string path) => FileStamp.Read(path) is not { } stamp || FileHashMemo.IsSettled(stamp);
 
     private static string Digest(IEnumerable<string> parts)
     {

@@ -26,16 +26,18 @@ public sealed class ZccacheLink : ZccacheTask
     [Required] public string OutputType { get; set; } = "";
     /// <summary>The library or program to write (absolute).</summary>
     [Required] public string OutputFile { get; set; } = "";
-    /// <summary>ZccacheLinker: the driver to link with; empty means ZccacheCXX when any source is C++, else ZccacheCC.</summary>
+    /// <summary>ZccacheLinker: the driver to link with (empty: ZccacheCXX when any source is C++, else ZccacheCC), or an
+    /// MSVC-style linker (link, lld-link); for cl's and clang-cl's objects the default is link or lld-link.</summary>
     public string Linker { get; set; } = "";
     public string CC { get; set; } = "";
     public string CXX { get; set; } = "";
-    /// <summary>%(Link.AdditionalDependencies): libraries, by name (<c>m</c>,
-    /// <c>pthread.lib</c> → <c>-lm</c>, <c>-lpthread</c>) or by path.</summary>
+    /// <summary>%(Link.AdditionalDependencies): libraries, by name or by path. For a driver <c>m</c> and <c>pthread.lib</c>
+    /// become <c>-lm</c>, <c>-lpthread</c>; for link.exe a name without an extension gets <c>.lib</c>.</summary>
     public string AdditionalDependencies { get; set; } = "";
-    /// <summary>%(Link.AdditionalLibraryDirectories): <c>-L</c> folders, relative to the project.</summary>
+    /// <summary>%(Link.AdditionalLibraryDirectories): <c>-L</c> (or <c>/LIBPATH:</c>) folders, relative to the project.</summary>
     public string AdditionalLibraryDirectories { get; set; } = "";
-    /// <summary>%(Link.AdditionalOptions): split like a shell command line and passed as they are.</summary>
+    /// <summary>%(Link.AdditionalOptions): split like a shell command line for a driver, as Windows splits one for
+    /// link.exe, and passed as they are.</summary>
     public string AdditionalOptions { get; set; } = "";
     public string ProjectDirectory { get; set; } = "";
     public string ProjectFile { get; set; } = "";
@@ -68,7 +70,25 @@ public sealed class ZccacheLink : ZccacheTask
         // cl's and clang-cl's objects are linked by link.exe or lld-link, uncached; a gcc-family driver's through the cache.
         string driver = Or(Linker, ObjectsDriver());
         string linker = ClCommandLine.IsClFamily(driver) ? MsvcLinker.For(driver) : driver;
-        if (MsvcLinker.IsMsvcLinker(linker)) return RunUncached(MsvcLink(kind, linker, objects, projectDir), "linked (not cached)");
+        if (MsvcLinker.IsMsvcLinker(linker))
+        {
+            // link.exe makes Windows binaries: named for a Windows RID, or they would be copied and packed as something else.
+            string expected = kind switch
+            {
+                NativeOutputKind.SharedLibrary => ".dll",
+                NativeOutputKind.StaticLibrary => ".lib",
+                _ => ".exe",
+            };
+            if (!OutputFile.EndsWith(expected, StringComparison.OrdinalIgnoreCase))
+            {
+                Log.LogError(null, ZcCodes.BadProperty, null, ProjectFile, 0, 0, 0, 0,
+                    "{0} links Windows binaries, but the native output is named {1}: set a Windows RuntimeIdentifier (win-x64).",
+                    linker, Path.GetFileName(OutputFile));
+                return false;
+            }
+            return RunUncached(MsvcLink(kind, linker, objects, projectDir),
+                kind == NativeOutputKind.StaticLibrary ? "archived (not cached)" : "linked (not cached)");
+        }
         if (kind == NativeOutputKind.StaticLibrary)
         {
             // ar's D zeroes timestamps and ids: the same objects give the same archive.
@@ -127,6 +147,9 @@ public sealed class ZccacheLink : ZccacheTask
             }
         }
         Log.LogMessage(MessageImportance.Normal, "zccache: {0} {1}", run is null ? "up to date" : verb, Path.GetFileName(OutputFile));
+        if (link.Untracked is { } untracked)
+            Log.LogMessage(MessageImportance.Normal, "zccache: {0} is linked at every build: {1}.", Path.GetFileName(OutputFile),
+                untracked);
         Library = new TaskItem(OutputFile);
         return !Log.HasLoggedErrors;
     }
@@ -135,9 +158,7 @@ public sealed class ZccacheLink : ZccacheTask
     /// link.exe's (or lld-link's) command line, with vcxproj's meanings: a static library is the librarian's (<c>/LIB</c>),
     /// of the objects alone, as <c>ar</c>'s is; a shared library <c>/DLL</c>, with <c>/LIBPATH:</c> folders, libraries by
     /// name (<c>.lib</c> added when it has no extension) or by path, and options split as Windows splits a command line.
-    /// A library named without a folder (here, or by an object's <c>/DEFAULTLIB</c>) is an input where it was found, and
-    /// absent wherever the linker would have found it first; a file an option names (<c>/DEF:exports.def</c>, a
-    /// <c>.res</c>) is an input.
+    /// What it reads besides the objects is <see cref="MsvcLinker.Inputs"/>.
     /// </summary>
     private UncachedLink MsvcLink(NativeOutputKind kind, string linker, List<string> objects, string projectDir)
     {
@@ -149,41 +170,19 @@ public sealed class ZccacheLink : ZccacheTask
                 Output = OutputFile, Inputs = objects, Variables = MsvcLinker.Variables,
             };
         }
-
         var libPaths = Split(AdditionalLibraryDirectories).Select(d => Path.GetFullPath(d, projectDir)).ToList();
-        string? libVariable = Environment.GetEnvironmentVariable("LIB");
-        var libraries = new List<string>();
-        var inputs = new List<string>(objects);
-        // The libraries the objects ask for themselves (#pragma comment(lib), the C runtime) are searched the same way.
-        foreach (string name in objects.SelectMany(MsvcLinker.DefaultLibraries).Distinct(StringComparer.OrdinalIgnoreCase))
-            inputs.AddRange(MsvcLinker.SearchPath(name, projectDir, libPaths, libVariable));
-        foreach (string dependency in Split(AdditionalDependencies))
-        {
-            if (dependency.Contains('/') || dependency.Contains('\\'))
-            {
-                string full = Path.GetFullPath(dependency, projectDir);
-                libraries.Add(full);
-                inputs.Add(full);
-                continue;
-            }
-            string name = Path.HasExtension(dependency) ? dependency : dependency + ".lib";
-            libraries.Add(name);
-            inputs.AddRange(MsvcLinker.SearchPath(name, projectDir, libPaths, libVariable));
-        }
+        var libraries = Split(AdditionalDependencies)
+            .Select(d => d.Contains('/') || d.Contains('\\') ? Path.GetFullPath(d, projectDir) : MsvcLinker.LibraryName(d)).ToList();
         var options = WindowsCommandLine.Split(AdditionalOptions);
-        foreach (string option in options)
-        {
-            int colon = option.IndexOf(':');
-            string value = option[0] is '/' or '-' && colon > 1 ? option[(colon + 1)..] : option;
-            if (value.Length > 0 && File.Exists(Path.GetFullPath(value, projectDir))) inputs.Add(Path.GetFullPath(value, projectDir));
-        }
+        var read = MsvcLinker.Inputs(projectDir, objects, libPaths, libraries, options, Environment.GetEnvironmentVariable("LINK"),
+            Environment.GetEnvironmentVariable("_LINK_"), Environment.GetEnvironmentVariable("LIB"));
         string[] mode = kind == NativeOutputKind.SharedLibrary ? ["/NOLOGO", "/DLL"] : ["/NOLOGO"];
         return new UncachedLink
         {
             Tool = linker,
             Arguments = [.. mode, "/OUT:" + OutputFile, .. objects, .. libPaths.Select(d => "/LIBPATH:" + d), .. libraries, .. options],
-            WorkingDirectory = projectDir, Output = OutputFile, Inputs = inputs, Variables = MsvcLinker.Variables,
-            Companions = MsvcLinker.Companions(OutputFile),
+            WorkingDirectory = projectDir, Output = OutputFile, Inputs = [.. objects, .. read.Files], Variables = MsvcLinker.Variables,
+            Companions = MsvcLinker.Companions(OutputFile), Untracked = read.Untracked,
         };
     }
 
