@@ -1,6 +1,3 @@
-using System.Diagnostics;
-using System.Text;
-
 namespace Zccache.EndToEnd.Tests;
 
 /// <summary>
@@ -17,20 +14,8 @@ public sealed class AdversarialLauncherTests(PackageFeed feed) : IDisposable
 
     private (int ExitCode, string Stderr) Exec(string executable, params string[] args)
     {
-        var start = new ProcessStartInfo(executable)
-        {
-            WorkingDirectory = _ws["src"], RedirectStandardOutput = true,
-            RedirectStandardError = true
-        };
-        foreach (string a in args) start.ArgumentList.Add(a);
-        start.Environment["ZCCACHE_CACHE_DIR"] = _ws.CacheDir;
-        start.Environment.Remove("ZCCACHE_SESSION_ID");
-        start.Environment["LC_ALL"] = "C";
-        using var p = Process.Start(start)!;
-        var stderr = p.StandardError.ReadToEndAsync();
-        p.StandardOutput.ReadToEnd();
-        p.WaitForExit();
-        return (p.ExitCode, stderr.Result);
+        var run = _ws.Exec(executable, args);
+        return (run.ExitCode, run.Err);
     }
 
     private void Write(string name, string text)

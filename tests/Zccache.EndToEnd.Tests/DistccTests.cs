@@ -1,6 +1,3 @@
-using System.Diagnostics;
-using System.Text;
-
 namespace Zccache.EndToEnd.Tests;
 
 /// <summary>
@@ -94,48 +91,15 @@ public sealed class DistccTests(PackageFeed feed) : IDisposable
         Assert.Equal(2, _distccd.Count);
     }
 
-    private sealed record Run(int ExitCode, byte[] Stdout, byte[] Stderr)
-    {
-        public string Err => Encoding.UTF8.GetString(Stderr);
-    }
-
-    private Run Exec(string executable, bool prefixed, params string[] args)
-    {
-        var start = new ProcessStartInfo(executable)
-        {
-            WorkingDirectory = _ws["src"], RedirectStandardOutput = true,
-            RedirectStandardError = true
-        };
-        foreach (string a in args) start.ArgumentList.Add(a);
-        start.Environment["ZCCACHE_CACHE_DIR"] = _ws.CacheDir;
-        start.Environment.Remove("ZCCACHE_SESSION_ID");
-        start.Environment["LC_ALL"] = "C";
-        foreach (var (k, v) in _distccd.ClientEnvironment)
-            if (v is null) start.Environment.Remove(k); else start.Environment[k] = v;
-        if (prefixed) start.Environment["ZCCACHE_PREFIX_COMMAND"] = "distcc";
-        else start.Environment.Remove("ZCCACHE_PREFIX_COMMAND");
-        using var p = Process.Start(start)!;
-        var stdout = new MemoryStream();
-        var stderr = new MemoryStream();
-        var o = p.StandardOutput.BaseStream.CopyToAsync(stdout);
-        var e = p.StandardError.BaseStream.CopyToAsync(stderr);
-        p.WaitForExit();
-        Task.WaitAll(o, e);
-        return new Run(p.ExitCode, stdout.ToArray(), stderr.ToArray());
-    }
-
-    private void Source(string name, string text)
-    {
-        string path = _ws.Write("src/" + name, text);
-        File.SetLastWriteTimeUtc(path, DateTime.UtcNow.AddMinutes(-1));
-    }
+    private ToolRun Exec(string executable, bool prefixed, params string[] args) =>
+        _ws.Exec(executable, args, [.. _distccd.ClientEnvironment, new("ZCCACHE_PREFIX_COMMAND", prefixed ? "distcc" : null)]);
 
     [Fact]
     public void Launcher_misses_compile_on_distccd_with_their_depfiles_hits_stay_local()
     {
-        Source("ok.h", "#define VALUE 42\n");
-        Source("ok.c", "#include \"ok.h\"\nint value(void) { return VALUE; }\n");
-        Source("fails.c", "int f(void) { return missing; }\n");
+        _ws.Source("ok.h", "#define VALUE 42\n");
+        _ws.Source("ok.c", "#include \"ok.h\"\nint value(void) { return VALUE; }\n");
+        _ws.Source("fails.c", "int f(void) { return missing; }\n");
         var bare = Exec("gcc", prefixed: false, "-c", "ok.c", "-o", "bare.o", "-MD", "-MF", "bare.d");
         Assert.Equal(0, bare.ExitCode);
         string[] args = ["gcc", "-c", "ok.c", "-o", "ok.o", "-MD", "-MF", "ok.d"];

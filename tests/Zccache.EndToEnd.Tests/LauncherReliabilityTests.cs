@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text;
 
 namespace Zccache.EndToEnd.Tests;
 
@@ -20,40 +19,12 @@ public sealed class LauncherReliabilityTests(PackageFeed feed) : IDisposable
         _ws.Dispose();
     }
 
-    private sealed record Run(int ExitCode, byte[] Stdout, byte[] Stderr)
-    {
-        public string Err => Encoding.UTF8.GetString(Stderr);
-    }
+    private ToolRun Exec(string executable, IEnumerable<string> args, Dictionary<string, string>? env = null) =>
+        _ws.Exec(executable, args, env?.Select(e => new KeyValuePair<string, string?>(e.Key, e.Value)));
 
-    private Run Exec(string executable, IEnumerable<string> args, Dictionary<string, string>? env = null)
-    {
-        var start = new ProcessStartInfo(executable)
-        {
-            WorkingDirectory = _ws["src"], RedirectStandardOutput = true,
-            RedirectStandardError = true
-        };
-        foreach (string a in args) start.ArgumentList.Add(a);
-        start.Environment["ZCCACHE_CACHE_DIR"] = _ws.CacheDir;
-        foreach (string name in new[] { "ZCCACHE_SESSION_ID", "ZCCACHE_REMOTE", "ZCCACHE_REMOTE_SIGNING_KEY", "ZCCACHE_DISABLE" })
-            start.Environment.Remove(name);
-        start.Environment["LC_ALL"] = "C";
-        foreach (var (k, v) in env ?? []) start.Environment[k] = v;
-        using var p = Process.Start(start)!;
-        var stdout = new MemoryStream();
-        var stderr = new MemoryStream();
-        var o = p.StandardOutput.BaseStream.CopyToAsync(stdout);
-        var e = p.StandardError.BaseStream.CopyToAsync(stderr);
-        p.WaitForExit();
-        Task.WaitAll(o, e);
-        return new Run(p.ExitCode, stdout.ToArray(), stderr.ToArray());
-    }
+    private ToolRun Zccache(params string[] args) => Exec(feed.Launcher, args);
 
-    private Run Zccache(params string[] args) => Exec(feed.Launcher, args);
-
-    private void Source(string name, string text) =>
-        File.SetLastWriteTimeUtc(_ws.Write("src/" + name, text), DateTime.UtcNow.AddMinutes(-1));
-
-    private static void AssertNoCrash(Run r)
+    private static void AssertNoCrash(ToolRun r)
     {
         Assert.DoesNotContain("Unhandled exception", r.Err);
         Assert.DoesNotContain("   at ", r.Err);
@@ -63,7 +34,7 @@ public sealed class LauncherReliabilityTests(PackageFeed feed) : IDisposable
     [Fact]
     public void A_compiler_that_is_not_executable_fails_as_the_shell_would_even_with_a_warm_cache()
     {
-        Source("ok.c", "int ok(void) { return 0; }\n");
+        _ws.Source("ok.c", "int ok(void) { return 0; }\n");
         string gcc = _ws.Write("src/bin/gcc", "#!/bin/sh\nexec /usr/bin/gcc \"$@\"\n");
         File.SetUnixFileMode(gcc, (UnixFileMode)0b111_101_101);
         Assert.Equal(0, Zccache("bin/gcc", "-c", "ok.c", "-o", "ok.o").ExitCode); // stored
@@ -90,7 +61,7 @@ public sealed class LauncherReliabilityTests(PackageFeed feed) : IDisposable
     [Fact]
     public void An_oversized_response_file_fails_as_the_bare_compiler_does_even_with_a_warm_cache()
     {
-        Source("ok.c", "int ok(void) { return 0; }\n");
+        _ws.Source("ok.c", "int ok(void) { return 0; }\n");
         Assert.Equal(0, Zccache("gcc", "-c", "ok.c", "-o", "ok.o").ExitCode); // stored: -L options do not change a compile's key
         _ws.Delete("src/ok.o");
         _ws.Write("src/big.rsp", string.Join(' ', Enumerable.Range(0, 100_000).Select(i => $"-L/some/long/library/path/{i}")));
@@ -114,7 +85,7 @@ public sealed class LauncherReliabilityTests(PackageFeed feed) : IDisposable
     [Fact]
     public void What_a_launcher_killed_with_SIGKILL_leaves_is_collected_by_the_next_trim()
     {
-        Source("ok.c", "int ok(void) { return 0; }\n");
+        _ws.Source("ok.c", "int ok(void) { return 0; }\n");
         // A compiler that lingers after writing its outputs: the launcher is killed while it waits.
         string gcc = _ws.Write("src/slow/gcc", "#!/bin/sh\n/usr/bin/gcc \"$@\" && sleep 3\n");
         File.SetUnixFileMode(gcc, (UnixFileMode)0b111_101_101);
@@ -150,8 +121,8 @@ public sealed class LauncherReliabilityTests(PackageFeed feed) : IDisposable
     {
         var server = new WebDavServer(_ws["nginx"]);
         _server = server;
-        Source("a.c", "int a(void) { return 1; }\n");
-        Source("b.c", "int b(void) { return 2; }\n");
+        _ws.Source("a.c", "int a(void) { return 1; }\n");
+        _ws.Source("b.c", "int b(void) { return 2; }\n");
         var one = new Dictionary<string, string> { ["ZCCACHE_REMOTE"] = server.Url, ["ZCCACHE_CACHE_DIR"] = _ws["cache-one"] };
         foreach (string s in new[] { "a", "b" })
             Assert.Equal(0, Exec(feed.Launcher, ["gcc", "-c", $"{s}.c", "-o", $"{s}.o"], one).ExitCode);
@@ -177,7 +148,7 @@ public sealed class LauncherReliabilityTests(PackageFeed feed) : IDisposable
     [Fact]
     public void The_cache_is_its_owners_alone_whatever_the_umask()
     {
-        Source("ok.c", "int ok(void) { return 0; }\n");
+        _ws.Source("ok.c", "int ok(void) { return 0; }\n");
         var bare = Exec("sh", ["-c", "umask 000 && gcc -c ok.c -o plain.o"]);
         var cold = Exec("sh", ["-c", $"umask 000 && '{feed.Launcher}' gcc -c ok.c -o ok.o"]);
         Assert.Equal((0, 0), (bare.ExitCode, cold.ExitCode));
@@ -217,7 +188,7 @@ public sealed class LauncherReliabilityTests(PackageFeed feed) : IDisposable
         var warnings = 0;
         for (int i = 0; i < 4; i++)
         {
-            Source($"s{i}.c", $"int s{i}(void) {{ return {i}; }}\n");
+            _ws.Source($"s{i}.c", $"int s{i}(void) {{ return {i}; }}\n");
             var r = Exec(feed.Launcher, ["gcc", "-c", $"s{i}.c", "-o", $"s{i}.o"], env);
             Assert.True(r.ExitCode == 0, r.Err);
             warnings += r.Err.Split('\n').Count(l => l.Contains("warning ZC1008"));

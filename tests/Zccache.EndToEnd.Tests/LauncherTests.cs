@@ -11,34 +11,10 @@ public sealed class LauncherTests(PackageFeed feed) : IDisposable
 
     public void Dispose() => _ws.Dispose();
 
-    private sealed record Run(int ExitCode, byte[] Stdout, byte[] Stderr)
-    {
-        public string Err => Encoding.UTF8.GetString(Stderr);
-    }
+    private ToolRun Exec(string executable, params string[] args) => Exec(executable, args, new Dictionary<string, string>());
 
-    private Run Exec(string executable, params string[] args) => Exec(executable, args, new Dictionary<string, string>());
-
-    private Run Exec(string executable, string[] args, IReadOnlyDictionary<string, string> environment)
-    {
-        var start = new ProcessStartInfo(executable)
-        {
-            WorkingDirectory = _ws["src"], RedirectStandardOutput = true,
-            RedirectStandardError = true
-        };
-        foreach (string a in args) start.ArgumentList.Add(a);
-        start.Environment["ZCCACHE_CACHE_DIR"] = _ws.CacheDir;
-        start.Environment.Remove("ZCCACHE_SESSION_ID");
-        start.Environment["LC_ALL"] = "C";
-        foreach (var (name, value) in environment) start.Environment[name] = value;
-        using var p = Process.Start(start)!;
-        var stdout = new MemoryStream();
-        var stderr = new MemoryStream();
-        var o = p.StandardOutput.BaseStream.CopyToAsync(stdout);
-        var e = p.StandardError.BaseStream.CopyToAsync(stderr);
-        p.WaitForExit();
-        Task.WaitAll(o, e);
-        return new Run(p.ExitCode, stdout.ToArray(), stderr.ToArray());
-    }
+    private ToolRun Exec(string executable, string[] args, IReadOnlyDictionary<string, string> environment) =>
+        _ws.Exec(executable, args, environment.Select(e => new KeyValuePair<string, string?>(e.Key, e.Value)));
 
     private int EntryCount()
     {
@@ -46,13 +22,7 @@ public sealed class LauncherTests(PackageFeed feed) : IDisposable
         return Directory.Exists(entries) ? Directory.EnumerateFiles(entries, "meta", SearchOption.AllDirectories).Count() : 0;
     }
 
-    private Run Zccache(params string[] args) => Exec(feed.Launcher, args);
-
-    private void Source(string name, string text)
-    {
-        string path = _ws.Write("src/" + name, text);
-        File.SetLastWriteTimeUtc(path, DateTime.UtcNow.AddMinutes(-1));
-    }
+    private ToolRun Zccache(params string[] args) => Exec(feed.Launcher, args);
 
     [Theory]
     [InlineData("gcc", "ok.c")]
@@ -62,9 +32,9 @@ public sealed class LauncherTests(PackageFeed feed) : IDisposable
     [InlineData("clang", "fails.c")]
     public void Exit_code_and_output_are_the_compilers_own_cold_and_warm(string compiler, string source)
     {
-        Source("ok.c", "int ok(void) { return 0; }\n");
-        Source("warns.c", "int warns(void) { int unused; return 0; }\n");
-        Source("fails.c", "int fails(void) { return missing; }\n");
+        _ws.Source("ok.c", "int ok(void) { return 0; }\n");
+        _ws.Source("warns.c", "int warns(void) { int unused; return 0; }\n");
+        _ws.Source("fails.c", "int fails(void) { return missing; }\n");
         string[] args = ["-c", "-Wall", source, "-o", "out.o"];
         var plain = Exec(compiler, args);
         byte[]? plainObject = File.Exists(_ws["src/out.o"]) ? File.ReadAllBytes(_ws["src/out.o"]) : null;
@@ -86,10 +56,10 @@ public sealed class LauncherTests(PackageFeed feed) : IDisposable
     [Fact]
     public void A_rust_program_linked_through_the_launcher_is_rustcs_own_and_follows_the_native_library_it_links()
     {
-        Source("main.rs", "extern \"C\" { fn native_value() -> i32; }\nfn main() { std::process::exit(unsafe { native_value() }) }\n");
+        _ws.Source("main.rs", "extern \"C\" { fn native_value() -> i32; }\nfn main() { std::process::exit(unsafe { native_value() }) }\n");
         void NativeLibrary(int value)
         {
-            Source("nat.c", $"int native_value(void) {{ return {value}; }}\n");
+            _ws.Source("nat.c", $"int native_value(void) {{ return {value}; }}\n");
             Assert.Equal(0, Exec("gcc", "-c", "nat.c", "-o", "nat.o").ExitCode);
             _ws.Delete("src/libnat.a");
             Assert.Equal(0, Exec("ar", "rcsD", "libnat.a", "nat.o").ExitCode);
@@ -122,7 +92,7 @@ public sealed class LauncherTests(PackageFeed feed) : IDisposable
     [Fact]
     public void A_launcher_that_stores_keeps_the_cache_to_ZCCACHE_CACHE_SIZE_once_the_last_trim_is_a_minute_old()
     {
-        Source("a.c", "int a(void) { return 1; }\n");
+        _ws.Source("a.c", "int a(void) { return 1; }\n");
         var tiny = new Dictionary<string, string> { ["ZCCACHE_CACHE_SIZE"] = "8K" };
         Assert.Equal(0, Exec(feed.Launcher, ["gcc", "-c", "a.c", "-o", "a.o"], tiny).ExitCode);
         var planted = _ws.PlantOldEntriesAndMakeTrimDue();
@@ -158,7 +128,7 @@ public sealed class LauncherTests(PackageFeed feed) : IDisposable
     [Fact]
     public void The_framework_dependent_launcher_behaves_the_same()
     {
-        Source("warns.c", "int warns(void) { int unused; return 0; }\n");
+        _ws.Source("warns.c", "int warns(void) { int unused; return 0; }\n");
         var plain = Exec("gcc", "-c", "-Wall", "warns.c", "-o", "out.o");
         var viaScript = Exec(Path.Join(feed.Tools, "any", "zccache"), "gcc", "-c", "-Wall", "warns.c", "-o", "out.o");
         Assert.Equal(plain.ExitCode, viaScript.ExitCode);
@@ -177,7 +147,7 @@ public sealed class LauncherTests(PackageFeed feed) : IDisposable
             ["tool", "install", "Zccache.Tool", "--version", feed.Version, "--tool-path", _ws["tools"], "--add-source", feedDir],
             new() { ["NUGET_PACKAGES"] = feed.Packages });
         Assert.True(install.ExitCode == 0, install.Output);
-        Source("ok.c", "int ok(void) { return 0; }\n");
+        _ws.Source("ok.c", "int ok(void) { return 0; }\n");
         string tool = Path.Join(_ws["tools"], "zccache");
         Assert.Equal(0, Exec(tool, "gcc", "-c", "ok.c", "-o", "ok.o").ExitCode);
         byte[] compiled = File.ReadAllBytes(_ws["src/ok.o"]);
@@ -191,7 +161,7 @@ public sealed class LauncherTests(PackageFeed feed) : IDisposable
     public void A_launcher_killed_at_any_point_of_a_publication_never_leaves_a_servable_torn_entry()
     {
         // A source that takes g++ a while, so the kills land before, during and after the store.
-        Source("big.cpp", "#include <map>\n#include <string>\n#include <vector>\n#include <sstream>\n"
+        _ws.Source("big.cpp", "#include <map>\n#include <string>\n#include <vector>\n#include <sstream>\n"
             + "std::string f(int n) { std::map<int, std::vector<std::string>> m; std::ostringstream o; "
             + "for (int i = 0; i < n; i++) m[i % 7].push_back(std::to_string(i)); "
             + "for (auto &[k, v] : m) o << k << v.size(); return o.str(); }\n");
@@ -245,7 +215,7 @@ public sealed class LauncherTests(PackageFeed feed) : IDisposable
     [Fact]
     public void A_missing_response_file_runs_the_compiler_plainly()
     {
-        Source("ok.c", "int ok(void) { return 0; }\n");
+        _ws.Source("ok.c", "int ok(void) { return 0; }\n");
         var plain = Exec("gcc", "-c", "ok.c", "@missing.rsp");
         var cached = Zccache("gcc", "-c", "ok.c", "@missing.rsp");
         Assert.Equal(plain.ExitCode, cached.ExitCode);
@@ -270,7 +240,7 @@ public sealed class LauncherTests(PackageFeed feed) : IDisposable
     [Fact]
     public void Stacked_launchers_and_rustc_queries_pass_through()
     {
-        Source("ok.c", "int ok(void) { return 0; }\n");
+        _ws.Source("ok.c", "int ok(void) { return 0; }\n");
         Assert.Equal(0, Zccache(feed.Launcher, "gcc", "-c", "ok.c", "-o", "ok.o").ExitCode);
         Assert.True(File.Exists(_ws["src/ok.o"]));
         var version = Zccache("rustc", "-vV");

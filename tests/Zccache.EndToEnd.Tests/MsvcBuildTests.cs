@@ -1,6 +1,3 @@
-using System.Diagnostics;
-using System.Text;
-
 namespace Zccache.EndToEnd.Tests;
 
 /// <summary>
@@ -187,19 +184,7 @@ public sealed class MsvcBuildTests(PackageFeed feed) : IDisposable
 
     private (int ExitCode, string Stdout, string Stderr) Run(string executable, string pathPrefix, string[] args)
     {
-        var start = new ProcessStartInfo(executable)
-        {
-            WorkingDirectory = _ws["src"], RedirectStandardOutput = true,
-            RedirectStandardError = true
-        };
-        foreach (string a in args) start.ArgumentList.Add(a);
-        start.Environment["ZCCACHE_CACHE_DIR"] = _ws.CacheDir;
-        start.Environment["PATH"] = pathPrefix + ":" + Environment.GetEnvironmentVariable("PATH");
-        start.Environment.Remove("ZCCACHE_SESSION_ID");
-        using var p = Process.Start(start)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        string stderr = p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        return (p.ExitCode, stdout.Result, stderr);
+        var run = _ws.Exec(executable, args, [new("PATH", pathPrefix + ":" + Environment.GetEnvironmentVariable("PATH"))]);
+        return (run.ExitCode, run.Out, run.Err);
     }
 }

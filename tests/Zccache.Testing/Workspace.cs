@@ -29,6 +29,13 @@ public sealed record Stats(string SessionId, long Compilations, long Hits, long 
     }
 }
 
+/// <summary>A tool a test ran (<see cref="Workspace.Exec"/>): its exit code and both streams.</summary>
+public sealed record ToolRun(int ExitCode, byte[] Stdout, byte[] Stderr)
+{
+    public string Out => System.Text.Encoding.UTF8.GetString(Stdout);
+    public string Err => System.Text.Encoding.UTF8.GetString(Stderr);
+}
+
 public sealed record BuildResult(int ExitCode, string Output, Stats? Stats)
 {
     public bool Succeeded => ExitCode == 0;
@@ -203,6 +210,38 @@ public sealed class Workspace : IDisposable
             result[Path.GetRelativePath(dir, f)] = File.ReadAllBytes(f);
         return result;
     }
+
+    /// <summary>
+    /// Runs <paramref name="executable"/> (the launcher, a compiler) in <c>src/</c> with this workspace's cache, as a build
+    /// tool would be run: without the session, remote, signing key, prefix command or disable switch of the test's own
+    /// environment, and with messages in English (<c>LC_ALL=C</c>); <paramref name="env"/> sets variables (null: removes one).
+    /// </summary>
+    public ToolRun Exec(string executable, IEnumerable<string> args, IEnumerable<KeyValuePair<string, string?>>? env = null)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo(executable)
+        {
+            WorkingDirectory = this["src"], RedirectStandardOutput = true, RedirectStandardError = true,
+        };
+        foreach (string a in args) start.ArgumentList.Add(a);
+        start.Environment["ZCCACHE_CACHE_DIR"] = CacheDir;
+        foreach (string name in new[] { "ZCCACHE_SESSION_ID", "ZCCACHE_REMOTE", "ZCCACHE_REMOTE_SIGNING_KEY", "ZCCACHE_DISABLE",
+            "ZCCACHE_PREFIX_COMMAND" })
+            start.Environment.Remove(name);
+        start.Environment["LC_ALL"] = "C";
+        foreach (var (name, value) in env ?? [])
+            if (value is null) start.Environment.Remove(name); else start.Environment[name] = value;
+        using var p = System.Diagnostics.Process.Start(start)!;
+        var stdout = new MemoryStream();
+        var stderr = new MemoryStream();
+        var o = p.StandardOutput.BaseStream.CopyToAsync(stdout);
+        var e = p.StandardError.BaseStream.CopyToAsync(stderr);
+        p.WaitForExit();
+        Task.WaitAll(o, e);
+        return new ToolRun(p.ExitCode, stdout.ToArray(), stderr.ToArray());
+    }
+
+    /// <summary>Writes <c>src/</c><paramref name="name"/> with its time a minute back: settled, so a hit can be trusted by stamp.</summary>
+    public void Source(string name, string text) => File.SetLastWriteTimeUtc(Write("src/" + name, text), DateTime.UtcNow.AddMinutes(-1));
 
     /// <summary>
     /// Sets the time of every file under <paramref name="relativeDir"/> matching <paramref name="pattern"/> a minute back:
