@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text;
 using Zccache.Core.Hashing;
@@ -23,7 +22,7 @@ namespace Zccache.Core.Compilers;
 /// </summary>
 public static class CompilerIdentity
 {
-    private static readonly ConcurrentDictionary<string, Stamped<string>> Known = new();
+    private static readonly BoundedMemo<Stamped<string>> Known = new(1 << 10);
 
     /// <summary>
     /// The compiler's path (the first PATH folder holding the name, as execvp finds it), or null when it cannot be found.
@@ -249,7 +248,7 @@ public static class CompilerIdentity
         catch (IOException) { return "-"; }
     }
 
-    private static readonly ConcurrentDictionary<string, string[]> Answers = new();
+    private static readonly BoundedMemo<string[]> Answers = new(1 << 10);
 
     /// <summary>An answer that takes a process to get, memoised in-process and on disk by the text of everything that decides it.</summary>
     private static string[]? Memoised(string kind, string decidedBy, CacheLayout? layout, Func<string[]?> ask)
@@ -264,13 +263,17 @@ public static class CompilerIdentity
                 string[] lines = File.ReadAllText(record).Split('\n');
                 // The first line is the whole question: a hash collision or a torn file is no answer.
                 if (lines.Length >= 2 && lines[0] == Hex.Lower(Sha256.Hash(Encoding.UTF8.GetBytes(decidedBy))) && lines[^1] == "end")
-                    return Answers[id] = lines[1..^1];
+                {
+                    string[] recorded = lines[1..^1];
+                    Answers.Set(id, recorded);
+                    return recorded;
+                }
             }
             catch (IOException) { }
             catch (UnauthorizedAccessException) { }
         }
         if (ask() is not { } answer) return null;
-        Answers[id] = answer;
+        Answers.Set(id, answer);
         if (record is not null)
         {
             try
@@ -296,7 +299,11 @@ public static class CompilerIdentity
             {
                 string text = File.ReadAllText(record);
                 if (text.StartsWith(line, StringComparison.Ordinal) && ContentHash.IsValidHex(text[line.Length..].Trim()))
-                    return (Known[file] = new(stamp, text[line.Length..].Trim())).Value;
+                {
+                    string recorded = text[line.Length..].Trim();
+                    Known.Set(file, new(stamp, recorded));
+                    return recorded;
+                }
             }
             catch (IOException) { }
             catch (UnauthorizedAccessException) { }
@@ -308,7 +315,7 @@ public static class CompilerIdentity
         bool settled = (DateTime.UtcNow - DateTime.UnixEpoch).Ticks * 100 - stamp.MtimeNs > FileHashMemo.RacyWindow.Ticks * 100;
         if (settled && FileStamp.Read(file) == stamp)
         {
-            Known[file] = new(stamp, hex);
+            Known.Set(file, new(stamp, hex));
             if (record is not null)
             {
                 try { AtomicFile.Write(record, Encoding.UTF8.GetBytes(line + hex + "\n")); }

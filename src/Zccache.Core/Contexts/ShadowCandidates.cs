@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Text;
 using System.Text.RegularExpressions;
 using Zccache.Core.Hashing;
@@ -47,7 +46,7 @@ public static partial class ShadowCandidates
     /// <summary>An include the preprocessor may have resolved: the name as written, its form, and the file that names it.</summary>
     private readonly record struct Include(string Name, bool Quoted, bool Next);
 
-    private static readonly ConcurrentDictionary<string, Stamped<Include[]>> Scanned = new(NormalizedPath.Comparer);
+    private static readonly BoundedMemo<Stamped<Include[]>> Scanned = new(1 << 16, NormalizedPath.Comparer);
 
     /// <param name="exists">Whether a file exists now (through the batch's memoised listings).</param>
     /// <returns>
@@ -199,7 +198,7 @@ public static partial class ShadowCandidates
                 : new Include(m.Groups["hname"].Value, m.Groups["hopen"].Value == "\"", m.Groups["next"].Success));
         }
         var includes = result.Distinct().ToArray();
-        if (FileHashMemo.IsSettled(stamp)) Scanned[file] = new(stamp, includes);
+        if (FileHashMemo.IsSettled(stamp)) Scanned.Set(file, new(stamp, includes));
         return includes;
     }
 }

@@ -12,8 +12,9 @@ public sealed class DirectoryListingMemo
 {
     public static readonly DirectoryListingMemo Shared = new();
 
-    private readonly ConcurrentDictionary<string, Stamped<HashSet<string>>> _listings = new();
-    private readonly ConcurrentDictionary<string, Stamped<ConcurrentDictionary<string, bool>>> _entries = new();
+    // Include folders (listed whole) and PATH folders (names looked at one by one) a long-lived process keeps.
+    private readonly BoundedMemo<Stamped<HashSet<string>>> _listings = new(1 << 12);
+    private readonly BoundedMemo<Stamped<ConcurrentDictionary<string, bool>>> _entries = new(1 << 10);
 
     /// <summary>
     /// A scope in which each directory is looked at once: the inputs of one batch of compiles
@@ -66,8 +67,10 @@ public sealed class DirectoryListingMemo
     private ConcurrentDictionary<string, bool>? EntriesOf(string dir)
     {
         if (FileStamp.ReadFolder(dir) is not { } stamp || !FileHashMemo.IsSettled(stamp)) return null;
-        return _entries.AddOrUpdate(dir, _ => new(stamp, new(StringComparer.Ordinal)),
-            (_, old) => old.Stamp == stamp ? old : new(stamp, new(StringComparer.Ordinal))).Value;
+        if (_entries.TryGetValue(dir, out var known) && known.Stamp == stamp) return known.Value;
+        var names = new ConcurrentDictionary<string, bool>(StringComparer.Ordinal);
+        _entries.Set(dir, new(stamp, names));
+        return names;
     }
 
     private HashSet<string>? Read(string dir)
@@ -83,7 +86,7 @@ public sealed class DirectoryListingMemo
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return null; }
         // A directory changed within the racy window may change again inside the same mtime tick.
-        if (FileHashMemo.IsSettled(stamp)) _listings[dir] = new(stamp, names);
+        if (FileHashMemo.IsSettled(stamp)) _listings.Set(dir, new(stamp, names));
         return names;
     }
 }

@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-
 namespace Zccache.Core.Hashing;
 
 /// <summary>
@@ -30,7 +28,8 @@ public sealed class FileHashMemo
     private static readonly byte[][] TimeMacros = ["__DATE__"u8.ToArray(), "__TIME__"u8.ToArray(), "__TIMESTAMP__"u8.ToArray()];
     private static readonly byte[][] HiddenInputs = [".incbin"u8.ToArray(), ".include"u8.ToArray(), "embed"u8.ToArray()];
 
-    private readonly ConcurrentDictionary<string, Stamped<FileFacts>> _memo = new();
+    // Files a long-lived process (the server, a reused MSBuild node) keeps the hashes of: a large solution's sources and headers.
+    private readonly BoundedMemo<Stamped<FileFacts>> _memo = new(1 << 16);
 
     /// <summary>Hashes <paramref name="path"/>; null when it is missing or not a regular file.</summary>
     public FileFacts? Get(string path)
@@ -49,7 +48,7 @@ public sealed class FileHashMemo
         if (IsSettled(stamp) && FileStamp.Read(path) == stamp)
         {
             facts = facts with { SettledStamp = stamp };
-            _memo[path] = new(stamp, facts);
+            _memo.Set(path, new(stamp, facts));
         }
         return facts;
     }
