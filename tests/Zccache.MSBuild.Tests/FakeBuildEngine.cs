@@ -45,6 +45,13 @@ public sealed class FakeBuildEngine(Dictionary<string, string>? globalProperties
     public object? UnregisterTaskObject(object key, RegisteredTaskObjectLifetime lifetime) =>
         TaskObjects.Remove(key, out object? obj) ? obj : null;
 
+    /// <summary>What a node does when the build is over: disposes the objects registered for it.</summary>
+    public void EndBuild()
+    {
+        foreach (var obj in TaskObjects.Values) (obj as IDisposable)?.Dispose();
+        TaskObjects.Clear();
+    }
+
     public void Yield() { }
     public void Reacquire() { }
 

@@ -74,4 +74,36 @@ public sealed class SessionTasksTests : IDisposable
         Assert.True(Project<ZccacheEndProject>("app").Execute()); // a project ending again: the summary is written once
         Assert.Equal(2, engine.Messages.Count());
     }
+
+    [Fact]
+    public void At_the_end_of_the_build_a_node_closes_the_files_it_kept_open_for_the_session()
+    {
+        var engine = new FakeBuildEngine();
+        var start = new ZccacheStartSession { BuildEngine = engine, CacheDir = _dir["cache"] };
+        Assert.True(start.Execute());
+        string session = start.Session!.ItemSpec, buildId = start.Session.GetMetadata("BuildId");
+        string folder = Path.Join(_dir["cache"], "sessions", session);
+        Assert.True(new ZccacheBeginProject
+        {
+            BuildEngine = engine, CacheDir = _dir["cache"], SessionId = session, BuildId = buildId, ProjectFile = _dir["lib.csproj"],
+        }.Execute());
+        _dir.Write("a.c", "int a(void) { return 1; }\n");
+        Assert.True(new ZccacheExec
+        {
+            BuildEngine = engine, CacheDir = _dir["cache"], SessionId = session, ProjectFile = _dir["lib.csproj"],
+            WorkingDirectory = _dir.Path, Command = "gcc -c a.c -o a.o",
+        }.Execute());
+        Assert.Single(OpenFilesUnder(folder)); // the node's outcome file, kept open while the build runs
+
+        engine.EndBuild(); // a reused node serves the next build: nothing of this one stays open
+        Assert.Empty(OpenFilesUnder(folder));
+    }
+
+    /// <summary>The files this process has open under <paramref name="dir"/> (Linux: /proc/self/fd).</summary>
+    private static List<string> OpenFilesUnder(string dir) =>
+    [
+        .. Directory.EnumerateFileSystemEntries("/proc/self/fd")
+            .Select(fd => { try { return new FileInfo(fd).LinkTarget; } catch (IOException) { return null; } })
+            .OfType<string>().Where(target => target.StartsWith(dir + "/", StringComparison.Ordinal)),
+    ];
 }

@@ -161,8 +161,10 @@ public sealed class SessionFolder
         return reaped;
     }
 
-    /// <summary>Closes this process's outcome file for the session (a resident
-    /// server done with it); a later outcome opens a new one.</summary>
+    /// <summary>
+    /// Closes this process's outcome file for the session (a resident server or an MSBuild node done with it); a later
+    /// outcome opens a new one.
+    /// </summary>
     public void CloseWriter()
     {
         if (Writers.TryRemove(Path, out var writer)) writer.Dispose();

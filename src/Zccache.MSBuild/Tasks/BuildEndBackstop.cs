@@ -9,7 +9,8 @@ namespace Zccache.MSBuild.Tasks;
 /// <c>ZccacheEndBuild</c> (through CoreBuild's own <c>OnError</c>), but a failing target hooked before or after
 /// <c>Build</c> reaches nothing. Every node disposes the objects registered with <see cref="RegisteredTaskObjectLifetime.Build"/>
 /// when the build is over, failed, succeeded or cancelled; this one then finishes the build if nobody has: final stats,
-/// stats files, CI summary. (The build log is closed by then: such a build has no summary line.)
+/// stats files, CI summary. (The build log is closed by then: such a build has no summary line.) It also closes the
+/// outcome file this node kept open for the session: a reused node would otherwise hold one open per build it served.
 /// </summary>
 internal sealed class BuildEndBackstop(SessionFolder folder, BuildScope build, bool isExplicit, string ciSummary) : IDisposable
 {
@@ -26,6 +27,8 @@ internal sealed class BuildEndBackstop(SessionFolder folder, BuildScope build, b
     {
         // Runs inside MSBuild's node shutdown: it must never throw.
         try { BuildEnd.TryFinish(folder, build, isExplicit, ciSummary, Environment.GetEnvironmentVariable); }
+        catch (Exception) { }
+        try { folder.CloseWriter(); }
         catch (Exception) { }
     }
 }
