@@ -173,6 +173,57 @@ public sealed class LauncherServerTests(PackageFeed feed) : IDisposable
     }
 
     [Fact]
+    public void A_warm_server_keys_each_call_by_the_callers_environment_compiler_and_folder_not_its_own()
+    {
+        // The server was started with one environment; every call brings its own. What the caller's differs in must be a
+        // miss done by the launcher (not served), with the compiler's own bytes; a hit is served only for the same inputs.
+        void Settled(string name, string text) => File.SetLastWriteTimeUtc(_ws.Write("src/" + name, text), DateTime.UtcNow.AddMinutes(-1));
+        Settled("s.c", "#include <cfg.h>\n#ifdef EXTRA\nint f(void) { return SCALE + 100; }\n#else\nint f(void) { return SCALE; }\n#endif\n");
+        Settled("incA/cfg.h", "#define SCALE 3\n");
+        Settled("incB/cfg.h", "#define SCALE 5\n");
+        Settled("other/s.c", "int f(void) { return 7; }\n");
+        Settled("bin/gcc", "#!/bin/sh\nexec /usr/bin/gcc -DEXTRA=1 \"$@\"\n");
+        File.SetUnixFileMode(_ws["src/bin/gcc"], (UnixFileMode)0b111_101_101);
+        foreach (string dir in new[] { "src/incA", "src/incB", "src/other", "src/bin", "src" })
+            Directory.SetLastWriteTimeUtc(_ws[dir], DateTime.UtcNow.AddMinutes(-1));
+
+        var env = Env();
+        env["CPATH"] = _ws["src/incA"];
+        Assert.Equal(0, Zccache(env, "gcc", "-c", "s.c", "-o", "s.o").ExitCode); // the miss, by the launcher
+        Assert.Equal(0, Zccache(env, "server-start").ExitCode);
+
+        byte[] Expected(string compiler, string folder, string cpath)
+        {
+            var r = Dotnet.Run(_ws[folder], ["-c", "s.c", "-o", "plain.o"], new(env) { ["CPATH"] = cpath }, compiler);
+            Assert.True(r.ExitCode == 0, r.Output);
+            byte[] bytes = File.ReadAllBytes(Path.Join(_ws[folder], "plain.o"));
+            File.Delete(Path.Join(_ws[folder], "plain.o"));
+            return bytes;
+        }
+        void Call(string folder, string cpath, string? path, bool served, byte[] expected, string what)
+        {
+            int before = Status(env).GetProperty("served").GetInt32();
+            var call = new Dictionary<string, string?>(env) { ["CPATH"] = cpath };
+            if (path is not null) call["PATH"] = path;
+            File.Delete(Path.Join(_ws[folder], "s.o"));
+            var r = Dotnet.Run(_ws[folder], ["gcc", "-c", "s.c", "-o", "s.o"], call, feed.Launcher);
+            Assert.True(r.ExitCode == 0, r.Output);
+            Assert.True(expected.SequenceEqual(File.ReadAllBytes(Path.Join(_ws[folder], "s.o"))), $"{what}: not the compiler's bytes");
+            Assert.True((served ? before + 1 : before) == Status(env).GetProperty("served").GetInt32(),
+                $"{what}: {(served ? "not served" : "served")}");
+        }
+
+        string a = _ws["src/incA"], b = _ws["src/incB"];
+        string wrapped = _ws["src/bin"] + ":" + Environment.GetEnvironmentVariable("PATH");
+        Call("src", a, null, served: true, Expected("gcc", "src", a), "the same call");
+        Call("src", b, null, served: false, Expected("gcc", "src", b), "CPATH finds another cfg.h");
+        Call("src", b, null, served: true, Expected("gcc", "src", b), "that call again");
+        Call("src", a, wrapped, served: false, Expected(_ws["src/bin/gcc"], "src", a), "PATH finds another gcc");
+        Call("src/other", a, null, served: false, Expected("gcc", "src/other", a), "another folder's s.c");
+        Call("src", a, null, served: true, Expected("gcc", "src", a), "the first call once more");
+    }
+
+    [Fact]
     public void Two_cache_roots_have_two_servers_and_neither_serves_the_others_calls()
     {
         Sources(1);
