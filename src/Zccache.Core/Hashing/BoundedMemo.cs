@@ -8,7 +8,8 @@ namespace Zccache.Core.Hashing;
 /// and the one before it is dropped; an entry found in the old generation is moved to the current one. So an entry asked
 /// for again before <c>capacity</c> others were added stays, and one nothing asked for during two generations is forgotten
 /// (worked out again if needed: a memo only saves work). Thread-safe; a generation may pass its capacity by the number
-/// of threads adding at once.
+/// of threads adding at once. A value set while the generations rotate can be outlived by the one it replaced: every
+/// caller keeps values with the stamp they belong to, or under a key that decides them, and checks before using one.
 /// </summary>
 public sealed class BoundedMemo<TValue> where TValue : class
 {
@@ -41,16 +42,18 @@ public sealed class BoundedMemo<TValue> where TValue : class
     {
         if (Volatile.Read(ref _current).Entries.TryGetValue(key, out value)) return true;
         if (Volatile.Read(ref _old) is not { } old || !old.Entries.TryGetValue(key, out value)) return false;
-        Set(key, value); // still in use: kept through the next rotation
+        Add(key, value, replace: false); // still in use: kept through the next rotation (a newer value set meanwhile stays)
         return true;
     }
 
-    public void Set(string key, TValue value)
+    public void Set(string key, TValue value) => Add(key, value, replace: true);
+
+    private void Add(string key, TValue value, bool replace)
     {
         var current = Volatile.Read(ref _current);
         if (!current.Entries.TryAdd(key, value))
         {
-            current.Entries[key] = value;
+            if (replace) current.Entries[key] = value;
             return;
         }
         if (Interlocked.Increment(ref current.Added) < _capacity) return;

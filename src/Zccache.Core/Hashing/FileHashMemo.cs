@@ -15,10 +15,10 @@ public sealed record FileFacts(ContentHash Hash, bool UsesTimeMacros, long Size,
 }
 
 /// <summary>
-/// Content hashes memoised by path and <see cref="FileStamp"/> (size, mtime, ctime, inode), so a
-/// header shared by hundreds of sources is read once per process. Freshness is decided by content:
-/// the stamp only says when a stored hash can be reused. A file modified within the last
-/// <see cref="RacyWindow"/> is not memoised (a second write in the same clock tick could keep its stamp).
+/// Content hashes memoised by path and <see cref="FileStamp"/> (size, mtime, ctime, inode), so a header shared by hundreds
+/// of sources is read once per process (while it stays in the <see cref="BoundedMemo{TValue}"/>). Freshness is decided by
+/// content: the stamp only says when a stored hash can be reused. A file modified within the last <see cref="RacyWindow"/>
+/// is not memoised (a second write in the same clock tick could keep its stamp).
 /// </summary>
 public sealed class FileHashMemo
 {

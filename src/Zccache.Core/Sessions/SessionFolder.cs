@@ -11,7 +11,7 @@ namespace Zccache.Core.Sessions;
 /// reads them all. Layout:
 /// <code>
 /// sessions/&lt;id&gt;/session.json          who created it, when
-/// sessions/&lt;id&gt;/outcomes/&lt;pid&gt;-&lt;n&gt;.jsonl  one file per writing process
+/// sessions/&lt;id&gt;/outcomes/&lt;pid&gt;-&lt;guid&gt;.jsonl  one file per writing process (a new one after CloseWriter)
 /// sessions/&lt;id&gt;/final.json            the finalized stats, once ended
 /// sessions/&lt;id&gt;/builds/&lt;build&gt;/       which projects of one dotnet build started and finished
 /// </code>
