@@ -192,6 +192,44 @@ public class SessionStatsTests
     }
 
     [Fact]
+    public void Outcomes_written_while_the_writer_is_closed_again_and_again_are_all_kept_and_no_file_stays_open()
+    {
+        // The resident server closes a session's writer (its sweep) while calls may still be recording in it.
+        using var dir = new TempDir();
+        var layout = new CacheLayout(dir.Path);
+        layout.EnsureCreated();
+        var folder = new SessionFolder(layout, SessionId.New());
+        folder.EnsureCreated(Environment.ProcessId, isExplicit: false, dir.Path);
+        const int writers = 4, each = 2000;
+        bool done = false;
+        string outcomes = Path.Join(folder.Path, "outcomes") + "/";
+        List<string> open;
+        // No collection until the open files are counted: a file left open by a closed writer would be closed by its finalizer.
+        bool noGc = GC.TryStartNoGCRegion(200 << 20);
+        try
+        {
+            var closer = new Thread(() => { while (!Volatile.Read(ref done)) folder.CloseWriter(); });
+            closer.Start();
+            Parallel.For(0, writers, new ParallelOptions { MaxDegreeOfParallelism = writers }, w =>
+            {
+                for (int i = 0; i < each; i++) folder.Append(new CompileOutcome { Kind = OutcomeKind.Miss, Source = $"/{w}/{i}.c" });
+            });
+            Volatile.Write(ref done, true);
+            closer.Join();
+            folder.CloseWriter();
+            open = [.. Directory.EnumerateFileSystemEntries("/proc/self/fd")
+                .Select(fd => { try { return new FileInfo(fd).LinkTarget; } catch (IOException) { return null; } })
+                .OfType<string>().Where(target => target.StartsWith(outcomes, StringComparison.Ordinal))];
+        }
+        finally
+        {
+            if (noGc && System.Runtime.GCSettings.LatencyMode == System.Runtime.GCLatencyMode.NoGCRegion) GC.EndNoGCRegion();
+        }
+        Assert.Empty(open);
+        Assert.Equal(writers * each, folder.ReadOutcomes().Select(o => o.Source).Distinct().Count());
+    }
+
+    [Fact]
     public void Outcome_lines_read_back_as_written()
     {
         var outcome = new CompileOutcome

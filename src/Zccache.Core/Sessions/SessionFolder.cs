@@ -49,8 +49,11 @@ public sealed class SessionFolder
     public SessionInfo? ReadInfo() => JsonText.TryReadFile(InfoFile, SessionInfo.FromJson);
 
     /// <summary>Appends one outcome for this process. Thread-safe; each line is flushed as written.</summary>
-    public void Append(CompileOutcome outcome) =>
-        Writers.GetOrAdd(Path, p => new OutcomeWriter(System.IO.Path.Join(p, "outcomes"))).Write(outcome);
+    public void Append(CompileOutcome outcome)
+    {
+        // A writer closed (CloseWriter) between the lookup and the write takes nothing: the next lookup makes a new one.
+        while (!Writers.GetOrAdd(Path, p => new OutcomeWriter(System.IO.Path.Join(p, "outcomes"))).TryWrite(outcome)) { }
+    }
 
     /// <summary>
     /// Every outcome recorded by every process so far. Torn last lines (a writer killed mid-line) are skipped, and a
@@ -177,17 +180,20 @@ public sealed class SessionFolder
     {
         public void Dispose()
         {
-            lock (this) { _stream?.Dispose(); _stream = null; }
+            lock (this) { _closed = true; _stream?.Dispose(); _stream = null; }
         }
 
         private FileStream? _stream;
         private string? _file;
+        private bool _closed;
 
-        public void Write(CompileOutcome outcome)
+        /// <summary>Appends the line; false, writing nothing, once the writer is closed (it would open a file nobody closes).</summary>
+        public bool TryWrite(CompileOutcome outcome)
         {
             byte[] line = outcome.ToJsonLine();
             lock (this)
             {
+                if (_closed) return false;
                 if (_stream is null || !File.Exists(_file))
                 {
                     _stream?.Dispose();
@@ -198,6 +204,7 @@ public sealed class SessionFolder
                 _stream.Write(line);
                 _stream.Flush();
             }
+            return true;
         }
     }
 }
