@@ -202,7 +202,6 @@ public class SessionStatsTests
         folder.EnsureCreated(Environment.ProcessId, isExplicit: false, dir.Path);
         const int writers = 4, each = 2000;
         bool done = false;
-        string outcomes = Path.Join(folder.Path, "outcomes") + "/";
         List<string> open;
         // No collection until the open files are counted: a file left open by a closed writer would be closed by its finalizer.
         bool noGc = GC.TryStartNoGCRegion(200 << 20);
@@ -217,9 +216,7 @@ public class SessionStatsTests
             Volatile.Write(ref done, true);
             closer.Join();
             folder.CloseWriter();
-            open = [.. Directory.EnumerateFileSystemEntries("/proc/self/fd")
-                .Select(fd => { try { return new FileInfo(fd).LinkTarget; } catch (IOException) { return null; } })
-                .OfType<string>().Where(target => target.StartsWith(outcomes, StringComparison.Ordinal))];
+            open = OpenFiles.Under(Path.Join(folder.Path, "outcomes"));
         }
         finally
         {

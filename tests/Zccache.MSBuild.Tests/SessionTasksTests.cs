@@ -39,16 +39,12 @@ public sealed class SessionTasksTests : IDisposable
     public void A_build_starts_a_session_counts_its_compiles_and_its_last_project_to_finish_writes_the_summary()
     {
         var engine = new FakeBuildEngine();
-        var start = new ZccacheStartSession { BuildEngine = engine, CacheDir = _dir["cache"] };
-        Assert.True(start.Execute());
-        string session = start.Session!.ItemSpec, buildId = start.Session.GetMetadata("BuildId");
-        Assert.Equal("false", start.Session.GetMetadata("Explicit"));
+        var started = StartSession(engine);
+        string session = started.ItemSpec;
+        Assert.Equal("false", started.GetMetadata("Explicit"));
         Assert.True(Directory.Exists(Path.Join(_dir["cache"], "sessions", session)));
 
-        T Project<T>(string name) where T : ZccacheProjectTask, new() => new()
-        {
-            BuildEngine = engine, CacheDir = _dir["cache"], SessionId = session, BuildId = buildId, ProjectFile = _dir[name + ".csproj"],
-        };
+        T Project<T>(string name) where T : ZccacheProjectTask, new() => ProjectTask<T>(engine, started, name);
         Assert.True(Project<ZccacheBeginProject>("app").Execute());
         Assert.True(Project<ZccacheBeginProject>("lib").Execute());
         Assert.Single(engine.TaskObjects); // one end-of-build backstop per build and node
@@ -79,31 +75,34 @@ public sealed class SessionTasksTests : IDisposable
     public void At_the_end_of_the_build_a_node_closes_the_files_it_kept_open_for_the_session()
     {
         var engine = new FakeBuildEngine();
-        var start = new ZccacheStartSession { BuildEngine = engine, CacheDir = _dir["cache"] };
-        Assert.True(start.Execute());
-        string session = start.Session!.ItemSpec, buildId = start.Session.GetMetadata("BuildId");
+        var started = StartSession(engine);
+        string session = started.ItemSpec;
         string folder = Path.Join(_dir["cache"], "sessions", session);
-        Assert.True(new ZccacheBeginProject
-        {
-            BuildEngine = engine, CacheDir = _dir["cache"], SessionId = session, BuildId = buildId, ProjectFile = _dir["lib.csproj"],
-        }.Execute());
+        Assert.True(ProjectTask<ZccacheBeginProject>(engine, started, "lib").Execute());
         _dir.Write("a.c", "int a(void) { return 1; }\n");
         Assert.True(new ZccacheExec
         {
             BuildEngine = engine, CacheDir = _dir["cache"], SessionId = session, ProjectFile = _dir["lib.csproj"],
             WorkingDirectory = _dir.Path, Command = "gcc -c a.c -o a.o",
         }.Execute());
-        Assert.Single(OpenFilesUnder(folder)); // the node's outcome file, kept open while the build runs
+        Assert.Single(OpenFiles.Under(folder)); // the node's outcome file, kept open while the build runs
 
         engine.EndBuild(); // a reused node serves the next build: nothing of this one stays open
-        Assert.Empty(OpenFilesUnder(folder));
+        Assert.Empty(OpenFiles.Under(folder));
     }
 
-    /// <summary>The files this process has open under <paramref name="dir"/> (Linux: /proc/self/fd).</summary>
-    private static List<string> OpenFilesUnder(string dir) =>
-    [
-        .. Directory.EnumerateFileSystemEntries("/proc/self/fd")
-            .Select(fd => { try { return new FileInfo(fd).LinkTarget; } catch (IOException) { return null; } })
-            .OfType<string>().Where(target => target.StartsWith(dir + "/", StringComparison.Ordinal)),
-    ];
+    /// <summary>The build's session, as the session project starts it: the id, with BuildId and Explicit metadata.</summary>
+    private ITaskItem StartSession(FakeBuildEngine engine)
+    {
+        var start = new ZccacheStartSession { BuildEngine = engine, CacheDir = _dir["cache"] };
+        Assert.True(start.Execute());
+        return start.Session!;
+    }
+
+    /// <summary>A project's task in <paramref name="session"/>, for <c>name.csproj</c>.</summary>
+    private T ProjectTask<T>(FakeBuildEngine engine, ITaskItem session, string name) where T : ZccacheProjectTask, new() => new()
+    {
+        BuildEngine = engine, CacheDir = _dir["cache"], SessionId = session.ItemSpec, BuildId = session.GetMetadata("BuildId"),
+        ProjectFile = _dir[name + ".csproj"],
+    };
 }
