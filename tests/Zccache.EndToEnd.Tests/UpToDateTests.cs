@@ -121,8 +121,8 @@ public sealed class UpToDateTests(PackageFeed feed) : IDisposable
             Assert.Matches($"Using \"{task}\" task from assembly \".*/tasks/linux-x64-net{Environment.Version.Major}/Zccache.MSBuild.dll\"",
                 r.Output);
 
-        // There the tasks and the engine carry native code for linux-x64; tasks/net8.0, loaded anywhere else, is IL only.
-        foreach (string assembly in new[] { "Zccache.MSBuild.dll", "Zccache.Core.dll" })
+        // There the package's own assemblies carry native code for linux-x64; tasks/net8.0, loaded anywhere else, is IL only.
+        foreach (string assembly in new[] { "Zccache.MSBuild.dll", "Zccache.Core.dll", "Zccache.Protocol.dll" })
         {
             Assert.Equal((true, LinuxX64ReadyToRun), NativeCode(Path.Join(readyToRun, assembly)));
             Assert.False(NativeCode(Path.Join(tasks, "net8.0", assembly)).ReadyToRun);

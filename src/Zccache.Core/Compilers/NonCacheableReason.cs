@@ -67,7 +67,15 @@ public sealed record NonCacheable(NonCacheableReason Reason, string Detail)
 
     public override string ToString() => string.IsNullOrEmpty(Detail) ? Code : $"{Code} ({Detail})";
 
-    public static string ToSnake(string name) =>
-        string.Concat(name.Select((c, i) => char.IsUpper(c) && i > 0 ? "_" + char.ToLowerInvariant(c)
-            : char.ToLowerInvariant(c).ToString()));
+    public static string ToSnake(string name)
+    {
+        // A loop, not LINQ over chars: this runs in every build, where each generic instantiation is JIT-compiled anew.
+        var snake = new System.Text.StringBuilder(name.Length + 4);
+        for (int i = 0; i < name.Length; i++)
+        {
+            if (char.IsUpper(name[i]) && i > 0) snake.Append('_');
+            snake.Append(char.ToLowerInvariant(name[i]));
+        }
+        return snake.ToString();
+    }
 }
