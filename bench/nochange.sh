@@ -7,6 +7,7 @@
 # ZC_NOCHANGE_MODE=reuse keeps MSBuild's worker nodes between builds (users' default), =server builds through the MSBuild
 # server (DOTNET_CLI_USE_MSBUILD_SERVER=1); default: a new build process and no node reuse, as CI builds. In the two
 # warm modes part of the work runs in processes hyperfine does not wait for: compare the wall times there, not the CPU.
+# ZC_NOCHANGE_RESTORE=1 times plain `dotnet build`, the restore included, as a user types it (default: --no-restore).
 # Each round runs every command 3 times, in a rotated order, so a slow stretch of a shared machine is spread over all.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -95,6 +96,7 @@ trap 'if [ "$mode" != cold ]; then dotnet build-server shutdown --msbuild >/dev/
 unset ZCCACHE_SESSION_ID ZCCACHE_DISABLE
 cd "$work"
 build="dotnet build --no-restore -p:UseSharedCompilation=false"
+[ "${ZC_NOCHANGE_RESTORE:-0}" = 1 ] && build="dotnet build -p:UseSharedCompilation=false"
 names=("no package" "package, ZccacheEnabled=false, no native sources" "package, no native sources" "package, 5 sources up to date")
 cmds=("$build nopkg" "$build pkg -p:ZccacheEnabled=false -p:ZccacheBenchNoSources=true" "$build pkg -p:ZccacheBenchNoSources=true" "$build pkg")
 bases=(0 0 0 0) # the row each one is compared with
@@ -132,9 +134,9 @@ for round in $(seq 1 "$rounds"); do
   echo "round $round of $rounds done" >&2
 done
 
-python3 - "$work" "$rounds" "$mode" "${bases[*]}" "${names[@]}" <<'PY'
+python3 - "$work" "$rounds" "$mode" "${bases[*]}" "${build% -p:*}" "${names[@]}" <<'PY'
 import glob, json, statistics, sys
-work, rounds, mode, names = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[5:]
+work, rounds, mode, build, names = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[5], sys.argv[6:]
 base = {n: names[int(i)] for n, i in zip(names, sys.argv[4].split())}
 wall = {n: [] for n in names}
 cpu = {n: [] for n in names}      # per round: the mean CPU (user + sys) of its 3 runs
@@ -144,7 +146,7 @@ for f in sorted(glob.glob(work + "/round*.json")):
         cpu[r["command"]].append(r["user"] + r["system"])
 # Each round's own ratio to the same shape without the package: a slow stretch of the machine moves both alike.
 share = {n: statistics.median(c / b for c, b in zip(cpu[n], cpu[base[n]])) - 1 for n in names}
-print(f"No-change `dotnet build --no-restore`, {rounds} rounds x 3 runs, interleaved, mode {mode}:\n")
+print(f"No-change `{build}`, {rounds} rounds x 3 runs, interleaved, mode {mode}:\n")
 wall_share = {n: statistics.median(wall[n]) / statistics.median(wall[base[n]]) - 1 for n in names}
 print("| build | wall, median (s) | wall, min (s) | wall beyond no package | CPU user + sys, median (s) | CPU beyond no package (median of rounds) |")
 print("| --- | ---: | ---: | ---: | ---: | ---: |")
