@@ -164,7 +164,7 @@ public class UncachedLinkTests : IDisposable
             p.WaitForExit();
             Assert.Equal(0, p.ExitCode);
         }
-        Assert.Equal(["libcmt.lib", "oldnames.lib", "helper.lib", "other.lib"], MsvcLinker.DefaultLibraries(obj));
+        Assert.Equal(["libcmt.lib", "oldnames.lib", "helper.lib", "other.lib"], CoffDirectives.OfObject(obj));
 
         // /bigobj's header: the section table after 56 bytes, its count at 44.
         byte[] big = new byte[96];
@@ -177,13 +177,13 @@ public class UncachedLinkTests : IDisposable
         BitConverter.TryWriteBytes(big.AsSpan(56 + 16), text.Length);
         BitConverter.TryWriteBytes(big.AsSpan(56 + 20), big.Length);
         File.WriteAllBytes(_dir["big.obj"], [.. big, .. text]);
-        Assert.Equal(["big.lib", "second.lib"], MsvcLinker.DefaultLibraries(_dir["big.obj"]));
+        Assert.Equal(["big.lib", "second.lib"], CoffDirectives.OfObject(_dir["big.obj"]));
 
         // Not a COFF object, cut short, or missing: nothing.
-        Assert.Empty(MsvcLinker.DefaultLibraries(_dir.Write("text.obj", "not an object")));
+        Assert.Empty(CoffDirectives.OfObject(_dir.Write("text.obj", "not an object")));
         File.WriteAllBytes(_dir["short.obj"], File.ReadAllBytes(obj)[..30]);
-        Assert.Empty(MsvcLinker.DefaultLibraries(_dir["short.obj"]));
-        Assert.Empty(MsvcLinker.DefaultLibraries(_dir["missing.obj"]));
+        Assert.Empty(CoffDirectives.OfObject(_dir["short.obj"]));
+        Assert.Empty(CoffDirectives.OfObject(_dir["missing.obj"]));
     }
 
     [Fact]
@@ -233,5 +233,79 @@ public class UncachedLinkTests : IDisposable
             MsvcLinker.Inputs(_dir.Path, [_dir["p.obj"]], [_dir["libs"]], [], ["/NODEFAULTLIB"], null, null, null).Files);
         Assert.DoesNotContain(_dir["libs/helper.lib"],
             MsvcLinker.Inputs(_dir.Path, [_dir["p.obj"]], [_dir["libs"]], [], ["/NODEFAULTLIB:helper.lib"], null, null, null).Files);
+    }
+    /// <summary>A Windows object compiled from <paramref name="code"/> without the C runtime asked for (/Zl).</summary>
+    private string WindowsObject(string name, string code)
+    {
+        string source = _dir.Write($"src/{name}.c", code);
+        string obj = _dir[$"src/{name}.obj"];
+        using var p = System.Diagnostics.Process.Start("clang-cl-14", ["--target=x86_64-pc-windows-msvc", "/c", "/Zl", source, "/Fo" + obj])!;
+        p.WaitForExit();
+        Assert.Equal(0, p.ExitCode);
+        return obj;
+    }
+
+    private static void Librarian(string library, params string[] objects)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(library)!);
+        using var p = System.Diagnostics.Process.Start("llvm-lib-14", ["/OUT:" + library, .. objects])!;
+        p.WaitForExit();
+        Assert.Equal(0, p.ExitCode);
+    }
+
+    [Fact]
+    public void The_libraries_a_librarys_members_ask_for_are_followed_from_library_to_library()
+    {
+        // helper.lib: a member asking for deep.lib (its name longer than an archive header holds), and one asking for none.
+        Librarian(_dir["libs/helper.lib"],
+            WindowsObject("helper_with_a_long_member_name", "#pragma comment(lib, \"deep\")\nint deep(void);\nint helper(void) { return deep(); }\n"),
+            WindowsObject("plain", "int plain(void) { return 2; }\n"));
+        // deep.lib asks for deeper.lib, which asks for helper.lib again: the chain ends.
+        Librarian(_dir["libs/deep.lib"], WindowsObject("deep", "#pragma comment(lib, \"deeper.lib\")\nint deep(void) { return 1; }\n"));
+        Librarian(_dir["libs/deeper.lib"], WindowsObject("deeper", "#pragma comment(lib, \"helper\")\nint deeper(void) { return 3; }\n"));
+        Assert.Equal(["deep.lib"], CoffDirectives.OfLibrary(_dir["libs/helper.lib"]));
+
+        var read = MsvcLinker.Inputs(_dir.Path, [], [_dir["libs"]], ["helper"], [], null, null, null);
+        Assert.Null(read.Untracked);
+        Assert.Equal([_dir["helper.lib"], _dir["libs/helper.lib"], _dir["deep.lib"], _dir["libs/deep.lib"], _dir["deeper.lib"],
+            _dir["libs/deeper.lib"]], read.Files);
+        // A library named by its path is read the same way.
+        Assert.Contains(_dir["libs/deep.lib"], MsvcLinker.Inputs(_dir.Path, [], [_dir["libs"]], [_dir["libs/helper.lib"]], [], null, null,
+            null).Files);
+
+        // /NODEFAULTLIB drops what libraries ask for as it drops what objects ask for.
+        Assert.Equal([_dir["helper.lib"], _dir["libs/helper.lib"]],
+            MsvcLinker.Inputs(_dir.Path, [], [_dir["libs"]], ["helper"], ["/NODEFAULTLIB"], null, null, null).Files);
+        Assert.Equal([_dir["helper.lib"], _dir["libs/helper.lib"]],
+            MsvcLinker.Inputs(_dir.Path, [], [_dir["libs"]], ["helper"], ["/NODEFAULTLIB:deep.lib"], null, null, null).Files);
+
+        // What a settled library asks for is remembered, and read again once it changed.
+        File.SetLastWriteTimeUtc(_dir["libs/deep.lib"], DateTime.UtcNow.AddMinutes(-1));
+        Assert.Equal(["deeper.lib"], CoffDirectives.OfLibrary(_dir["libs/deep.lib"]));
+        Librarian(_dir["libs/deep.lib"], WindowsObject("deep2", "#pragma comment(lib, \"other\")\nint deep(void) { return 2; }\n"));
+        Assert.Equal(["other.lib"], CoffDirectives.OfLibrary(_dir["libs/deep.lib"]));
+        Librarian(_dir["libs/deep.lib"], _dir["src/deep.obj"]);
+
+        // A library asking for one that is nowhere: the link cannot be checked.
+        File.Delete(_dir["libs/deeper.lib"]);
+        Assert.Contains("'deeper.lib'", MsvcLinker.Inputs(_dir.Path, [], [_dir["libs"]], ["helper"], [], null, null, null).Untracked);
+
+        // A member of odd size is followed by a byte of padding: the next member is found after it.
+        static byte[] Member(string name, byte[] data) =>
+            [.. System.Text.Encoding.ASCII.GetBytes($"{name,-16}{"0",-12}{"0",-6}{"0",-6}{"644",-8}{data.Length,-10}`\n"), .. data,
+                .. (data.Length % 2 == 1 ? "\n"u8.ToArray() : [])];
+        File.WriteAllBytes(_dir["odd.lib"], [.. "!<arch>\n"u8, .. Member("odd.txt/", "abc"u8.ToArray()),
+            .. Member("helper.obj/", File.ReadAllBytes(_dir["src/helper_with_a_long_member_name.obj"]))]);
+        Assert.Equal(["deep.lib"], CoffDirectives.OfLibrary(_dir["odd.lib"]));
+
+        // Not an archive, or one cut short anywhere: what can be read, never an error.
+        Assert.Empty(CoffDirectives.OfLibrary(_dir.Write("text.lib", "not a library")));
+        Assert.Empty(CoffDirectives.OfLibrary(_dir["missing.lib"]));
+        byte[] whole = File.ReadAllBytes(_dir["libs/helper.lib"]);
+        for (int cut = 0; cut < whole.Length; cut += 7)
+        {
+            File.WriteAllBytes(_dir["cut.lib"], whole[..cut]);
+            Assert.True(CoffDirectives.OfLibrary(_dir["cut.lib"]) is [] or ["deep.lib"]);
+        }
     }
 }

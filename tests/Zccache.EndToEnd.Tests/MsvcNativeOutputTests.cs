@@ -24,7 +24,8 @@ public sealed class MsvcNativeOutputTests(PackageFeed feed) : IDisposable
         File.SetUnixFileMode(cl, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         _ws.Write("app/native/area.c", "int helper(void);\n__declspec(dllexport) int area(int w, int h) { return w * h * helper(); }\n");
         _ws.Write("app/native/sides.cpp", Sides);
-        Library("app/libs", "helper", 1);
+        Library("app/libs", "helper", 1, asks: "deep");
+        Library("app/libs", "deep", 1);
         Library("app/libs", "extra", 1);
         _ws.Project("app/app.csproj", """
             <ItemGroup>
@@ -46,10 +47,13 @@ public sealed class MsvcNativeOutputTests(PackageFeed feed) : IDisposable
     private const string Sides = "#pragma comment(lib, \"extra\")\nextern \"C\" int extra(void);\n"
         + "extern \"C\" __declspec(dllexport) int sides() { return 3 + extra(); }\n";
 
-    /// <summary><paramref name="function"/>.lib in <paramref name="folder"/>: that function, returning <paramref name="value"/>.</summary>
-    private void Library(string folder, string function, int value)
+    /// <summary><paramref name="function"/>.lib in <paramref name="folder"/>: that function, returning <paramref name="value"/>
+    /// (times what the function <paramref name="asks"/> names returns, its library asked for by the object itself).</summary>
+    private void Library(string folder, string function, int value, string? asks = null)
     {
-        string source = _ws.Write($"lib-src/{function}{value}/{function}.c", $"int {function}(void) {{ return {value}; }}\n");
+        string code = asks is null ? $"int {function}(void) {{ return {value}; }}\n"
+            : $"#pragma comment(lib, \"{asks}\")\nint {asks}(void);\nint {function}(void) {{ return {value} * {asks}(); }}\n";
+        string source = _ws.Write($"lib-src/{function}{value}/{function}.c", code);
         string obj = _ws[$"lib-src/{function}{value}/{function}.obj"];
         NativeTools.Run("clang-cl-14", Target, "/c", "/Zl", source, "/Fo" + obj);
         Directory.CreateDirectory(_ws[folder]);
@@ -103,7 +107,7 @@ public sealed class MsvcNativeOutputTests(PackageFeed feed) : IDisposable
 
         // A helper.lib created where the linker looks first (the project's folder) shadows libs/helper.lib: linked again,
         // with the other helper's code.
-        Library("app", "helper", 2);
+        Library("app", "helper", 2, asks: "deep");
         var shadowed = _ws.Build("app/app.csproj", "-v:n");
         Assert.True(shadowed.Succeeded, shadowed.Output);
         Assert.Contains("zccache: linked (not cached) shapes.dll", shadowed.Output);
@@ -116,6 +120,18 @@ public sealed class MsvcNativeOutputTests(PackageFeed feed) : IDisposable
         Assert.True(rebuilt.Succeeded, rebuilt.Output);
         Assert.Contains("zccache: linked (not cached) shapes.dll", rebuilt.Output);
         Assert.NotEqual(withShadow, File.ReadAllBytes(_ws[Native + "shapes.dll"]));
+
+        // deep.lib, which no object asks for but a member of helper.lib does, rebuilt in place: linked again.
+        _ws.Settle("app", "helper.lib");
+        _ws.Settle("app/libs", "*.lib");
+        Assert.Contains("zccache: linked (not cached) shapes.dll", _ws.Build("app/app.csproj", "-v:n").Output);
+        Assert.Contains("zccache: up to date shapes.dll", _ws.Build("app/app.csproj", "-v:n").Output);
+        byte[] withExtra = File.ReadAllBytes(_ws[Native + "shapes.dll"]);
+        Library("app/libs", "deep", 2);
+        var deep = _ws.Build("app/app.csproj", "-v:n");
+        Assert.True(deep.Succeeded, deep.Output);
+        Assert.Contains("zccache: linked (not cached) shapes.dll", deep.Output);
+        Assert.NotEqual(withExtra, File.ReadAllBytes(_ws[Native + "shapes.dll"]));
 
         var pack = _ws.Run(["pack", "app/app.csproj", "-o", _ws["packages"]], new());
         Assert.True(pack.Succeeded, pack.Output);

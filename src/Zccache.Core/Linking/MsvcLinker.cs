@@ -1,5 +1,3 @@
-using System.Buffers.Binary;
-using System.Text;
 using Zccache.Core.Compilers;
 using Zccache.Core.Paths;
 
@@ -47,10 +45,11 @@ public static class MsvcLinker
     /// The files a link.exe (or lld-link) call reads besides the objects, as the linker finds them: <c>LINK</c>'s options
     /// come before the arguments and <c>_LINK_</c>'s after, so their <c>/LIBPATH</c> folders are searched in that order
     /// (after the working folder, before <c>LIB</c>). Libraries — <paramref name="libraries"/>, <c>.lib</c> names and
-    /// <c>/DEFAULTLIB:</c>, <c>/WHOLEARCHIVE:</c> in the options, the <c>/DEFAULTLIB</c> directives of the objects unless
-    /// <c>/NODEFAULTLIB</c> drops them — count where they are found and absent in every folder searched before; a file an
-    /// input option names (<c>/DEF:</c>, <c>/MANIFESTINPUT:</c>, <c>/NATVIS:</c>, <c>/SOURCELINK:</c>, <c>/ORDER:@</c>,
-    /// <c>/BASE:@</c>) or a bare file (<c>app.res</c>) counts as it is. Untracked: a response file (<c>@file</c>, whose
+    /// <c>/DEFAULTLIB:</c>, <c>/WHOLEARCHIVE:</c> in the options, the <c>/DEFAULTLIB</c> directives of the objects and of the
+    /// members of every library so found, unless <c>/NODEFAULTLIB</c> drops them — count where they are found and absent
+    /// in every folder searched before; a file an input option names (<c>/DEF:</c>, <c>/MANIFESTINPUT:</c>,
+    /// <c>/NATVIS:</c>, <c>/SOURCELINK:</c>, <c>/ORDER:@</c>, <c>/BASE:@</c>) or a bare file (<c>app.res</c>) counts as it
+    /// is. Untracked: a response file (<c>@file</c>, whose
     /// contents could name anything) or a library found in none of those folders (lld-link also looks in folders of its
     /// own): such a link runs every time.
     /// </summary>
@@ -102,16 +101,31 @@ public static class MsvcLinker
                 case var _ when token[0] == '/' && File.Exists(token): files.Add(token); break; // an absolute path on Unix
             }
         }
-        if (!noDefaults)
-            names.AddRange(objects.SelectMany(DefaultLibraries).Where(name => !dropped.Contains(name)));
-        foreach (string name in names.Select(LibraryName).Distinct(StringComparer.OrdinalIgnoreCase))
+        // What objects and libraries ask for themselves, unless /NODEFAULTLIB drops it; a library's members can ask for
+        // more libraries, followed to the end.
+        var pending = new Queue<string>(names.Select(LibraryName));
+        var read = new HashSet<string>(StringComparer.Ordinal);
+        void AskedFor(IEnumerable<string> asked)
         {
+            if (noDefaults) return;
+            foreach (string name in asked.Where(name => !dropped.Contains(name))) pending.Enqueue(name);
+        }
+        AskedFor(objects.SelectMany(CoffDirectives.OfObject));
+        foreach (string library in files.Where(IsLibrary).ToList())
+            if (read.Add(library)) AskedFor(CoffDirectives.OfLibrary(library));
+        var searched = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        while (pending.TryDequeue(out string? name))
+        {
+            if (!searched.Add(name)) continue;
             var tried = SearchPath(name, workingDirectory, folders, libVariable);
             files.AddRange(tried);
             if (!File.Exists(tried[^1])) untracked ??= $"'{name}' is in none of the folders it is looked for in";
+            else if (read.Add(tried[^1])) AskedFor(CoffDirectives.OfLibrary(tried[^1]));
         }
         return new LinkInputs(files, untracked);
     }
+
+    private static bool IsLibrary(string path) => path.EndsWith(".lib", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>A library's name as the linker completes it: <c>.lib</c> added when it has no extension.</summary>
     public static string LibraryName(string name) => WindowsPath.Extension(name).Length > 0 ? name : name + ".lib";
@@ -137,69 +151,5 @@ public static class MsvcLinker
             if (File.Exists(candidate)) break;
         }
         return tried;
-    }
-
-    /// <summary>
-    /// The libraries a COFF object asks the linker for in its <c>.drectve</c> section (<c>/DEFAULTLIB:</c>, from
-    /// <c>#pragma comment(lib, …)</c> and the compiler's runtime choice), <c>.lib</c> added where a name has none; empty
-    /// when the file is not a COFF object this reads (an LTCG <c>/GL</c> object, an import object).
-    /// </summary>
-    public static List<string> DefaultLibraries(string objectFile)
-    {
-        var names = new List<string>();
-        try
-        {
-            using var file = File.OpenRead(objectFile);
-            foreach (string directive in Directives(file))
-            {
-                foreach (string option in WindowsCommandLine.Split(directive))
-                {
-                    if (option.Length < 12 || option[0] is not ('/' or '-')
-                        || !option[1..].StartsWith("DEFAULTLIB:", StringComparison.OrdinalIgnoreCase))
-                        continue;
-                    string name = option[12..];
-                    if (name.Length > 0) names.Add(LibraryName(name));
-                }
-            }
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
-        return names;
-    }
-
-    /// <summary>The text of each <c>.drectve</c> section: a plain COFF header, or <c>/bigobj</c>'s.</summary>
-    private static List<string> Directives(FileStream file)
-    {
-        Span<byte> header = stackalloc byte[56];
-        if (file.ReadAtLeast(header, header.Length, throwOnEndOfStream: false) < 20) return [];
-        ushort first = BinaryPrimitives.ReadUInt16LittleEndian(header);
-        bool bigobj = first == 0 && BinaryPrimitives.ReadUInt16LittleEndian(header[2..]) == 0xFFFF;
-        long sections, table;
-        if (bigobj)
-        {
-            if (BinaryPrimitives.ReadUInt16LittleEndian(header[4..]) < 2) return [];
-            (sections, table) = (BinaryPrimitives.ReadUInt32LittleEndian(header[44..]), 56);
-        }
-        else
-        {
-            if (first == 0) return []; // another anonymous object: LTCG, import
-            sections = BinaryPrimitives.ReadUInt16LittleEndian(header[2..]);
-            table = 20 + BinaryPrimitives.ReadUInt16LittleEndian(header[16..]);
-        }
-        var texts = new List<string>();
-        byte[] section = new byte[40];
-        for (long i = 0; i < sections && table + (i + 1) * 40 <= file.Length; i++)
-        {
-            file.Position = table + i * 40;
-            file.ReadExactly(section);
-            if (!section.AsSpan(0, 8).SequenceEqual(".drectve"u8)) continue;
-            uint size = BinaryPrimitives.ReadUInt32LittleEndian(section.AsSpan(16));
-            uint at = BinaryPrimitives.ReadUInt32LittleEndian(section.AsSpan(20));
-            if (size == 0 || at + (long)size > file.Length) continue;
-            byte[] text = new byte[size];
-            file.Position = at;
-            file.ReadExactly(text);
-            texts.Add(Encoding.UTF8.GetString(text).TrimStart('\uFEFF'));
-        }
-        return texts;
     }
 }
