@@ -167,17 +167,23 @@ public class UncachedLinkTests : IDisposable
         Assert.Equal(["libcmt.lib", "oldnames.lib", "helper.lib", "other.lib"], CoffDirectives.OfObject(obj));
 
         // /bigobj's header: the section table after 56 bytes, its count at 44.
+        // Its class id tells it from other anonymous objects (LTCG's), which are not read; NULs pad directives.
         byte[] big = new byte[96];
         big[2] = 0xFF;
         big[3] = 0xFF;
         big[4] = 2;
+        byte[] classId = [0xC7, 0xA1, 0xBA, 0xD1, 0xEE, 0xBA, 0xA9, 0x4B, 0xAF, 0x20, 0xFA, 0xF6, 0x6A, 0xA4, 0xDC, 0xB8];
+        classId.CopyTo(big.AsSpan(12));
         big[44] = 1;
         ".drectve"u8.CopyTo(big.AsSpan(56));
-        byte[] text = " /DEFAULTLIB:\"big.lib\" -defaultlib:second"u8.ToArray();
+        byte[] text = " /DEFAULTLIB:\"big.lib\" -defaultlib:second\0\0"u8.ToArray();
         BitConverter.TryWriteBytes(big.AsSpan(56 + 16), text.Length);
         BitConverter.TryWriteBytes(big.AsSpan(56 + 20), big.Length);
         File.WriteAllBytes(_dir["big.obj"], [.. big, .. text]);
         Assert.Equal(["big.lib", "second.lib"], CoffDirectives.OfObject(_dir["big.obj"]));
+        big[12] ^= 1;
+        File.WriteAllBytes(_dir["ltcg.obj"], [.. big, .. text]);
+        Assert.Empty(CoffDirectives.OfObject(_dir["ltcg.obj"]));
 
         // Not a COFF object, cut short, or missing: nothing.
         Assert.Empty(CoffDirectives.OfObject(_dir.Write("text.obj", "not an object")));
@@ -286,9 +292,33 @@ public class UncachedLinkTests : IDisposable
         Assert.Equal(["other.lib"], CoffDirectives.OfLibrary(_dir["libs/deep.lib"]));
         Librarian(_dir["libs/deep.lib"], _dir["src/deep.obj"]);
 
-        // A library asking for one that is nowhere: the link cannot be checked.
+        // A library that only a library asks for and that is nowhere (the member asking for it may not be linked) counts as
+        // absent where it was looked for: created there, the link runs again.
         File.Delete(_dir["libs/deeper.lib"]);
-        Assert.Contains("'deeper.lib'", MsvcLinker.Inputs(_dir.Path, [], [_dir["libs"]], ["helper"], [], null, null, null).Untracked);
+        read = MsvcLinker.Inputs(_dir.Path, [], [_dir["libs"]], ["helper"], [], null, null, null);
+        Assert.Null(read.Untracked);
+        Assert.Equal([_dir["deeper.lib"], _dir["libs/deeper.lib"]], read.Files[^2..]);
+
+        // A thin archive's members are files elsewhere: the link cannot be checked.
+        using (var p = System.Diagnostics.Process.Start("llvm-lib-14", ["/llvmlibthin", "/OUT:" + _dir["libs/thin.lib"], _dir["src/plain.obj"]])!)
+        {
+            p.WaitForExit();
+            Assert.Equal(0, p.ExitCode);
+        }
+        Assert.Contains("thin archive", MsvcLinker.Inputs(_dir.Path, [], [_dir["libs"]], ["thin"], [], null, null, null).Untracked);
+
+        // A library of many members, read through more than one window: the last member's ask is seen.
+        Directory.CreateDirectory(_dir["many"]);
+        var many = new List<string>();
+        for (int i = 0; i < 300; i++)
+        {
+            File.Copy(_dir["src/plain.obj"], _dir[$"many/m{i}.obj"]);
+            many.Add(_dir[$"many/m{i}.obj"]);
+        }
+        many.Add(WindowsObject("last", "#pragma comment(lib, \"last\")\nint last(void) { return 4; }\n"));
+        Librarian(_dir["many.lib"], [.. many]);
+        Assert.True(new FileInfo(_dir["many.lib"]).Length > 1 << 17);
+        Assert.Equal(["last.lib"], CoffDirectives.OfLibrary(_dir["many.lib"]));
 
         // A member of odd size is followed by a byte of padding: the next member is found after it.
         static byte[] Member(string name, byte[] data) =>
@@ -299,8 +329,8 @@ public class UncachedLinkTests : IDisposable
         Assert.Equal(["deep.lib"], CoffDirectives.OfLibrary(_dir["odd.lib"]));
 
         // Not an archive, or one cut short anywhere: what can be read, never an error.
-        Assert.Empty(CoffDirectives.OfLibrary(_dir.Write("text.lib", "not a library")));
-        Assert.Empty(CoffDirectives.OfLibrary(_dir["missing.lib"]));
+        Assert.Equal([], CoffDirectives.OfLibrary(_dir.Write("text.lib", "not a library")));
+        Assert.Equal([], CoffDirectives.OfLibrary(_dir["missing.lib"]));
         byte[] whole = File.ReadAllBytes(_dir["libs/helper.lib"]);
         for (int cut = 0; cut < whole.Length; cut += 7)
         {

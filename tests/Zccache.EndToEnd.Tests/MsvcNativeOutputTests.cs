@@ -124,6 +124,7 @@ public sealed class MsvcNativeOutputTests(PackageFeed feed) : IDisposable
         // deep.lib, which no object asks for but a member of helper.lib does, rebuilt in place: linked again.
         _ws.Settle("app", "helper.lib");
         _ws.Settle("app/libs", "*.lib");
+        _ws.Settle("app/obj", "*.obj");
         Assert.Contains("zccache: linked (not cached) shapes.dll", _ws.Build("app/app.csproj", "-v:n").Output);
         Assert.Contains("zccache: up to date shapes.dll", _ws.Build("app/app.csproj", "-v:n").Output);
         byte[] withExtra = File.ReadAllBytes(_ws[Native + "shapes.dll"]);

@@ -16,7 +16,15 @@ namespace Zccache.Core.Linking;
 public static class CoffDirectives
 {
     /// <summary>What each library asks for, by path, while its stamp holds: a reused node or the server reads it once.</summary>
-    private static readonly BoundedMemo<Stamped<List<string>>> Libraries = new(1 << 10);
+    private static readonly BoundedMemo<Stamped<IReadOnlyList<string>?>> Libraries = new(1 << 10);
+
+    /// <summary>More directive text than this in one object is not real (a real one holds a few hundred bytes): the rest
+    /// is not read, so a crafted file cannot make a build read gigabytes.</summary>
+    private const int MaxDirectiveBytes = 1 << 20;
+
+    /// <summary><c>/bigobj</c>'s class id, after its anonymous header's version: other anonymous objects (LTCG) have theirs.</summary>
+    private static ReadOnlySpan<byte> BigObjClassId =>
+        [0xC7, 0xA1, 0xBA, 0xD1, 0xEE, 0xBA, 0xA9, 0x4B, 0xAF, 0x20, 0xFA, 0xF6, 0x6A, 0xA4, 0xDC, 0xB8];
 
     /// <summary>The libraries an object asks for, <c>.lib</c> added where a name has none; empty when the file is not a
     /// COFF object this reads (an LTCG <c>/GL</c> object, an import object).</summary>
@@ -31,28 +39,32 @@ public static class CoffDirectives
     }
 
     /// <summary>
-    /// The libraries a library's members ask for, each once; empty when the file is not an archive (<c>!&lt;arch&gt;</c>).
-    /// Every member counts, whether the link pulls it in or not: the link is checked against more libraries than it may
-    /// read, never fewer.
+    /// The libraries a library's members ask for, each once; empty when the file is not an archive (<c>!&lt;arch&gt;</c>),
+    /// null for a thin archive (<c>!&lt;thin&gt;</c>, whose members are files elsewhere). Every member counts, whether the
+    /// link pulls it in or not: the link is checked against more libraries than it may read, never fewer.
     /// </summary>
-    public static List<string> OfLibrary(string library)
+    public static IReadOnlyList<string>? OfLibrary(string library)
     {
         FileStamp? stamp = FileStamp.Read(library);
         if (stamp is null) return [];
         if (Libraries.TryGetValue(library, out var known) && known.Stamp == stamp) return known.Value;
-        var names = ReadLibrary(library);
-        // A library written within the racy window could change again under the same stamp: not kept.
-        if (FileHashMemo.IsSettled(stamp) && FileStamp.Read(library) == stamp) Libraries.Set(library, new(stamp, names));
+        var (names, complete) = ReadLibrary(library);
+        // A library written within the racy window could change again under the same stamp, and one that could not be
+        // read to its end says nothing for sure: neither is kept.
+        if (complete && FileHashMemo.IsSettled(stamp) && FileStamp.Read(library) == stamp) Libraries.Set(library, new(stamp, names));
         return names;
     }
 
-    private static List<string> ReadLibrary(string library)
+    private static (IReadOnlyList<string>? Names, bool Complete) ReadLibrary(string library)
     {
         var directives = new HashSet<string>(StringComparer.Ordinal); // members mostly repeat the same few: each read once
+        bool complete = true;
         try
         {
             using var file = new Window(library);
-            if (!file.Get(0, 8).SequenceEqual("!<arch>\n"u8)) return [];
+            ReadOnlySpan<byte> magic = file.Get(0, 8);
+            if (magic.SequenceEqual("!<thin>\n"u8)) return (null, true);
+            if (!magic.SequenceEqual("!<arch>\n"u8)) return ([], true);
             const int header = 60;
             for (long at = 8; at + header <= file.Length;)
             {
@@ -66,8 +78,8 @@ public static class CoffDirectives
                 at = data + size + (size & 1); // members start at even offsets
             }
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
-        return [.. NamesIn(directives).Distinct(StringComparer.OrdinalIgnoreCase)];
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { complete = false; }
+        return ([.. NamesIn(directives).Distinct(StringComparer.OrdinalIgnoreCase)], complete);
     }
 
     /// <summary>The <c>/DEFAULTLIB:</c> names in directives' text, <c>.lib</c> added where a name has none.</summary>
@@ -101,7 +113,9 @@ public static class CoffDirectives
         long sections, table;
         if (bigobj)
         {
-            if (header.Length < 56 || BinaryPrimitives.ReadUInt16LittleEndian(header[4..]) < 2) return [];
+            if (header.Length < 56 || BinaryPrimitives.ReadUInt16LittleEndian(header[4..]) < 2
+                || !header[12..28].SequenceEqual(BigObjClassId))
+                return [];
             (sections, table) = (BinaryPrimitives.ReadUInt32LittleEndian(header[44..]), 56);
         }
         else
@@ -111,6 +125,7 @@ public static class CoffDirectives
             table = 20 + BinaryPrimitives.ReadUInt16LittleEndian(header[16..]);
         }
         var texts = new List<string>();
+        long textBytes = 0;
         for (long i = 0; i < sections && table + (i + 1) * 40 <= length; i++)
         {
             ReadOnlySpan<byte> section = file.Get(start + table + i * 40, 40);
@@ -118,8 +133,10 @@ public static class CoffDirectives
             if (!section[..8].SequenceEqual(".drectve"u8)) continue;
             uint size = BinaryPrimitives.ReadUInt32LittleEndian(section[16..]);
             uint at = BinaryPrimitives.ReadUInt32LittleEndian(section[20..]);
-            if (size == 0 || at + (long)size > length || size > int.MaxValue) continue;
-            texts.Add(Encoding.UTF8.GetString(file.Get(start + at, (int)size)).TrimStart('\uFEFF'));
+            if (size == 0 || at + (long)size > length) continue;
+            if ((textBytes += size) > MaxDirectiveBytes) break;
+            // The linkers split directives at NULs as at spaces (padding).
+            texts.Add(Encoding.UTF8.GetString(file.Get(start + at, (int)size)).TrimStart('\uFEFF').Replace('\0', ' '));
         }
         return texts;
     }

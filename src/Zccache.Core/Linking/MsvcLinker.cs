@@ -49,9 +49,9 @@ public static class MsvcLinker
     /// members of every library so found, unless <c>/NODEFAULTLIB</c> drops them — count where they are found and absent
     /// in every folder searched before; a file an input option names (<c>/DEF:</c>, <c>/MANIFESTINPUT:</c>,
     /// <c>/NATVIS:</c>, <c>/SOURCELINK:</c>, <c>/ORDER:@</c>, <c>/BASE:@</c>) or a bare file (<c>app.res</c>) counts as it
-    /// is. Untracked: a response file (<c>@file</c>, whose
-    /// contents could name anything) or a library found in none of those folders (lld-link also looks in folders of its
-    /// own): such a link runs every time.
+    /// is. Untracked: a response file (<c>@file</c>, whose contents could name anything), a thin archive, or a library
+    /// named in the link or by an object and found in none of those folders (lld-link also looks in folders of its own):
+    /// such a link runs every time.
     /// </summary>
     public static LinkInputs Inputs(string workingDirectory, IReadOnlyList<string> objects, IReadOnlyList<string> libraryFolders,
         IReadOnlyList<string> libraries, IReadOnlyList<string> options, string? linkVariable, string? linkAfterVariable,
@@ -102,30 +102,34 @@ public static class MsvcLinker
             }
         }
         // What objects and libraries ask for themselves, unless /NODEFAULTLIB drops it; a library's members can ask for
-        // more libraries, followed to the end.
-        var pending = new Queue<string>(names.Select(LibraryName));
+        // more libraries, followed to the end. A library that only libraries ask for and that is nowhere counts as absent
+        // where it was looked for: every member counts here, and the link need not pull in the one that asks for it.
+        var pending = new Queue<(string Name, bool ByLibrary)>(names.Select(name => (LibraryName(name), false)));
         var read = new HashSet<string>(StringComparer.Ordinal);
-        void AskedFor(IEnumerable<string> asked)
+        void AskedFor(IEnumerable<string> asked, bool byLibrary)
         {
             if (noDefaults) return;
-            foreach (string name in asked.Where(name => !dropped.Contains(name))) pending.Enqueue(name);
+            foreach (string name in asked.Where(name => !dropped.Contains(name))) pending.Enqueue((name, byLibrary));
         }
-        AskedFor(objects.SelectMany(CoffDirectives.OfObject));
-        foreach (string library in files.Where(IsLibrary).ToList())
-            if (read.Add(library)) AskedFor(CoffDirectives.OfLibrary(library));
-        var searched = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
-        while (pending.TryDequeue(out string? name))
+        void Read(string library)
         {
-            if (!searched.Add(name)) continue;
-            var tried = SearchPath(name, workingDirectory, folders, libVariable);
+            if (!read.Add(library)) return;
+            if (CoffDirectives.OfLibrary(library) is { } asked) AskedFor(asked, byLibrary: true);
+            else untracked ??= $"the thin archive '{library}' (its members are files elsewhere)";
+        }
+        AskedFor(objects.SelectMany(CoffDirectives.OfObject), byLibrary: false);
+        foreach (string file in files.ToList()) Read(file); // those that are libraries
+        var searched = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        while (pending.TryDequeue(out var next))
+        {
+            if (!searched.Add(next.Name)) continue;
+            var tried = SearchPath(next.Name, workingDirectory, folders, libVariable);
             files.AddRange(tried);
-            if (!File.Exists(tried[^1])) untracked ??= $"'{name}' is in none of the folders it is looked for in";
-            else if (read.Add(tried[^1])) AskedFor(CoffDirectives.OfLibrary(tried[^1]));
+            if (File.Exists(tried[^1])) Read(tried[^1]);
+            else if (!next.ByLibrary) untracked ??= $"'{next.Name}' is in none of the folders it is looked for in";
         }
         return new LinkInputs(files, untracked);
     }
-
-    private static bool IsLibrary(string path) => path.EndsWith(".lib", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>A library's name as the linker completes it: <c>.lib</c> added when it has no extension.</summary>
     public static string LibraryName(string name) => WindowsPath.Extension(name).Length > 0 ? name : name + ".lib";
