@@ -240,6 +240,7 @@ public class UncachedLinkTests : IDisposable
         Assert.DoesNotContain(_dir["libs/helper.lib"],
             MsvcLinker.Inputs(_dir.Path, [_dir["p.obj"]], [_dir["libs"]], [], ["/NODEFAULTLIB:helper.lib"], null, null, null).Files);
     }
+
     /// <summary>A Windows object compiled from <paramref name="code"/> without the C runtime asked for (/Zl).</summary>
     private string WindowsObject(string name, string code)
     {
