@@ -1,3 +1,4 @@
+using Zccache.Core.Compilers;
 using Zccache.Core.Linking;
 
 namespace Zccache.Core.Tests;
@@ -157,13 +158,8 @@ public class UncachedLinkTests : IDisposable
     [Fact]
     public void The_libraries_a_coff_object_asks_for_are_read_from_its_directives_plain_or_bigobj()
     {
-        string source = _dir.Write("p.c", "#pragma comment(lib, \"helper\")\n#pragma comment(lib, \"other.lib\")\nint f(void) { return 1; }\n");
-        string obj = _dir["p.obj"];
-        using (var p = System.Diagnostics.Process.Start("clang-cl-14", ["--target=x86_64-pc-windows-msvc", "/c", source, "/Fo" + obj])!)
-        {
-            p.WaitForExit();
-            Assert.Equal(0, p.ExitCode);
-        }
+        string obj = WindowsObject("p", "#pragma comment(lib, \"helper\")\n#pragma comment(lib, \"other.lib\")\nint f(void) { return 1; }\n",
+            withRuntime: true);
         Assert.Equal(["libcmt.lib", "oldnames.lib", "helper.lib", "other.lib"], CoffDirectives.OfObject(obj));
 
         // /bigobj's header: the section table after 56 bytes, its count at 44.
@@ -225,39 +221,39 @@ public class UncachedLinkTests : IDisposable
     [Fact]
     public void The_libraries_objects_ask_for_are_searched_unless_nodefaultlib_drops_them()
     {
-        string source = _dir.Write("p.c", "#pragma comment(lib, \"helper\")\nint f(void) { return 1; }\n");
-        using (var p = System.Diagnostics.Process.Start("clang-cl-14",
-            ["--target=x86_64-pc-windows-msvc", "/c", "/Zl", source, "/Fo" + _dir["p.obj"]])!)
-        {
-            p.WaitForExit();
-            Assert.Equal(0, p.ExitCode);
-        }
+        string obj = WindowsObject("p", "#pragma comment(lib, \"helper\")\nint f(void) { return 1; }\n");
         _dir.Write("libs/helper.lib", "");
         Assert.Contains(_dir["libs/helper.lib"],
-            MsvcLinker.Inputs(_dir.Path, [_dir["p.obj"]], [_dir["libs"]], [], [], null, null, null).Files);
+            MsvcLinker.Inputs(_dir.Path, [obj], [_dir["libs"]], [], [], null, null, null).Files);
         Assert.DoesNotContain(_dir["libs/helper.lib"],
-            MsvcLinker.Inputs(_dir.Path, [_dir["p.obj"]], [_dir["libs"]], [], ["/NODEFAULTLIB"], null, null, null).Files);
+            MsvcLinker.Inputs(_dir.Path, [obj], [_dir["libs"]], [], ["/NODEFAULTLIB"], null, null, null).Files);
         Assert.DoesNotContain(_dir["libs/helper.lib"],
-            MsvcLinker.Inputs(_dir.Path, [_dir["p.obj"]], [_dir["libs"]], [], ["/NODEFAULTLIB:helper.lib"], null, null, null).Files);
+            MsvcLinker.Inputs(_dir.Path, [obj], [_dir["libs"]], [], ["/NODEFAULTLIB:helper.lib"], null, null, null).Files);
     }
 
-    /// <summary>A Windows object compiled from <paramref name="code"/> without the C runtime asked for (/Zl).</summary>
-    private string WindowsObject(string name, string code)
+    /// <summary>A Windows object (<c>src/name.obj</c>) compiled from <paramref name="code"/> by clang-cl; without the C
+    /// runtime asked for (/Zl) unless <paramref name="withRuntime"/>.</summary>
+    private string WindowsObject(string name, string code, bool withRuntime = false)
     {
         string source = _dir.Write($"src/{name}.c", code);
         string obj = _dir[$"src/{name}.obj"];
-        using var p = System.Diagnostics.Process.Start("clang-cl-14", ["--target=x86_64-pc-windows-msvc", "/c", "/Zl", source, "/Fo" + obj])!;
-        p.WaitForExit();
-        Assert.Equal(0, p.ExitCode);
+        string[] runtime = withRuntime ? [] : ["/Zl"];
+        Tool("clang-cl-14", ["--target=x86_64-pc-windows-msvc", "/c", .. runtime, source, "/Fo" + obj]);
         return obj;
     }
 
-    private static void Librarian(string library, params string[] objects)
+    /// <summary><paramref name="library"/> made by llvm-lib from <paramref name="objects"/>.</summary>
+    private void Librarian(string library, params string[] objects)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(library)!);
-        using var p = System.Diagnostics.Process.Start("llvm-lib-14", ["/OUT:" + library, .. objects])!;
-        p.WaitForExit();
-        Assert.Equal(0, p.ExitCode);
+        Tool("llvm-lib-14", ["/OUT:" + library, .. objects]);
+    }
+
+    /// <summary>Runs a tool that must succeed.</summary>
+    private void Tool(string program, string[] arguments)
+    {
+        var run = CompilerProcess.Run(program, arguments, _dir.Path);
+        Assert.True(run.ExitCode == 0, $"{program}: {run.StartError}{System.Text.Encoding.UTF8.GetString(run.Stderr)}");
     }
 
     [Fact]
@@ -301,11 +297,7 @@ public class UncachedLinkTests : IDisposable
         Assert.Equal([_dir["deeper.lib"], _dir["libs/deeper.lib"]], read.Files[^2..]);
 
         // A thin archive's members are files elsewhere: the link cannot be checked.
-        using (var p = System.Diagnostics.Process.Start("llvm-lib-14", ["/llvmlibthin", "/OUT:" + _dir["libs/thin.lib"], _dir["src/plain.obj"]])!)
-        {
-            p.WaitForExit();
-            Assert.Equal(0, p.ExitCode);
-        }
+        Tool("llvm-lib-14", ["/llvmlibthin", "/OUT:" + _dir["libs/thin.lib"], _dir["src/plain.obj"]]);
         Assert.Contains("thin archive", MsvcLinker.Inputs(_dir.Path, [], [_dir["libs"]], ["thin"], [], null, null, null).Untracked);
 
         // A library of many members, read through more than one window: the last member's ask is seen.
