@@ -23,8 +23,8 @@ public static class FirstHit
             foreach (string name in new[] { "a", "b" })
                 File.WriteAllText(Path.Join(dir, name + ".c"),
                     $"#include <stdio.h>\n#include <string.h>\nint {name}(const char *s) {{ return (int)strlen(s); }}\n");
-            Spawn(dir, "fill");
-            var rows = Enumerable.Range(0, runs).Select(_ => Spawn(dir, "measure")).ToList();
+            ChildProcess.Times("firsthit", "--child", dir, "fill");
+            var rows = Enumerable.Range(0, runs).Select(_ => ChildProcess.Times("firsthit", "--child", dir, "measure")).ToList();
             Console.WriteLine($"| phase (new process, median of {runs}) | ms |");
             Console.WriteLine("| --- | ---: |");
             string[] names = ["entering Main (runtime start-up, not counted below)", "opening the cache (CompileCache.Open)",
@@ -37,18 +37,6 @@ public static class FirstHit
         {
             Directory.Delete(dir, recursive: true);
         }
-    }
-
-    private static double[] Spawn(string dir, string mode)
-    {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true };
-        foreach (string a in new[] { typeof(FirstHit).Assembly.Location, "firsthit", "--child", dir, mode }) start.ArgumentList.Add(a);
-        using var p = Process.Start(start)!;
-        string output = p.StandardOutput.ReadToEnd();
-        p.WaitForExit();
-        if (p.ExitCode != 0) throw new InvalidOperationException(output);
-        var t = output.Trim().Split(' ').Select(s => double.Parse(s, CultureInfo.InvariantCulture)).ToArray();
-        return t;
     }
 
     private static void Child(string dir, bool fill)

@@ -44,13 +44,13 @@ public static class Housekeeping
     }
 
     /// <summary>What ZccacheStartSession does before the first compile.</summary>
-    private static void AtBuildStart(CacheLayout layout)
+    internal static void AtBuildStart(CacheLayout layout)
     {
         layout.EnsureCreated();
         BuildStart.Housekeeping(layout, SessionRetention.DefaultKept);
     }
 
-    private static void Synthesise(CacheLayout layout, int entries, int sessions)
+    internal static void Synthesise(CacheLayout layout, int entries, int sessions)
     {
         Console.Error.WriteLine($"  synthesising a cache of {entries} entries in {layout.Root}");
         layout.EnsureCreated();

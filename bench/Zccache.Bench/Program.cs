@@ -6,6 +6,7 @@ using Zccache.Testing;
 
 // Usage: dotnet run --project bench/Zccache.Bench -c Release [-- <sources>] [--remote] | [-- housekeeping [runs]]
 //   | [-- solution [runs] [--one-node]] | [-- store [entries]] | [-- firsthit [runs]] | [-- session [compiles]]
+//   | [-- hits [sources ...]]
 if (args.FirstOrDefault() == "housekeeping")
 {
     Housekeeping.Run(args[1..]);
@@ -19,6 +20,11 @@ if (args.FirstOrDefault() == "solution")
 if (args.FirstOrDefault() == "store")
 {
     Store.Run(args[1..]);
+    return;
+}
+if (args.FirstOrDefault() == "hits")
+{
+    Hits.Run(args[1..]);
     return;
 }
 if (args.FirstOrDefault() == "firsthit")
